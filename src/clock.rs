@@ -1,0 +1,316 @@
+//! Clocks: where "now" comes from, and how a thread waits for "later".
+//!
+//! asyncio asks its loop for the time (`loop.time()`, a monotonic float), CPython's
+//! `sched.scheduler(timefunc, delayfunc)` takes a pair of functions, and the
+//! `schedule` library calls `datetime.now()`. clearloop gathers all three into one
+//! value, [`Clock`], that the runtime, [`sched`](crate::sched) and the schedulers
+//! built later all accept. A clock is either:
+//!
+//! * **real**: [`Instant::now`] and [`SystemTime::now`], and waiting really waits;
+//! * **virtual**: time is a number that only moves when somebody moves it. Tests run
+//!   on it, so a 2-second `sleep` takes no real time and measures exactly 2.000 s.
+//!
+//! ```text
+//!            real clock                         virtual clock
+//!   now()  = Instant::now()              now()  = origin + elapsed
+//!   wait   = park the thread             wait   = auto-advance: jump `elapsed`
+//!            until the deadline                   to the deadline and return
+//!                                                 manual: park until another
+//!                                                 thread calls advance()
+//! ```
+//!
+//! A virtual clock comes in two flavours. With **auto-advance** ([`Clock::virtual_clock`])
+//! a thread that waits for a deadline moves time forward to it at once: this is what
+//! the runtime wants, since it only waits when every task is idle (tokio's paused clock
+//! behaves the same way). A **manual** clock ([`Clock::manual`]) never moves by
+//! itself: a thread that waits on it sleeps until another thread calls
+//! [`Clock::advance`]. Tests of thread-backed schedulers use it to decide exactly when
+//! time passes, while other threads add events.
+//!
+//! Waiting goes through [`Clock::park_until`], built on `std::thread::park`: whoever
+//! wants to wake the waiter early (a new event, a task woken from another thread)
+//! calls [`Thread::unpark`]. One mechanism serves both clocks, and an `unpark` sent
+//! just before the `park` is never lost: std keeps it as a token.
+//!
+//! A virtual clock also carries a wall-clock reading ([`Clock::wall_now`]) that
+//! starts at a date-time of your choice ([`Clock::virtual_at`]) and advances with it,
+//! for schedulers that fire "every day at 10:30".
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A source of time that the runtime and the schedulers share.
+///
+/// Cloning a `Clock` is cheap and every clone reads the same time: advancing a
+/// virtual clock through one clone moves them all.
+#[derive(Clone)]
+pub struct Clock {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Real,
+    Virtual(Arc<VirtualTime>),
+}
+
+/// The state behind a virtual clock.
+struct VirtualTime {
+    /// The real instant this clock counts from; `now()` is `origin + elapsed`.
+    origin: Instant,
+    /// The wall-clock date-time at `origin`.
+    wall_origin: SystemTime,
+    /// Virtual time elapsed since `origin`, in nanoseconds (584 years fit in a u64).
+    elapsed_nanos: AtomicU64,
+    /// Whether a thread that waits moves time forward itself.
+    auto_advance: bool,
+    /// Threads parked in `park_until`, unparked when time moves.
+    sleepers: Mutex<Vec<Thread>>,
+}
+
+impl Clock {
+    /// The real clock: [`Instant::now`] for time, a real sleep for waiting.
+    pub fn real() -> Clock {
+        Clock { kind: Kind::Real }
+    }
+
+    /// A virtual clock that starts now (wall time: the current date-time) and jumps
+    /// forward to any deadline a thread waits for ("auto-advance").
+    pub fn virtual_clock() -> Clock {
+        Clock::new_virtual(SystemTime::now(), true)
+    }
+
+    /// A virtual clock with auto-advance whose wall-clock reading starts at `wall`.
+    pub fn virtual_at(wall: SystemTime) -> Clock {
+        Clock::new_virtual(wall, true)
+    }
+
+    /// A virtual clock that moves only when [`advance`](Clock::advance) or
+    /// [`advance_to`](Clock::advance_to) is called; a thread that waits on it sleeps
+    /// until then. Its wall-clock reading starts at `wall`.
+    pub fn manual(wall: SystemTime) -> Clock {
+        Clock::new_virtual(wall, false)
+    }
+
+    fn new_virtual(wall: SystemTime, auto_advance: bool) -> Clock {
+        Clock {
+            kind: Kind::Virtual(Arc::new(VirtualTime {
+                origin: Instant::now(),
+                wall_origin: wall,
+                elapsed_nanos: AtomicU64::new(0),
+                auto_advance,
+                sleepers: Mutex::new(Vec::new()),
+            })),
+        }
+    }
+
+    /// Whether this clock is virtual.
+    pub fn is_virtual(&self) -> bool {
+        matches!(self.kind, Kind::Virtual(_))
+    }
+
+    /// Whether waiting on this clock moves virtual time forward by itself.
+    pub fn is_auto_advance(&self) -> bool {
+        match &self.kind {
+            Kind::Real => false,
+            Kind::Virtual(v) => v.auto_advance,
+        }
+    }
+
+    /// The current monotonic time (asyncio's `loop.time()`, sched's `timefunc`).
+    pub fn now(&self) -> Instant {
+        match &self.kind {
+            Kind::Real => Instant::now(),
+            Kind::Virtual(v) => v.origin + v.elapsed(),
+        }
+    }
+
+    /// The current wall-clock date-time (`datetime.now()`).
+    pub fn wall_now(&self) -> SystemTime {
+        match &self.kind {
+            Kind::Real => SystemTime::now(),
+            Kind::Virtual(v) => v.wall_origin + v.elapsed(),
+        }
+    }
+
+    /// Moves a virtual clock forward by `by` and wakes every thread waiting on it.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock, which nobody can move: build the runtime or scheduler on
+    /// [`Clock::virtual_clock`] or [`Clock::manual`] to control time.
+    pub fn advance(&self, by: Duration) {
+        let v = self.expect_virtual("advance");
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        v.elapsed_nanos.fetch_add(nanos, Ordering::SeqCst);
+        v.wake_sleepers();
+    }
+
+    /// Moves a virtual clock forward to `to` (no-op if it is already there or past it)
+    /// and wakes every thread waiting on it. Virtual time never goes backwards.
+    ///
+    /// # Panics
+    ///
+    /// On the real clock; see [`advance`](Clock::advance).
+    pub fn advance_to(&self, to: Instant) {
+        let v = self.expect_virtual("advance_to");
+        let target = u64::try_from(to.saturating_duration_since(v.origin).as_nanos())
+            .unwrap_or(u64::MAX);
+        let previous = v.elapsed_nanos.fetch_max(target, Ordering::SeqCst);
+        if previous < target {
+            v.wake_sleepers();
+        }
+    }
+
+    /// Parks the calling thread until `deadline` (or forever with `None`), or until
+    /// somebody calls [`Thread::unpark`] on it, whichever comes first.
+    ///
+    /// It may return early: callers check their condition and park again. On an
+    /// auto-advance virtual clock a deadline in the future is reached at once by
+    /// moving time forward to it; on a manual clock the thread sleeps until another
+    /// thread advances time or unparks it.
+    pub fn park_until(&self, deadline: Option<Instant>) {
+        match (&self.kind, deadline) {
+            (_, None) => thread::park(),
+            (Kind::Real, Some(deadline)) => {
+                let now = Instant::now();
+                if deadline > now {
+                    thread::park_timeout(deadline - now);
+                }
+            }
+            (Kind::Virtual(_), Some(deadline)) if self.is_auto_advance() => {
+                self.advance_to(deadline)
+            }
+            (Kind::Virtual(v), Some(deadline)) => {
+                // Register first, then check, then sleep: an `advance` that lands
+                // between the check and the park leaves an unpark token behind.
+                v.register_sleeper();
+                if self.now() < deadline {
+                    thread::park();
+                }
+            }
+        }
+    }
+
+    /// Blocks the calling thread until the clock reads `deadline` or later
+    /// (sched's `delayfunc`). On an auto-advance clock, returns at once.
+    pub fn sleep_until(&self, deadline: Instant) {
+        while self.now() < deadline {
+            self.park_until(Some(deadline));
+        }
+    }
+
+    /// Blocks the calling thread for `duration` of this clock's time.
+    pub fn sleep(&self, duration: Duration) {
+        self.sleep_until(self.now() + duration);
+    }
+
+    fn expect_virtual(&self, what: &str) -> &VirtualTime {
+        match &self.kind {
+            Kind::Virtual(v) => v,
+            Kind::Real => panic!(
+                "Clock::{what} called on the real clock, which cannot be moved; \
+                 build the runtime or scheduler on Clock::virtual_clock() or Clock::manual(..) \
+                 to control time"
+            ),
+        }
+    }
+}
+
+impl VirtualTime {
+    fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.elapsed_nanos.load(Ordering::SeqCst))
+    }
+
+    fn register_sleeper(&self) {
+        let me = thread::current();
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(PoisonError::into_inner);
+        if !sleepers.iter().any(|t| t.id() == me.id()) {
+            sleepers.push(me);
+        }
+    }
+
+    fn wake_sleepers(&self) {
+        let sleepers = std::mem::take(
+            &mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner),
+        );
+        for thread in sleepers {
+            thread.unpark();
+        }
+    }
+}
+
+impl Default for Clock {
+    /// The real clock.
+    fn default() -> Clock {
+        Clock::real()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            Kind::Real => f.write_str("Clock::Real"),
+            Kind::Virtual(v) => f
+                .debug_struct("Clock::Virtual")
+                .field("elapsed", &v.elapsed())
+                .field("auto_advance", &v.auto_advance)
+                .finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_time_moves_only_when_advanced() {
+        let clock = Clock::manual(SystemTime::UNIX_EPOCH);
+        let t0 = clock.now();
+        assert_eq!(clock.now(), t0);
+        clock.advance(Duration::from_secs(3));
+        assert_eq!(clock.now() - t0, Duration::from_secs(3));
+        assert_eq!(
+            clock.wall_now(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(3)
+        );
+        // advance_to never goes backwards.
+        clock.advance_to(t0 + Duration::from_secs(1));
+        assert_eq!(clock.now() - t0, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn auto_advance_jumps_to_the_deadline() {
+        let clock = Clock::virtual_clock();
+        let t0 = clock.now();
+        clock.sleep(Duration::from_millis(2500));
+        assert_eq!(clock.now() - t0, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn manual_clock_sleeper_wakes_when_another_thread_advances() {
+        let clock = Clock::manual(SystemTime::UNIX_EPOCH);
+        let t0 = clock.now();
+        let sleeper = {
+            let clock = clock.clone();
+            thread::spawn(move || {
+                clock.sleep_until(t0 + Duration::from_secs(10));
+                clock.now() - t0
+            })
+        };
+        // Advance in steps; the sleeper cannot finish before the last one.
+        for _ in 0..10 {
+            clock.advance(Duration::from_secs(1));
+        }
+        assert_eq!(sleeper.join().unwrap(), Duration::from_secs(10));
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot be moved")]
+    fn advancing_the_real_clock_is_a_clear_error() {
+        Clock::real().advance(Duration::from_secs(1));
+    }
+}

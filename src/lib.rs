@@ -1,0 +1,4 @@
+//! clearloop: an async runtime written to be read.
+#![deny(missing_docs)]
+
+pub mod clock;
