@@ -132,6 +132,8 @@ fn dropping_the_handle_detaches_the_task_which_still_runs() {
 }
 
 #[test]
+// The handle is returned on purpose, to look at the task after shutdown.
+#[allow(clippy::async_yields_async)]
 fn tasks_pending_when_run_returns_are_cancelled_and_dropped() {
     let dropped = Arc::new(AtomicBool::new(false));
     let reached_end = Arc::new(AtomicBool::new(false));
