@@ -35,12 +35,15 @@ impl Future for Flagged {
     }
 }
 
-fn flagged() -> (
+/// The future, its flag, the slot where it leaves its waker, its poll count.
+type FlaggedParts = (
     Flagged,
     Arc<AtomicBool>,
     Arc<Mutex<Option<Waker>>>,
     Arc<AtomicUsize>,
-) {
+);
+
+fn flagged() -> FlaggedParts {
     let flag = Arc::new(AtomicBool::new(false));
     let waker = Arc::new(Mutex::new(None));
     let polls = Arc::new(AtomicUsize::new(0));
