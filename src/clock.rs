@@ -156,8 +156,8 @@ impl Clock {
     /// On the real clock; see [`advance`](Clock::advance).
     pub fn advance_to(&self, to: Instant) {
         let v = self.expect_virtual("advance_to");
-        let target = u64::try_from(to.saturating_duration_since(v.origin).as_nanos())
-            .unwrap_or(u64::MAX);
+        let target =
+            u64::try_from(to.saturating_duration_since(v.origin).as_nanos()).unwrap_or(u64::MAX);
         let previous = v.elapsed_nanos.fetch_max(target, Ordering::SeqCst);
         if previous < target {
             v.wake_sleepers();
@@ -233,9 +233,8 @@ impl VirtualTime {
     }
 
     fn wake_sleepers(&self) {
-        let sleepers = std::mem::take(
-            &mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner),
-        );
+        let sleepers =
+            std::mem::take(&mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner));
         for thread in sleepers {
             thread.unpark();
         }
