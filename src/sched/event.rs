@@ -28,7 +28,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-/// Where an event is in its life. See the picture in the [module doc](self).
+/// Where an event is in its life.
+///
+/// ```text
+///                 run() pops it            action returns
+///   Pending ─────────────────────► Running ─────────────────► Done
+///      │                              │
+///      │ cancel()                     │ action panics
+///      ▼                              ▼
+///   Cancelled                      Panicked
+/// ```
+///
+/// The arrows out of `Pending` are taken under the scheduler's lock, with the removal
+/// from the queue: an event is in the queue exactly when it is `Pending`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventState {
     /// In the queue, waiting for its time. The only state [`cancel`] accepts.
