@@ -22,10 +22,19 @@ mod create_task;
 #[path = "task_result.rs"]
 mod task_result;
 
+#[path = "sched_addition.rs"]
+mod sched_addition;
+
+#[path = "sched_priorities.rs"]
+mod sched_priorities;
+
 /// How an example wants to be run in the tour.
 enum Time {
     /// Real clock, unless the tour itself runs with `--virtual`.
     Real,
+    /// Virtual clock always, so the tour stays short (`cargo run --example NAME`
+    /// runs the example alone on the real clock).
+    Virtual,
 }
 
 struct Stop {
@@ -61,6 +70,18 @@ fn main() {
             name: "task_result",
             time: Time::Real,
             run: task_result::example,
+        },
+        Stop {
+            slide: "Le module sched (enter, run)",
+            name: "sched_addition",
+            time: Time::Virtual,
+            run: sched_addition::example,
+        },
+        Stop {
+            slide: "Gestion de la file d'attente (priorités, cancel, threads)",
+            name: "sched_priorities",
+            time: Time::Virtual,
+            run: sched_priorities::example,
         },
     ];
     let total = Instant::now();

@@ -4,7 +4,8 @@
 //! inside: an event loop that polls tasks, wakers that bring them back, a timer wheel
 //! that knows when to wake the loop, task handles that hold a result or an exception,
 //! and a clock that tests can stop. Read the modules in this order: [`clock`],
-//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`].
+//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`]; then
+//! [`sched`], CPython's event scheduler on plain threads.
 //!
 //! ## asyncio → clearloop
 //!
@@ -28,6 +29,17 @@
 //! | `Task.__step`                             | one poll of a task by the loop                         |
 //! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
 //! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
+//!
+//! ## sched → clearloop
+//!
+//! | `sched` (CPython)                         | clearloop                                              |
+//! |-------------------------------------------|--------------------------------------------------------|
+//! | `sched.scheduler(timefunc, delayfunc)`    | [`sched::Scheduler::with_clock`]                       |
+//! | `s.enter(delay, prio, action, argument)`  | [`sched::Scheduler::enter`], `enter_named`             |
+//! | `s.enterabs(time, prio, action)`          | [`sched::Scheduler::enterabs`]                         |
+//! | `s.cancel(event)`, `s.empty()`, `s.queue` | [`sched::Scheduler::cancel`], `empty`, `queue`         |
+//! | `s.run(blocking)`                         | [`sched::Scheduler::run`]                              |
+//! | a thread running `s.run()`                | [`sched::Scheduler::spawn_runner`]                     |
 //!
 //! ## One example
 //!
@@ -57,6 +69,7 @@
 
 pub mod clock;
 pub mod runtime;
+pub mod sched;
 pub mod task;
 pub mod time;
 pub mod wheel;
