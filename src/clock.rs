@@ -156,8 +156,8 @@ impl Clock {
     /// On the real clock; see [`advance`](Clock::advance).
     pub fn advance_to(&self, to: Instant) {
         let v = self.expect_virtual("advance_to");
-        let target = u64::try_from(to.saturating_duration_since(v.origin).as_nanos())
-            .unwrap_or(u64::MAX);
+        let target =
+            u64::try_from(to.saturating_duration_since(v.origin).as_nanos()).unwrap_or(u64::MAX);
         let previous = v.elapsed_nanos.fetch_max(target, Ordering::SeqCst);
         if previous < target {
             v.wake_sleepers();
@@ -219,6 +219,30 @@ impl Clock {
     }
 }
 
+/// Formats a wall-clock reading as `HH:MM:SS` in UTC, like Python's
+/// `time.strftime('%X')` (which uses local time; clearloop carries no time-zone
+/// database, so the examples print UTC).
+pub fn format_hms(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    format!("{h:02}:{m:02}:{s:02}")
+}
+
+/// Formats a duration as Python prints a `timedelta`: `0:00:02.000000`.
+pub fn format_timedelta(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    let micros = duration.subsec_micros();
+    if micros == 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{h}:{m:02}:{s:02}.{micros:06}")
+    }
+}
+
 impl VirtualTime {
     fn elapsed(&self) -> Duration {
         Duration::from_nanos(self.elapsed_nanos.load(Ordering::SeqCst))
@@ -233,9 +257,8 @@ impl VirtualTime {
     }
 
     fn wake_sleepers(&self) {
-        let sleepers = std::mem::take(
-            &mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner),
-        );
+        let sleepers =
+            std::mem::take(&mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner));
         for thread in sleepers {
             thread.unpark();
         }
@@ -306,6 +329,18 @@ mod tests {
             clock.advance(Duration::from_secs(1));
         }
         assert_eq!(sleeper.join().unwrap(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn formats_like_python() {
+        assert_eq!(format_timedelta(Duration::from_millis(2000)), "0:00:02");
+        assert_eq!(
+            format_timedelta(Duration::from_micros(4_014_359)),
+            "0:00:04.014359"
+        );
+        assert_eq!(format_timedelta(Duration::from_secs(3723)), "1:02:03");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(15 * 3600 + 31 * 60 + 4);
+        assert_eq!(format_hms(t), "15:31:04");
     }
 
     #[test]

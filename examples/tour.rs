@@ -1,0 +1,98 @@
+//! The tour: every example of the course, in the course's order, each under the
+//! title of the slide it reproduces, with its output and how long it took.
+//!
+//! Run: `cargo run --release --example tour`. The asyncio examples run on the real
+//! clock, so their durations are measured as the course measures them (about
+//! 15 seconds in all); `-- --virtual` runs every example on the virtual clock,
+//! instantly, with exact durations.
+
+use std::time::Instant;
+
+use clearloop::clock::{Clock, format_timedelta};
+
+#[path = "say_after.rs"]
+mod say_after;
+
+#[path = "await_sequential.rs"]
+mod await_sequential;
+
+#[path = "create_task.rs"]
+mod create_task;
+
+#[path = "task_result.rs"]
+mod task_result;
+
+/// How an example wants to be run in the tour.
+enum Time {
+    /// Real clock, unless the tour itself runs with `--virtual`.
+    Real,
+}
+
+struct Stop {
+    slide: &'static str,
+    name: &'static str,
+    time: Time,
+    run: fn(Clock),
+}
+
+fn main() {
+    let all_virtual = std::env::args().any(|arg| arg == "--virtual");
+    let stops = [
+        Stop {
+            slide: "Invocation d'une coroutine",
+            name: "say_after",
+            time: Time::Real,
+            run: say_after::example,
+        },
+        Stop {
+            slide: "Exécution simultanée (await, l'un après l'autre)",
+            name: "await_sequential",
+            time: Time::Real,
+            run: await_sequential::example,
+        },
+        Stop {
+            slide: "Les tâches asynchrones (create_task)",
+            name: "create_task",
+            time: Time::Real,
+            run: create_task::example,
+        },
+        Stop {
+            slide: "Les résultats (done, result)",
+            name: "task_result",
+            time: Time::Real,
+            run: task_result::example,
+        },
+    ];
+    let total = Instant::now();
+    for (number, stop) in stops.iter().enumerate() {
+        let clock = match stop.time {
+            Time::Real if !all_virtual => Clock::real(),
+            _ => Clock::virtual_clock(),
+        };
+        let kind = if clock.is_virtual() {
+            "virtual"
+        } else {
+            "real"
+        };
+        println!();
+        println!(
+            "== {}. {} ({}, {} clock) ==",
+            number + 1,
+            stop.slide,
+            stop.name,
+            kind
+        );
+        let (real_start, clock_start) = (Instant::now(), clock.now());
+        (stop.run)(clock.clone());
+        println!(
+            "-- took {} on the {kind} clock ({} real)",
+            format_timedelta(clock.now() - clock_start),
+            format_timedelta(real_start.elapsed())
+        );
+    }
+    println!();
+    println!(
+        "Tour finished in {} (real).",
+        format_timedelta(total.elapsed())
+    );
+}

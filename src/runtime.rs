@@ -1,0 +1,518 @@
+//! The event loop: a ready queue, a timer wheel, and a thread that parks when
+//! there is nothing to do.
+//!
+//! This is asyncio's `BaseEventLoop`. Its heart, `_run_once`, does three things in
+//! turn, and so does [`Runtime::block_on`] here:
+//!
+//! ```text
+//!            +-------------------------------------------------------------+
+//!            |  one turn of the loop                                       |
+//!            |                                                             |
+//!   other    |  1. take the wake-ups that came from other threads          |
+//!  threads --+--> (a crossbeam channel) into the ready queue               |
+//!            |  2. fire the timers whose deadline has passed: their tasks  |
+//!            |     join the ready queue                  (asyncio: _scheduled heap)
+//!            |  3. poll each task that was ready when the turn began,      |
+//!            |     once, in order                        (asyncio: _ready deque)
+//!            |  4. nothing ready? park the thread until the next timer's   |
+//!            |     deadline, or until another thread unparks it            |
+//!            +-------------------------------------------------------------+
+//! ```
+//!
+//! * Step 3 runs only the tasks that were ready when the turn began, as
+//!   `_run_once` does (`ntodo = len(self._ready)`): a task that wakes itself in a
+//!   loop (`yield_now`) goes to the back and waits for the next turn, so it cannot
+//!   starve the timers or the other tasks.
+//! * Step 4 never spins: the thread sleeps in `park_timeout` for exactly the time
+//!   left before the earliest timer (on a virtual clock, time jumps there instead).
+//!   A waker on another thread sends the task through the channel, then unparks
+//!   the loop; `std`'s park token means an unpark that comes just before the park is
+//!   not lost.
+//!
+//! A task woken *on* the loop thread skips the channel and goes straight into the
+//! ready queue (a plain `VecDeque`): the waker checks a thread-local to tell.
+//!
+//! [`run`] is `asyncio.run`: a fresh runtime on the calling thread, the future driven
+//! to completion, then the runtime dropped. **Dropping a runtime cancels every task
+//! still pending** (their futures are dropped, their handles report a cancellation),
+//! as `asyncio.run` cancels the tasks left when `main()` returns.
+//!
+//! The moments a tracer would want to see (a task spawned, polled, woken, a timer
+//! fired) each happen in one function here: [`spawn_on`], `Runnable::run` (called
+//! from `run_ready`), [`Scheduler::schedule`] and `fire_timers`.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::clock::Clock;
+use crate::task::Task;
+use crate::task::cell::{Cell, Header, Runnable};
+use crate::time::Timers;
+
+/// The part of a runtime that other threads may touch: wakers hold it.
+pub(crate) struct Scheduler {
+    /// Wake-ups from other threads travel here to the loop.
+    remote_tx: Sender<Arc<dyn Runnable>>,
+    remote_rx: Receiver<Arc<dyn Runnable>>,
+    /// The thread that runs the loop, to unpark it.
+    loop_thread: Thread,
+    /// Every task not yet finished, so that shutdown can cancel them all.
+    registry: Mutex<Registry>,
+    /// The timer wheel, with the conversion between instants and ticks.
+    pub(crate) timers: Mutex<Timers>,
+    pub(crate) clock: Clock,
+    /// Counter behind the default names `Task-1`, `Task-2`, ...
+    next_task_id: AtomicU64,
+    /// Set when the runtime shuts down: late wake-ups are dropped, not queued.
+    closed: AtomicBool,
+    /// Number of live tasks (for tests and the memory measurement).
+    live: AtomicUsize,
+}
+
+/// A slab of live tasks: a `Vec` of slots and a list of free slots.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Option<Arc<dyn Runnable>>>,
+    free: Vec<usize>,
+}
+
+/// The part of a runtime only its own thread touches.
+struct Local {
+    ready: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    /// Reused buffer for the wakers of fired timers.
+    fired: RefCell<Vec<Waker>>,
+}
+
+/// What the thread-local `CONTEXT` holds while a runtime's loop runs on this thread.
+struct RunningLoop {
+    scheduler: Arc<Scheduler>,
+    local: Rc<Local>,
+}
+
+thread_local! {
+    /// The runtime whose loop runs on this thread, if any (asyncio's
+    /// `_get_running_loop()`). `spawn`, `sleep` and the wakers look here.
+    static CONTEXT: RefCell<Option<RunningLoop>> = const { RefCell::new(None) };
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // User code never runs under these locks, so a poisoned one is still consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Scheduler {
+    /// Sends a woken task back to the ready queue: straight into it on the loop's own
+    /// thread, through the channel (then unpark the loop) from anywhere else.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Arc<dyn Runnable>) {
+        let task = CONTEXT
+            .try_with(|context| {
+                if let Some(running) = context.borrow().as_ref()
+                    && Arc::ptr_eq(&running.scheduler, self)
+                {
+                    running.local.ready.borrow_mut().push_back(task);
+                    return None;
+                }
+                Some(task)
+            })
+            // The thread-local is gone (a waker used during thread exit): go remote.
+            .unwrap_or_else(|thread_local_gone| {
+                let _ = thread_local_gone;
+                None
+            });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Arc<dyn Runnable>) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // The runtime is gone; the task was cancelled at shutdown.
+        }
+        // The receiver lives in `self`, so the send cannot fail.
+        let _ = self.remote_tx.send(task);
+        if self.closed.load(Ordering::Acquire) {
+            // Shutdown raced with us and may have drained the channel already:
+            // drain it ourselves so no task stays stuck in a dead runtime.
+            while self.remote_rx.try_recv().is_ok() {}
+            return;
+        }
+        self.loop_thread.unpark();
+    }
+
+    /// Adds a new task to the registry (before its first poll).
+    fn register(&self, task: Arc<dyn Runnable>) {
+        let mut registry = lock(&self.registry);
+        let index = match registry.free.pop() {
+            Some(index) => index,
+            None => {
+                registry.slots.push(None);
+                registry.slots.len() - 1
+            }
+        };
+        task.header().registry_index.store(index, Ordering::Relaxed);
+        registry.slots[index] = Some(task);
+        self.live.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Removes a finished task from the registry.
+    pub(crate) fn forget(&self, header: &Header) {
+        let index = header.registry_index.load(Ordering::Relaxed);
+        let removed = {
+            let mut registry = lock(&self.registry);
+            let removed = registry.slots.get_mut(index).and_then(Option::take);
+            if removed.is_some() {
+                registry.free.push(index);
+            }
+            removed
+        };
+        if removed.is_some() {
+            self.live.fetch_sub(1, Ordering::Relaxed);
+        }
+        // `removed` (an Arc of the task) is dropped here, outside the lock.
+    }
+
+    /// Whether the calling thread runs this scheduler's loop right now.
+    pub(crate) fn is_current(self: &Arc<Self>) -> bool {
+        CONTEXT
+            .try_with(|context| {
+                context
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|running| Arc::ptr_eq(&running.scheduler, self))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Wakes the loop thread (a timer was added from another thread).
+    pub(crate) fn unpark_loop(&self) {
+        self.loop_thread.unpark();
+    }
+}
+
+/// Spawns `future` as a task of `scheduler` (asyncio's `loop.create_task`).
+fn spawn_on<F>(scheduler: &Arc<Scheduler>, future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = scheduler.next_task_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let cell = Cell::new(future, id, scheduler.clone());
+    scheduler.register(cell.clone());
+    // A new task starts SCHEDULED: it is put in the ready queue right away.
+    scheduler.schedule(cell.clone());
+    Task::new(cell)
+}
+
+/// Spawns a task on the runtime running on this thread (asyncio's `create_task`).
+///
+/// The task starts at the loop's next turn and runs to the end whether or not the
+/// returned [`Task`] is awaited; await the handle for its value.
+///
+/// # Panics
+///
+/// Outside a running runtime. Spawn from inside `clearloop::run(async { ... })`, or
+/// call [`Runtime::spawn`] on a runtime you built.
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let scheduler = current_scheduler("clearloop::spawn()").unwrap_or_else(|message| {
+        panic!(
+            "{message}; call it from inside clearloop::run(async {{ ... }}), \
+             or use Runtime::spawn on a runtime you built"
+        )
+    });
+    spawn_on(&scheduler, future)
+}
+
+/// The scheduler of the loop running on this thread, or a message naming `what`.
+pub(crate) fn current_scheduler(what: &str) -> Result<Arc<Scheduler>, String> {
+    CONTEXT
+        .try_with(|context| context.borrow().as_ref().map(|r| r.scheduler.clone()))
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
+}
+
+/// Runs `future` to completion on a new single-threaded runtime and returns its
+/// output (asyncio's `asyncio.run`). Tasks still pending when it returns are
+/// cancelled: their futures are dropped.
+///
+/// # Panics
+///
+/// When called from inside a running runtime, as `asyncio.run()` refuses to run
+/// inside a running loop: `.await` the future instead, or `spawn` it.
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runtime::new().block_on(future)
+}
+
+/// Builds a [`Runtime`]: which clock it runs on.
+///
+/// ```
+/// use clearloop::{Builder, clock::Clock};
+/// let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+/// let waited = runtime.block_on(async {
+///     let start = clearloop::time::now();
+///     clearloop::time::sleep(std::time::Duration::from_secs(2)).await;
+///     clearloop::time::now() - start
+/// });
+/// assert_eq!(waited, std::time::Duration::from_secs(2)); // exact, and instant
+/// ```
+#[derive(Debug, Default)]
+pub struct Builder {
+    clock: Clock,
+}
+
+impl Builder {
+    /// A builder for a single-threaded runtime on the real clock.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The clock the runtime's timers use ([`Clock::virtual_clock`] for tests).
+    pub fn clock(mut self, clock: Clock) -> Builder {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the runtime. Its loop runs on the thread that calls `build` and later
+    /// `block_on`: a `Runtime` stays on its thread (it is not `Send`), as an asyncio
+    /// loop belongs to one thread.
+    pub fn build(self) -> Runtime {
+        let (remote_tx, remote_rx) = crossbeam_channel::unbounded();
+        let scheduler = Arc::new(Scheduler {
+            remote_tx,
+            remote_rx,
+            loop_thread: thread::current(),
+            registry: Mutex::new(Registry::default()),
+            timers: Mutex::new(Timers::new(self.clock.now())),
+            clock: self.clock,
+            next_task_id: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            live: AtomicUsize::new(0),
+        });
+        Runtime {
+            scheduler,
+            local: Rc::new(Local {
+                ready: RefCell::new(VecDeque::new()),
+                fired: RefCell::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+/// A single-threaded event loop (asyncio's event loop object).
+///
+/// [`run`] builds one, uses it once and drops it; build your own with [`Builder`]
+/// to choose the clock, to spawn before running, or to `block_on` several times.
+pub struct Runtime {
+    scheduler: Arc<Scheduler>,
+    local: Rc<Local>,
+}
+
+/// The loop's own waker for the future passed to `block_on` (it is not a task).
+struct MainWaker {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Sets `CONTEXT` for the duration of `block_on`, and clears it even on a panic.
+struct EnterGuard;
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
+    }
+}
+
+impl Runtime {
+    /// A single-threaded runtime on the real clock.
+    pub fn new() -> Runtime {
+        Builder::new().build()
+    }
+
+    /// The clock this runtime's timers use.
+    pub fn clock(&self) -> &Clock {
+        &self.scheduler.clock
+    }
+
+    /// Spawns a task on this runtime. It runs during `block_on`.
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.scheduler, future)
+    }
+
+    /// Number of tasks spawned on this runtime that have not finished yet.
+    pub fn live_tasks(&self) -> usize {
+        self.scheduler.live.load(Ordering::Relaxed)
+    }
+
+    /// Number of timers (sleeps) registered in this runtime's timer wheel.
+    pub fn pending_timers(&self) -> usize {
+        lock(&self.scheduler.timers).len()
+    }
+
+    /// Drives `future` to completion on this thread, running every task of this
+    /// runtime meanwhile (asyncio's `loop.run_until_complete`).
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a running runtime (a loop cannot run inside a loop):
+    /// `.await` the future instead, or `spawn` it. A panic of `future` itself
+    /// propagates to the caller, as an exception from `main()` leaves `asyncio.run`.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.enter();
+        let _guard = EnterGuard;
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            thread: thread::current(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.swap(false, Ordering::AcqRel)
+                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+            {
+                return output;
+            }
+            self.take_remote();
+            self.fire_timers();
+            self.run_ready();
+            if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
+                self.park();
+            }
+        }
+    }
+
+    /// Puts this runtime in the thread-local `CONTEXT`, refusing to nest.
+    fn enter(&self) {
+        let nested = CONTEXT.with(|context| {
+            let mut context = context.borrow_mut();
+            if context.is_some() {
+                return true;
+            }
+            *context = Some(RunningLoop {
+                scheduler: self.scheduler.clone(),
+                local: self.local.clone(),
+            });
+            false
+        });
+        if nested {
+            panic!(
+                "clearloop::run() / Runtime::block_on() was called from inside a running \
+                 runtime (like asyncio.run() inside a running event loop): \
+                 `.await` the future instead, or spawn() it as a task"
+            );
+        }
+    }
+
+    /// Step 1: wake-ups that came from other threads join the ready queue.
+    fn take_remote(&self) {
+        let mut ready = self.local.ready.borrow_mut();
+        while let Ok(task) = self.scheduler.remote_rx.try_recv() {
+            ready.push_back(task);
+        }
+    }
+
+    /// Step 2: timers whose deadline has passed wake their tasks.
+    fn fire_timers(&self) {
+        let mut fired = self.local.fired.borrow_mut();
+        {
+            let mut timers = lock(&self.scheduler.timers);
+            if timers.is_empty() {
+                return;
+            }
+            timers.fire_due(self.scheduler.clock.now(), &mut fired);
+        }
+        // Wake outside the timers' lock: a woken task may register a new timer.
+        for waker in fired.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Step 3: poll each task that was ready when the turn began, once.
+    fn run_ready(&self) {
+        let ready_at_start = self.local.ready.borrow().len();
+        for _ in 0..ready_at_start {
+            let Some(task) = self.local.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            task.run();
+        }
+    }
+
+    /// Step 4: nothing to do until the next timer, or until another thread wakes us.
+    fn park(&self) {
+        let deadline = lock(&self.scheduler.timers).next_deadline();
+        self.scheduler.clock.park_until(deadline);
+    }
+
+    /// Cancels every task left: drops its future, records the cancellation.
+    fn shut_down(&self) {
+        self.scheduler.closed.store(true, Ordering::Release);
+        loop {
+            // Take the whole registry first: a future's `Drop` may touch it.
+            let tasks: Vec<Arc<dyn Runnable>> = {
+                let mut registry = lock(&self.scheduler.registry);
+                registry.free.clear();
+                registry.slots.drain(..).flatten().collect()
+            };
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                task.shut_down();
+                self.scheduler.live.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.local.ready.borrow_mut().clear();
+        while self.scheduler.remote_rx.try_recv().is_ok() {}
+        lock(&self.scheduler.timers).clear();
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::new()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("clock", &self.scheduler.clock)
+            .field("live_tasks", &self.live_tasks())
+            .finish()
+    }
+}

@@ -1,0 +1,263 @@
+//! The task's one allocation: a header, the future, and the slot for its outcome.
+//!
+//! ```text
+//!   Arc<Cell<F>>  (one heap allocation per task)
+//!   +----------------------------------------------------------+
+//!   | header: state (atomic), id, the runtime it belongs to   |  <- wakers and the
+//!   | future: Mutex<Option<F>>    polled by the loop; None     |     ready queue hold
+//!   |                             once the task is finished    |     Arc<dyn Runnable>,
+//!   | meta:   Mutex<Meta>         name, outcome (value, panic  |     the handle holds
+//!   |                             or cancellation), the waker  |     Arc<dyn Joinable<T>>
+//!   |                             of whoever awaits the task   |
+//!   +----------------------------------------------------------+
+//! ```
+//!
+//! CPython splits the same roles between `Task` (it drives the coroutine: `__step`)
+//! and its base class `Future` (the result, the exception, the done-callbacks). Here
+//! the loop sees the cell through [`Runnable`] ("poll me once") and the [`Task`]
+//! handle sees it through [`Joinable`] ("is my value there?"): two views of one
+//! allocation, so a task costs a single `malloc`.
+//!
+//! [`Task`]: crate::task::Task
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use futures_task::{ArcWake, waker_ref};
+
+use super::state::{Start, State};
+use crate::runtime::Scheduler;
+
+/// How a task ended.
+pub(crate) enum Outcome<T> {
+    /// It returned a value.
+    Value(T),
+    /// It panicked; the payload is kept so `.await` can re-raise the very same panic.
+    Panicked(Box<dyn Any + Send>),
+    /// It was cancelled (or still pending when its runtime shut down).
+    Cancelled,
+}
+
+/// Where the outcome waits for the handle.
+pub(crate) enum Slot<T> {
+    /// Not finished; maybe somebody is awaiting it.
+    Running(Option<Waker>),
+    /// Finished; the outcome is here.
+    Finished(Outcome<T>),
+    /// Finished, and `await` or `join` moved the outcome out.
+    Taken,
+}
+
+/// Everything about a task that the handle reads, under one lock.
+pub(crate) struct Meta<T> {
+    /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) slot: Slot<T>,
+}
+
+/// The part of a task that neither the loop nor the handle needs to know the type of.
+pub(crate) struct Header {
+    pub(crate) state: State,
+    /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
+    pub(crate) id: u64,
+    /// Where a wake-up sends the task back to.
+    pub(crate) scheduler: Arc<Scheduler>,
+    /// Index in the runtime's list of live tasks (set when the loop registers it).
+    pub(crate) registry_index: std::sync::atomic::AtomicUsize,
+}
+
+/// The allocation itself.
+pub(crate) struct Cell<F: Future> {
+    pub(crate) header: Header,
+    future: Mutex<Option<F>>,
+    meta: Mutex<Meta<F::Output>>,
+}
+
+/// The loop's view of a task: poll it once, or cancel it at shutdown.
+pub(crate) trait Runnable: Send + Sync {
+    fn header(&self) -> &Header;
+    /// One step: asyncio's `Task.__step`.
+    fn run(self: Arc<Self>);
+    /// Drops the future now and records a cancellation (runtime shutdown).
+    fn shut_down(&self);
+}
+
+/// The handle's view of a task: its outcome, typed.
+pub(crate) trait Joinable<T>: Send + Sync {
+    fn header(&self) -> &Header;
+    fn meta(&self) -> MutexGuard<'_, Meta<T>>;
+    /// Puts the task in its runtime's ready queue (after a successful `cancel`).
+    fn schedule(self: Arc<Self>);
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic is caught around every poll and never happens under these locks, so
+    // poisoning carries no meaning here.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<F> Cell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    pub(crate) fn new(future: F, id: u64, scheduler: Arc<Scheduler>) -> Arc<Cell<F>> {
+        Arc::new(Cell {
+            header: Header {
+                state: State::new_scheduled(),
+                id,
+                scheduler,
+                registry_index: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            },
+            future: Mutex::new(Some(future)),
+            meta: Mutex::new(Meta {
+                name: None,
+                slot: Slot::Running(None),
+            }),
+        })
+    }
+
+    /// Stores the outcome, wakes whoever awaits it, then marks the task done and
+    /// tells the runtime to forget it. The future was dropped before this.
+    fn finish(&self, outcome: Outcome<F::Output>) {
+        let awaiter = {
+            let mut meta = lock(&self.meta);
+            match std::mem::replace(&mut meta.slot, Slot::Finished(outcome)) {
+                Slot::Running(waker) => waker,
+                _ => None,
+            }
+        };
+        // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
+        self.header.state.complete();
+        if let Some(waker) = awaiter {
+            waker.wake();
+        }
+    }
+
+    /// Drops the future in place, catching a panic from its `Drop`.
+    fn drop_future(&self, future: &mut Option<F>) -> Option<Box<dyn Any + Send>> {
+        catch_unwind(AssertUnwindSafe(|| *future = None)).err()
+    }
+}
+
+impl<F> Runnable for Cell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(self: Arc<Self>) {
+        match self.header.state.start_poll() {
+            Start::Skip => {}
+            Start::Cancel => {
+                let mut future = lock(&self.future);
+                // Cancellation is drop: the future's destructors run here, on the loop.
+                let outcome = match self.drop_future(&mut future) {
+                    Some(payload) => Outcome::Panicked(payload),
+                    None => Outcome::Cancelled,
+                };
+                drop(future);
+                self.finish(outcome);
+                self.header.scheduler.forget(&self.header);
+            }
+            Start::Poll => {
+                let waker = waker_ref(&self);
+                let mut cx = Context::from_waker(&waker);
+                let mut future = lock(&self.future);
+                let Some(pinned) = future.as_mut() else {
+                    return;
+                };
+                // SAFETY: the future lives inside the `Arc` allocation, which never
+                // moves, and this code never moves it out of its `Option`: it is only
+                // polled in place and dropped in place (set to `None`). That is the
+                // promise `Pin` asks for.
+                let pinned = unsafe { Pin::new_unchecked(pinned) };
+                // A panic in the task is caught here, like an exception in a coroutine:
+                // the loop and the other tasks go on, the panic is stored on the task.
+                let polled = catch_unwind(AssertUnwindSafe(|| pinned.poll(&mut cx)));
+                let outcome = match polled {
+                    Ok(Poll::Pending) => {
+                        drop(future);
+                        if self.header.state.end_poll_pending() {
+                            let scheduler = self.header.scheduler.clone();
+                            scheduler.schedule(self);
+                        }
+                        return;
+                    }
+                    Ok(Poll::Ready(value)) => Outcome::Value(value),
+                    Err(payload) => Outcome::Panicked(payload),
+                };
+                // The task is finished: drop its future now, not when the last waker
+                // or handle goes away, so that what it holds is released at once.
+                let outcome = match self.drop_future(&mut future) {
+                    Some(payload) if !matches!(outcome, Outcome::Panicked(_)) => {
+                        Outcome::Panicked(payload)
+                    }
+                    _ => outcome,
+                };
+                drop(future);
+                self.finish(outcome);
+                self.header.scheduler.forget(&self.header);
+            }
+        }
+    }
+
+    fn shut_down(&self) {
+        let mut future = lock(&self.future);
+        if future.is_none() {
+            return;
+        }
+        let outcome = match self.drop_future(&mut future) {
+            Some(payload) => Outcome::Panicked(payload),
+            None => Outcome::Cancelled,
+        };
+        drop(future);
+        self.finish(outcome);
+    }
+}
+
+impl<F> Joinable<F::Output> for Cell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn meta(&self) -> MutexGuard<'_, Meta<F::Output>> {
+        lock(&self.meta)
+    }
+
+    fn schedule(self: Arc<Self>) {
+        let scheduler = self.header.scheduler.clone();
+        scheduler.schedule(self);
+    }
+}
+
+impl<F> ArcWake for Cell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.header.state.wake() {
+            arc_self.header.scheduler.schedule(arc_self.clone());
+        }
+    }
+}
+
+/// `Task-<id>` unless the task was given a name.
+pub(crate) fn name_of<T>(header: &Header, meta: &Meta<T>) -> String {
+    match &meta.name {
+        Some(name) => name.to_string(),
+        None => format!("Task-{}", header.id),
+    }
+}

@@ -1,0 +1,410 @@
+//! Tasks: a future that the loop drives on its own, and the handle to it.
+//!
+//! `spawn(future)` is asyncio's `create_task(coro)`: the future starts running at
+//! the loop's next turn, whether or not anybody awaits it, and [`spawn`](crate::spawn)
+//! returns a [`Task`], the handle through which you ask how it went.
+//!
+//! | asyncio (`Task`, `Future`)        | clearloop ([`Task<T>`])                                   |
+//! |-----------------------------------|-----------------------------------------------------------|
+//! | `await task`                      | `task.await`: the value; a panic in the task is re-raised |
+//! | `try: await task except E: ...`   | `task.join().await`: `Result<T, TaskError>`               |
+//! | `task.done()`                     | [`Task::done`]                                            |
+//! | `task.result()`                   | [`Task::result`]: a clone of the value, or a [`TaskError`]|
+//! | `task.exception()`                | [`Task::exception`]                                       |
+//! | `task.cancel()`, `cancelled()`    | [`Task::cancel`], [`Task::cancelled`]                     |
+//! | `task.get_name()`, `set_name()`   | [`Task::name`], [`Task::set_name`]                        |
+//! | `InvalidStateError`               | [`TaskError`] with [`TaskError::is_not_done`]             |
+//! | `CancelledError`                  | [`TaskError`] with [`TaskError::is_cancelled`]           |
+//! | `await asyncio.sleep(0)`          | [`yield_now`]`().await`                                   |
+//!
+//! **Why `result()` clones.** Python hands the same result object to everyone who
+//! asks. A Rust value has one owner: it can be moved out once, or copied. So:
+//! `task.await` and [`Task::join`] *move* the value out (any `T`, no copy), and
+//! [`Task::result`] *clones* it (`T: Clone`), so it can be asked again and again like
+//! Python's. Wait for the task without taking its value with [`Task::wait`].
+//!
+//! **Dropping the handle detaches the task**: it still runs to the end, as an asyncio
+//! task runs whether or not anyone awaits it. To stop it, call [`Task::cancel`].
+//!
+//! **Cancellation is drop.** asyncio throws `CancelledError` into the coroutine at its
+//! `await`, and the coroutine may catch it. A Rust future cannot be resumed with an
+//! error: `cancel()` marks the task and wakes it, and at its next turn the loop drops
+//! the future instead of polling it. The `Drop` of everything it holds runs then, on
+//! the loop (a `Sleep` removes its timer, a lock guard unlocks); there is no
+//! `except CancelledError:` block, so cleanup lives in `Drop`.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub(crate) mod cell;
+pub(crate) mod state;
+
+use cell::{Joinable, Outcome, Slot, name_of};
+
+/// The handle to a spawned task (asyncio's `Task`).
+///
+/// Await it for the task's value. Every other question (`done`, `result`,
+/// `exception`, `cancel`) is a method, answered at once, never blocking.
+#[must_use = "a task runs even if its handle is dropped; drop it explicitly to detach it"]
+pub struct Task<T> {
+    cell: Arc<dyn Joinable<T>>,
+}
+
+impl<T> Task<T> {
+    pub(crate) fn new(cell: Arc<dyn Joinable<T>>) -> Task<T> {
+        Task { cell }
+    }
+
+    /// True once the task has finished: returned, panicked or been cancelled.
+    pub fn done(&self) -> bool {
+        self.cell.header().state.is_done()
+    }
+
+    /// True if the task finished by being cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.done() && matches!(self.cell.meta().slot, Slot::Finished(Outcome::Cancelled))
+    }
+
+    /// Asks the task to stop: at its next turn the loop drops its future instead of
+    /// polling it. Returns false if the task had already finished (as asyncio does).
+    ///
+    /// A task that is being polled when it is cancelled (it cancels itself, or
+    /// another thread cancels it) finishes that poll first, then is dropped.
+    pub fn cancel(&self) -> bool {
+        let (requested, must_schedule) = self.cell.header().state.cancel();
+        if must_schedule {
+            self.cell.clone().schedule();
+        }
+        requested
+    }
+
+    /// The task's name: `Task-1`, `Task-2`, … in spawn order, or the one you set.
+    pub fn name(&self) -> String {
+        name_of(self.cell.header(), &self.cell.meta())
+    }
+
+    /// Renames the task (asyncio's `set_name`); the name shows in panics and errors.
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.cell.meta().name = Some(name.into().into_boxed_str());
+    }
+
+    /// The task's panic or cancellation, if it ended that way (asyncio's
+    /// `exception()`): `Ok(None)` for a task that returned a value, `Ok(Some(error))`
+    /// for one that panicked or was cancelled, and `Err` (not done) for a task still
+    /// running. The error carries the panic message, not its payload: the payload
+    /// stays with the task, for `.await` to re-raise or [`join`](Task::join) to hand
+    /// over.
+    ///
+    /// asyncio raises `CancelledError` from `exception()` on a cancelled task; here
+    /// the cancellation is returned like any other exception.
+    pub fn exception(&self) -> Result<Option<TaskError>, TaskError> {
+        let name = self.name();
+        match &self.cell.meta().slot {
+            Slot::Running(_) => Err(TaskError::not_done(name)),
+            Slot::Finished(Outcome::Value(_)) => Ok(None),
+            Slot::Finished(Outcome::Panicked(payload)) => Ok(Some(TaskError::panicked(
+                name,
+                panic_message(&**payload),
+                None,
+            ))),
+            Slot::Finished(Outcome::Cancelled) => Ok(Some(TaskError::cancelled(name))),
+            Slot::Taken => Err(TaskError::taken(name)),
+        }
+    }
+
+    /// A future that completes when the task is done, leaving its outcome in place
+    /// for [`result`](Task::result) and [`exception`](Task::exception). It never
+    /// re-raises: use it to wait, then ask.
+    pub fn wait(&self) -> Wait<'_, T> {
+        Wait { task: self }
+    }
+
+    /// A future of the task's outcome as a `Result`: the value, or a [`TaskError`]
+    /// for a panic (with its payload) or a cancellation. Unlike `.await`, it does not
+    /// re-raise: this is `try: await task / except`.
+    pub fn join(self) -> Join<T> {
+        Join { task: self }
+    }
+
+    /// Polls for the outcome and moves it out once it is there.
+    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        let mut meta = self.cell.meta();
+        match &mut meta.slot {
+            Slot::Running(waker) => {
+                // Register, then the loop's `finish` takes this waker under the same
+                // lock: no completion can slip between the check and the register.
+                match waker {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Slot::Taken => Poll::Ready(Err(TaskError::taken(name_of(self.cell.header(), &meta)))),
+            Slot::Finished(_) => {
+                let name = name_of(self.cell.header(), &meta);
+                let Slot::Finished(outcome) = std::mem::replace(&mut meta.slot, Slot::Taken) else {
+                    unreachable!("matched Finished just above")
+                };
+                Poll::Ready(match outcome {
+                    Outcome::Value(value) => Ok(value),
+                    Outcome::Cancelled => Err(TaskError::cancelled(name)),
+                    Outcome::Panicked(payload) => {
+                        let message = panic_message(&*payload);
+                        Err(TaskError::panicked(name, message, Some(payload)))
+                    }
+                })
+            }
+        }
+    }
+}
+
+impl<T: Clone> Task<T> {
+    /// The task's value, cloned, so it can be asked for again (asyncio's
+    /// `result()`). A task that panicked or was cancelled gives that as the error;
+    /// a task still running gives a "not done" error at once (asyncio's
+    /// `InvalidStateError`) and never blocks.
+    pub fn result(&self) -> Result<T, TaskError> {
+        let name = self.name();
+        match &self.cell.meta().slot {
+            Slot::Running(_) => Err(TaskError::not_done(name)),
+            Slot::Finished(Outcome::Value(value)) => Ok(value.clone()),
+            Slot::Finished(Outcome::Panicked(payload)) => {
+                Err(TaskError::panicked(name, panic_message(&**payload), None))
+            }
+            Slot::Finished(Outcome::Cancelled) => Err(TaskError::cancelled(name)),
+            Slot::Taken => Err(TaskError::taken(name)),
+        }
+    }
+}
+
+/// `task.await` gives the value. A panic in the task is re-raised here with its
+/// original payload, as an exception in a coroutine propagates to whoever awaits it;
+/// a cancelled task re-raises as a panic saying so. For a `Result`, use
+/// [`Task::join`].
+impl<T> Future for Task<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match self.poll_outcome(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(error)) => error.raise(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("name", &self.name())
+            .field("done", &self.done())
+            .finish()
+    }
+}
+
+/// The future returned by [`Task::wait`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Wait<'a, T> {
+    task: &'a Task<T>,
+}
+
+impl<T> Future for Wait<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut meta = self.task.cell.meta();
+        match &mut meta.slot {
+            Slot::Running(waker) => {
+                match waker {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        }
+    }
+}
+
+/// The future returned by [`Task::join`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Join<T> {
+    task: Task<T>,
+}
+
+impl<T> Future for Join<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.task.poll_outcome(cx)
+    }
+}
+
+/// Why a task has no value to give: it panicked, it was cancelled, it is not done
+/// yet, or its value was already moved out.
+///
+/// asyncio raises a different exception for each (the task's own exception,
+/// `CancelledError`, `InvalidStateError`); here one error type says which.
+pub struct TaskError {
+    task: String,
+    kind: Kind,
+    payload: Option<Box<dyn Any + Send>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Panicked(String),
+    Cancelled,
+    NotDone,
+    Taken,
+}
+
+impl TaskError {
+    fn panicked(task: String, message: String, payload: Option<Box<dyn Any + Send>>) -> Self {
+        TaskError {
+            task,
+            kind: Kind::Panicked(message),
+            payload,
+        }
+    }
+
+    fn cancelled(task: String) -> Self {
+        TaskError {
+            task,
+            kind: Kind::Cancelled,
+            payload: None,
+        }
+    }
+
+    fn not_done(task: String) -> Self {
+        TaskError {
+            task,
+            kind: Kind::NotDone,
+            payload: None,
+        }
+    }
+
+    fn taken(task: String) -> Self {
+        TaskError {
+            task,
+            kind: Kind::Taken,
+            payload: None,
+        }
+    }
+
+    /// The name of the task this error is about.
+    pub fn task_name(&self) -> &str {
+        &self.task
+    }
+
+    /// The task panicked (its "exception").
+    pub fn is_panic(&self) -> bool {
+        matches!(self.kind, Kind::Panicked(_))
+    }
+
+    /// The task was cancelled (asyncio's `CancelledError`).
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == Kind::Cancelled
+    }
+
+    /// The task has not finished yet (asyncio's `InvalidStateError`).
+    pub fn is_not_done(&self) -> bool {
+        self.kind == Kind::NotDone
+    }
+
+    /// The panic message, when the task panicked with a string (most panics do).
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Panicked(message) => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The panic payload, to re-raise with [`std::panic::resume_unwind`]. Only an
+    /// error from [`Task::join`] carries it; one from `result()` / `exception()` has
+    /// the message only, since the task keeps the payload for whoever joins it.
+    pub fn into_panic(self) -> Option<Box<dyn Any + Send>> {
+        self.payload
+    }
+
+    /// Re-raises this error as a panic: the original payload when there is one,
+    /// otherwise a panic whose message is this error's `Display`.
+    pub fn raise(self) -> ! {
+        match self.payload {
+            Some(payload) => std::panic::resume_unwind(payload),
+            None => panic!("{self}"),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = &self.task;
+        match &self.kind {
+            Kind::Panicked(message) => write!(f, "task '{task}' panicked: {message}"),
+            Kind::Cancelled => write!(f, "task '{task}' was cancelled"),
+            Kind::NotDone => write!(
+                f,
+                "task '{task}' is not done: its result is not ready yet \
+                 (asyncio's InvalidStateError); await it, or check done() first"
+            ),
+            Kind::Taken => write!(
+                f,
+                "task '{task}': its result was already moved out by `.await` or join(); \
+                 ask result() before awaiting, or keep the value you awaited"
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskError")
+            .field("task", &self.task)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+/// The text of a panic payload: `panic!("...")` carries a `&str` or a `String`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "<a panic payload that is not a string>".to_string()
+    }
+}
+
+/// Gives the other tasks a turn: the current task goes to the back of the ready
+/// queue (asyncio's `await asyncio.sleep(0)`).
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // Wake ourselves first: the loop queues us behind everybody already waiting.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
