@@ -3,8 +3,8 @@
 //! asyncio asks its loop for the time (`loop.time()`, a monotonic float), CPython's
 //! `sched.scheduler(timefunc, delayfunc)` takes a pair of functions, and the
 //! `schedule` library calls `datetime.now()`. clearloop gathers all three into one
-//! value, [`Clock`], that the runtime, [`sched`](crate::sched) and the schedulers
-//! built later all accept. A clock is either:
+//! value, [`Clock`], that the runtime, `sched` and the schedulers built later all
+//! accept. A clock is either:
 //!
 //! * **real**: [`Instant::now`] and [`SystemTime::now`], and waiting really waits;
 //! * **virtual**: time is a number that only moves when somebody moves it. Tests run

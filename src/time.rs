@@ -33,6 +33,9 @@ use std::time::{Duration, Instant};
 use crate::runtime::{Scheduler, current_scheduler};
 use crate::wheel::{TimerKey, TimerWheel};
 
+/// What "forever" means for a sleep whose deadline would overflow: about 30 years.
+const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
 /// Nanoseconds in one tick of the runtime's timer wheel.
 const TICK_NANOS: u128 = 1_000;
 
@@ -63,8 +66,9 @@ impl Timers {
         u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
     }
 
-    fn instant_of(&self, tick: u64) -> Instant {
-        self.origin + Duration::from_micros(tick)
+    /// `None` for a tick too far away for an `Instant` (a `sleep(Duration::MAX)`).
+    fn instant_of(&self, tick: u64) -> Option<Instant> {
+        self.origin.checked_add(Duration::from_micros(tick))
     }
 
     fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
@@ -84,7 +88,7 @@ impl Timers {
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.wheel
             .next_expiration()
-            .map(|tick| self.instant_of(tick))
+            .and_then(|tick| self.instant_of(tick))
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -111,7 +115,9 @@ impl Timers {
 /// Outside a running runtime: the sleep needs the loop's clock and timers.
 pub fn sleep(duration: Duration) -> Sleep {
     let scheduler = running("clearloop::time::sleep()");
-    let deadline = scheduler.clock.now() + duration;
+    let now = scheduler.clock.now();
+    // `sleep(Duration::MAX)` means "forever": cap it rather than overflow.
+    let deadline = now.checked_add(duration).unwrap_or_else(|| now + FOREVER);
     Sleep::new(scheduler, deadline)
 }
 

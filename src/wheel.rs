@@ -1,67 +1,773 @@
-//! TEMPORARY stand-in (BTreeMap) until the real wheel lands.
-#![allow(missing_docs)]
-use std::collections::{BTreeMap, HashMap};
+//! The timer wheel: where sleeping tasks wait for their deadline.
+//!
+//! A runtime keeps thousands of timers (every `sleep`, every timeout) and, for most
+//! of them, cancels them before they fire: a timeout guards a read that usually
+//! succeeds in time. So inserting and cancelling must be cheap, and finding "what is
+//! due now?" must not look at every timer. A *hierarchical timing wheel* (Varghese
+//! and Lauck, "Hashed and Hierarchical Timing Wheels", 1987) does both: it files
+//! each timer into a bucket chosen by its deadline, like a clock face whose hands
+//! are bucket arrays, so insert and cancel are O(1) whatever the number of timers.
+//!
+//! ## The Python equivalent
+//!
+//! asyncio keeps its timers in a binary heap: `loop.call_at(when, callback)` builds
+//! an `asyncio.TimerHandle` and `heapq.heappush`es it onto `BaseEventLoop._scheduled`;
+//! `BaseEventLoop._run_once` pops every handle whose `when` has come. Inserting costs
+//! O(log n). `TimerHandle.cancel()` is cheap only because it is lazy: the handle stays
+//! in the heap, counted in `_timer_cancelled_count`, until it reaches the top or until
+//! more than half of the (over 100) handles are cancelled and the heap is rebuilt.
+//! The wheel removes a cancelled timer at once, in O(1), and its memory with it.
+//!
+//! Where clearloop differs: time is a `u64` count of *ticks*, not a float of
+//! seconds. The wheel does not care what a tick is; the runtime uses 1 tick = 1
+//! microsecond since it started. The wheel is a plain data structure: no clock, no
+//! thread, no waker inside. Somebody else reads the clock and calls
+//! [`advance`](TimerWheel::advance). And timers with equal deadlines fire in the order
+//! they were inserted, which `heapq` (not a stable sort) does not promise.
+//!
+//! ## The picture
+//!
+//! Six levels of 64 slots. A slot of level 0 holds the timers of exactly one tick; a
+//! slot of level `k` holds the timers of a span of 64^k ticks.
+//!
+//! ```text
+//!            slot:  0    1    2         63
+//!  level 5  [    |    |    | ... |    ]   one slot = 64^5 ticks
+//!  level 4  [    |    |    | ... |    ]   one slot = 64^4 ticks
+//!   ...
+//!  level 1  [    |    |    | ... |    ]   one slot = 64 ticks
+//!  level 0  [    |    | ## | ... |    ]   one slot = 1 tick
+//!                       |
+//!                       |  `occupied: u64` per level: bit s set <=> slot s not empty
+//!                       v
+//!  each slot is a doubly linked list threaded through one slab (a Vec) by u32 index:
+//!
+//!   slab index:    0         1         2         3         4
+//!               [ A     ] [ free  ] [ B     ] [ C     ] [ free  ]
+//!                 prev: -             prev: 0   prev: 2
+//!                 next: 2             next: 3   next: -
+//!   slot list:  head = 0  ->  A <-> B <-> C  <-  tail = 3
+//!   free list:  4 -> 1 -> end   (vacant entries chained by index, reused first)
+//! ```
+//!
+//! | level | one slot          | the level spans   | slot at 1 µs/tick | span at 1 µs/tick |
+//! |-------|-------------------|-------------------|-------------------|-------------------|
+//! | 0     | 1                 | 64                | 1 µs              | 64 µs             |
+//! | 1     | 64                | 4,096             | 64 µs             | 4.1 ms            |
+//! | 2     | 4,096             | 262,144           | 4.1 ms            | 262 ms            |
+//! | 3     | 262,144           | 16,777,216        | 262 ms            | 16.8 s            |
+//! | 4     | 16,777,216        | 1,073,741,824     | 16.8 s            | 17.9 min          |
+//! | 5     | 1,073,741,824     | 68,719,476,736    | 17.9 min          | 19.1 h            |
+//!
+//! ## Cascading
+//!
+//! A coarse slot cannot fire: its timers have different deadlines. When time reaches
+//! the start of a slot of level `k > 0`, the wheel empties it and files each of its
+//! timers again, relative to the new time. Being less than 64^k ticks away now, each
+//! lands on a finer level; the ones due at exactly that tick land in level 0 and fire.
+//! A timer is refiled at most once per level, so at most six times in its life.
+//!
+//! ## Overflow
+//!
+//! Deadlines more than the top level's span ahead (2^36 ticks, about 19 hours at
+//! 1 µs) wait in one unsorted *overflow* list. When time enters their 2^36-tick
+//! block the wheel walks that list once and files the ones now in range. A walk
+//! costs O(overflow length) but happens at most once per 2^36 ticks.
+//!
+//! ## Example
+//!
+//! ```
+//! use clearloop::wheel::TimerWheel;
+//!
+//! let mut wheel = TimerWheel::new();
+//! wheel.insert(30, "tea");
+//! let coffee = wheel.insert(10, "coffee");
+//! wheel.insert(10, "toast"); // same deadline: fires after "coffee"
+//! wheel.insert(5_000_000_000_000, "new year"); // far beyond the top level
+//!
+//! assert_eq!(wheel.next_expiration(), Some(10));
+//! assert_eq!(wheel.cancel(coffee), Some("coffee"));
+//!
+//! let mut fired = Vec::new();
+//! wheel.advance(100, |deadline, what| fired.push((deadline, what)));
+//! assert_eq!(fired, [(10, "toast"), (30, "tea")]);
+//! assert_eq!(wheel.cancel(coffee), None); // a key is good for one timer, once
+//! assert_eq!(wheel.len(), 1);
+//! ```
+
+use std::fmt;
+
+/// log2 of the number of slots per level: one level resolves 6 bits of a deadline.
+const SLOT_BITS: u32 = 6;
+/// Slots per level. 64 so that a level's occupancy fits in one `u64`.
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Levels in the wheel; deadlines that differ from `now` above bit 36 overflow.
+const LEVELS: usize = 6;
+/// Ticks spanned by the whole wheel, as a power of two (6 levels x 6 bits).
+const WHEEL_BITS: u32 = SLOT_BITS * LEVELS as u32;
+
+/// "No entry": ends a linked list. It is why the slab holds at most `u32::MAX - 1`.
+const NIL: u32 = u32::MAX;
+
+/// When the wheel empties, a slab with a larger capacity than this is shrunk to it,
+/// so that a burst of a million timers does not keep its memory forever, while a
+/// steady trickle does not reallocate each time the wheel runs dry.
+const KEEP_CAPACITY: usize = 1024;
+
+/// A handle to one timer, returned by [`TimerWheel::insert`].
+///
+/// It names the slab index where the timer lives *and* the timer's stamp, a number
+/// the wheel never hands out twice. Once the timer fires or is cancelled, its index
+/// is reused by later timers, but their stamps differ: an old key then finds a
+/// stranger and every method answers `None`. A key cannot reach a newer timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TimerKey(u64);
-pub struct TimerWheel<T> {
-    now: u64,
-    seq: u64,
-    map: BTreeMap<(u64, u64), T>,
-    keys: HashMap<u64, u64>,
+pub struct TimerKey {
+    index: u32,
+    stamp: u64,
 }
+
+/// A hierarchical timer wheel holding values of type `T` until their deadline.
+///
+/// See the [module documentation](self) for the idea and the picture. The runtime
+/// stores a [`std::task::Waker`] in each timer.
+#[derive(Clone)]
+pub struct TimerWheel<T> {
+    /// The tick the wheel has advanced to. Invariant: every timer with a deadline
+    /// `>= now` sits exactly where [`place_for`]`(now, deadline)` says. Insert,
+    /// cancel and advance all keep it; cascading is what keeps it as time moves.
+    now: u64,
+    levels: [Level; LEVELS],
+    /// Timers inserted with a deadline already before `now`; all fire at the next
+    /// `advance`, so every one of them was inserted since the last `advance`.
+    overdue: List,
+    /// A lower bound on the deadlines in `overdue` (not raised by a cancel: being
+    /// early only costs a no-op wake-up, being late would lose a timer).
+    overdue_min: u64,
+    /// Timers further ahead than the wheel spans, unsorted.
+    overflow: List,
+    /// A lower bound on the deadlines in `overflow`, same reasoning as `overdue_min`.
+    overflow_min: u64,
+    /// The slab: every timer lives here, and list links are indices into it.
+    entries: Vec<Entry<T>>,
+    /// Head of the chain of vacant entries, reused before the slab grows.
+    free_head: u32,
+    /// Live timers (the slab also holds vacant entries).
+    len: usize,
+    /// The stamp of the next timer. A u64 incremented once per insert does not wrap
+    /// in practice (584,000 years at a million inserts per second).
+    next_stamp: u64,
+}
+
+/// One level: 64 slot lists and a bitmap saying which are non-empty, so that
+/// finding the next busy slot is one `trailing_zeros`, not a scan of 64 lists.
+#[derive(Clone)]
+struct Level {
+    occupied: u64,
+    slots: [List; SLOTS],
+}
+
+/// A doubly linked list of slab entries, by index. `NIL` head means empty.
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+impl List {
+    const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+    };
+}
+
+/// Which list a timer is on. Stored in the entry so a cancel can unlink it without
+/// recomputing anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Wheel { level: u8, slot: u8 },
+    Overdue,
+    Overflow,
+}
+
+/// A cell of the slab.
+#[derive(Clone)]
+enum Entry<T> {
+    /// Free; `next_free` continues the free chain (`NIL` ends it).
+    Vacant {
+        next_free: u32,
+    },
+    Occupied(Node<T>),
+}
+
+/// A live timer and its links.
+#[derive(Clone)]
+struct Node<T> {
+    value: T,
+    deadline: u64,
+    stamp: u64,
+    place: Place,
+    prev: u32,
+    next: u32,
+}
+
+/// The level a deadline belongs to, seen from `now`: the highest bit where the two
+/// differ, divided by 6 (the bits one level resolves).
+///
+/// Example: `now = 1000`, `deadline = 1030`, only 30 ticks ahead.
+///
+/// ```text
+///   now      =  1000 = 0b_01111_101000    1000 / 64 = 15 rem 40
+///   deadline =  1030 = 0b_10000_000110    1030 / 64 = 16 rem  6
+///   xor             = 0b_11111_101110    highest set bit: 10  ->  level 10 / 6 = 1
+/// ```
+///
+/// Level 0 only holds the 64-tick block that `now` is in (960..1024), and 1030 is in
+/// the next one, so the timer waits in level 1, slot 16. When `now` reaches 1024 that
+/// slot cascades and the timer drops to level 0, slot 6. Choosing by differing bits,
+/// rather than by distance, is what lets a slot index mean one span of time only:
+/// a level never wraps around, so no slot mixes "this lap" and "next lap".
+fn level_for(now: u64, deadline: u64) -> usize {
+    // `| (SLOTS - 1)` so that equal values (xor = 0) give level 0, not bit "-1".
+    let differing = (now ^ deadline) | (SLOTS as u64 - 1);
+    let highest_bit = 63 - differing.leading_zeros();
+    (highest_bit / SLOT_BITS) as usize
+}
+
+/// The slot of `deadline` within `level`: its 6-bit digit in base 64.
+fn slot_for(deadline: u64, level: usize) -> usize {
+    ((deadline >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize
+}
+
+/// Where a timer goes when the wheel is at `now`.
+fn place_for(now: u64, deadline: u64) -> Place {
+    if deadline < now {
+        return Place::Overdue;
+    }
+    let level = level_for(now, deadline);
+    if level >= LEVELS {
+        return Place::Overflow;
+    }
+    Place::Wheel {
+        level: level as u8,
+        slot: slot_for(deadline, level) as u8,
+    }
+}
+
+/// The first tick covered by `slot` of `level` while the wheel is at `now`.
+///
+/// Every timer of a level-`k` slot shares all its bits above level `k` with `now`
+/// (that is how its level was chosen), so the start is `now`'s high bits, the slot
+/// number as digit `k`, and zeros below.
+fn slot_start(now: u64, level: usize, slot: usize) -> u64 {
+    let shift = SLOT_BITS * level as u32;
+    let shared_high_bits = now & !((1u64 << (shift + SLOT_BITS)) - 1);
+    shared_high_bits | ((slot as u64) << shift)
+}
+
+/// The tick at which the overflow must be walked so its timers with deadline
+/// `earliest` (or later in the same block) enter the wheel: the start of their
+/// 2^36-tick block, where they start sharing the high bits with `now`.
+fn overflow_entry_time(earliest: u64) -> u64 {
+    (earliest >> WHEEL_BITS) << WHEEL_BITS
+}
+
+impl<T> TimerWheel<T> {
+    /// An empty wheel at tick 0. It allocates nothing until the first insert.
+    pub fn new() -> Self {
+        TimerWheel {
+            now: 0,
+            levels: std::array::from_fn(|_| Level {
+                occupied: 0,
+                slots: [List::EMPTY; SLOTS],
+            }),
+            overdue: List::EMPTY,
+            overdue_min: u64::MAX,
+            overflow: List::EMPTY,
+            overflow_min: u64::MAX,
+            entries: Vec::new(),
+            free_head: NIL,
+            len: 0,
+            next_stamp: 0,
+        }
+    }
+
+    /// The tick the wheel has advanced to (0 for a new wheel).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The number of pending timers.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many timers the slab can hold without reallocating. It only shrinks when
+    /// the wheel becomes empty: entries cannot move while keys point at them.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
+    /// Adds a timer that fires once time reaches `deadline`, and returns its key.
+    ///
+    /// A deadline at or before [`now`](Self::now) is not an error: the timer fires at
+    /// the next [`advance`](Self::advance), whatever tick it is given. O(1).
+    ///
+    /// # Panics
+    ///
+    /// If `u32::MAX - 1` timers are already pending: the lists link entries by `u32`.
+    pub fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
+        let stamp = self.next_stamp;
+        self.next_stamp += 1;
+        let index = self.alloc(Node {
+            value,
+            deadline,
+            stamp,
+            place: Place::Overdue, // overwritten by push_back just below
+            prev: NIL,
+            next: NIL,
+        });
+        self.push_back(index, place_for(self.now, deadline));
+        TimerKey { index, stamp }
+    }
+
+    /// Removes a pending timer and returns its value; `None` if the key's timer has
+    /// already fired or been cancelled. O(1).
+    pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
+        self.lookup(key)?;
+        self.unlink(key.index);
+        let node = self.release(key.index);
+        if self.len == 0 {
+            self.reset_slab();
+        }
+        Some(node.value)
+    }
+
+    /// The value of a pending timer, to change in place (the runtime swaps in the
+    /// newest waker of the task that polls the sleep). `None` for a stale key.
+    pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
+        self.lookup(key)?;
+        match &mut self.entries[key.index as usize] {
+            Entry::Occupied(node) => Some(&mut node.value),
+            Entry::Vacant { .. } => None,
+        }
+    }
+
+    /// The deadline a pending timer was inserted with; `None` for a stale key.
+    pub fn deadline(&self, key: TimerKey) -> Option<u64> {
+        self.lookup(key).map(|node| node.deadline)
+    }
+
+    /// A tick at which [`advance`](Self::advance) will have work to do: a slot to fire
+    /// or to cascade, or the overflow to walk. `None` when the wheel is empty. O(levels).
+    ///
+    /// It is never later than the earliest pending deadline, but may be earlier: a
+    /// coarse slot is due at its first tick, where it only cascades. A runtime sleeps
+    /// until this tick, advances, and asks again.
+    ///
+    /// It may be *before* [`now`](Self::now) when a timer was inserted with a past
+    /// deadline; such a timer is due, and `advance(now())` fires it.
+    pub fn next_expiration(&self) -> Option<u64> {
+        // The three places are in time order, so the first non-empty one answers:
+        // overdue deadlines are < now; a wheel slot shares `now`'s bits above bit 36;
+        // an overflow timer differs from `now` above bit 36, so it comes later.
+        if self.overdue.head != NIL {
+            return Some(self.overdue_min);
+        }
+        if let Some((_, _, start)) = self.next_wheel_slot() {
+            return Some(start);
+        }
+        if self.overflow.head != NIL {
+            return Some(overflow_entry_time(self.overflow_min));
+        }
+        None
+    }
+
+    /// Moves time forward to `now` and calls `fire(deadline, value)` for every timer
+    /// whose deadline is `<= now`, in deadline order (equal deadlines: insertion order).
+    ///
+    /// A `now` earlier than [`now()`](Self::now) does nothing: time does not go back.
+    /// An equal `now` fires what is due at that tick, including timers inserted with
+    /// a past deadline.
+    ///
+    /// Time jumps from busy slot to busy slot, found with the occupancy bitmaps, so
+    /// advancing by an hour costs the same as advancing by a tick when the wheel is
+    /// quiet. Keys of fired timers are stale before `fire` sees their value.
+    pub fn advance(&mut self, now: u64, mut fire: impl FnMut(u64, T)) {
+        if now < self.now {
+            return;
+        }
+        self.fire_overdue(&mut fire);
+        loop {
+            // The wheel before the overflow: overflow timers are all later (see
+            // `next_expiration`), and walking the overflow moves `self.now`.
+            if let Some((level, slot, start)) = self.next_wheel_slot()
+                && start <= now
+            {
+                self.now = start;
+                self.process_slot(level, slot, &mut fire);
+            } else if self.overflow.head != NIL && overflow_entry_time(self.overflow_min) <= now {
+                self.now = overflow_entry_time(self.overflow_min);
+                self.refill_from_overflow();
+            } else {
+                break;
+            }
+        }
+        // Safe to jump: no slot starts in (self.now, now], so no timer changes level.
+        self.now = now;
+        if self.len == 0 {
+            self.reset_slab();
+        }
+    }
+
+    /// Fires the overdue list. Unlike a level-0 slot it mixes deadlines, so it is
+    /// sorted first; a stable sort keeps insertion order among equal deadlines.
+    /// This allocates, but only when somebody inserted a deadline in the past.
+    fn fire_overdue(&mut self, fire: &mut impl FnMut(u64, T)) {
+        if self.overdue.head == NIL {
+            return;
+        }
+        let mut due = Vec::new();
+        let mut index = self.overdue.head;
+        while index != NIL {
+            let node = self.node(index);
+            due.push((node.deadline, index));
+            index = node.next;
+        }
+        self.overdue = List::EMPTY;
+        due.sort_by_key(|&(deadline, _)| deadline);
+        for (_, index) in due {
+            let node = self.release(index);
+            fire(node.deadline, node.value);
+        }
+    }
+
+    /// The earliest non-empty slot: in the lowest level that has one (a finer level
+    /// is always earlier, see `next_expiration`), its lowest occupied slot.
+    fn next_wheel_slot(&self) -> Option<(usize, usize, u64)> {
+        let (level, bits) = self
+            .levels
+            .iter()
+            .enumerate()
+            .find(|(_, level)| level.occupied != 0)
+            .map(|(index, level)| (index, level.occupied))?;
+        let slot = bits.trailing_zeros() as usize;
+        // The invariant puts no timer in a slot behind `now`, so there is no wrap
+        // around to handle: the lowest set bit is the next slot in time.
+        debug_assert!(slot >= slot_for(self.now, level));
+        Some((level, slot, slot_start(self.now, level, slot)))
+    }
+
+    /// Time has reached the start of this slot: fire it (level 0, one tick, every
+    /// deadline equals `self.now`) or cascade it (refile each timer one level down
+    /// or more). Both walk the list in order, so insertion order survives cascading.
+    fn process_slot(&mut self, level: usize, slot: usize, fire: &mut impl FnMut(u64, T)) {
+        let list = std::mem::replace(&mut self.levels[level].slots[slot], List::EMPTY);
+        self.levels[level].occupied &= !(1 << slot);
+        let mut index = list.head;
+        while index != NIL {
+            // Read the link first: firing frees the entry, refiling relinks it.
+            let next = self.node(index).next;
+            if level == 0 {
+                let node = self.release(index);
+                debug_assert_eq!(node.deadline, self.now);
+                fire(node.deadline, node.value);
+            } else {
+                let place = place_for(self.now, self.node(index).deadline);
+                debug_assert!(
+                    matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
+                );
+                self.push_back(index, place);
+            }
+            index = next;
+        }
+    }
+
+    /// `self.now` just entered a new 2^36-tick block: file every overflow timer that
+    /// is in range now, and put the others back, recomputing the lower bound.
+    fn refill_from_overflow(&mut self) {
+        let list = std::mem::replace(&mut self.overflow, List::EMPTY);
+        self.overflow_min = u64::MAX;
+        let mut index = list.head;
+        while index != NIL {
+            let next = self.node(index).next;
+            let place = place_for(self.now, self.node(index).deadline);
+            self.push_back(index, place);
+            index = next;
+        }
+    }
+
+    // ---- lists -------------------------------------------------------------------
+
+    fn list_mut(&mut self, place: Place) -> &mut List {
+        match place {
+            Place::Wheel { level, slot } => &mut self.levels[level as usize].slots[slot as usize],
+            Place::Overdue => &mut self.overdue,
+            Place::Overflow => &mut self.overflow,
+        }
+    }
+
+    /// Appends entry `index` to the list of `place` (appending keeps insertion order).
+    fn push_back(&mut self, index: u32, place: Place) {
+        let deadline = self.node(index).deadline;
+        let list = self.list_mut(place);
+        let was_empty = list.head == NIL;
+        let old_tail = list.tail;
+        list.tail = index;
+        if was_empty {
+            list.head = index;
+        }
+        if !was_empty {
+            self.node_mut(old_tail).next = index;
+        }
+        let node = self.node_mut(index);
+        node.place = place;
+        node.prev = old_tail;
+        node.next = NIL;
+        match place {
+            Place::Wheel { level, slot } => self.levels[level as usize].occupied |= 1 << slot,
+            // An empty list forgets its old bound, which may belong to cancelled timers.
+            Place::Overdue if was_empty => self.overdue_min = deadline,
+            Place::Overdue => self.overdue_min = self.overdue_min.min(deadline),
+            Place::Overflow if was_empty => self.overflow_min = deadline,
+            Place::Overflow => self.overflow_min = self.overflow_min.min(deadline),
+        }
+    }
+
+    /// Takes entry `index` out of its list, wherever in the list it is.
+    fn unlink(&mut self, index: u32) {
+        let Node {
+            place, prev, next, ..
+        } = *self.node(index);
+        if prev == NIL {
+            self.list_mut(place).head = next;
+        } else {
+            self.node_mut(prev).next = next;
+        }
+        if next == NIL {
+            self.list_mut(place).tail = prev;
+        } else {
+            self.node_mut(next).prev = prev;
+        }
+        if let Place::Wheel { level, slot } = place
+            && self.levels[level as usize].slots[slot as usize].head == NIL
+        {
+            self.levels[level as usize].occupied &= !(1 << slot);
+        }
+    }
+
+    // ---- slab --------------------------------------------------------------------
+
+    /// The node of a key, if the key is still live.
+    fn lookup(&self, key: TimerKey) -> Option<&Node<T>> {
+        match self.entries.get(key.index as usize)? {
+            Entry::Occupied(node) if node.stamp == key.stamp => Some(node),
+            _ => None,
+        }
+    }
+
+    fn node(&self, index: u32) -> &Node<T> {
+        match &self.entries[index as usize] {
+            Entry::Occupied(node) => node,
+            Entry::Vacant { .. } => unreachable!("timer list links to vacant entry {index}"),
+        }
+    }
+
+    fn node_mut(&mut self, index: u32) -> &mut Node<T> {
+        match &mut self.entries[index as usize] {
+            Entry::Occupied(node) => node,
+            Entry::Vacant { .. } => unreachable!("timer list links to vacant entry {index}"),
+        }
+    }
+
+    /// Stores a node in a vacant entry, or at the end of the slab if none is free.
+    fn alloc(&mut self, node: Node<T>) -> u32 {
+        self.len += 1;
+        if self.free_head != NIL {
+            let index = self.free_head;
+            let slot = &mut self.entries[index as usize];
+            let Entry::Vacant { next_free } = *slot else {
+                unreachable!("free list links to occupied entry {index}")
+            };
+            self.free_head = next_free;
+            *slot = Entry::Occupied(node);
+            return index;
+        }
+        let index = u32::try_from(self.entries.len())
+            .ok()
+            .filter(|&index| index != NIL)
+            .expect("TimerWheel holds at most u32::MAX - 1 timers: cancel some first");
+        self.entries.push(Entry::Occupied(node));
+        index
+    }
+
+    /// Frees an entry (already unlinked) and returns its node.
+    fn release(&mut self, index: u32) -> Node<T> {
+        self.len -= 1;
+        let vacant = Entry::Vacant {
+            next_free: self.free_head,
+        };
+        self.free_head = index;
+        match std::mem::replace(&mut self.entries[index as usize], vacant) {
+            Entry::Occupied(node) => node,
+            Entry::Vacant { .. } => unreachable!("released entry {index} twice"),
+        }
+    }
+
+    /// Called when no timer is left: every entry is vacant, so the slab can be
+    /// emptied and give memory back. Stamps keep counting, so old keys stay stale.
+    fn reset_slab(&mut self) {
+        debug_assert_eq!(self.len, 0);
+        self.entries.clear();
+        self.free_head = NIL;
+        if self.entries.capacity() > KEEP_CAPACITY {
+            self.entries.shrink_to(KEEP_CAPACITY);
+        }
+    }
+}
+
 impl<T> Default for TimerWheel<T> {
     fn default() -> Self {
         Self::new()
     }
 }
-impl<T> TimerWheel<T> {
-    pub fn new() -> Self {
-        TimerWheel {
-            now: 0,
-            seq: 0,
-            map: BTreeMap::new(),
-            keys: HashMap::new(),
+
+/// Shows the wheel's time and load, not the values (which need not be `Debug`).
+impl<T> fmt::Debug for TimerWheel<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerWheel")
+            .field("now", &self.now)
+            .field("len", &self.len)
+            .field("next_expiration", &self.next_expiration())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_for_picks_highest_differing_bit() {
+        // (now, deadline, expected level)
+        let cases = [
+            (0, 0, 0),
+            (0, 63, 0),
+            (0, 64, 1),
+            (1000, 1030, 1), // 30 ticks ahead, but in the next 64-tick block
+            (1000, 1023, 0),
+            (0, (1 << 12) - 1, 1),
+            (0, 1 << 12, 2),
+            (0, (1 << 36) - 1, 5),
+            (0, 1 << 36, 6), // beyond the top level: overflow
+            (1 << 36, (1 << 36) + 5, 0),
+            (0, u64::MAX, 10),
+        ];
+        for (now, deadline, expected) in cases {
+            assert_eq!(
+                level_for(now, deadline),
+                expected,
+                "now = {now}, deadline = {deadline}"
+            );
         }
     }
-    pub fn now(&self) -> u64 {
-        self.now
-    }
-    pub fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
-        self.seq += 1;
-        let d = deadline.max(self.now);
-        self.map.insert((d, self.seq), value);
-        self.keys.insert(self.seq, d);
-        TimerKey(self.seq)
-    }
-    pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
-        let d = self.keys.remove(&key.0)?;
-        self.map.remove(&(d, key.0))
-    }
-    pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        let d = *self.keys.get(&key.0)?;
-        self.map.get_mut(&(d, key.0))
-    }
-    pub fn next_expiration(&self) -> Option<u64> {
-        self.map.keys().next().map(|k| k.0)
-    }
-    pub fn advance(&mut self, now: u64, mut fire: impl FnMut(u64, T)) {
-        if now < self.now {
-            return;
-        }
-        self.now = now;
-        while let Some(e) = self.map.first_entry() {
-            if e.key().0 > now {
-                break;
-            }
-            let ((d, s), v) = e.remove_entry();
-            self.keys.remove(&s);
-            fire(d, v);
+
+    #[test]
+    fn slot_for_is_the_base_64_digit() {
+        let cases = [
+            (0, 0, 0),
+            (63, 0, 63),
+            (64, 0, 0),
+            (64, 1, 1),
+            (1030, 1, 16),
+            (1030, 0, 6),
+            (3 << 30, 5, 3),
+            (u64::MAX, 5, 63),
+        ];
+        for (deadline, level, expected) in cases {
+            assert_eq!(
+                slot_for(deadline, level),
+                expected,
+                "deadline = {deadline}, level = {level}"
+            );
         }
     }
-    pub fn len(&self) -> usize {
-        self.map.len()
+
+    #[test]
+    fn slot_start_keeps_the_high_bits_of_now() {
+        // (now, level, slot, expected first tick)
+        let cases = [
+            (0, 0, 5, 5),
+            (1000, 0, 50, 960 + 50),
+            (1000, 1, 16, 1024),
+            (5000, 1, 10, 4096 + 640),
+            ((7 << 36) + 3, 5, 2, (7 << 36) + (2 << 30)),
+        ];
+        for (now, level, slot, expected) in cases {
+            assert_eq!(
+                slot_start(now, level, slot),
+                expected,
+                "now = {now}, level = {level}, slot = {slot}"
+            );
+        }
     }
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+
+    #[test]
+    fn place_for_sorts_past_wheel_and_overflow() {
+        let cases = [
+            (10, 9, Place::Overdue),
+            (10, 10, Place::Wheel { level: 0, slot: 10 }),
+            (1000, 1030, Place::Wheel { level: 1, slot: 16 }),
+            (0, 1 << 36, Place::Overflow),
+            (1 << 36, (1 << 36) + 64, Place::Wheel { level: 1, slot: 1 }),
+        ];
+        for (now, deadline, expected) in cases {
+            assert_eq!(
+                place_for(now, deadline),
+                expected,
+                "now = {now}, deadline = {deadline}"
+            );
+        }
+    }
+
+    #[test]
+    fn overflow_enters_at_the_start_of_its_block() {
+        let cases = [
+            (1 << 36, 1 << 36),
+            ((1 << 36) + 12345, 1 << 36),
+            ((5 << 36) - 1, 4 << 36),
+        ];
+        for (deadline, expected) in cases {
+            assert_eq!(
+                overflow_entry_time(deadline),
+                expected,
+                "deadline = {deadline}"
+            );
+        }
+    }
+
+    #[test]
+    fn cascade_moves_a_timer_down_and_fires_it_on_time() {
+        let mut wheel = TimerWheel::new();
+        wheel.advance(1000, |_, _: ()| {});
+        let key = wheel.insert(1030, ());
+        let at = |wheel: &TimerWheel<()>| wheel.lookup(key).map(|node| node.place);
+        assert_eq!(at(&wheel), Some(Place::Wheel { level: 1, slot: 16 }));
+        assert_eq!(wheel.next_expiration(), Some(1024));
+
+        let mut fired = Vec::new();
+        wheel.advance(1024, |deadline, ()| fired.push(deadline));
+        assert!(fired.is_empty());
+        assert_eq!(at(&wheel), Some(Place::Wheel { level: 0, slot: 6 }));
+        assert_eq!(wheel.next_expiration(), Some(1030));
+
+        wheel.advance(1029, |deadline, ()| fired.push(deadline));
+        assert!(fired.is_empty());
+        wheel.advance(1030, |deadline, ()| fired.push(deadline));
+        assert_eq!(fired, [1030]);
     }
 }

@@ -1,0 +1,137 @@
+//! Sleeps and timers on the virtual clock: order, exact times, cancellation.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clearloop::clock::Clock;
+use clearloop::task::yield_now;
+use clearloop::time::{now, sleep, sleep_until};
+use clearloop::{Builder, Runtime, spawn};
+
+fn virtual_runtime() -> Runtime {
+    Builder::new().clock(Clock::virtual_clock()).build()
+}
+
+#[test]
+fn timers_fire_in_deadline_order_and_equal_deadlines_in_spawn_order() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    virtual_runtime().block_on({
+        let log = log.clone();
+        async move {
+            let start = now();
+            let delays_ms = [30, 10, 20, 10, 0, 20, 5];
+            let tasks: Vec<_> = delays_ms
+                .iter()
+                .enumerate()
+                .map(|(i, &ms)| {
+                    let log = log.clone();
+                    spawn(async move {
+                        sleep(Duration::from_millis(ms)).await;
+                        log.lock().unwrap().push((i, now() - start));
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await;
+            }
+        }
+    });
+    let ms = |m| Duration::from_millis(m);
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec![
+            (4, ms(0)),
+            (6, ms(5)),
+            (1, ms(10)),
+            (3, ms(10)),
+            (2, ms(20)),
+            (5, ms(20)),
+            (0, ms(30)),
+        ]
+    );
+}
+
+#[test]
+fn sleeps_measure_exactly_on_the_virtual_clock_near_and_far() {
+    virtual_runtime().block_on(async {
+        for d in [
+            Duration::from_micros(1),
+            Duration::from_micros(1500),
+            Duration::from_millis(250),
+            Duration::from_secs(17),
+            Duration::from_secs(3 * 3600),
+            Duration::from_secs(30 * 24 * 3600), // beyond the wheel's top level
+        ] {
+            let start = now();
+            sleep(d).await;
+            assert_eq!(now() - start, d, "sleep({d:?})");
+        }
+    });
+}
+
+#[test]
+fn sleep_until_a_past_instant_is_ready_at_once() {
+    virtual_runtime().block_on(async {
+        let start = now();
+        sleep(Duration::from_secs(1)).await;
+        sleep_until(start).await;
+        assert_eq!(now() - start, Duration::from_secs(1));
+    });
+}
+
+#[test]
+fn dropping_a_sleep_removes_its_timer() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let task = spawn(sleep(Duration::from_secs(60)));
+        yield_now().await;
+        assert_eq!(rt.pending_timers(), 1);
+        task.cancel();
+        task.wait().await;
+        assert_eq!(rt.pending_timers(), 0);
+        let start = now();
+        sleep(Duration::from_secs(1)).await;
+        // Nothing was left behind to fire at 60 s: time moved by 1 s only.
+        assert_eq!(now() - start, Duration::from_secs(1));
+    });
+}
+
+#[test]
+fn a_million_sleeps_created_and_dropped_leave_the_wheel_empty() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let mut sleeps = Vec::with_capacity(1_000_000);
+        for i in 0..1_000_000_u64 {
+            let mut s = Box::pin(sleep(Duration::from_micros(1 + i * 37)));
+            // Poll once so the timer is really inserted in the wheel.
+            assert!(futures_poll_once(s.as_mut()));
+            sleeps.push(s);
+        }
+        drop(sleeps);
+    });
+    assert_eq!(rt.pending_timers(), 0);
+}
+
+/// Polls a future once with a no-op waker; true if it was Pending.
+fn futures_poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    f.poll(&mut cx).is_pending()
+}
+
+#[test]
+fn sleep_for_duration_max_does_not_overflow() {
+    virtual_runtime().block_on(async {
+        let task = spawn(sleep(Duration::MAX));
+        yield_now().await;
+        assert!(!task.done());
+        task.cancel();
+    });
+}
+
+#[test]
+fn sleep_outside_a_runtime_panics_with_a_message_naming_the_fix() {
+    let caught = std::panic::catch_unwind(|| drop(sleep(Duration::from_secs(1))));
+    let message = caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("outside a clearloop runtime"), "{message}");
+    assert!(message.contains("clearloop::run"), "{message}");
+}
