@@ -25,11 +25,34 @@
 //!   return guard, check the state again
 //! ```
 //!
+//! ```
+//! use std::sync::Arc;
+//! use clearloop::sync::{Condition, Mutex};
+//!
+//! let got = clearloop::run(async {
+//!     let (cond, items) = (Arc::new(Condition::new()), Arc::new(Mutex::new(Vec::new())));
+//!     let consumer = {
+//!         let (cond, items) = (cond.clone(), items.clone());
+//!         clearloop::spawn(async move {
+//!             let guard = items.lock().await;
+//!             // async with cond: await cond.wait_for(lambda: items)
+//!             let mut guard = cond.wait_for(guard, |items| !items.is_empty()).await;
+//!             guard.pop()
+//!         })
+//!     };
+//!     clearloop::task::yield_now().await; // the consumer runs, finds nothing, waits
+//!     items.lock().await.push("job");
+//!     cond.notify(1);
+//!     consumer.await
+//! });
+//! assert_eq!(got, Some("job"));
+//! ```
+//!
 //! A notification reaches only tasks already waiting (unlike [`Event`](super::Event),
 //! nothing is remembered). A waiter dropped after it was notified but before it
 //! returned passes its notification to the next waiter, as asyncio's `wait` does on
-//! cancellation since Python 3.13, so `notify(1)` is never swallowed by a task that
-//! gave up.
+//! cancellation since Python 3.13 (gh-112202), so `notify(1)` is never swallowed by
+//! a task that gave up.
 
 use std::future::Future;
 use std::pin::Pin;

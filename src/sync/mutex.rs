@@ -41,6 +41,33 @@
 //! [module overview](super).
 //!
 //! ```
+//! use std::sync::Arc;
+//! use clearloop::sync::Mutex;
+//!
+//! let total = clearloop::run(async {
+//!     let counter = Arc::new(Mutex::new(0));
+//!     let tasks: Vec<_> = (0..3)
+//!         .map(|_| {
+//!             let counter = counter.clone();
+//!             clearloop::spawn(async move {
+//!                 let mut n = counter.lock().await; // async with lock:
+//!                 let seen = *n;
+//!                 clearloop::task::yield_now().await; // the others run, and wait
+//!                 *n = seen + 1;
+//!             })
+//!         })
+//!         .collect();
+//!     for task in tasks {
+//!         task.await;
+//!     }
+//!     *counter.lock().await
+//! });
+//! assert_eq!(total, 3);
+//! ```
+//!
+//! `try_lock`, `locked` and the explicit `unlock`, without a runtime:
+//!
+//! ```
 //! use clearloop::sync::Mutex;
 //!
 //! let mutex = Mutex::new(vec![1, 2]);

@@ -12,10 +12,13 @@
 //!
 //! ```text
 //!   putters (queue full)      items (maxsize 3)          getters (queue empty)
-//!   [ p1 | p2 ] ──put──►  [ a | b | c ] ──get──► [ g1 | g2 ]   (never both
-//!        ▲                     │                      ▲          non-empty at once
-//!        └── served when a get frees a place          │          in practice)
+//!   [ p1 | p2 ] ──put──►  [ a | b | c ] ──get──► [ g1 | g2 ]
+//!        ▲                     │                      ▲
+//!        └── served when a get frees a place          │
 //!                              └─ served when a put brings an item
+//!
+//!   (both lists hold waiters at once only briefly, while served waiters have not
+//!   run yet: a full queue whose items are all promised to getters)
 //!
 //!   unfinished = items put - task_done() calls;   join() waits for unfinished == 0
 //! ```
@@ -78,7 +81,7 @@ pub struct Lifo<T>(Vec<T>);
 
 /// Smallest first (`asyncio.PriorityQueue`; put `(priority, item)` tuples as in Python).
 #[derive(Debug)]
-pub struct Priority<T: Ord>(BinaryHeap<Reverse<T>>);
+pub struct Priority<T>(BinaryHeap<Reverse<T>>);
 
 impl<T> QueueOrder<T> for Fifo<T> {
     fn push(&mut self, item: T) {
