@@ -1,5 +1,64 @@
-//! clearloop: an async runtime written to be read.
+//! # clearloop: an async runtime written to be read
+//!
+//! clearloop builds, from scratch and in plain Rust, what Python's `asyncio` does
+//! inside: an event loop that polls tasks, wakers that bring them back, a timer wheel
+//! that knows when to wake the loop, task handles that hold a result or an exception,
+//! and a clock that tests can stop. Read the modules in this order: [`clock`],
+//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then [`sync`]
+//! (locks, semaphores, events, conditions, queues).
+//!
+//! ## asyncio → clearloop
+//!
+//! | asyncio                                   | clearloop                                              |
+//! |-------------------------------------------|--------------------------------------------------------|
+//! | `async def f(): ...`                      | `async fn f() { ... }`                                 |
+//! | `asyncio.run(main())`                     | [`run`]`(main())`                                      |
+//! | `asyncio.new_event_loop()`                | [`Runtime::new`], [`Builder`]                          |
+//! | `loop.run_until_complete(f)`              | [`Runtime::block_on`]                                  |
+//! | `asyncio.create_task(coro)`               | [`spawn`]`(future)` → [`Task`]                         |
+//! | `await task`                              | `task.await` (re-raises a panic)                       |
+//! | `task.done()`, `result()`, `exception()`  | [`Task::done`], [`Task::result`], [`Task::exception`]  |
+//! | `task.cancel()`, `task.cancelled()`       | [`Task::cancel`], [`Task::cancelled`]                  |
+//! | `task.get_name()`, `set_name()`           | [`Task::name`], [`Task::set_name`]                     |
+//! | `InvalidStateError`, `CancelledError`     | [`TaskError`]                                          |
+//! | `await asyncio.sleep(s)`                  | [`time::sleep`]`(duration).await`                      |
+//! | `await asyncio.sleep(0)`                  | [`task::yield_now`]`().await`                          |
+//! | `loop.time()`                             | [`time::now`]                                          |
+//! | `loop.call_later` / `TimerHandle`         | a [`time::Sleep`] in the [`wheel::TimerWheel`]         |
+//! | `BaseEventLoop._run_once`                 | one turn of [`Runtime::block_on`]'s loop               |
+//! | `Task.__step`                             | one poll of a task by the loop                         |
+//! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
+//! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
+//! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
+//! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
+//! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
+//!
+//! ## One example
+//!
+//! ```
+//! use std::time::Duration;
+//! use clearloop::{Builder, clock::Clock, spawn, time::{now, sleep}};
+//!
+//! async fn print_message_long() {
+//!     sleep(Duration::from_secs(2)).await;
+//!     println!("Bienvenue en Python");
+//! }
+//!
+//! // On the virtual clock, two seconds pass in no time and measure exactly 2 s.
+//! let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+//! let took = runtime.block_on(async {
+//!     let start = now();
+//!     let t1 = spawn(print_message_long());
+//!     let t2 = spawn(print_message_long());
+//!     t1.await;
+//!     t2.await;
+//!     now() - start
+//! });
+//! assert_eq!(took, Duration::from_secs(2)); // two tasks at once: 2 s, not 4
+//! ```
 #![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod clock;
 pub mod runtime;

@@ -38,8 +38,8 @@
 //! as `asyncio.run` cancels the tasks left when `main()` returns.
 //!
 //! The moments a tracer would want to see (a task spawned, polled, woken, a timer
-//! fired) each happen in one function here: [`spawn_on`], `Runnable::run` (called
-//! from `run_ready`), [`Scheduler::schedule`] and `fire_timers`.
+//! fired) each happen in one function here: `spawn_on`, `Runnable::run` (called
+//! from `run_ready`), `Scheduler::schedule` and `fire_timers`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
