@@ -79,6 +79,9 @@
 //! assert_eq!(sem.available_permits(), 3);
 //! ```
 
+// Every `unsafe` (there are four, all in mutex.rs) says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 // One file per primitive, public so that each file's lesson (its `//!` doc) shows in
 // the rendered documentation; the types are re-exported here.
 pub mod condition;
