@@ -22,6 +22,15 @@ mod create_task;
 #[path = "task_result.rs"]
 mod task_result;
 
+#[path = "lock.rs"]
+mod lock;
+
+#[path = "semaphore.rs"]
+mod semaphore;
+
+#[path = "queue.rs"]
+mod queue;
+
 #[path = "sched_addition.rs"]
 mod sched_addition;
 
@@ -70,6 +79,24 @@ fn main() {
             name: "task_result",
             time: Time::Real,
             run: task_result::example,
+        },
+        Stop {
+            slide: "Les verrous (async with lock / acquire, release)",
+            name: "lock",
+            time: Time::Real,
+            run: lock::example,
+        },
+        Stop {
+            slide: "Les sémaphores (trois à la fois)",
+            name: "semaphore",
+            time: Time::Real,
+            run: semaphore::example,
+        },
+        Stop {
+            slide: "Producteurs et consommateurs (asyncio.Queue, join)",
+            name: "queue",
+            time: Time::Real,
+            run: queue::example,
         },
         Stop {
             slide: "Le module sched (enter, run)",

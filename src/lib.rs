@@ -4,8 +4,9 @@
 //! inside: an event loop that polls tasks, wakers that bring them back, a timer wheel
 //! that knows when to wake the loop, task handles that hold a result or an exception,
 //! and a clock that tests can stop. Read the modules in this order: [`clock`],
-//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`]; then
-//! [`sched`], CPython's event scheduler on plain threads.
+//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then [`sync`]
+//! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
+//! scheduler on plain threads.
 //!
 //! ## asyncio → clearloop
 //!
@@ -29,6 +30,10 @@
 //! | `Task.__step`                             | one poll of a task by the loop                         |
 //! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
 //! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
+//! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
+//! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
+//! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
 //!
 //! ## sched → clearloop
 //!
@@ -70,6 +75,7 @@
 pub mod clock;
 pub mod runtime;
 pub mod sched;
+pub mod sync;
 pub mod task;
 pub mod time;
 pub mod wheel;

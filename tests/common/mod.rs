@@ -1,0 +1,65 @@
+//! Helpers shared by the `sync_*` tests: a waker that counts its wake-ups, polling
+//! by hand, a virtual-clock runtime and a tiny deterministic random generator.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use clearloop::clock::Clock;
+use clearloop::{Builder, Runtime};
+
+/// A waker that counts how many times it was woken.
+pub struct Counter(AtomicUsize);
+
+impl Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A fresh counting waker and the counter behind it.
+pub fn counting_waker() -> (Waker, Arc<Counter>) {
+    let counter = Arc::new(Counter(AtomicUsize::new(0)));
+    (Waker::from(counter.clone()), counter)
+}
+
+impl Counter {
+    /// How many wake-ups so far.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Polls `future` once with `waker`.
+pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(waker))
+}
+
+/// A runtime on the virtual clock: sleeps take no real time and measure exactly.
+pub fn virtual_runtime() -> Runtime {
+    Builder::new().clock(Clock::virtual_clock()).build()
+}
+
+/// xorshift64*: deterministic, so a failure can be replayed from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
