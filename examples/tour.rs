@@ -1,14 +1,17 @@
 //! The tour: every example of the course, in the course's order, each under the
 //! title of the slide it reproduces, with its output and how long it took.
 //!
-//! Run: `cargo run --release --example tour`. The asyncio examples run on the real
-//! clock, so their durations are measured as the course measures them (about
-//! 15 seconds in all); `-- --virtual` runs every example on the virtual clock,
+//! Run: `cargo run --release --example tour`. The threads and asyncio examples run
+//! on the real clock, so their durations are measured as the course measures them
+//! (about 25 seconds in all); `-- --virtual` runs every example on the virtual clock,
 //! instantly, with exact durations.
 
 use std::time::Instant;
 
 use clearloop::clock::{Clock, format_timedelta};
+
+#[path = "threads.rs"]
+mod threads;
 
 #[path = "say_after.rs"]
 mod say_after;
@@ -56,6 +59,12 @@ struct Stop {
 fn main() {
     let all_virtual = std::env::args().any(|arg| arg == "--virtual");
     let stops = [
+        Stop {
+            slide: "Déclaration et lancement d'un thread (Worker(Thread), start)",
+            name: "threads",
+            time: Time::Real,
+            run: threads::example,
+        },
         Stop {
             slide: "Invocation d'une coroutine",
             name: "say_after",

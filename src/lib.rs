@@ -77,6 +77,7 @@ pub mod runtime;
 pub mod sched;
 pub mod sync;
 pub mod task;
+pub mod threads;
 pub mod time;
 pub mod wheel;
 
