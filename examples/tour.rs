@@ -13,6 +13,9 @@ use clearloop::clock::{Clock, format_timedelta};
 #[path = "threads.rs"]
 mod threads;
 
+#[path = "to_thread.rs"]
+mod to_thread;
+
 #[path = "say_after.rs"]
 mod say_after;
 
@@ -64,6 +67,12 @@ fn main() {
             name: "threads",
             time: Time::Real,
             run: threads::example,
+        },
+        Stop {
+            slide: "Déléguer le travail bloquant à un thread (asyncio.to_thread)",
+            name: "to_thread",
+            time: Time::Real,
+            run: to_thread::example,
         },
         Stop {
             slide: "Invocation d'une coroutine",

@@ -72,6 +72,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod blocking;
 pub mod clock;
 pub mod runtime;
 pub mod sched;
@@ -81,5 +82,6 @@ pub mod threads;
 pub mod time;
 pub mod wheel;
 
+pub use blocking::{spawn_blocking, to_thread};
 pub use runtime::{Builder, Runtime, run, spawn};
 pub use task::{Task, TaskError};

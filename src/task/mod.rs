@@ -264,7 +264,11 @@ enum Kind {
 }
 
 impl TaskError {
-    fn panicked(task: String, message: String, payload: Option<Box<dyn Any + Send>>) -> Self {
+    pub(crate) fn panicked(
+        task: String,
+        message: String,
+        payload: Option<Box<dyn Any + Send>>,
+    ) -> Self {
         TaskError {
             task,
             kind: Kind::Panicked(message),
@@ -272,7 +276,7 @@ impl TaskError {
         }
     }
 
-    fn cancelled(task: String) -> Self {
+    pub(crate) fn cancelled(task: String) -> Self {
         TaskError {
             task,
             kind: Kind::Cancelled,
