@@ -81,6 +81,7 @@ pub mod task;
 pub mod threads;
 pub mod time;
 pub mod wheel;
+pub mod workers;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use runtime::{Builder, Runtime, run, spawn};

@@ -57,6 +57,7 @@ use crate::clock::Clock;
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable};
 use crate::time::Timers;
+use crate::workers;
 
 /// The part of a runtime that other threads may touch: wakers hold it.
 pub(crate) struct Scheduler {
@@ -76,6 +77,8 @@ pub(crate) struct Scheduler {
     closed: AtomicBool,
     /// Number of live tasks (for tests and the memory measurement).
     live: AtomicUsize,
+    /// The worker threads' queues, for a multi-threaded runtime (`src/workers.rs`).
+    pub(crate) workers: Option<Arc<workers::Shared>>,
 }
 
 /// A slab of live tasks: a `Vec` of slots and a list of free slots.
@@ -113,6 +116,9 @@ impl Scheduler {
     /// Sends a woken task back to the ready queue: straight into it on the loop's own
     /// thread, through the channel (then unpark the loop) from anywhere else.
     pub(crate) fn schedule(self: &Arc<Self>, task: Arc<dyn Runnable>) {
+        if let Some(workers) = &self.workers {
+            return self.schedule_on_workers(workers, task);
+        }
         let task = CONTEXT
             .try_with(|context| {
                 if let Some(running) = context.borrow().as_ref()
@@ -146,6 +152,18 @@ impl Scheduler {
             return;
         }
         self.loop_thread.unpark();
+    }
+
+    /// A multi-threaded runtime: the task goes to a worker's queue.
+    fn schedule_on_workers(&self, workers: &workers::Shared, task: Arc<dyn Runnable>) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // The runtime is gone; the task was cancelled at shutdown.
+        }
+        workers.push(task);
+        if self.closed.load(Ordering::Acquire) {
+            // Shutdown raced with us: nobody will take the task from the injector.
+            workers.drain_injector();
+        }
     }
 
     /// Adds a new task to the registry (before its first poll).
@@ -182,6 +200,11 @@ impl Scheduler {
 
     /// Whether the calling thread runs this scheduler's loop right now.
     pub(crate) fn is_current(self: &Arc<Self>) -> bool {
+        if self.workers.is_some() {
+            // Several threads run a multi-threaded runtime, and the one that waits
+            // for the timers may be another: always tell it about a new timer.
+            return false;
+        }
         CONTEXT
             .try_with(|context| {
                 context
@@ -194,8 +217,28 @@ impl Scheduler {
 
     /// Wakes the loop thread (a timer was added from another thread).
     pub(crate) fn unpark_loop(&self) {
-        self.loop_thread.unpark();
+        match &self.workers {
+            Some(workers) => workers.unpark_driver(),
+            None => self.loop_thread.unpark(),
+        }
     }
+}
+
+/// Runs `body` on a worker thread of a multi-threaded runtime, with `CONTEXT` set so
+/// that `spawn`, `sleep` and `now` find the runtime (`src/workers.rs`).
+pub(crate) fn enter_worker(scheduler: Arc<Scheduler>, body: impl FnOnce()) {
+    CONTEXT.with(|context| {
+        *context.borrow_mut() = Some(RunningLoop {
+            scheduler,
+            // Unused: a multi-threaded scheduler's tasks go to the workers' queues.
+            local: Rc::new(Local {
+                ready: RefCell::new(VecDeque::new()),
+                fired: RefCell::new(Vec::new()),
+            }),
+        })
+    });
+    let _guard = EnterGuard;
+    body();
 }
 
 /// Spawns `future` as a task of `scheduler` (asyncio's `loop.create_task`).
@@ -271,6 +314,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
 #[derive(Debug, Default)]
 pub struct Builder {
     clock: Clock,
+    /// `None`: the single-threaded loop; `Some(n)`: n worker threads.
+    worker_threads: Option<usize>,
 }
 
 impl Builder {
@@ -285,10 +330,38 @@ impl Builder {
         self
     }
 
+    /// Runs the tasks on `n` worker threads that steal work from each other, instead
+    /// of the single-threaded loop (the default, asyncio's model). See
+    /// [`workers`] for how they share the tasks.
+    ///
+    /// `block_on` then polls only its own future on the calling thread, and parks
+    /// between polls; the workers run every spawned task, from the moment it is
+    /// spawned.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0: a runtime with no thread could never run a task.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(
+            n > 0,
+            "Builder::worker_threads(0): a runtime needs at least one worker thread"
+        );
+        self.worker_threads = Some(n);
+        self
+    }
+
     /// Builds the runtime. Its loop runs on the thread that calls `build` and later
     /// `block_on`: a `Runtime` stays on its thread (it is not `Send`), as an asyncio
-    /// loop belongs to one thread.
+    /// loop belongs to one thread. With [`worker_threads`](Builder::worker_threads),
+    /// the worker threads start here.
     pub fn build(self) -> Runtime {
+        let workers = self
+            .worker_threads
+            .map(|n| workers::Shared::new(n, self.clock.is_auto_advance()));
+        let (workers, locals) = match workers {
+            Some((shared, locals)) => (Some(Arc::new(shared)), locals),
+            None => (None, Vec::new()),
+        };
         let (remote_tx, remote_rx) = crossbeam_channel::unbounded();
         let scheduler = Arc::new(Scheduler {
             remote_tx,
@@ -300,7 +373,11 @@ impl Builder {
             next_task_id: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             live: AtomicUsize::new(0),
+            workers,
         });
+        if let Some(shared) = &scheduler.workers {
+            workers::start(&scheduler, shared, locals);
+        }
         Runtime {
             scheduler,
             local: Rc::new(Local {
@@ -387,6 +464,9 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.enter();
         let _guard = EnterGuard;
+        if let Some(workers) = &self.scheduler.workers {
+            return workers::block_on(workers, future);
+        }
         let main = Arc::new(MainWaker {
             woken: AtomicBool::new(true),
             thread: thread::current(),
@@ -475,6 +555,10 @@ impl Runtime {
     /// Cancels every task left: drops its future, records the cancellation.
     fn shut_down(&self) {
         self.scheduler.closed.store(true, Ordering::Release);
+        if let Some(workers) = &self.scheduler.workers {
+            // Join the workers first: no task may be polled while we cancel it.
+            workers.stop();
+        }
         loop {
             // Take the whole registry first: a future's `Drop` may touch it.
             let tasks: Vec<Arc<dyn Runnable>> = {
