@@ -68,11 +68,14 @@ pub(crate) struct Scheduler {
     loop_thread: Thread,
     /// Every task not yet finished, so that shutdown can cancel them all.
     registry: Mutex<Registry>,
-    /// The timer wheel, with the conversion between instants and ticks.
-    pub(crate) timers: Mutex<Timers>,
+    /// The timer wheel (behind its own lock), with the conversion between instants
+    /// and ticks.
+    pub(crate) timers: Timers,
     pub(crate) clock: Clock,
     /// Counter behind the default names `Task-1`, `Task-2`, ...
     next_task_id: AtomicU64,
+    /// Set after a send on `remote_tx`: the loop looks at the channel only then.
+    remote_pending: AtomicBool,
     /// Set when the runtime shuts down: late wake-ups are dropped, not queued.
     closed: AtomicBool,
     /// Number of live tasks (for tests and the memory measurement).
@@ -145,6 +148,7 @@ impl Scheduler {
         }
         // The receiver lives in `self`, so the send cannot fail.
         let _ = self.remote_tx.send(task);
+        self.remote_pending.store(true, Ordering::Release);
         if self.closed.load(Ordering::Acquire) {
             // Shutdown raced with us and may have drained the channel already:
             // drain it ourselves so no task stays stuck in a dead runtime.
@@ -368,9 +372,10 @@ impl Builder {
             remote_rx,
             loop_thread: thread::current(),
             registry: Mutex::new(Registry::default()),
-            timers: Mutex::new(Timers::new(self.clock.now())),
+            timers: Timers::new(self.clock.now()),
             clock: self.clock,
             next_task_id: AtomicU64::new(0),
+            remote_pending: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             live: AtomicUsize::new(0),
             workers,
@@ -450,7 +455,7 @@ impl Runtime {
 
     /// Number of timers (sleeps) registered in this runtime's timer wheel.
     pub fn pending_timers(&self) -> usize {
-        lock(&self.scheduler.timers).len()
+        self.scheduler.timers.len()
     }
 
     /// Drives `future` to completion on this thread, running every task of this
@@ -475,7 +480,8 @@ impl Runtime {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            if main.woken.swap(false, Ordering::AcqRel)
+            if main.woken.load(Ordering::Acquire)
+                && main.woken.swap(false, Ordering::AcqRel)
                 && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
             {
                 return output;
@@ -513,6 +519,13 @@ impl Runtime {
 
     /// Step 1: wake-ups that came from other threads join the ready queue.
     fn take_remote(&self) {
+        // A plain load on most turns; the channel is only touched after a send.
+        if !self.scheduler.remote_pending.load(Ordering::Acquire) {
+            return;
+        }
+        self.scheduler
+            .remote_pending
+            .store(false, Ordering::Release);
         let mut ready = self.local.ready.borrow_mut();
         while let Ok(task) = self.scheduler.remote_rx.try_recv() {
             ready.push_back(task);
@@ -521,14 +534,12 @@ impl Runtime {
 
     /// Step 2: timers whose deadline has passed wake their tasks.
     fn fire_timers(&self) {
-        let mut fired = self.local.fired.borrow_mut();
-        {
-            let mut timers = lock(&self.scheduler.timers);
-            if timers.is_empty() {
-                return;
-            }
-            timers.fire_due(self.scheduler.clock.now(), &mut fired);
+        let timers = &self.scheduler.timers;
+        if timers.is_empty() {
+            return; // one load: a loop with no timers does not read the clock
         }
+        let mut fired = self.local.fired.borrow_mut();
+        timers.fire_due(self.scheduler.clock.now(), &mut fired);
         // Wake outside the timers' lock: a woken task may register a new timer.
         for waker in fired.drain(..) {
             waker.wake();
@@ -548,7 +559,7 @@ impl Runtime {
 
     /// Step 4: nothing to do until the next timer, or until another thread wakes us.
     fn park(&self) {
-        let deadline = lock(&self.scheduler.timers).next_deadline();
+        let deadline = self.scheduler.timers.next_deadline();
         self.scheduler.clock.park_until(deadline);
     }
 
@@ -576,7 +587,7 @@ impl Runtime {
         }
         self.local.ready.borrow_mut().clear();
         while self.scheduler.remote_rx.try_recv().is_ok() {}
-        lock(&self.scheduler.timers).clear();
+        self.scheduler.timers.clear();
     }
 }
 

@@ -31,7 +31,7 @@
 //!
 //! 1. Every 61st turn, look at the injector first, so that tasks from outside are
 //!    not starved by a busy local queue (tokio's number: a prime, so it does not
-//!    beat with the workload's own cycles), and fire due timers if the lock is free.
+//!    beat with the workload's own cycles), and fire the due timers.
 //! 2. Take a task: the local queue (FIFO, so `yield_now` goes to the back, as on the
 //!    single-threaded loop), else a batch from the injector, else half of another
 //!    worker's queue. Poll it once.
@@ -342,14 +342,14 @@ impl Worker<'_> {
             self.tick = self.tick.wrapping_add(1);
             let fair_turn = self.tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL);
             if fair_turn {
-                self.fire_timers(false);
+                self.fire_timers();
             }
             if let Some(task) = self.next_task(fair_turn) {
                 self.found_work();
                 task.run();
                 continue;
             }
-            if self.fire_timers(true) > 0 {
+            if self.fire_timers() > 0 {
                 continue;
             }
             self.park();
@@ -412,25 +412,16 @@ impl Worker<'_> {
         }
     }
 
-    /// Fires the due timers (waiting for the lock, or only if it is free); returns
-    /// how many fired. Their tasks land in this worker's queue.
-    fn fire_timers(&mut self, wait_for_lock: bool) -> usize {
-        {
-            let mut timers = if wait_for_lock {
-                lock(&self.scheduler.timers)
-            } else {
-                match self.scheduler.timers.try_lock() {
-                    Ok(timers) => timers,
-                    Err(_) => return 0,
-                }
-            };
-            if timers.is_empty() {
-                return 0;
-            }
-            timers.fire_due(self.scheduler.clock.now(), &mut self.fired);
+    /// Fires the due timers; returns how many fired. Their tasks land in this
+    /// worker's queue.
+    fn fire_timers(&mut self) -> usize {
+        let timers = &self.scheduler.timers;
+        if timers.is_empty() {
+            return 0; // one load: no lock, no clock read
         }
+        timers.fire_due(self.scheduler.clock.now(), &mut self.fired);
         let fired = self.fired.len();
-        // Wake outside the lock: a woken task may register a new timer.
+        // Wake outside the timers' lock: a woken task may register a new timer.
         for waker in self.fired.drain(..) {
             waker.wake();
         }
@@ -461,7 +452,7 @@ impl Worker<'_> {
             .is_ok();
         shared.unbusy(self.index);
         if driver {
-            let deadline = lock(&self.scheduler.timers).next_deadline();
+            let deadline = self.scheduler.timers.next_deadline();
             let clock = &self.scheduler.clock;
             if shared.auto_advance && (shared.busy.load(Ordering::SeqCst) != 0 || shared.has_work())
             {
