@@ -16,6 +16,9 @@ mod threads;
 #[path = "to_thread.rs"]
 mod to_thread;
 
+#[path = "gil.rs"]
+mod gil;
+
 #[path = "say_after.rs"]
 mod say_after;
 
@@ -67,6 +70,12 @@ fn main() {
             name: "threads",
             time: Time::Real,
             run: threads::example,
+        },
+        Stop {
+            slide: "Le GIL (le même calcul sur 1 et 2 threads, puis en tâches)",
+            name: "gil",
+            time: Time::Real,
+            run: gil::example,
         },
         Stop {
             slide: "Déléguer le travail bloquant à un thread (asyncio.to_thread)",
