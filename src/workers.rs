@@ -41,9 +41,9 @@
 //!
 //! A worker that parks first writes its number in the *sleepers* list, then looks at
 //! every queue once more, then parks (register, check again, sleep). Whoever pushes a
-//! task first pushes, then looks at the sleepers count: one of the two sees the other
-//! (both steps are `SeqCst`), so a task is never left in a queue while every worker
-//! sleeps. Only one woken worker *searches* at a time: while one searches, a new task
+//! task first pushes, then reads the sleepers count: both steps are read-modify-writes
+//! of one atomic, so one of the two sees the other, and a task is never left in a
+//! queue while every worker sleeps (`src/workers/idle.rs`, checked by `loom`). Only one woken worker *searches* at a time: while one searches, a new task
 //! wakes nobody else (the searcher will find it, or re-check before it parks);
 //! when the searcher finds work it wakes the next one, so a burst of tasks fans out
 //! worker by worker instead of waking all of them for one task.
@@ -85,7 +85,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{JoinHandle, Thread};
@@ -93,7 +93,14 @@ use std::thread::{JoinHandle, Thread};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as LocalQueue};
 
 use crate::runtime::{Scheduler, enter_worker};
+
+mod idle;
 use crate::task::cell::Runnable;
+#[cfg(loom)]
+#[doc(hidden)]
+pub use idle::Idle;
+#[cfg(not(loom))]
+use idle::Idle;
 
 type TaskRef = Arc<dyn Runnable>;
 
@@ -113,12 +120,8 @@ pub(crate) struct Shared {
     threads: OnceLock<Vec<Thread>>,
     /// Their join handles, taken by shutdown.
     handles: Mutex<Vec<JoinHandle<()>>>,
-    /// Parked (or about to park) workers; a notification pops one.
-    sleepers: Mutex<Vec<usize>>,
-    /// `sleepers.len()`, readable without the lock.
-    num_sleeping: AtomicUsize,
-    /// Workers woken by a notification that have not found a task yet.
-    num_searching: AtomicUsize,
+    /// Which workers sleep, and how many search (`src/workers/idle.rs`).
+    idle: Idle,
     /// Workers not parked, plus the `block_on` thread while its future is woken.
     busy: AtomicUsize,
     /// The parked worker that waits for the next timer, or `NONE`.
@@ -154,9 +157,7 @@ impl Shared {
             stealers: locals.iter().map(LocalQueue::stealer).collect(),
             threads: OnceLock::new(),
             handles: Mutex::new(Vec::new()),
-            sleepers: Mutex::new(Vec::with_capacity(n)),
-            num_sleeping: AtomicUsize::new(0),
-            num_searching: AtomicUsize::new(0),
+            idle: Idle::new(n),
             busy: AtomicUsize::new(n),
             driver: AtomicUsize::new(NONE),
             shutdown: AtomicBool::new(false),
@@ -190,27 +191,7 @@ impl Shared {
 
     /// Wakes one parked worker, unless one is already searching or none sleeps.
     fn notify_one(&self) {
-        // Pairs with the fence in `park`: we pushed, then look; it registered, then looks.
-        fence(Ordering::SeqCst);
-        if self.num_searching.load(Ordering::SeqCst) != 0
-            || self.num_sleeping.load(Ordering::SeqCst) == 0
-        {
-            return;
-        }
-        let woken = {
-            let mut sleepers = lock(&self.sleepers);
-            if self.num_searching.load(Ordering::SeqCst) != 0 {
-                return;
-            }
-            let woken = sleepers.pop();
-            if woken.is_some() {
-                self.num_sleeping.fetch_sub(1, Ordering::SeqCst);
-                // Counted as searching from now: the next push need not wake another.
-                self.num_searching.fetch_add(1, Ordering::SeqCst);
-            }
-            woken
-        };
-        if let Some(index) = woken {
+        if let Some(index) = self.idle.notify() {
             self.unpark(index);
         }
     }
@@ -356,7 +337,7 @@ impl Worker<'_> {
         }
         if self.searching {
             self.searching = false;
-            self.shared.num_searching.fetch_sub(1, Ordering::SeqCst);
+            self.shared.idle.stop_searching();
         }
     }
 
@@ -365,9 +346,7 @@ impl Worker<'_> {
         if self.searching {
             self.searching = false;
             // The last searcher wakes one more, in case there is more work about.
-            if self.shared.num_searching.fetch_sub(1, Ordering::SeqCst) == 1
-                && self.shared.has_work()
-            {
+            if self.shared.idle.found_work() && self.shared.has_work() {
                 self.shared.notify_one();
             }
         }
@@ -431,17 +410,9 @@ impl Worker<'_> {
     /// Register as a sleeper, check once more, then park.
     fn park(&mut self) {
         let shared = self.shared;
-        {
-            let mut sleepers = lock(&shared.sleepers);
-            sleepers.push(self.index);
-            shared.num_sleeping.fetch_add(1, Ordering::SeqCst);
-        }
-        if self.searching {
-            self.searching = false;
-            shared.num_searching.fetch_sub(1, Ordering::SeqCst);
-        }
-        // Pairs with the fence in `notify_one`.
-        fence(Ordering::SeqCst);
+        shared.idle.register(self.index, self.searching);
+        self.searching = false;
+        // Register, *then* look again (the idle module says why this order matters).
         if shared.has_work() || shared.shutdown.load(Ordering::SeqCst) {
             self.unregister();
             return;
@@ -473,13 +444,7 @@ impl Worker<'_> {
     /// After parking: leave the sleepers list, or learn that a notification took us
     /// out of it (then we are searching).
     fn unregister(&mut self) {
-        let mut sleepers = lock(&self.shared.sleepers);
-        if let Some(position) = sleepers.iter().position(|&index| index == self.index) {
-            sleepers.swap_remove(position);
-            self.shared.num_sleeping.fetch_sub(1, Ordering::SeqCst);
-        } else {
-            self.searching = true;
-        }
+        self.searching = self.shared.idle.unregister(self.index);
     }
 }
 
