@@ -72,13 +72,21 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod children;
 pub mod clock;
+pub mod debug;
+pub mod gather;
+pub mod group;
 pub mod runtime;
 pub mod sched;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod timeout;
 pub mod wheel;
 
+pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
+pub use group::{ExceptionGroup, TaskGroup};
 pub use runtime::{Builder, Runtime, run, spawn};
 pub use task::{Task, TaskError};
+pub use timeout::{TimeoutError, timeout, wait_for};
