@@ -31,7 +31,7 @@
 //! Start Time : 2025-01-01 10:00:00.000000
 //!
 //! Event Created : Event(time=3.000, priority=1, sequence=0, action=addition, argument=(10, 20))
-//! Event Created : Event(time=3.000, priority=1, sequence=1, action=sched_addition::example::{{closure}}, argument=())
+//! Event Created : Event(time=3.000, priority=1, sequence=1, action=example::{{closure}}, argument=())
 //! Inside Addition : 2025-01-01 10:00:03.000000
 //! Time : 3.000
 //! Result : 30
@@ -101,16 +101,7 @@ fn datetime(t: SystemTime) -> String {
     )
 }
 
-/// The real clock, or a virtual one with `--virtual`.
-fn clock_from_args() -> Clock {
-    if std::env::args().any(|arg| arg == "--virtual") {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    }
-}
-
-#[allow(dead_code)] // `main` is unused when the tour includes this file.
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    example(clock_from_args())
+    example(Clock::from_args());
 }

@@ -50,10 +50,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::clock::Clock;
+use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable};
 use crate::time::Timers;
@@ -82,6 +84,8 @@ pub(crate) struct Scheduler {
     live: AtomicUsize,
     /// The worker threads' queues, for a multi-threaded runtime (`src/workers.rs`).
     pub(crate) workers: Option<Arc<workers::Shared>>,
+    /// Debug mode's settings, when it is on.
+    debug: Option<Debug>,
 }
 
 /// A slab of live tasks: a `Vec` of slots and a list of free slots.
@@ -219,6 +223,13 @@ impl Scheduler {
             .unwrap_or(false)
     }
 
+    /// Debug mode: a task panicked and its panic was never looked at.
+    pub(crate) fn exception_never_retrieved(&self, task: String, message: String) {
+        if let Some(debug) = &self.debug {
+            debug.warn(Warning::ExceptionNeverRetrieved { task, message });
+        }
+    }
+
     /// Wakes the loop thread (a timer was added from another thread).
     pub(crate) fn unpark_loop(&self) {
         match &self.workers {
@@ -315,17 +326,47 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// });
 /// assert_eq!(waited, std::time::Duration::from_secs(2)); // exact, and instant
 /// ```
-#[derive(Debug, Default)]
 pub struct Builder {
     clock: Clock,
     /// `None`: the single-threaded loop; `Some(n)`: n worker threads.
     worker_threads: Option<usize>,
+    debug: bool,
+    slow_poll: Duration,
+    hook: Option<WarningHook>,
 }
 
 impl Builder {
-    /// A builder for a single-threaded runtime on the real clock.
+    /// A builder for a single-threaded runtime on the real clock. Debug mode is on
+    /// when the environment variable `CLEARLOOP_DEBUG` is `1`.
     pub fn new() -> Builder {
-        Builder::default()
+        Builder {
+            clock: Clock::real(),
+            debug: crate::debug::enabled_by_env(),
+            slow_poll: DEFAULT_SLOW_POLL,
+            hook: None,
+            worker_threads: None,
+        }
+    }
+
+    /// Switches debug mode on or off (asyncio's `loop.set_debug`): slow polls and
+    /// panics nobody retrieved are reported; see [`crate::debug`].
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.debug = on;
+        self
+    }
+
+    /// In debug mode, how long one poll may hold the loop before it is reported
+    /// (asyncio's `slow_callback_duration`, 100 ms by default).
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll = threshold;
+        self
+    }
+
+    /// Where debug-mode warnings go (standard error by default). Setting a hook
+    /// does not switch debug mode on: call [`debug`](Builder::debug) too.
+    pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Builder {
+        self.hook = Some(Arc::new(hook));
+        self
     }
 
     /// The clock the runtime's timers use ([`Clock::virtual_clock`] for tests).
@@ -379,6 +420,12 @@ impl Builder {
             closed: AtomicBool::new(false),
             live: AtomicUsize::new(0),
             workers,
+            debug: self.debug.then(|| Debug {
+                slow_poll: self.slow_poll,
+                hook: self
+                    .hook
+                    .unwrap_or_else(|| Arc::new(crate::debug::print_warning)),
+            }),
         });
         if let Some(shared) = &scheduler.workers {
             workers::start(&scheduler, shared, locals);
@@ -553,7 +600,22 @@ impl Runtime {
             let Some(task) = self.local.ready.borrow_mut().pop_front() else {
                 break;
             };
-            task.run();
+            match &self.scheduler.debug {
+                None => task.run(),
+                Some(debug) => self.run_timed(task, debug),
+            }
+        }
+    }
+
+    /// Debug mode's poll: a poll that holds the loop too long is reported. Timed on
+    /// the real clock, whatever the runtime's clock: blocking costs real time.
+    fn run_timed(&self, task: Arc<dyn Runnable>, debug: &Debug) {
+        let name = task.name();
+        let start = Instant::now();
+        task.run();
+        let took = start.elapsed();
+        if took > debug.slow_poll {
+            debug.warn(Warning::SlowPoll { task: name, took });
         }
     }
 
@@ -588,6 +650,23 @@ impl Runtime {
         self.local.ready.borrow_mut().clear();
         while self.scheduler.remote_rx.try_recv().is_ok() {}
         self.scheduler.timers.clear();
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("clock", &self.clock)
+            .field("debug", &self.debug)
+            .field("slow_poll", &self.slow_poll)
+            .field("worker_threads", &self.worker_threads)
+            .finish()
     }
 }
 

@@ -221,7 +221,7 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    fn new(scheduler: Arc<Scheduler>, deadline: Instant) -> Sleep {
+    pub(crate) fn new(scheduler: Arc<Scheduler>, deadline: Instant) -> Sleep {
         Sleep {
             scheduler,
             deadline,
