@@ -8,7 +8,9 @@
 //! [`children`], [`gather`](mod@gather), [`group`], [`timeout`](mod@timeout) and
 //! [`debug`] (tasks together), then [`sync`]
 //! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
-//! scheduler on plain threads.
+//! scheduler on plain threads. The course opens with threads: [`threads`] (the
+//! `Worker(Thread)` pattern, and why Rust has no GIL), [`blocking`] (`to_thread`) and
+//! [`workers`] (the multi-threaded runtime) can be read first or last.
 //!
 //! ## asyncio → clearloop
 //!
@@ -45,6 +47,17 @@
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
+//!
+//! ## threading → clearloop
+//!
+//! | `threading`, `concurrent.futures`         | clearloop                                              |
+//! |-------------------------------------------|--------------------------------------------------------|
+//! | `class Worker(Thread): def run(self)`     | `impl` [`threads::Worker`], [`threads::Thread::new`]   |
+//! | `t.start()`, `t.join()`, `t.is_alive()`   | [`threads::Thread::start`], `join`, `is_alive`         |
+//! | `await asyncio.to_thread(f)`              | [`to_thread`]`(f).await` → `Result<T, TaskError>`      |
+//! | `loop.run_in_executor(None, f)`           | [`spawn_blocking`]`(f)`                                |
+//! | `ThreadPoolExecutor(max_workers=n)`       | [`blocking::BlockingPool::new`]                        |
+//! | (no asyncio equivalent: the GIL)          | [`Builder::worker_threads`]: tasks on n threads        |
 //!
 //! ## sched → clearloop
 //!
