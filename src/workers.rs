@@ -32,9 +32,10 @@
 //! 1. Every 61st turn, look at the injector first, so that tasks from outside are
 //!    not starved by a busy local queue (tokio's number: a prime, so it does not
 //!    beat with the workload's own cycles), and fire the due timers.
-//! 2. Take a task: the local queue (FIFO, so `yield_now` goes to the back, as on the
-//!    single-threaded loop), else a batch from the injector, else half of another
-//!    worker's queue. Poll it once.
+//! 2. Take a task: the *LIFO slot* (the task the last poll woke, so a message and its
+//!    reader stay on one core; at most 3 in a row), else the local queue (FIFO, so
+//!    `yield_now` goes to the back, as on the single-threaded loop), else a batch from
+//!    the injector, else half of another worker's queue. Poll it once.
 //! 3. Nothing anywhere: fire due timers; still nothing: **park**.
 //!
 //! ## Parking without losing a wake-up, and without spinning
@@ -82,7 +83,7 @@
 //! assert!(threads.iter().all(|name| name.starts_with("clearloop-worker-")));
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -106,6 +107,10 @@ type TaskRef = Arc<dyn Runnable>;
 
 /// "No worker": the value of `driver` when no parked worker drives the timers.
 const NONE: usize = usize::MAX;
+
+/// At most this many tasks in a row from the LIFO slot (tokio's number) before the
+/// worker takes one from its queue.
+const MAX_LIFO_STREAK: u32 = 3;
 
 /// A worker looks at the injector before its own queue once every this many turns.
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
@@ -136,6 +141,13 @@ struct Current {
     /// Which runtime this worker belongs to (compared by address only).
     shared: *const Shared,
     local: LocalQueue<TaskRef>,
+    /// The task woken last by the task being polled: it runs next, on this worker,
+    /// while what it needs is still in this core's cache (tokio's "LIFO slot"). Not
+    /// stealable, and not announced to sleeping workers: it waits only until the
+    /// current poll returns.
+    lifo: Cell<Option<TaskRef>>,
+    /// The task being polled (its address), to tell a yield from a wake of another.
+    running: Cell<*const ()>,
 }
 
 thread_local! {
@@ -170,18 +182,31 @@ impl Shared {
     /// workers, the injector otherwise; then wakes a worker if all are asleep.
     pub(crate) fn push(&self, task: TaskRef) {
         let mut task = Some(task);
+        let mut notify = true;
         let _ = CURRENT.try_with(|current| {
             if let Some(current) = current.borrow().as_ref()
                 && std::ptr::eq(current.shared, self)
                 && let Some(task) = task.take()
             {
-                current.local.push(task);
+                if std::ptr::eq(Arc::as_ptr(&task).cast::<()>(), current.running.get()) {
+                    // The task woke itself (`yield_now`): to the back of the queue, as
+                    // on the single-threaded loop, so the others get their turn.
+                    current.local.push(task);
+                } else if let Some(previous) = current.lifo.replace(Some(task)) {
+                    // Only one slot: the task it held joins the queue, where others
+                    // may steal it, so they are told.
+                    current.local.push(previous);
+                } else {
+                    notify = false;
+                }
             }
         });
         if let Some(task) = task {
             self.injector.push(task);
         }
-        self.notify_one();
+        if notify {
+            self.notify_one();
+        }
     }
 
     /// Drops every task waiting in the injector (shutdown).
@@ -284,6 +309,8 @@ fn worker_main(
         *current.borrow_mut() = Some(Current {
             shared: Arc::as_ptr(&shared),
             local,
+            lifo: Cell::new(None),
+            running: Cell::new(std::ptr::null()),
         })
     });
     enter_worker(scheduler.clone(), || {
@@ -292,6 +319,7 @@ fn worker_main(
             scheduler: &scheduler,
             index,
             tick: 0,
+            lifo_streak: 0,
             searching: false,
             fired: Vec::new(),
         }
@@ -300,7 +328,17 @@ fn worker_main(
     // Empty the local queue: its stealer (in `shared`) would keep the tasks alive.
     CURRENT.with(|current| {
         if let Some(current) = current.borrow_mut().take() {
+            drop(current.lifo.take());
             while current.local.pop().is_some() {}
+        }
+    });
+}
+
+/// Records which task this worker polls (null: none), for `Shared::push`.
+fn set_running(task: *const ()) {
+    CURRENT.with(|current| {
+        if let Some(current) = current.borrow().as_ref() {
+            current.running.set(task);
         }
     });
 }
@@ -311,6 +349,8 @@ struct Worker<'a> {
     scheduler: &'a Scheduler,
     index: usize,
     tick: u32,
+    /// Tasks taken from the LIFO slot in a row.
+    lifo_streak: u32,
     /// Woken by a notification and not found a task yet.
     searching: bool,
     /// Reused buffer for the wakers of fired timers.
@@ -327,7 +367,9 @@ impl Worker<'_> {
             }
             if let Some(task) = self.next_task(fair_turn) {
                 self.found_work();
+                set_running(Arc::as_ptr(&task).cast());
                 task.run();
+                set_running(std::ptr::null());
                 continue;
             }
             if self.fire_timers() > 0 {
@@ -352,10 +394,21 @@ impl Worker<'_> {
         }
     }
 
-    fn next_task(&self, injector_first: bool) -> Option<TaskRef> {
+    fn next_task(&mut self, injector_first: bool) -> Option<TaskRef> {
         CURRENT.with(|current| {
             let current = current.borrow();
-            let local = &current.as_ref()?.local;
+            let current = current.as_ref()?;
+            let local = &current.local;
+            // The LIFO slot first, but not forever: two tasks waking each other would
+            // otherwise keep the rest of the queue waiting.
+            if let Some(task) = current.lifo.take() {
+                if self.lifo_streak < MAX_LIFO_STREAK {
+                    self.lifo_streak += 1;
+                    return Some(task);
+                }
+                local.push(task);
+            }
+            self.lifo_streak = 0;
             if injector_first
                 && let Steal::Success(task) = self.shared.injector.steal_batch_and_pop(local)
             {

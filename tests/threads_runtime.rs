@@ -273,3 +273,40 @@ fn a_task_can_be_spawned_from_a_plain_thread_through_a_waker_of_the_main_future(
     });
     assert_eq!(value, 7);
 }
+
+#[test]
+fn yield_now_goes_to_the_back_of_the_queue_on_a_worker() {
+    // One worker; a parent task spawns three tasks that yield three times each. A
+    // yield must let the others run (no letter twice in a row), as on the
+    // single-threaded loop; a yield that jumped the queue would give "ccc...".
+    let runtime = runtime(1);
+    let order = Arc::new(Mutex::new(String::new()));
+    let recorded = order.clone();
+    runtime.block_on(async move {
+        spawn(async move {
+            let handles: Vec<_> = ['a', 'b', 'c']
+                .into_iter()
+                .map(|name| {
+                    let order = recorded.clone();
+                    spawn(async move {
+                        for _ in 0..3 {
+                            order.lock().unwrap().push(name);
+                            clearloop::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await;
+            }
+        })
+        .await
+    });
+    let order = order.lock().unwrap().clone();
+    assert_eq!(order.len(), 9, "{order}");
+    let letters: Vec<char> = order.chars().collect();
+    assert!(
+        letters.windows(2).all(|pair| pair[0] != pair[1]),
+        "a task ran twice in a row although others were ready: {order}"
+    );
+}
