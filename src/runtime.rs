@@ -486,7 +486,15 @@ impl Runtime {
         &self.scheduler.clock
     }
 
-    /// Spawns a task on this runtime. It runs during `block_on`.
+    /// A handle that spawns tasks on this runtime from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            scheduler: self.scheduler.clone(),
+        }
+    }
+
+    /// Spawns a task on this runtime. It runs during `block_on` (on a
+    /// multi-threaded runtime, at once, on the workers).
     pub fn spawn<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,
@@ -687,6 +695,59 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("clock", &self.scheduler.clock)
             .field("live_tasks", &self.live_tasks())
+            .finish()
+    }
+}
+
+/// Spawns tasks on a runtime from any thread (asyncio's
+/// `asyncio.run_coroutine_threadsafe(coro, loop)`; tokio's `Handle`).
+///
+/// A [`Runtime`] stays on the thread that built it; its handle is `Send`, `Sync` and
+/// cheap to clone. A task spawned from another thread reaches a single-threaded loop
+/// through its cross-thread channel, and a multi-threaded runtime through its
+/// injector. After the runtime shut down, a spawned task is cancelled at once.
+///
+/// ```
+/// let runtime = clearloop::Builder::new().worker_threads(2).build();
+/// let handle = runtime.handle();
+/// let task = std::thread::spawn(move || handle.spawn(async { 6 * 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(runtime.block_on(task), 42);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    scheduler: Arc<Scheduler>,
+}
+
+impl Handle {
+    /// Spawns `future` on the runtime (see [`Runtime::spawn`]).
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let scheduler = &self.scheduler;
+        let id = scheduler.next_task_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let cell = Cell::new(future, id, scheduler.clone());
+        scheduler.register(cell.clone());
+        // Registered first, checked second: a shutdown that set `closed` before our
+        // registration is seen here (the registry's lock orders the two), and one
+        // that sets it later finds the task in the registry and cancels it itself.
+        if scheduler.closed.load(Ordering::Acquire) {
+            cell.shut_down();
+            scheduler.forget(&cell.header);
+        } else {
+            scheduler.schedule(cell.clone());
+        }
+        Task::new(cell)
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("closed", &self.scheduler.closed.load(Ordering::Relaxed))
             .finish()
     }
 }

@@ -310,3 +310,37 @@ fn yield_now_goes_to_the_back_of_the_queue_on_a_worker() {
         "a task ran twice in a row although others were ready: {order}"
     );
 }
+
+#[test]
+fn a_handle_spawns_from_plain_threads_on_both_runtimes_and_cancels_after_shutdown() {
+    for workers in [None, Some(2)] {
+        let builder = Builder::new();
+        let runtime = match workers {
+            Some(n) => builder.worker_threads(n).build(),
+            None => builder.build(),
+        };
+        let handle = runtime.handle();
+        let tasks: Vec<_> = (0..4u64)
+            .map(|i| {
+                let handle = handle.clone();
+                std::thread::spawn(move || {
+                    (0..100u64)
+                        .map(|j| handle.spawn(async move { i * 100 + j }))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .flat_map(|thread| thread.join().unwrap())
+            .collect();
+        let sum = runtime.block_on(async move {
+            let mut sum = 0;
+            for task in tasks {
+                sum += task.await;
+            }
+            sum
+        });
+        assert_eq!(sum, (0..400u64).sum::<u64>(), "workers: {workers:?}");
+        drop(runtime);
+        let late = handle.spawn(async { 1 });
+        assert!(late.cancelled(), "workers: {workers:?}");
+    }
+}
