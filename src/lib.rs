@@ -74,6 +74,7 @@
 
 pub mod clock;
 pub mod runtime;
+pub mod schedule;
 pub mod sched;
 pub mod sync;
 pub mod task;
