@@ -240,7 +240,8 @@ impl Clock {
     /// A virtual clock with auto-advance whose wall-clock reading starts at `start`
     /// and whose time zone is `start`'s: `Clock::virtual_in(paris_monday_9am)`.
     pub fn virtual_in(start: &ZonedDateTime) -> Clock {
-        Clock::virtual_at(system_time_of(start.timestamp())).with_time_zone(start.time_zone().clone())
+        Clock::virtual_at(system_time_of(start.timestamp()))
+            .with_time_zone(start.time_zone().clone())
     }
 
     /// A manual virtual clock ([`Clock::manual`]) starting at `start`, in `start`'s

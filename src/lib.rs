@@ -74,8 +74,8 @@
 
 pub mod clock;
 pub mod runtime;
-pub mod schedule;
 pub mod sched;
+pub mod schedule;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -45,7 +45,9 @@ fn go(clock: &Clock, text: &str) {
 fn recorder(clock: &Clock) -> (Arc<Mutex<Vec<String>>>, impl FnMut() + Send + 'static) {
     let runs = Arc::new(Mutex::new(Vec::new()));
     let (log, clock) = (runs.clone(), clock.clone());
-    (runs, move || log.lock().unwrap().push(show(&clock.zoned_now())))
+    (runs, move || {
+        log.lock().unwrap().push(show(&clock.zoned_now()))
+    })
 }
 
 fn job() {}
@@ -78,20 +80,56 @@ fn each_unit_sets_the_first_run() {
 fn each_at_format() {
     let (_clock, s) = monday();
     let cases = [
-        (s.every(1).day().at("10:30").do_(job), "2026-11-23 10:30:00 CET"),
-        (s.every(1).day().at("10:30:15").do_(job), "2026-11-23 10:30:15 CET"),
+        (
+            s.every(1).day().at("10:30").do_(job),
+            "2026-11-23 10:30:00 CET",
+        ),
+        (
+            s.every(1).day().at("10:30:15").do_(job),
+            "2026-11-23 10:30:15 CET",
+        ),
         // Already past today: tomorrow.
-        (s.every(1).day().at("08:00").do_(job), "2026-11-24 08:00:00 CET"),
-        (s.every(1).day().at("09:00").do_(job), "2026-11-24 09:00:00 CET"),
+        (
+            s.every(1).day().at("08:00").do_(job),
+            "2026-11-24 08:00:00 CET",
+        ),
+        (
+            s.every(1).day().at("09:00").do_(job),
+            "2026-11-24 09:00:00 CET",
+        ),
         // Python adds one interval first when it is not 1.
-        (s.every(2).days().at("10:30").do_(job), "2026-11-25 10:30:00 CET"),
-        (s.every(1).wednesday().at("13:15").do_(job), "2026-11-25 13:15:00 CET"),
-        (s.every(1).monday().at("10:00").do_(job), "2026-11-23 10:00:00 CET"),
-        (s.every(1).monday().at("08:00").do_(job), "2026-11-30 08:00:00 CET"),
-        (s.every(1).hour().at(":15").do_(job), "2026-11-23 09:15:00 CET"),
-        (s.every(1).hour().at("30:05").do_(job), "2026-11-23 09:30:05 CET"),
-        (s.every(1).minute().at(":17").do_(job), "2026-11-23 09:00:17 CET"),
-        (s.every(5).minutes().at(":17").do_(job), "2026-11-23 09:05:17 CET"),
+        (
+            s.every(2).days().at("10:30").do_(job),
+            "2026-11-25 10:30:00 CET",
+        ),
+        (
+            s.every(1).wednesday().at("13:15").do_(job),
+            "2026-11-25 13:15:00 CET",
+        ),
+        (
+            s.every(1).monday().at("10:00").do_(job),
+            "2026-11-23 10:00:00 CET",
+        ),
+        (
+            s.every(1).monday().at("08:00").do_(job),
+            "2026-11-30 08:00:00 CET",
+        ),
+        (
+            s.every(1).hour().at(":15").do_(job),
+            "2026-11-23 09:15:00 CET",
+        ),
+        (
+            s.every(1).hour().at("30:05").do_(job),
+            "2026-11-23 09:30:05 CET",
+        ),
+        (
+            s.every(1).minute().at(":17").do_(job),
+            "2026-11-23 09:00:17 CET",
+        ),
+        (
+            s.every(5).minutes().at(":17").do_(job),
+            "2026-11-23 09:05:17 CET",
+        ),
     ];
     for (i, (job, expected)) in cases.into_iter().enumerate() {
         assert_eq!(next(&job.unwrap()), expected, "case {i}");
@@ -102,34 +140,80 @@ fn each_at_format() {
 fn misuse_is_a_clear_error() {
     let (_clock, s) = monday();
     let cases: Vec<(Result<Job, ScheduleError>, &str)> = vec![
-        (s.every(2).monday().do_(job), "every(2).monday(): weekday jobs run every week"),
-        (s.every(10).minute().do_(job), "use minutes() instead of minute()"),
-        (s.every(0).seconds().do_(job), "every(0): the interval must be at least 1"),
-        (s.every(1).minute().hours().do_(job), "already has a unit (minutes)"),
+        (
+            s.every(2).monday().do_(job),
+            "every(2).monday(): weekday jobs run every week",
+        ),
+        (
+            s.every(10).minute().do_(job),
+            "use minutes() instead of minute()",
+        ),
+        (
+            s.every(0).seconds().do_(job),
+            "every(0): the interval must be at least 1",
+        ),
+        (
+            s.every(1).minute().hours().do_(job),
+            "already has a unit (minutes)",
+        ),
         (s.every(5).do_(job), "every(5) has no unit"),
-        (s.every(10).seconds().at(":10").do_(job), "at() cannot be used with every(..).seconds()"),
-        (s.every(2).weeks().at("10:00").do_(job), "at() cannot be used with every(..).weeks()"),
+        (
+            s.every(10).seconds().at(":10").do_(job),
+            "at() cannot be used with every(..).seconds()",
+        ),
+        (
+            s.every(2).weeks().at("10:00").do_(job),
+            "at() cannot be used with every(..).weeks()",
+        ),
         (
             s.every(1).day().at("25:00").do_(job),
             "invalid time \"25:00\" for a daily job (hour 25 is not in 00-23): expected \"HH:MM:SS\" or \"HH:MM\"",
         ),
-        (s.every(1).day().at("10:61").do_(job), "minute 61 is not in 00-59"),
-        (s.every(1).day().at("ab").do_(job), "expected \"HH:MM:SS\" or \"HH:MM\""),
-        (s.every(1).hour().at("10:30:00").do_(job), "expected \"MM:SS\" or \":MM\""),
+        (
+            s.every(1).day().at("10:61").do_(job),
+            "minute 61 is not in 00-59",
+        ),
+        (
+            s.every(1).day().at("ab").do_(job),
+            "expected \"HH:MM:SS\" or \"HH:MM\"",
+        ),
+        (
+            s.every(1).hour().at("10:30:00").do_(job),
+            "expected \"MM:SS\" or \":MM\"",
+        ),
         (s.every(1).minute().at("10").do_(job), "expected \":SS\""),
-        (s.every(1).day().at("10:30").in_zone("Europe/Pariss").do_(job), "unknown time zone \"Europe/Pariss\""),
-        (s.every(10).to(5).seconds().do_(job), "every(10).to(5): the upper bound must be at least"),
+        (
+            s.every(1)
+                .day()
+                .at("10:30")
+                .in_zone("Europe/Pariss")
+                .do_(job),
+            "unknown time zone \"Europe/Pariss\"",
+        ),
+        (
+            s.every(10).to(5).seconds().do_(job),
+            "every(10).to(5): the upper bound must be at least",
+        ),
         (
             s.every(1).hour().until("2026-11-23 08:00").do_(job),
             "until 2026-11-23 08:00:00, but it is already 2026-11-23 09:00:00",
         ),
-        (s.every(1).hour().until("tomorrow").do_(job), "invalid until(\"tomorrow\")"),
+        (
+            s.every(1).hour().until("tomorrow").do_(job),
+            "invalid until(\"tomorrow\")",
+        ),
     ];
     for (result, expected) in cases {
         let message = result.expect_err(expected).to_string();
-        assert!(message.contains(expected), "{message:?} should contain {expected:?}");
+        assert!(
+            message.contains(expected),
+            "{message:?} should contain {expected:?}"
+        );
     }
-    assert!(s.get_jobs().is_empty(), "a failed description schedules nothing");
+    assert!(
+        s.get_jobs().is_empty(),
+        "a failed description schedules nothing"
+    );
 }
 
 #[test]
@@ -140,7 +224,12 @@ fn job_display_is_python_repr() {
         ten.to_string(),
         "Every 10 minutes do job() (last run: [never], next run: 2026-11-23 09:10:00)"
     );
-    let daily = s.every(1).day().at("10:30").do_named("backup", || ()).unwrap();
+    let daily = s
+        .every(1)
+        .day()
+        .at("10:30")
+        .do_named("backup", || ())
+        .unwrap();
     assert_eq!(
         daily.to_string(),
         "Every 1 day at 10:30:00 do backup() (last run: [never], next run: 2026-11-23 10:30:00)"
@@ -151,9 +240,15 @@ fn job_display_is_python_repr() {
         "Every 1 week on Wednesday at 13:15:00 do job() (last run: [never], next run: 2026-11-25 13:15:00)"
     );
     let random = s.every(1).to(5).seconds().do_(job).unwrap();
-    assert!(random.to_string().starts_with("Every 1 to 5 seconds do job() (last run: [never], next run: 2026-11-23 09:00:0"));
+    assert!(random.to_string().starts_with(
+        "Every 1 to 5 seconds do job() (last run: [never], next run: 2026-11-23 09:00:0"
+    ));
     let closure = s.every(1).hour().do_(|| ()).unwrap();
-    assert!(closure.to_string().starts_with("Every 1 hour do closure() "));
+    assert!(
+        closure
+            .to_string()
+            .starts_with("Every 1 hour do closure() ")
+    );
     go(&clock, "2026-11-23 09:10:00");
     s.run_pending();
     assert_eq!(
@@ -170,7 +265,10 @@ fn run_pending_runs_due_jobs_in_order() {
     let order = Arc::new(Mutex::new(Vec::new()));
     for (name, minutes) in [("b", 20), ("a", 10), ("c", 30)] {
         let order = order.clone();
-        s.every(minutes).minutes().do_(move || order.lock().unwrap().push(name)).unwrap();
+        s.every(minutes)
+            .minutes()
+            .do_(move || order.lock().unwrap().push(name))
+            .unwrap();
     }
     go(&clock, "2026-11-23 09:09:59");
     s.run_pending();
@@ -195,7 +293,11 @@ fn no_catch_up_storm_after_a_long_pause() {
         go(&clock, "2026-11-23 11:35:00");
         s.run_pending();
         s.run_pending();
-        assert_eq!(*runs.lock().unwrap(), ["2026-11-23 11:35:00 CET"], "{policy:?}");
+        assert_eq!(
+            *runs.lock().unwrap(),
+            ["2026-11-23 11:35:00 CET"],
+            "{policy:?}"
+        );
         assert_eq!(next(&job), expected_next, "{policy:?}");
     }
 }
@@ -205,11 +307,19 @@ fn grid_does_not_drift_and_from_finish_does() {
     for (policy, expected) in [
         (
             DriftPolicy::Grid,
-            ["2026-11-23 09:10:00 CET", "2026-11-23 09:20:00 CET", "2026-11-23 09:30:00 CET"],
+            [
+                "2026-11-23 09:10:00 CET",
+                "2026-11-23 09:20:00 CET",
+                "2026-11-23 09:30:00 CET",
+            ],
         ),
         (
             DriftPolicy::FromFinish,
-            ["2026-11-23 09:10:00 CET", "2026-11-23 09:20:02 CET", "2026-11-23 09:30:04 CET"],
+            [
+                "2026-11-23 09:10:00 CET",
+                "2026-11-23 09:20:02 CET",
+                "2026-11-23 09:30:04 CET",
+            ],
         ),
     ] {
         let (clock, s) = monday();
@@ -217,7 +327,8 @@ fn grid_does_not_drift_and_from_finish_does() {
         let runs = Arc::new(Mutex::new(Vec::new()));
         let (log, job_clock) = (runs.clone(), clock.clone());
         // The job takes 2 s of (virtual) time.
-        s.every(10).minutes()
+        s.every(10)
+            .minutes()
             .do_(move || {
                 log.lock().unwrap().push(show(&job_clock.zoned_now()));
                 job_clock.advance(Duration::from_secs(2));
@@ -259,9 +370,15 @@ fn until_in_its_three_forms() {
     use clearloop::schedule::Until;
     let forms: [(&str, fn() -> Until); 6] = [
         ("a zoned date-time", || {
-            date(2026, 11, 23).at(9, 35, 0, 0).in_tz("Europe/Paris").unwrap().into()
+            date(2026, 11, 23)
+                .at(9, 35, 0, 0)
+                .in_tz("Europe/Paris")
+                .unwrap()
+                .into()
         }),
-        ("a civil date-time", || date(2026, 11, 23).at(9, 35, 0, 0).into()),
+        ("a civil date-time", || {
+            date(2026, 11, 23).at(9, 35, 0, 0).into()
+        }),
         ("a time today", || time(9, 35, 0, 0).into()),
         ("a duration", || Duration::from_secs(35 * 60).into()),
         ("date-time text", || "2026-11-23 09:35".into()),
@@ -281,13 +398,20 @@ fn until_in_its_three_forms() {
         // Runs at 09:10, 09:20, 09:30; the next slot, 09:40, is past 09:35.
         assert_eq!(
             *runs.lock().unwrap(),
-            ["2026-11-23 09:10:00 CET", "2026-11-23 09:20:00 CET", "2026-11-23 09:30:00 CET"],
+            [
+                "2026-11-23 09:10:00 CET",
+                "2026-11-23 09:20:00 CET",
+                "2026-11-23 09:30:00 CET"
+            ],
             "until as {form}"
         );
         assert!(s.get_jobs().is_empty(), "until as {form}: the job is gone");
         let reports = reports.lock().unwrap();
         assert!(
-            reports.last().unwrap().contains("cancelled: Every 10 minutes do closure()")
+            reports
+                .last()
+                .unwrap()
+                .contains("cancelled: Every 10 minutes do closure()")
                 && reports.last().unwrap().ends_with("it is past its until()"),
             "until as {form}: {reports:?}"
         );
@@ -300,7 +424,11 @@ fn until_checked_before_running() {
     // its until (run_pending was called late) is cancelled without running.
     let (clock, s) = monday();
     let (runs, record) = recorder(&clock);
-    s.every(1).hour().until(Duration::from_secs(90 * 60)).do_(record).unwrap();
+    s.every(1)
+        .hour()
+        .until(Duration::from_secs(90 * 60))
+        .do_(record)
+        .unwrap();
     go(&clock, "2026-11-23 11:00:00");
     s.run_pending();
     assert!(runs.lock().unwrap().is_empty());
@@ -310,7 +438,13 @@ fn until_checked_before_running() {
 #[test]
 fn tags_select_jobs() {
     let (_clock, s) = monday();
-    let a = s.every(1).hour().tag("daily-tasks").tag("friend").do_(job).unwrap();
+    let a = s
+        .every(1)
+        .hour()
+        .tag("daily-tasks")
+        .tag("friend")
+        .do_(job)
+        .unwrap();
     let b = s.every(1).day().do_(job).unwrap().tag("daily-tasks");
     let c = s.every(1).minute().tag("other").do_(job).unwrap();
     assert_eq!(a.tags(), ["daily-tasks", "friend"]);
@@ -371,7 +505,11 @@ fn idle_seconds_and_next_run() {
     assert_eq!(s.idle_seconds(), Some(600.0));
     assert_eq!(show(&s.next_run().unwrap()), "2026-11-23 09:10:00 CET");
     go(&clock, "2026-11-23 09:12:30");
-    assert_eq!(s.idle_seconds(), Some(-150.0), "overdue: negative, as in Python");
+    assert_eq!(
+        s.idle_seconds(),
+        Some(-150.0),
+        "overdue: negative, as in Python"
+    );
     s.cancel_job(&ten);
     assert_eq!(s.idle_seconds(), Some(4650.0));
     s.clear();
@@ -393,12 +531,23 @@ fn daily_job_across_spring_forward() {
     // 02:30 does not exist on the 28th: the job runs at 03:30 CEST, then back at 02:30.
     assert_eq!(
         *runs.lock().unwrap(),
-        ["2027-03-28 03:30:00 CEST", "2027-03-29 02:30:00 CEST", "2027-03-30 02:30:00 CEST"]
+        [
+            "2027-03-28 03:30:00 CEST",
+            "2027-03-29 02:30:00 CEST",
+            "2027-03-30 02:30:00 CEST"
+        ]
     );
     // Hours are lengths of time: 72 runs in 72 hours, across the change.
     let hourly = hourly_runs.lock().unwrap();
     assert_eq!(hourly.len(), 72);
-    assert_eq!(hourly[15..18], ["2027-03-28 01:00:00 CET", "2027-03-28 03:00:00 CEST", "2027-03-28 04:00:00 CEST"]);
+    assert_eq!(
+        hourly[15..18],
+        [
+            "2027-03-28 01:00:00 CET",
+            "2027-03-28 03:00:00 CEST",
+            "2027-03-28 04:00:00 CEST"
+        ]
+    );
 }
 
 #[test]
@@ -416,11 +565,22 @@ fn daily_job_across_fall_back() {
     // 02:30 happens twice on the 31st: the job runs once, at the first (CEST).
     assert_eq!(
         *runs.lock().unwrap(),
-        ["2027-10-31 02:30:00 CEST", "2027-11-01 02:30:00 CET", "2027-11-02 02:30:00 CET"]
+        [
+            "2027-10-31 02:30:00 CEST",
+            "2027-11-01 02:30:00 CET",
+            "2027-11-02 02:30:00 CET"
+        ]
     );
     let hourly = hourly_runs.lock().unwrap();
     assert_eq!(hourly.len(), 72);
-    assert_eq!(hourly[16..19], ["2027-10-31 02:00:00 CEST", "2027-10-31 02:00:00 CET", "2027-10-31 03:00:00 CET"]);
+    assert_eq!(
+        hourly[16..19],
+        [
+            "2027-10-31 02:00:00 CEST",
+            "2027-10-31 02:00:00 CET",
+            "2027-10-31 03:00:00 CET"
+        ]
+    );
 }
 
 #[test]
@@ -428,9 +588,19 @@ fn a_job_in_another_zone() {
     // The clock reads Paris; the job runs at 10:30 in New York (16:30 in Paris).
     let (clock, s) = monday();
     let (runs, record) = recorder(&clock);
-    let job = s.every(1).day().at("10:30").in_zone("America/New_York").do_(record).unwrap();
+    let job = s
+        .every(1)
+        .day()
+        .at("10:30")
+        .in_zone("America/New_York")
+        .do_(record)
+        .unwrap();
     assert_eq!(
-        show(&job.next_run().unwrap().with_time_zone(jiff::tz::TimeZone::get("America/New_York").unwrap())),
+        show(
+            &job.next_run()
+                .unwrap()
+                .with_time_zone(jiff::tz::TimeZone::get("America/New_York").unwrap())
+        ),
         "2026-11-23 10:30:00 EST"
     );
     go(&clock, "2026-11-23 16:30:00");

@@ -76,7 +76,9 @@ pub(crate) fn parse(text: &str, kind: AtKind) -> Result<AtTime, ScheduleError> {
         if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_digit()) {
             return Err(error(format!("{name} {part:?} is not two digits")));
         }
-        let value: i8 = part.parse().map_err(|_| error(format!("{name} {part:?}")))?;
+        let value: i8 = part
+            .parse()
+            .map_err(|_| error(format!("{name} {part:?}")))?;
         if value > max {
             return Err(error(format!("{name} {value} is not in 00-{max}")));
         }

@@ -74,8 +74,7 @@ impl JobOutcome for Option<CancelJob> {
 /// A sync job, boxed: every closure has its own type.
 pub(crate) type SyncAction = Box<dyn FnMut() -> bool + Send>;
 /// An async job: each call makes a new future, spawned as a task when due.
-pub(crate) type AsyncAction =
-    Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+pub(crate) type AsyncAction = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// The code a job runs.
 pub(crate) enum Action {
@@ -479,7 +478,9 @@ fn short_name(type_name: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM:SS` in `zone`, as Python's `strftime("%Y-%m-%d %H:%M:%S")`.
 pub(crate) fn format_time(t: Timestamp, zone: &TimeZone) -> String {
-    zone.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    zone.to_datetime(t)
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// A scheduled job: a handle that reads the job's live state from its scheduler.
@@ -496,7 +497,9 @@ pub struct Job {
 impl Job {
     /// The job's next run, in its zone; `None` once it is cancelled.
     pub fn next_run(&self) -> Option<ZonedDateTime> {
-        self.scheduler.job_times(self.id).map(|(next, _, zone)| next.to_zoned_datetime(zone))
+        self.scheduler
+            .job_times(self.id)
+            .map(|(next, _, zone)| next.to_zoned_datetime(zone))
     }
 
     /// The job's last run, in its zone; `None` before the first run or once cancelled.

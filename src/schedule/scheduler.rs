@@ -404,7 +404,8 @@ impl Scheduler {
             if cancel.is_none() && spec.until.is_some_and(|until| entry.next_run > until) {
                 cancel = Some("it is past its until()");
             }
-            let panicked_cancel = matches!(ran, Ran::Panicked(_)) && on_panic == PanicPolicy::Cancel;
+            let panicked_cancel =
+                matches!(ran, Ran::Panicked(_)) && on_panic == PanicPolicy::Cancel;
             let job = state.describe(id);
             match ran {
                 Ran::Returned(_) => reports.push(Report::Ran { job: job.clone() }),
@@ -599,7 +600,11 @@ impl Scheduler {
 
     pub(crate) fn job_tags(&self, id: u64) -> Vec<String> {
         let state = self.lock();
-        state.jobs.get(&id).map(|e| e.tags.clone()).unwrap_or_default()
+        state
+            .jobs
+            .get(&id)
+            .map(|e| e.tags.clone())
+            .unwrap_or_default()
     }
 
     pub(crate) fn add_tag(&self, id: u64, tag: &str) {
@@ -641,7 +646,10 @@ impl Scheduler {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic never happens under this lock (jobs run outside it), but a
         // report function could; the state is still consistent then.
-        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

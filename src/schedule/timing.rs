@@ -274,10 +274,22 @@ mod tests {
         let s = spec(10, Unit::Minutes, None);
         let previous = Slot::Instant(ts(datetime(2026, 11, 23, 9, 10, 0, 0)));
         for (now, expected) in [
-            (datetime(2026, 11, 23, 9, 10, 0, 0), datetime(2026, 11, 23, 9, 20, 0, 0)),
-            (datetime(2026, 11, 23, 11, 35, 0, 0), datetime(2026, 11, 23, 11, 40, 0, 0)),
-            (datetime(2026, 11, 23, 11, 40, 0, 0), datetime(2026, 11, 23, 11, 50, 0, 0)),
-            (datetime(2026, 12, 25, 0, 0, 1, 0), datetime(2026, 12, 25, 0, 10, 0, 0)),
+            (
+                datetime(2026, 11, 23, 9, 10, 0, 0),
+                datetime(2026, 11, 23, 9, 20, 0, 0),
+            ),
+            (
+                datetime(2026, 11, 23, 11, 35, 0, 0),
+                datetime(2026, 11, 23, 11, 40, 0, 0),
+            ),
+            (
+                datetime(2026, 11, 23, 11, 40, 0, 0),
+                datetime(2026, 11, 23, 11, 50, 0, 0),
+            ),
+            (
+                datetime(2026, 12, 25, 0, 0, 1, 0),
+                datetime(2026, 12, 25, 0, 10, 0, 0),
+            ),
         ] {
             let next = s.next_on_grid(previous, ts(now));
             assert_eq!(civil(&s, next), expected, "now = {now}");
@@ -289,10 +301,19 @@ mod tests {
         let s = spec(2, Unit::Days, Some(("10:30", AtKind::Daily)));
         let previous = Slot::Civil(datetime(2026, 11, 23, 10, 30, 0, 0));
         for (now, expected) in [
-            (datetime(2026, 11, 23, 10, 30, 0, 0), datetime(2026, 11, 25, 10, 30, 0, 0)),
-            (datetime(2026, 11, 30, 9, 0, 0, 0), datetime(2026, 12, 1, 10, 30, 0, 0)),
+            (
+                datetime(2026, 11, 23, 10, 30, 0, 0),
+                datetime(2026, 11, 25, 10, 30, 0, 0),
+            ),
+            (
+                datetime(2026, 11, 30, 9, 0, 0, 0),
+                datetime(2026, 12, 1, 10, 30, 0, 0),
+            ),
             // 128 days after the first slot, across the spring-forward night.
-            (datetime(2027, 3, 29, 11, 0, 0, 0), datetime(2027, 3, 31, 10, 30, 0, 0)),
+            (
+                datetime(2027, 3, 29, 11, 0, 0, 0),
+                datetime(2027, 3, 31, 10, 30, 0, 0),
+            ),
         ] {
             let next = s.next_on_grid(previous, ts(now));
             assert_eq!(civil(&s, next), expected, "now = {now}");
