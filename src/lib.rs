@@ -6,7 +6,8 @@
 //! and a clock that tests can stop. Read the modules in this order: [`clock`],
 //! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then [`sync`]
 //! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
-//! scheduler on plain threads.
+//! scheduler on plain threads, and [`schedule`], the course's last slide: jobs
+//! "every Monday at 13:15", with time zones and a background thread.
 //!
 //! ## asyncio → clearloop
 //!
@@ -45,6 +46,20 @@
 //! | `s.cancel(event)`, `s.empty()`, `s.queue` | [`sched::Scheduler::cancel`], `empty`, `queue`         |
 //! | `s.run(blocking)`                         | [`sched::Scheduler::run`]                              |
 //! | a thread running `s.run()`                | [`sched::Scheduler::spawn_runner`]                     |
+//!
+//! ## schedule → clearloop
+//!
+//! | `schedule` (the library)                  | clearloop                                              |
+//! |-------------------------------------------|--------------------------------------------------------|
+//! | `schedule.every(10).minutes.do(job)`      | [`schedule::every`]`(10).minutes().do_(job)?` (`do` is a keyword) |
+//! | `.day.at("10:30", "Europe/Paris")`        | `.day().at("10:30").in_zone("Europe/Paris")`           |
+//! | `.monday`, `.to(m)`, `.until(t)`, `.tag(t)` | [`schedule::Every`]'s methods of the same names      |
+//! | `return schedule.CancelJob`               | return [`schedule::CancelJob`]                         |
+//! | `run_pending()`, `run_all()`, `idle_seconds()`, `next_run()` | [`schedule::run_pending`], [`schedule::run_all`], ... |
+//! | `get_jobs(tag)`, `clear(tag)`, `cancel_job(job)` | [`schedule::get_jobs_tagged`], [`schedule::clear_tagged`], [`schedule::cancel_job`] |
+//! | `schedule.Scheduler()`                    | [`schedule::Scheduler::new`], [`with_clock`](schedule::Scheduler::with_clock) |
+//! | a thread looping on `run_pending()`       | [`schedule::Scheduler::run_in_background`]             |
+//! | `IntervalError`, `ScheduleValueError`     | [`schedule::ScheduleError`]                            |
 //!
 //! ## One example
 //!

@@ -368,7 +368,8 @@ fn to_stays_within_its_bounds() {
 #[test]
 fn until_in_its_three_forms() {
     use clearloop::schedule::Until;
-    let forms: [(&str, fn() -> Until); 6] = [
+    type MakeUntil = fn() -> Until;
+    let forms: [(&str, MakeUntil); 6] = [
         ("a zoned date-time", || {
             date(2026, 11, 23)
                 .at(9, 35, 0, 0)
@@ -449,7 +450,7 @@ fn tags_select_jobs() {
     let c = s.every(1).minute().tag("other").do_(job).unwrap();
     assert_eq!(a.tags(), ["daily-tasks", "friend"]);
     assert_eq!(s.get_jobs_tagged("daily-tasks"), [a.clone(), b.clone()]);
-    assert_eq!(s.get_jobs_tagged("friend"), [a.clone()]);
+    assert_eq!(s.get_jobs_tagged("friend"), std::slice::from_ref(&a));
     assert!(s.get_jobs_tagged("nobody").is_empty());
     s.clear_tagged("daily-tasks");
     assert_eq!(s.get_jobs(), [c]);
@@ -487,7 +488,7 @@ fn cancel_job_and_run_all() {
     let gone = s.every(1).minute().do_(job).unwrap();
     assert!(s.cancel_job(&gone));
     assert!(!s.cancel_job(&gone), "twice: nothing left to cancel");
-    assert_eq!(s.get_jobs(), [kept.clone()]);
+    assert_eq!(s.get_jobs(), std::slice::from_ref(&kept));
     // run_all runs every job now, due or not, and reschedules it.
     s.run_all(Duration::ZERO);
     assert_eq!(*runs.lock().unwrap(), ["2026-11-23 09:00:00 CET"]);
