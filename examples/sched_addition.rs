@@ -31,7 +31,7 @@
 //! Start Time : 2025-01-01 10:00:00.000000
 //!
 //! Event Created : Event(time=3.000, priority=1, sequence=0, action=addition, argument=(10, 20))
-//! Event Created : Event(time=3.000, priority=1, sequence=1, action=sched_addition::example::{{closure}}, argument=())
+//! Event Created : Event(time=3.000, priority=1, sequence=1, action=example::{{closure}}, argument=())
 //! Inside Addition : 2025-01-01 10:00:03.000000
 //! Time : 3.000
 //! Result : 30

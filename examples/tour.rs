@@ -19,8 +19,20 @@ mod await_sequential;
 #[path = "create_task.rs"]
 mod create_task;
 
+#[path = "gather.rs"]
+mod gather;
+
 #[path = "task_result.rs"]
 mod task_result;
+
+#[path = "exceptions.rs"]
+mod exceptions;
+
+#[path = "timeout.rs"]
+mod timeout;
+
+#[path = "blocking_mistake.rs"]
+mod blocking_mistake;
 
 #[path = "lock.rs"]
 mod lock;
@@ -81,10 +93,34 @@ fn main() {
             run: create_task::example,
         },
         Stop {
+            slide: "Exécution concurrente de tâches asynchrones (gather)",
+            name: "gather",
+            time: Time::Real,
+            run: gather::example,
+        },
+        Stop {
             slide: "Les résultats (done, result)",
             name: "task_result",
             time: Time::Real,
             run: task_result::example,
+        },
+        Stop {
+            slide: "Récupération des exceptions (return_exceptions)",
+            name: "exceptions",
+            time: Time::Real,
+            run: exceptions::example,
+        },
+        Stop {
+            slide: "asyncio.wait_for: un délai maximum",
+            name: "timeout",
+            time: Time::Real,
+            run: timeout::example,
+        },
+        Stop {
+            slide: "L'erreur classique: bloquer la boucle (mode debug)",
+            name: "blocking_mistake",
+            time: Time::Real,
+            run: blocking_mistake::example,
         },
         Stop {
             slide: "Les verrous (async with lock / acquire, release)",

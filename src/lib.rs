@@ -4,7 +4,9 @@
 //! inside: an event loop that polls tasks, wakers that bring them back, a timer wheel
 //! that knows when to wake the loop, task handles that hold a result or an exception,
 //! and a clock that tests can stop. Read the modules in this order: [`clock`],
-//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then [`sync`]
+//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then
+//! [`children`], [`gather`](mod@gather), [`group`], [`timeout`](mod@timeout) and
+//! [`debug`] (tasks together), then [`sync`]
 //! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
 //! scheduler on plain threads, and [`schedule`], the course's last slide: jobs
 //! "every Monday at 13:15", with time zones and a background thread.
@@ -31,6 +33,15 @@
 //! | `Task.__step`                             | one poll of a task by the loop                         |
 //! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
 //! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
+//! | `await gather(a(), b())`                  | [`gather()`]`(futures).await`, [`gather!`]`(a(), b())`  |
+//! | `gather(..., return_exceptions=True)`     | [`gather::Gather::return_exceptions`]                  |
+//! | `asyncio.wait(tasks, return_when=...)`    | [`wait`]`(tasks, `[`ReturnWhen`]`::...)`               |
+//! | `asyncio.as_completed(tasks)`             | [`as_completed`]                                       |
+//! | `asyncio.wait_for(f, t)`, `timeout(t)`    | [`wait_for()`]`(f, d)`, [`timeout()`]`(d, f)`              |
+//! | `TimeoutError`                            | [`TimeoutError`]                                       |
+//! | `async with TaskGroup() as tg:`           | [`TaskGroup`], left with [`TaskGroup::wait`]           |
+//! | `ExceptionGroup`                          | [`ExceptionGroup`]                                     |
+//! | `PYTHONASYNCIODEBUG=1`, `loop.set_debug`  | `CLEARLOOP_DEBUG=1`, [`Builder::debug`]                |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
@@ -87,14 +98,22 @@
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod children;
 pub mod clock;
+pub mod debug;
+pub mod gather;
+pub mod group;
 pub mod runtime;
 pub mod sched;
 pub mod schedule;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod timeout;
 pub mod wheel;
 
+pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
+pub use group::{ExceptionGroup, TaskGroup};
 pub use runtime::{Builder, Runtime, run, spawn};
 pub use task::{Task, TaskError};
+pub use timeout::{TimeoutError, timeout, wait_for};

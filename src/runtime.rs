@@ -50,10 +50,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::clock::Clock;
+use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable};
 use crate::time::Timers;
@@ -67,15 +69,20 @@ pub(crate) struct Scheduler {
     loop_thread: Thread,
     /// Every task not yet finished, so that shutdown can cancel them all.
     registry: Mutex<Registry>,
-    /// The timer wheel, with the conversion between instants and ticks.
-    pub(crate) timers: Mutex<Timers>,
+    /// The timer wheel (behind its own lock), with the conversion between instants
+    /// and ticks.
+    pub(crate) timers: Timers,
     pub(crate) clock: Clock,
     /// Counter behind the default names `Task-1`, `Task-2`, ...
     next_task_id: AtomicU64,
+    /// Set after a send on `remote_tx`: the loop looks at the channel only then.
+    remote_pending: AtomicBool,
     /// Set when the runtime shuts down: late wake-ups are dropped, not queued.
     closed: AtomicBool,
     /// Number of live tasks (for tests and the memory measurement).
     live: AtomicUsize,
+    /// Debug mode's settings, when it is on.
+    debug: Option<Debug>,
 }
 
 /// A slab of live tasks: a `Vec` of slots and a list of free slots.
@@ -139,6 +146,7 @@ impl Scheduler {
         }
         // The receiver lives in `self`, so the send cannot fail.
         let _ = self.remote_tx.send(task);
+        self.remote_pending.store(true, Ordering::Release);
         if self.closed.load(Ordering::Acquire) {
             // Shutdown raced with us and may have drained the channel already:
             // drain it ourselves so no task stays stuck in a dead runtime.
@@ -190,6 +198,13 @@ impl Scheduler {
                     .is_some_and(|running| Arc::ptr_eq(&running.scheduler, self))
             })
             .unwrap_or(false)
+    }
+
+    /// Debug mode: a task panicked and its panic was never looked at.
+    pub(crate) fn exception_never_retrieved(&self, task: String, message: String) {
+        if let Some(debug) = &self.debug {
+            debug.warn(Warning::ExceptionNeverRetrieved { task, message });
+        }
     }
 
     /// Wakes the loop thread (a timer was added from another thread).
@@ -268,15 +283,44 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// });
 /// assert_eq!(waited, std::time::Duration::from_secs(2)); // exact, and instant
 /// ```
-#[derive(Debug, Default)]
 pub struct Builder {
     clock: Clock,
+    debug: bool,
+    slow_poll: Duration,
+    hook: Option<WarningHook>,
 }
 
 impl Builder {
-    /// A builder for a single-threaded runtime on the real clock.
+    /// A builder for a single-threaded runtime on the real clock. Debug mode is on
+    /// when the environment variable `CLEARLOOP_DEBUG` is `1`.
     pub fn new() -> Builder {
-        Builder::default()
+        Builder {
+            clock: Clock::real(),
+            debug: crate::debug::enabled_by_env(),
+            slow_poll: DEFAULT_SLOW_POLL,
+            hook: None,
+        }
+    }
+
+    /// Switches debug mode on or off (asyncio's `loop.set_debug`): slow polls and
+    /// panics nobody retrieved are reported; see [`crate::debug`].
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.debug = on;
+        self
+    }
+
+    /// In debug mode, how long one poll may hold the loop before it is reported
+    /// (asyncio's `slow_callback_duration`, 100 ms by default).
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll = threshold;
+        self
+    }
+
+    /// Where debug-mode warnings go (standard error by default). Setting a hook
+    /// does not switch debug mode on: call [`debug`](Builder::debug) too.
+    pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Builder {
+        self.hook = Some(Arc::new(hook));
+        self
     }
 
     /// The clock the runtime's timers use ([`Clock::virtual_clock`] for tests).
@@ -295,11 +339,18 @@ impl Builder {
             remote_rx,
             loop_thread: thread::current(),
             registry: Mutex::new(Registry::default()),
-            timers: Mutex::new(Timers::new(self.clock.now())),
+            timers: Timers::new(self.clock.now()),
             clock: self.clock,
             next_task_id: AtomicU64::new(0),
+            remote_pending: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             live: AtomicUsize::new(0),
+            debug: self.debug.then(|| Debug {
+                slow_poll: self.slow_poll,
+                hook: self
+                    .hook
+                    .unwrap_or_else(|| Arc::new(crate::debug::print_warning)),
+            }),
         });
         Runtime {
             scheduler,
@@ -373,7 +424,7 @@ impl Runtime {
 
     /// Number of timers (sleeps) registered in this runtime's timer wheel.
     pub fn pending_timers(&self) -> usize {
-        lock(&self.scheduler.timers).len()
+        self.scheduler.timers.len()
     }
 
     /// Drives `future` to completion on this thread, running every task of this
@@ -395,7 +446,8 @@ impl Runtime {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            if main.woken.swap(false, Ordering::AcqRel)
+            if main.woken.load(Ordering::Acquire)
+                && main.woken.swap(false, Ordering::AcqRel)
                 && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
             {
                 return output;
@@ -433,6 +485,13 @@ impl Runtime {
 
     /// Step 1: wake-ups that came from other threads join the ready queue.
     fn take_remote(&self) {
+        // A plain load on most turns; the channel is only touched after a send.
+        if !self.scheduler.remote_pending.load(Ordering::Acquire) {
+            return;
+        }
+        self.scheduler
+            .remote_pending
+            .store(false, Ordering::Release);
         let mut ready = self.local.ready.borrow_mut();
         while let Ok(task) = self.scheduler.remote_rx.try_recv() {
             ready.push_back(task);
@@ -441,14 +500,12 @@ impl Runtime {
 
     /// Step 2: timers whose deadline has passed wake their tasks.
     fn fire_timers(&self) {
-        let mut fired = self.local.fired.borrow_mut();
-        {
-            let mut timers = lock(&self.scheduler.timers);
-            if timers.is_empty() {
-                return;
-            }
-            timers.fire_due(self.scheduler.clock.now(), &mut fired);
+        let timers = &self.scheduler.timers;
+        if timers.is_empty() {
+            return; // one load: a loop with no timers does not read the clock
         }
+        let mut fired = self.local.fired.borrow_mut();
+        timers.fire_due(self.scheduler.clock.now(), &mut fired);
         // Wake outside the timers' lock: a woken task may register a new timer.
         for waker in fired.drain(..) {
             waker.wake();
@@ -462,13 +519,28 @@ impl Runtime {
             let Some(task) = self.local.ready.borrow_mut().pop_front() else {
                 break;
             };
-            task.run();
+            match &self.scheduler.debug {
+                None => task.run(),
+                Some(debug) => self.run_timed(task, debug),
+            }
+        }
+    }
+
+    /// Debug mode's poll: a poll that holds the loop too long is reported. Timed on
+    /// the real clock, whatever the runtime's clock: blocking costs real time.
+    fn run_timed(&self, task: Arc<dyn Runnable>, debug: &Debug) {
+        let name = task.name();
+        let start = Instant::now();
+        task.run();
+        let took = start.elapsed();
+        if took > debug.slow_poll {
+            debug.warn(Warning::SlowPoll { task: name, took });
         }
     }
 
     /// Step 4: nothing to do until the next timer, or until another thread wakes us.
     fn park(&self) {
-        let deadline = lock(&self.scheduler.timers).next_deadline();
+        let deadline = self.scheduler.timers.next_deadline();
         self.scheduler.clock.park_until(deadline);
     }
 
@@ -492,7 +564,23 @@ impl Runtime {
         }
         self.local.ready.borrow_mut().clear();
         while self.scheduler.remote_rx.try_recv().is_ok() {}
-        lock(&self.scheduler.timers).clear();
+        self.scheduler.timers.clear();
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("clock", &self.clock)
+            .field("debug", &self.debug)
+            .field("slow_poll", &self.slow_poll)
+            .finish()
     }
 }
 

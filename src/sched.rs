@@ -263,7 +263,7 @@ impl Scheduler {
     where
         F: FnOnce() + Send + 'static,
     {
-        let name = Cow::Borrowed(type_name::<F>());
+        let name = Cow::Borrowed(short_action_name(type_name::<F>()));
         self.insert(time, priority, name, None, Box::new(action))
     }
 
@@ -603,5 +603,44 @@ impl fmt::Debug for Scheduler {
             .field("pending", &queue.pending.len())
             .field("sleepers", &queue.sleepers.len())
             .finish()
+    }
+}
+
+/// The readable end of a closure's or function's type name, without allocating:
+/// `my_app::report` becomes `report`, `my_app::main::{{closure}}` becomes
+/// `main::{{closure}}` (CPython would show `<function <lambda> at 0x...>`).
+fn short_action_name(full: &'static str) -> &'static str {
+    if full.contains('<') {
+        return full; // generics: their paths contain `::` too; leave them whole
+    }
+    let keep = if full.ends_with("::{{closure}}") {
+        2
+    } else {
+        1
+    };
+    match full.rmatch_indices("::").nth(keep - 1) {
+        Some((at, _)) => &full[at + 2..],
+        None => full,
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::short_action_name;
+
+    #[test]
+    fn action_names_keep_their_readable_end() {
+        for (full, short) in [
+            ("tour::sched_addition::addition", "addition"),
+            (
+                "tour::sched_addition::example::{{closure}}",
+                "example::{{closure}}",
+            ),
+            ("addition", "addition"),
+            ("main::{{closure}}", "main::{{closure}}"),
+            ("a::b<c::d>", "a::b<c::d>"),
+        ] {
+            assert_eq!(short_action_name(full), short, "{full}");
+        }
     }
 }

@@ -26,7 +26,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -37,33 +38,55 @@ use crate::wheel::{TimerKey, TimerWheel};
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// Nanoseconds in one tick of the runtime's timer wheel.
-const TICK_NANOS: u128 = 1_000;
+const TICK_NANOS: u32 = 1_000;
 
-/// The runtime's timer wheel, and the conversion between instants and its ticks.
+/// The runtime's timers: the wheel behind a lock, how many timers it holds (read
+/// without the lock, so a loop turn with no timers costs one load), and the
+/// conversion between instants and ticks.
 pub(crate) struct Timers {
-    wheel: TimerWheel<Waker>,
+    wheel: Mutex<TimerWheel<Waker>>,
+    /// Mirrors `wheel.len()`; updated under the lock, read without it.
+    len: AtomicUsize,
     /// Tick 0.
     origin: Instant,
+}
+
+/// What a sleep's poll found.
+enum Check {
+    /// The deadline has passed.
+    Due,
+    /// The timer is in the wheel (inserted now, or already there).
+    Armed(TimerKey),
 }
 
 impl Timers {
     pub(crate) fn new(origin: Instant) -> Timers {
         Timers {
-            wheel: TimerWheel::new(),
+            wheel: Mutex::new(TimerWheel::new()),
+            len: AtomicUsize::new(0),
             origin,
         }
     }
 
+    fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
+        // No user code runs under this lock (wakers are woken after it is released).
+        self.wheel.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The first tick at or after `deadline`: a timer must not fire early.
     fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos.div_ceil(TICK_NANOS)).unwrap_or(u64::MAX)
+        let since = deadline.saturating_duration_since(self.origin);
+        // Whole microseconds, plus one for any part of a microsecond (u64 math: a
+        // u128 division would cost more than the rest of the insert).
+        let micros = since.as_secs().saturating_mul(1_000_000);
+        micros.saturating_add(u64::from(since.subsec_nanos().div_ceil(TICK_NANOS)))
     }
 
     /// The last tick at or before `now`.
     fn tick_at_or_before(&self, now: Instant) -> u64 {
-        let nanos = now.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
+        let since = now.saturating_duration_since(self.origin);
+        let micros = since.as_secs().saturating_mul(1_000_000);
+        micros.saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS))
     }
 
     /// `None` for a tick too far away for an `Instant` (a `sleep(Duration::MAX)`).
@@ -71,39 +94,80 @@ impl Timers {
         self.origin.checked_add(Duration::from_micros(tick))
     }
 
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+    /// A sleep's poll: due already, or armed with `waker` (inserted, or its waker
+    /// refreshed). "Due" compares with the tick the wheel last advanced to, not with
+    /// the clock: no clock read, and never early, since the wheel only advances to
+    /// ticks that have passed.
+    fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
         let tick = self.tick_at_or_after(deadline);
-        self.wheel.insert(tick, waker)
+        let mut wheel = self.lock();
+        if tick <= wheel.now() {
+            // Due but not fired yet (this poll came before the loop's turn): remove it.
+            if let Some(key) = key
+                && wheel.cancel(key).is_some()
+            {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+            }
+            return Check::Due;
+        }
+        if let Some(stored) = key.and_then(|key| wheel.get_mut(key)) {
+            // Polled again before the deadline (another future of the same task woke
+            // it): keep the timer, refresh the waker if it changed.
+            if !stored.will_wake(waker) {
+                *stored = waker.clone();
+            }
+            return Check::Armed(key.expect("get_mut found it by this key"));
+        }
+        let key = wheel.insert(tick, waker.clone());
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Check::Armed(key)
+    }
+
+    /// Removes a timer that has not fired (a dropped sleep).
+    fn cancel(&self, key: TimerKey) {
+        let removed = self.lock().cancel(key);
+        if removed.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        // The waker is dropped here, outside the lock.
     }
 
     /// Fires every timer due at `now`, in deadline order, into `fired`.
-    pub(crate) fn fire_due(&mut self, now: Instant, fired: &mut Vec<Waker>) {
+    pub(crate) fn fire_due(&self, now: Instant, fired: &mut Vec<Waker>) {
+        if self.is_empty() {
+            return;
+        }
         let now = self.tick_at_or_before(now);
-        self.wheel
+        let before = fired.len();
+        self.lock()
             .advance(now, |_deadline, waker| fired.push(waker));
+        self.len.fetch_sub(fired.len() - before, Ordering::Relaxed);
     }
 
     /// When the loop must wake up next for its timers (`None`: no timers). This may
     /// be a little before the earliest deadline, when the wheel must cascade first.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.wheel
-            .next_expiration()
-            .and_then(|tick| self.instant_of(tick))
+        if self.is_empty() {
+            return None;
+        }
+        let tick = self.lock().next_expiration()?;
+        self.instant_of(tick)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.wheel.is_empty()
+        self.len() == 0
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.wheel.len()
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Drops every timer's waker (runtime shutdown).
-    pub(crate) fn clear(&mut self) {
-        let all = u64::MAX;
+    pub(crate) fn clear(&self) {
         let mut dropped = Vec::new();
-        self.wheel.advance(all, |_, waker| dropped.push(waker));
+        self.lock()
+            .advance(u64::MAX, |_, waker| dropped.push(waker));
+        self.len.store(0, Ordering::Relaxed);
         drop(dropped);
     }
 }
@@ -157,7 +221,7 @@ pub struct Sleep {
 }
 
 impl Sleep {
-    fn new(scheduler: Arc<Scheduler>, deadline: Instant) -> Sleep {
+    pub(crate) fn new(scheduler: Arc<Scheduler>, deadline: Instant) -> Sleep {
         Sleep {
             scheduler,
             deadline,
@@ -172,15 +236,8 @@ impl Sleep {
 
     fn unregister(&mut self) {
         if let Some(key) = self.key.take() {
-            let mut timers = self
-                .scheduler
-                .timers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            // `None` when the timer already fired: nothing to remove.
-            let waker = timers.wheel.cancel(key);
-            drop(timers);
-            drop(waker);
+            // A key whose timer already fired is simply not found.
+            self.scheduler.timers.cancel(key);
         }
     }
 }
@@ -189,36 +246,25 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.scheduler.clock.now() >= self.deadline {
-            self.unregister();
-            return Poll::Ready(());
-        }
         let this = &mut *self;
-        let mut timers = this
+        match this
             .scheduler
             .timers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let registered = match this.key.and_then(|key| timers.wheel.get_mut(key)) {
-            Some(waker) => {
-                // Polled again before the deadline (another future in the same task
-                // woke it): keep the timer, refresh the waker if it changed.
-                if !waker.will_wake(cx.waker()) {
-                    *waker = cx.waker().clone();
-                }
-                true
+            .check(this.key, this.deadline, cx.waker())
+        {
+            Check::Due => {
+                this.key = None;
+                Poll::Ready(())
             }
-            None => false,
-        };
-        if !registered {
-            this.key = Some(timers.insert(this.deadline, cx.waker().clone()));
-            drop(timers);
-            // A loop parked on another thread may be waiting for a later deadline.
-            if !this.scheduler.is_current() {
-                this.scheduler.unpark_loop();
+            Check::Armed(key) => {
+                let first_poll = this.key.replace(key).is_none();
+                // A loop parked on another thread may be waiting for a later deadline.
+                if first_poll && !this.scheduler.is_current() {
+                    this.scheduler.unpark_loop();
+                }
+                Poll::Pending
             }
         }
-        Poll::Pending
     }
 }
 

@@ -44,8 +44,10 @@ pub(crate) enum Outcome<T> {
 
 /// Where the outcome waits for the handle.
 pub(crate) enum Slot<T> {
-    /// Not finished; maybe somebody is awaiting it.
-    Running(Option<Waker>),
+    /// Not finished. The wakers of whoever awaits it, each under the id of the
+    /// handle that registered it (the owner's handle, a gather or a task group
+    /// watching it): one entry per handle, replaced when the same handle polls again.
+    Running(Vec<(u32, Waker)>),
     /// Finished; the outcome is here.
     Finished(Outcome<T>),
     /// Finished, and `await` or `join` moved the outcome out.
@@ -57,6 +59,26 @@ pub(crate) struct Meta<T> {
     /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
     pub(crate) name: Option<Box<str>>,
     pub(crate) slot: Slot<T>,
+    /// Handles alive (the owner's, plus any a gather or group holds).
+    pub(crate) handles: u32,
+    /// Ids given to handles so far.
+    pub(crate) next_handle_id: u32,
+    /// Somebody looked at the outcome (await, join, result, exception): a failure
+    /// that nobody looked at is reported in debug mode.
+    pub(crate) retrieved: bool,
+}
+
+impl<T> Meta<T> {
+    /// Registers `waker` for the handle `id` while the task runs.
+    pub(crate) fn register(&mut self, id: u32, waker: &Waker) {
+        if let Slot::Running(waiters) = &mut self.slot {
+            match waiters.iter_mut().find(|(owner, _)| *owner == id) {
+                Some((_, old)) if old.will_wake(waker) => {}
+                Some((_, old)) => *old = waker.clone(),
+                None => waiters.push((id, waker.clone())),
+            }
+        }
+    }
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
@@ -84,6 +106,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn run(self: Arc<Self>);
     /// Drops the future now and records a cancellation (runtime shutdown).
     fn shut_down(&self);
+    /// The task's name, for debug-mode warnings.
+    fn name(&self) -> String;
 }
 
 /// The handle's view of a task: its outcome, typed.
@@ -116,7 +140,10 @@ where
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
                 name: None,
-                slot: Slot::Running(None),
+                slot: Slot::Running(Vec::new()),
+                handles: 1,
+                next_handle_id: 1,
+                retrieved: false,
             }),
         })
     }
@@ -124,17 +151,31 @@ where
     /// Stores the outcome, wakes whoever awaits it, then marks the task done and
     /// tells the runtime to forget it. The future was dropped before this.
     fn finish(&self, outcome: Outcome<F::Output>) {
-        let awaiter = {
+        let (awaiters, unseen_panic) = {
             let mut meta = lock(&self.meta);
-            match std::mem::replace(&mut meta.slot, Slot::Finished(outcome)) {
-                Slot::Running(waker) => waker,
+            // A panic with no handle left to report it: say so now (debug mode).
+            let unseen_panic = match &outcome {
+                Outcome::Panicked(payload) if meta.handles == 0 => Some((
+                    name_of(&self.header, &meta),
+                    crate::task::panic_message(&**payload),
+                )),
                 _ => None,
-            }
+            };
+            let awaiters = match std::mem::replace(&mut meta.slot, Slot::Finished(outcome)) {
+                Slot::Running(waiters) => waiters,
+                _ => Vec::new(),
+            };
+            (awaiters, unseen_panic)
         };
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
         self.header.state.complete();
-        if let Some(waker) = awaiter {
+        for (_, waker) in awaiters {
             waker.wake();
+        }
+        if let Some((task, message)) = unseen_panic {
+            self.header
+                .scheduler
+                .exception_never_retrieved(task, message);
         }
     }
 
@@ -220,6 +261,10 @@ where
         };
         drop(future);
         self.finish(outcome);
+    }
+
+    fn name(&self) -> String {
+        name_of(&self.header, &lock(&self.meta))
     }
 }
 

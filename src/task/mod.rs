@@ -52,11 +52,54 @@ use cell::{Joinable, Outcome, Slot, name_of};
 #[must_use = "a task runs even if its handle is dropped; drop it explicitly to detach it"]
 pub struct Task<T> {
     cell: Arc<dyn Joinable<T>>,
+    /// Which handle this is, for the task's list of awaiters.
+    id: u32,
 }
 
 impl<T> Task<T> {
+    /// The first handle, made by `spawn` (the cell counts it already).
     pub(crate) fn new(cell: Arc<dyn Joinable<T>>) -> Task<T> {
-        Task { cell }
+        Task { cell, id: 0 }
+    }
+
+    /// A second handle on the same task, for a gather or a task group that watches
+    /// it while its owner keeps the first. Only one of them can take the value.
+    pub(crate) fn watcher(&self) -> Task<T> {
+        let mut meta = self.cell.meta();
+        meta.handles += 1;
+        let id = meta.next_handle_id;
+        meta.next_handle_id += 1;
+        drop(meta);
+        Task {
+            cell: self.cell.clone(),
+            id,
+        }
+    }
+
+    /// Registers `cx`'s waker to be woken when the task finishes; true if it has
+    /// finished already. Leaves the outcome in place.
+    pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> bool {
+        let mut meta = self.cell.meta();
+        if matches!(meta.slot, Slot::Running(_)) {
+            meta.register(self.id, cx.waker());
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Whether the task ended by panicking or being cancelled, without marking the
+    /// outcome as retrieved (a group looks, then reports or re-raises it).
+    pub(crate) fn failed(&self) -> bool {
+        matches!(
+            self.cell.meta().slot,
+            Slot::Finished(Outcome::Panicked(_) | Outcome::Cancelled)
+        )
+    }
+
+    /// Whether the task ended by panicking (not retrieved either).
+    pub(crate) fn panicked(&self) -> bool {
+        matches!(self.cell.meta().slot, Slot::Finished(Outcome::Panicked(_)))
     }
 
     /// True once the task has finished: returned, panicked or been cancelled.
@@ -103,7 +146,11 @@ impl<T> Task<T> {
     /// the cancellation is returned like any other exception.
     pub fn exception(&self) -> Result<Option<TaskError>, TaskError> {
         let name = self.name();
-        match &self.cell.meta().slot {
+        let mut meta = self.cell.meta();
+        if !matches!(meta.slot, Slot::Running(_)) {
+            meta.retrieved = true;
+        }
+        match &meta.slot {
             Slot::Running(_) => Err(TaskError::not_done(name)),
             Slot::Finished(Outcome::Value(_)) => Ok(None),
             Slot::Finished(Outcome::Panicked(payload)) => Ok(Some(TaskError::panicked(
@@ -131,20 +178,18 @@ impl<T> Task<T> {
     }
 
     /// Polls for the outcome and moves it out once it is there.
-    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+    pub(crate) fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         let mut meta = self.cell.meta();
         match &mut meta.slot {
-            Slot::Running(waker) => {
-                // Register, then the loop's `finish` takes this waker under the same
+            Slot::Running(_) => {
+                // Register, then the loop's `finish` takes the wakers under the same
                 // lock: no completion can slip between the check and the register.
-                match waker {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
-                }
+                meta.register(self.id, cx.waker());
                 Poll::Pending
             }
             Slot::Taken => Poll::Ready(Err(TaskError::taken(name_of(self.cell.header(), &meta)))),
             Slot::Finished(_) => {
+                meta.retrieved = true;
                 let name = name_of(self.cell.header(), &meta);
                 let Slot::Finished(outcome) = std::mem::replace(&mut meta.slot, Slot::Taken) else {
                     unreachable!("matched Finished just above")
@@ -169,7 +214,11 @@ impl<T: Clone> Task<T> {
     /// `InvalidStateError`) and never blocks.
     pub fn result(&self) -> Result<T, TaskError> {
         let name = self.name();
-        match &self.cell.meta().slot {
+        let mut meta = self.cell.meta();
+        if !matches!(meta.slot, Slot::Running(_)) {
+            meta.retrieved = true;
+        }
+        match &meta.slot {
             Slot::Running(_) => Err(TaskError::not_done(name)),
             Slot::Finished(Outcome::Value(value)) => Ok(value.clone()),
             Slot::Finished(Outcome::Panicked(payload)) => {
@@ -197,6 +246,39 @@ impl<T> Future for Task<T> {
     }
 }
 
+/// Dropping a handle detaches the task (it runs on). In debug mode, the last
+/// handle of a task that panicked, and whose panic nobody looked at, reports
+/// "Task exception was never retrieved", as asyncio logs it.
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        let mut meta = self.cell.meta();
+        meta.handles -= 1;
+        if let Some((_, waker)) = match &mut meta.slot {
+            Slot::Running(waiters) => waiters
+                .iter()
+                .position(|(owner, _)| *owner == self.id)
+                .map(|index| waiters.swap_remove(index)),
+            _ => None,
+        } {
+            drop(waker);
+        }
+        let unseen_panic = match &meta.slot {
+            Slot::Finished(Outcome::Panicked(payload)) if meta.handles == 0 && !meta.retrieved => {
+                Some(panic_message(&**payload))
+            }
+            _ => None,
+        };
+        if let Some(message) = unseen_panic {
+            let name = name_of(self.cell.header(), &meta);
+            drop(meta);
+            self.cell
+                .header()
+                .scheduler
+                .exception_never_retrieved(name, message);
+        }
+    }
+}
+
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Task")
@@ -216,16 +298,10 @@ impl<T> Future for Wait<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut meta = self.task.cell.meta();
-        match &mut meta.slot {
-            Slot::Running(waker) => {
-                match waker {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    _ => *waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            _ => Poll::Ready(()),
+        if self.task.poll_done(cx) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 }

@@ -1,0 +1,109 @@
+//! Slide "Récupération des exceptions": `gather(..., return_exceptions=True)`.
+//!
+//! ```python
+//! async def get_long_message():
+//!     await asyncio.sleep(2)
+//!     return "Bienvenue en Python"
+//! async def get_exception():
+//!     await asyncio.sleep(1)
+//!     raise Exception("Ceci est une erreur !")
+//! async def main():
+//!     task = asyncio.gather(
+//!         get_long_message(),
+//!         get_exception(),
+//!         get_long_message(),
+//!         return_exceptions=True)
+//!     print(task.done())
+//!     await task
+//!     print(task.done(), task.result())
+//! ```
+//!
+//! Watch the list: the exception comes back *in its place*, between the two
+//! messages, instead of stopping everything. A Rust panic plays the exception; Rust
+//! prints every panic when it happens, so the example sets a one-line panic hook
+//! (that line goes to stderr).
+//!
+//! Run: `cargo run --example exceptions` (add `-- --virtual` for the virtual
+//! clock). Prints:
+//!
+//! ```text
+//! False
+//! True ['Bienvenue en Python', Exception('Ceci est une erreur !'), 'Bienvenue en Python']
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use clearloop::clock::Clock;
+use clearloop::time::sleep;
+use clearloop::{Builder, TaskError, gather, spawn};
+
+async fn get_long_message() -> String {
+    sleep(Duration::from_secs(2)).await;
+    "Bienvenue en Python".to_string()
+}
+
+async fn get_exception() -> String {
+    sleep(Duration::from_secs(1)).await;
+    panic!("Ceci est une erreur !")
+}
+
+/// The two coroutines have different types; a list needs one, so each is boxed.
+type Message = Pin<Box<dyn Future<Output = String> + Send>>;
+
+/// Python's repr of the result list.
+fn python_list(results: &[Result<String, TaskError>]) -> String {
+    let items: Vec<String> = results
+        .iter()
+        .map(|result| match result {
+            Ok(text) => format!("'{text}'"),
+            Err(error) => format!("Exception('{}')", error.panic_message().unwrap_or("?")),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn py(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// Runs the example on `clock`.
+pub fn example(clock: Clock) {
+    // Rust prints every panic when it happens (with a backtrace if RUST_BACKTRACE
+    // is set); keep it to one line here, so the course's output stays readable.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "(a task panicked: {}; stored on the task)",
+            info.payload_as_str().unwrap_or("?")
+        );
+    }));
+    let runtime = Builder::new().clock(clock).build();
+    runtime.block_on(async {
+        let coroutines: Vec<Message> = vec![
+            Box::pin(get_long_message()),
+            Box::pin(get_exception()),
+            Box::pin(get_long_message()),
+        ];
+        // asyncio.gather returns a future you can look at; spawning the gather gives
+        // a task, the same thing here.
+        let task = spawn(gather(coroutines).return_exceptions());
+        println!("{}", py(task.done()));
+        task.wait().await;
+        let done = task.done();
+        let results = task.join().await.expect("return_exceptions never fails");
+        println!("{} {}", py(done), python_list(&results));
+    });
+    std::panic::set_hook(default_hook);
+}
+
+#[allow(dead_code)]
+fn main() {
+    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
+    example(if virtual_clock {
+        Clock::virtual_clock()
+    } else {
+        Clock::real()
+    });
+}

@@ -1,0 +1,55 @@
+//! Slide "Exécution concurrente de tâches asynchrones": `asyncio.gather`.
+//!
+//! ```python
+//! async def main():
+//!     start_time = datetime.now()
+//!     await asyncio.gather(
+//!         print_message_long(), print_message_long()
+//!     )
+//!     duree = datetime.now() - start_time
+//!     print(duree)
+//! ```
+//!
+//! Watch the total: `gather` turns each future into a task, so both sleeps run at
+//! once: 2 seconds, as with `create_task`, in one line.
+//!
+//! Run: `cargo run --example gather` (add `-- --virtual` for the virtual clock).
+//! Prints:
+//!
+//! ```text
+//! Bienvenue en Python
+//! Bienvenue en Python
+//! 0:00:02.000187
+//! ```
+
+use std::time::Duration;
+
+use clearloop::clock::{Clock, format_timedelta};
+use clearloop::time::sleep;
+use clearloop::{Builder, gather};
+
+async fn print_message_long() {
+    sleep(Duration::from_secs(2)).await;
+    println!("Bienvenue en Python");
+}
+
+/// Runs the example on `clock`.
+pub fn example(clock: Clock) {
+    let runtime = Builder::new().clock(clock.clone()).build();
+    runtime.block_on(async {
+        let start_time = clock.now();
+        gather([print_message_long(), print_message_long()]).await;
+        let duree = clock.now() - start_time;
+        println!("{}", format_timedelta(duree));
+    });
+}
+
+#[allow(dead_code)]
+fn main() {
+    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
+    example(if virtual_clock {
+        Clock::virtual_clock()
+    } else {
+        Clock::real()
+    });
+}

@@ -1,0 +1,106 @@
+//! Timeouts: give a future a deadline, and drop it when the deadline passes.
+//!
+//! `await asyncio.wait_for(fetch(), timeout=2)` runs `fetch()` and, if it is not done
+//! after 2 seconds, cancels it and raises `TimeoutError`. Here:
+//!
+//! ```text
+//!   wait_for(fetch(), 2 s).await
+//!       poll fetch ──Ready(v)──────────────────────────> Ok(v)   (the timer is dropped: none left behind)
+//!            └─Pending: arm a timer for start + 2 s
+//!       ... timer fires first ──> drop fetch (its Drop runs) ──> Err(TimeoutError)
+//! ```
+//!
+//! [`timeout`] (tokio's and asyncio 3.11's argument order) and [`wait_for`]
+//! (asyncio's) are the same thing. The deadline is fixed when you call them, and the
+//! timer is only created if the future is not ready at its first poll, so a future
+//! that finishes at once costs no timer at all.
+//!
+//! Cancellation is drop: a plain future is dropped on timeout, which cancels it.
+//! A [`Task`](crate::Task) handle, however, *detaches* when dropped: to stop a task
+//! that timed out, keep its handle and call [`cancel`](crate::Task::cancel), as
+//! `examples/timeout.rs` shows.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::runtime::current_scheduler;
+use crate::time::Sleep;
+
+/// Runs `future` with a deadline `duration` from now: `Ok(output)` if it finishes
+/// in time, `Err(TimeoutError)` (and the future dropped) if not.
+///
+/// # Panics
+///
+/// Outside a running runtime.
+pub fn timeout<F: Future>(
+    duration: Duration,
+    future: F,
+) -> impl Future<Output = Result<F::Output, TimeoutError>> {
+    let scheduler = current_scheduler("clearloop::timeout()").unwrap_or_else(|message| {
+        panic!("{message}; call it inside clearloop::run(async {{ ... }})")
+    });
+    // The deadline is fixed now, at the call, as asyncio's `wait_for` does.
+    let deadline = scheduler.clock.now().checked_add(duration);
+    async move {
+        // Pinned inside this async block's own state: no allocation, no unsafe.
+        let mut future = pin!(future);
+        let mut sleep: Option<Sleep> = None;
+        poll_fn(|cx| {
+            if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                return Poll::Ready(Ok(output));
+            }
+            let Some(deadline) = deadline else {
+                return Poll::Pending; // a timeout too far away to represent: never
+            };
+            // The timer is created only now: a future ready at once costs none.
+            let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
+            match Pin::new(sleep).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
+            }
+        })
+        .await
+        // Returning drops `future` (cancelled if it timed out) and `sleep` (its
+        // timer leaves the wheel): nothing is left behind either way.
+    }
+}
+
+/// asyncio's `wait_for(future, timeout)`: [`timeout`] with asyncio's argument order.
+///
+/// # Panics
+///
+/// Outside a running runtime.
+pub fn wait_for<F: Future>(
+    future: F,
+    duration: Duration,
+) -> impl Future<Output = Result<F::Output, TimeoutError>> {
+    timeout(duration, future)
+}
+
+/// The future did not finish in time (asyncio's `TimeoutError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutError {
+    after: Duration,
+}
+
+impl TimeoutError {
+    /// The time the future was given.
+    pub fn duration(&self) -> Duration {
+        self.after
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "timed out after {:.3} s: the future was cancelled (dropped)",
+            self.after.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for TimeoutError {}
