@@ -148,10 +148,8 @@ struct Shared {
 /// Everything the lock protects; nobody holds it while a job runs.
 struct State {
     /// Every job of the scheduler, by id (ids grow: sorting them gives insertion
-    /// order). A hash map, not a `BTreeMap`: each run looks its job up twice, and
-    /// on 10,000 jobs the tree's walk through its nodes was a third of the cost of a
-    /// run (measured with `perf` on `benches/schedule.rs`).
-    jobs: HashMap<u64, Entry, BuildHasherDefault<IdHasher>>,
+    /// order). See [`Jobs`] for why not a `BTreeMap`.
+    jobs: Jobs,
     /// `(next run, id)` of every job that is not running right now, smallest on
     /// top. Entries may be **stale**: a cancelled job, or a job whose next run
     /// changed, leaves its old entry behind (lazy deletion); an entry counts only
@@ -219,7 +217,7 @@ impl Scheduler {
             shared: Arc::new(Shared {
                 clock,
                 state: Mutex::new(State {
-                    jobs: HashMap::default(),
+                    jobs: Jobs::default(),
                     order: BinaryHeap::new(),
                     next_id: 0,
                     drift: DriftPolicy::default(),
@@ -312,7 +310,7 @@ impl Scheduler {
     pub fn run_all(&self, delay: Duration) {
         let mut jobs: Vec<(Timestamp, u64)> = {
             let state = self.lock();
-            state.jobs.iter().map(|(&id, e)| (e.next_run, id)).collect()
+            state.jobs.iter().map(|(id, e)| (e.next_run, id)).collect()
         };
         jobs.sort_unstable();
         let ids = jobs.into_iter().map(|(_, id)| id);
@@ -504,7 +502,7 @@ impl Scheduler {
 
     /// All jobs, in the order they were added (Python's `get_jobs()`).
     pub fn get_jobs(&self) -> Vec<Job> {
-        let mut ids: Vec<u64> = self.lock().jobs.keys().copied().collect();
+        let mut ids: Vec<u64> = self.lock().jobs.iter().map(|(id, _)| id).collect();
         ids.sort_unstable();
         ids.into_iter().map(|id| self.job(id)).collect()
     }
@@ -516,7 +514,7 @@ impl Scheduler {
             .jobs
             .iter()
             .filter(|(_, e)| e.tags.iter().any(|t| t == tag))
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
             .collect();
         ids.sort_unstable();
         ids.into_iter().map(|id| self.job(id)).collect()
@@ -537,7 +535,7 @@ impl Scheduler {
             .jobs
             .iter()
             .filter(|(_, e)| e.tags.iter().any(|t| t == tag))
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
             .collect();
         for id in ids {
             state.remove(id);
@@ -695,7 +693,7 @@ impl State {
                 .jobs
                 .iter()
                 .filter(|(_, e)| e.action.is_some())
-                .map(|(&id, e)| Reverse((e.next_run, id)))
+                .map(|(id, e)| Reverse((e.next_run, id)))
                 .collect();
         }
         removed
@@ -771,6 +769,77 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "(a panic with a non-text payload)".to_owned()
+    }
+}
+
+/// The jobs: entries packed in a `Vec` (a slab: a removed job's place is reused),
+/// and a small map from id to place.
+///
+/// Measured with `perf` on the 10,000-job day of `benches/schedule.rs`: walking a
+/// `BTreeMap<u64, Entry>` to the job was a third of the cost of a run, and a
+/// `HashMap<u64, Entry>` still missed the cache twice (its control bytes, then the
+/// large bucket). The id-to-place map is 16 bytes a job and stays in cache; the
+/// entry itself is the one miss left.
+#[derive(Default)]
+struct Jobs {
+    place: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    slots: Vec<Option<(u64, Entry)>>,
+    free: Vec<u32>,
+}
+
+impl Jobs {
+    fn get(&self, id: &u64) -> Option<&Entry> {
+        let &place = self.place.get(id)?;
+        self.slots[place as usize].as_ref().map(|(_, e)| e)
+    }
+
+    fn get_mut(&mut self, id: &u64) -> Option<&mut Entry> {
+        let &place = self.place.get(id)?;
+        self.slots[place as usize].as_mut().map(|(_, e)| e)
+    }
+
+    fn contains_key(&self, id: &u64) -> bool {
+        self.place.contains_key(id)
+    }
+
+    fn insert(&mut self, id: u64, entry: Entry) {
+        let place = match self.free.pop() {
+            Some(place) => {
+                self.slots[place as usize] = Some((id, entry));
+                place
+            }
+            None => {
+                self.slots.push(Some((id, entry)));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 4 billion jobs")
+            }
+        };
+        self.place.insert(id, place);
+    }
+
+    fn remove(&mut self, id: &u64) -> Option<Entry> {
+        let place = self.place.remove(id)?;
+        self.free.push(place);
+        self.slots[place as usize].take().map(|(_, e)| e)
+    }
+
+    fn len(&self) -> usize {
+        self.place.len()
+    }
+
+    fn clear(&mut self) {
+        *self = Jobs::default();
+    }
+
+    /// In no particular order: sort the ids for insertion order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &Entry)> {
+        self.slots.iter().flatten().map(|(id, e)| (*id, e))
+    }
+}
+
+impl std::ops::Index<&u64> for Jobs {
+    type Output = Entry;
+    fn index(&self, id: &u64) -> &Entry {
+        self.get(id).expect("a job id of this scheduler")
     }
 }
 
