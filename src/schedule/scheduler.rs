@@ -1,21 +1,31 @@
 //! [`Scheduler`]: the jobs, kept in order of their next run, and `run_pending`.
 //!
 //! Python's `Scheduler` keeps a plain list: `run_pending` asks every job "should
-//! you run?" and sorts the ones that say yes, so one call costs O(n log n) even
-//! when nothing is due. Here the jobs are indexed by `(next run, id)` in a
-//! `BTreeSet`: `run_pending` looks at the first key, and stops at the first job
-//! that is not due. With 100,000 jobs and none due, that is one comparison.
+//! you run?" and sorts the ones that say yes, so one call costs O(n) even when
+//! nothing is due. Here `(next run, id)` pairs sit in a binary heap (a min-heap:
+//! the earliest on top), as asyncio keeps its timers: `run_pending` looks at the
+//! top, and stops at the first job that is not due. With 100,000 jobs and none
+//! due, that is one comparison.
 //!
 //! ```text
-//!   jobs (by id)                     order: (next run, id)
-//!   #0 Every 10 minutes  ──────┐     ┌──────────────────────┐
-//!   #1 Every 1 hour      ────┐ └───> │ (09:10:00, #0)       │ <- first: due at 09:10?
-//!   #2 Every 1 day at 10:30 ─┼─────> │ (10:00:00, #1)       │
-//!                            └─────> │ (10:30:00, #2)       │
-//!                                    └──────────────────────┘
+//!   jobs (a slab, by id)             order: min-heap of (next run, id)
+//!   #0 Every 10 minutes                        (09:10:00, #0)   <- top: due at 09:10?
+//!   #1 Every 1 hour                           /              \
+//!   #2 Every 1 day at 10:30          (10:00:00, #1)   (10:30:00, #2)
+//!
 //!   run_pending at 09:10: pop (09:10, #0), run #0 (lock released),
-//!   insert (09:20, #0); the first key is now 09:20 > now: stop.
+//!   push (09:20, #0); the top is now 09:20 > now: stop.
+//!   cancel_job(#1): remove #1 from the slab only; (10:00, #1) is now stale and
+//!   is dropped when it reaches the top (lazy deletion, as asyncio does).
 //! ```
+//!
+//! Why a heap and not a `BTreeSet`, which `sched` uses: a job is popped and
+//! pushed back at each run, and `cancel` is rare. On the 10,000-job day of
+//! `benches/schedule.rs` the tree's insert and remove were a third of a run's
+//! cost; the heap's push of a later time stops near the bottom. What the heap
+//! costs: a cancelled job's entry waits to reach the top (or a rebuild, once
+//! stale entries outnumber live ones), and every reader must skip stale entries
+//! ([`State::head`]).
 //!
 //! The lock is never held while a job runs: a job may add, cancel or list jobs
 //! (even itself), and another thread may do the same meanwhile.
@@ -154,8 +164,10 @@ struct State {
     /// top. Entries may be **stale**: a cancelled job, or a job whose next run
     /// changed, leaves its old entry behind (lazy deletion); an entry counts only
     /// while `jobs[id].next_run` equals its time and the job is not running. See
-    /// [`State::head`].
-    order: BinaryHeap<Reverse<(Timestamp, u64)>>,
+    /// [`State::head`]. Times are kept as nanoseconds (`i128`): a pop compares
+    /// keys at each of the heap's levels, and comparing two integers was measured
+    /// faster than comparing two `Timestamp`s (second, then nanosecond).
+    order: BinaryHeap<Reverse<(i128, u64)>>,
     next_id: u64,
     drift: DriftPolicy,
     on_panic: PanicPolicy,
@@ -289,18 +301,17 @@ impl Scheduler {
         self.reap_tasks();
         let now = self.shared.clock.timestamp_now();
         loop {
-            let due = {
-                let mut state = self.lock();
-                match state.head() {
-                    Some((next, id)) if next <= now => {
-                        state.order.pop();
-                        id
-                    }
-                    // The first entry is in the future: so is every other one.
-                    _ => break,
+            let mut state = self.lock();
+            let due = match state.head() {
+                Some((next, id)) if next <= now => {
+                    state.order.pop();
+                    id
                 }
+                // The first entry is in the future: so is every other one.
+                _ => break,
             };
-            self.run_one(due, now, runtime);
+            // The same lock goes on to take the job's action: one lock, not two.
+            self.run_one(state, due, now, runtime);
         }
     }
 
@@ -319,16 +330,21 @@ impl Scheduler {
                 self.shared.clock.sleep(delay);
             }
             let now = self.shared.clock.timestamp_now();
-            self.run_one(id, now, None);
+            self.run_one(self.lock(), id, now, None);
         }
     }
 
     /// Runs job `id` without the lock, then files its next run. Its old entry in
     /// the order was popped by `run_due`, or goes stale (`run_all`).
-    fn run_one(&self, id: u64, now: Timestamp, runtime: Option<&Runtime>) {
+    fn run_one(
+        &self,
+        mut guard: MutexGuard<'_, State>,
+        id: u64,
+        now: Timestamp,
+        runtime: Option<&Runtime>,
+    ) {
         let mut reports = Vec::new();
         let taken = {
-            let mut guard = self.lock();
             let state = &mut *guard;
             let Some(entry) = state.jobs.get_mut(&id) else {
                 return;
@@ -352,6 +368,8 @@ impl Scheduler {
                 Some((action, task_running))
             }
         };
+        // Never hold the lock while a job runs: it may add or cancel jobs.
+        drop(guard);
         let Some((mut action, task_running)) = taken else {
             self.emit(reports);
             return;
@@ -454,7 +472,7 @@ impl Scheduler {
             } else if panicked_cancel {
                 state.jobs.remove(&id);
             } else {
-                state.order.push(Reverse((next_run, id)));
+                state.order.push(Reverse((next_run.as_nanosecond(), id)));
             }
         }
         self.emit(reports);
@@ -601,7 +619,7 @@ impl Scheduler {
                     task_running: false,
                 },
             );
-            state.order.push(Reverse((next_run, id)));
+            state.order.push(Reverse((next_run.as_nanosecond(), id)));
             state.wake_sleeper();
             id
         };
@@ -693,7 +711,7 @@ impl State {
                 .jobs
                 .iter()
                 .filter(|(_, e)| e.action.is_some())
-                .map(|(id, e)| Reverse((e.next_run, id)))
+                .map(|(id, e)| Reverse((e.next_run.as_nanosecond(), id)))
                 .collect();
         }
         removed
@@ -703,12 +721,11 @@ impl State {
     /// on top. Amortised O(log n): each stale entry is popped once.
     fn head(&mut self) -> Option<(Timestamp, u64)> {
         while let Some(&Reverse((t, id))) = self.order.peek() {
-            let live = self
-                .jobs
-                .get(&id)
-                .is_some_and(|e| e.next_run == t && e.action.is_some());
-            if live {
-                return Some((t, id));
+            if let Some(e) = self.jobs.get(&id)
+                && e.next_run.as_nanosecond() == t
+                && e.action.is_some()
+            {
+                return Some((e.next_run, id));
             }
             self.order.pop();
         }
