@@ -206,14 +206,14 @@ fn compare_with_python() {
     let ours = best_of(3, clearloop_day);
     let clokwerk = best_of(3, clokwerk_day);
     println!(
-        "\n{:<32} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "\n{:<32} {:>12} {:>12} {:>12} {:>12} {:>11}",
         "workload", "Python s", "clokwerk s", "clearloop s", "vs Python", "vs clokwerk"
     );
     let row = |label: &str, theirs: Option<f64>, clokwerk: Option<f64>, ours: f64| {
         let show = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.6}"));
-        let ratio = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{:.0}x", v / ours));
+        let ratio = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{:.2}x", v / ours));
         println!(
-            "{label:<32} {:>12} {:>12} {ours:>12.6} {:>10} {:>10}",
+            "{label:<32} {:>12} {:>12} {ours:>12.9} {:>12} {:>11}",
             show(theirs),
             show(clokwerk),
             ratio(theirs),
