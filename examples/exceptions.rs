@@ -98,12 +98,7 @@ pub fn example(clock: Clock) {
     std::panic::set_hook(default_hook);
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    example(if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    });
+    example(Clock::from_args());
 }

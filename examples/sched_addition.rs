@@ -101,16 +101,7 @@ fn datetime(t: SystemTime) -> String {
     )
 }
 
-/// The real clock, or a virtual one with `--virtual`.
-fn clock_from_args() -> Clock {
-    if std::env::args().any(|arg| arg == "--virtual") {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    }
-}
-
-#[allow(dead_code)] // `main` is unused when the tour includes this file.
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    example(clock_from_args())
+    example(Clock::from_args());
 }

@@ -124,16 +124,5 @@ pub fn example(clock: Clock) {
 
 #[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    example(clock_from_args())
-}
-
-/// The real clock, or the virtual one with `--virtual`.
-#[allow(dead_code)]
-fn clock_from_args() -> Clock {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    }
+    example(Clock::from_args());
 }

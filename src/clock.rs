@@ -107,6 +107,17 @@ impl Clock {
         Clock::new_virtual(wall, false)
     }
 
+    /// The clock an example asks for on its command line: the virtual clock (auto
+    /// advance, starting now) when the program was given `--virtual`, the real
+    /// clock otherwise. Every example's `main` is `example(Clock::from_args())`.
+    pub fn from_args() -> Clock {
+        if std::env::args().any(|arg| arg == "--virtual") {
+            Clock::virtual_clock()
+        } else {
+            Clock::real()
+        }
+    }
+
     fn new_virtual(wall: SystemTime, auto_advance: bool) -> Clock {
         Clock {
             kind: Kind::Virtual(Arc::new(VirtualTime {
