@@ -123,12 +123,7 @@ fn wait(clock: &Clock, schedule: &Scheduler, total: Duration) {
     }
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    example(if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    });
+    example(Clock::from_args());
 }
