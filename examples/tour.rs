@@ -58,6 +58,12 @@ mod sched_addition;
 #[path = "sched_priorities.rs"]
 mod sched_priorities;
 
+#[path = "schedule_week.rs"]
+mod schedule_week;
+
+#[path = "schedule_background.rs"]
+mod schedule_background;
+
 /// How an example wants to be run in the tour.
 enum Time {
     /// Real clock, unless the tour itself runs with `--virtual`.
@@ -172,6 +178,18 @@ fn main() {
             name: "sched_priorities",
             time: Time::Virtual,
             run: sched_priorities::example,
+        },
+        Stop {
+            slide: "Alternative : le module schedule (une semaine simulée)",
+            name: "schedule_week",
+            time: Time::Virtual,
+            run: schedule_week::example,
+        },
+        Stop {
+            slide: "Le module schedule dans un thread (run_in_background)",
+            name: "schedule_background",
+            time: Time::Virtual,
+            run: schedule_background::example,
         },
     ];
     let total = Instant::now();

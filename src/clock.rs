@@ -34,12 +34,18 @@
 //!
 //! A virtual clock also carries a wall-clock reading ([`Clock::wall_now`]) that
 //! starts at a date-time of your choice ([`Clock::virtual_at`]) and advances with it,
-//! for schedulers that fire "every day at 10:30".
+//! for schedulers that fire "every day at 10:30". The same clock can carry a time zone
+//! ([`Clock::virtual_in`], [`Clock::manual_in`], [`Clock::with_time_zone`]), so that
+//! [`Clock::zoned_now`] reads "Monday 2026-11-23 09:00 in Europe/Paris" and a week of
+//! virtual time later reads the next Monday, daylight-saving changes included.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant, SystemTime};
+
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
 
 /// A source of time that the runtime and the schedulers share.
 ///
@@ -48,6 +54,10 @@ use std::time::{Duration, Instant, SystemTime};
 #[derive(Clone)]
 pub struct Clock {
     kind: Kind,
+    /// The zone [`zoned_now`](Clock::zoned_now) reads the wall clock in; `None`: the
+    /// system's zone on the real clock, UTC on a virtual one (so that a test reads
+    /// the same date-time on every machine).
+    zone: Option<TimeZone>,
 }
 
 #[derive(Clone)]
@@ -73,7 +83,10 @@ struct VirtualTime {
 impl Clock {
     /// The real clock: [`Instant::now`] for time, a real sleep for waiting.
     pub fn real() -> Clock {
-        Clock { kind: Kind::Real }
+        Clock {
+            kind: Kind::Real,
+            zone: None,
+        }
     }
 
     /// A virtual clock that starts now (wall time: the current date-time) and jumps
@@ -114,6 +127,7 @@ impl Clock {
                 auto_advance,
                 sleepers: Mutex::new(Vec::new()),
             })),
+            zone: None,
         }
     }
 
@@ -228,6 +242,61 @@ impl Clock {
             ),
         }
     }
+}
+
+/// Wall-clock readings in a time zone, for the `schedule` module ("every day at
+/// 10:30 in Europe/Paris"). The zone travels with the clock, so a scheduler built on
+/// a clock needs no second notion of time.
+impl Clock {
+    /// A virtual clock with auto-advance whose wall-clock reading starts at `start`
+    /// and whose time zone is `start`'s: `Clock::virtual_in(paris_monday_9am)`.
+    pub fn virtual_in(start: &ZonedDateTime) -> Clock {
+        Clock::virtual_at(system_time_of(start.timestamp()))
+            .with_time_zone(start.time_zone().clone())
+    }
+
+    /// A manual virtual clock ([`Clock::manual`]) starting at `start`, in `start`'s
+    /// time zone.
+    pub fn manual_in(start: &ZonedDateTime) -> Clock {
+        Clock::manual(system_time_of(start.timestamp())).with_time_zone(start.time_zone().clone())
+    }
+
+    /// The same clock (clones still share its time) read in `zone`.
+    pub fn with_time_zone(mut self, zone: TimeZone) -> Clock {
+        self.zone = Some(zone);
+        self
+    }
+
+    /// The zone this clock reads wall time in: the one it was given, else the
+    /// system's zone for the real clock and UTC for a virtual one.
+    pub fn time_zone(&self) -> TimeZone {
+        match (&self.zone, &self.kind) {
+            (Some(zone), _) => zone.clone(),
+            (None, Kind::Real) => TimeZone::system(),
+            (None, Kind::Virtual(_)) => TimeZone::UTC,
+        }
+    }
+
+    /// [`wall_now`](Clock::wall_now) as a [`Timestamp`] (an instant on the UTC time
+    /// line, to the nanosecond).
+    pub fn timestamp_now(&self) -> Timestamp {
+        // A SystemTime outside jiff's range (years -9999..=9999) is not a date a
+        // scheduler can work with; clamp rather than panic.
+        Timestamp::try_from(self.wall_now()).unwrap_or(Timestamp::MAX)
+    }
+
+    /// The wall clock in this clock's [time zone](Clock::time_zone): Python's
+    /// `datetime.now(tz)`.
+    pub fn zoned_now(&self) -> ZonedDateTime {
+        self.timestamp_now().to_zoned_datetime(self.time_zone())
+    }
+}
+
+/// A jiff [`Timestamp`] as a [`SystemTime`]. Every timestamp jiff can hold (years
+/// -9999..=9999) fits in a Unix `SystemTime`; the fallback is only for platforms
+/// whose `SystemTime` is narrower.
+fn system_time_of(timestamp: Timestamp) -> SystemTime {
+    SystemTime::try_from(timestamp).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// Formats a wall-clock reading as `HH:MM:SS` in UTC, like Python's

@@ -8,9 +8,12 @@
 //! [`children`], [`gather`](mod@gather), [`group`], [`timeout`](mod@timeout) and
 //! [`debug`] (tasks together), then [`sync`]
 //! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
-//! scheduler on plain threads. The course opens with threads: [`threads`] (the
-//! `Worker(Thread)` pattern, and why Rust has no GIL), [`blocking`] (`to_thread`) and
-//! [`workers`] (the multi-threaded runtime) can be read first or last.
+//! scheduler on plain threads, and [`schedule`], the course's last slide: jobs
+//! "every Monday at 13:15", with time zones and a background thread.
+//!
+//! The course opens with threads: [`threads`] (the `Worker(Thread)` pattern, and why
+//! Rust has no GIL), [`blocking`] (`to_thread`) and [`workers`] (the multi-threaded
+//! runtime) can be read first or last.
 //!
 //! ## asyncio → clearloop
 //!
@@ -70,6 +73,20 @@
 //! | `s.run(blocking)`                         | [`sched::Scheduler::run`]                              |
 //! | a thread running `s.run()`                | [`sched::Scheduler::spawn_runner`]                     |
 //!
+//! ## schedule → clearloop
+//!
+//! | `schedule` (the library)                  | clearloop                                              |
+//! |-------------------------------------------|--------------------------------------------------------|
+//! | `schedule.every(10).minutes.do(job)`      | [`schedule::every`]`(10).minutes().do_(job)?` (`do` is a keyword) |
+//! | `.day.at("10:30", "Europe/Paris")`        | `.day().at("10:30").in_zone("Europe/Paris")`           |
+//! | `.monday`, `.to(m)`, `.until(t)`, `.tag(t)` | [`schedule::Every`]'s methods of the same names      |
+//! | `return schedule.CancelJob`               | return [`schedule::CancelJob`]                         |
+//! | `run_pending()`, `run_all()`, `idle_seconds()`, `next_run()` | [`schedule::run_pending`], [`schedule::run_all`], ... |
+//! | `get_jobs(tag)`, `clear(tag)`, `cancel_job(job)` | [`schedule::get_jobs_tagged`], [`schedule::clear_tagged`], [`schedule::cancel_job`] |
+//! | `schedule.Scheduler()`                    | [`schedule::Scheduler::new`], [`with_clock`](schedule::Scheduler::with_clock) |
+//! | a thread looping on `run_pending()`       | [`schedule::Scheduler::run_in_background`]             |
+//! | `IntervalError`, `ScheduleValueError`     | [`schedule::ScheduleError`]                            |
+//!
 //! ## One example
 //!
 //! ```
@@ -104,6 +121,7 @@ pub mod gather;
 pub mod group;
 pub mod runtime;
 pub mod sched;
+pub mod schedule;
 pub mod sync;
 pub mod task;
 pub mod threads;

@@ -1,0 +1,148 @@
+//! The background runner: it sleeps until the next run, wakes early for a new job,
+//! stops promptly, and reports a panicking job while the others go on.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clearloop::clock::Clock;
+use clearloop::schedule::{PanicPolicy, Report, Scheduler};
+use jiff::civil::date;
+
+fn manual_monday() -> (Clock, Scheduler) {
+    let start = date(2026, 11, 23)
+        .at(9, 0, 0, 0)
+        .in_tz("Europe/Paris")
+        .unwrap();
+    let clock = Clock::manual_in(&start);
+    (clock.clone(), Scheduler::with_clock(clock))
+}
+
+/// Waits (real time, 5 s at most) until `done()`.
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn wakes_early_for_a_new_job() {
+    // Real clock: the runner sleeps until the hourly job, an hour away. A job added
+    // for "in one second" must run after about a second, not after the hour.
+    let s = Scheduler::new();
+    s.every(1).hour().do_(|| ()).unwrap();
+    let runner = s.run_in_background();
+    thread::sleep(Duration::from_millis(50)); // let it go to sleep
+    let (tx, rx) = mpsc::channel();
+    let added = Instant::now();
+    s.every(1)
+        .second()
+        .do_(move || tx.send(Instant::now()).unwrap())
+        .unwrap();
+    let ran = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the new job ran within 5 s");
+    let after = ran - added;
+    assert!(after >= Duration::from_millis(990), "ran after {after:?}");
+    assert!(after < Duration::from_secs(3), "ran after {after:?}");
+    runner.stop();
+}
+
+#[test]
+fn stop_while_sleeping_returns_promptly() {
+    let s = Scheduler::new();
+    s.every(1).day().do_(|| ()).unwrap();
+    let runner = s.run_in_background();
+    thread::sleep(Duration::from_millis(50));
+    let asked = Instant::now();
+    runner.stop();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "stop took {:?}",
+        asked.elapsed()
+    );
+    // The jobs stay in the scheduler.
+    assert_eq!(s.get_jobs().len(), 1);
+}
+
+#[test]
+fn dropping_the_handle_stops_the_thread() {
+    let (_clock, s) = manual_monday();
+    let runner = s.run_in_background();
+    let asked = Instant::now();
+    drop(runner);
+    assert!(asked.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn a_panicking_job_is_reported_and_the_others_go_on() {
+    for policy in [PanicPolicy::Keep, PanicPolicy::Cancel] {
+        let (clock, s) = manual_monday();
+        s.set_panic_policy(policy);
+        let reports = Arc::new(Mutex::new(Vec::new()));
+        let log = reports.clone();
+        s.on_report(move |r: &Report| log.lock().unwrap().push(r.clone()));
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let counter = ticks.clone();
+        s.every(1)
+            .second()
+            .do_(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        fn boom() {
+            panic!("boom at run time");
+        }
+        s.every(2).seconds().do_(boom).unwrap();
+        let runner = s.run_in_background();
+        for second in 1..=6 {
+            clock.advance(Duration::from_secs(1));
+            eventually("the tick job ran", || {
+                ticks.load(Ordering::SeqCst) == second
+            });
+        }
+        runner.stop();
+        let panics: Vec<Report> = reports
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| matches!(r, Report::Panicked { .. }))
+            .cloned()
+            .collect();
+        let expected = if policy == PanicPolicy::Keep { 3 } else { 1 };
+        assert_eq!(panics.len(), expected, "{policy:?}: {panics:?}");
+        let text = panics[0].to_string();
+        assert!(
+            text.starts_with(
+                "job panicked: Every 2 seconds do boom() (last run: 2026-11-23 09:00:02"
+            ) && text.contains("boom at run time"),
+            "{text}"
+        );
+        assert_eq!(
+            s.get_jobs().len(),
+            if policy == PanicPolicy::Keep { 2 } else { 1 }
+        );
+    }
+}
+
+#[test]
+fn jobs_added_from_another_thread_while_on_a_manual_clock() {
+    let (clock, s) = manual_monday();
+    let runner = s.run_in_background();
+    let (tx, rx) = mpsc::channel();
+    let job_clock = clock.clone();
+    // Added after the runner went to sleep on an empty scheduler.
+    thread::sleep(Duration::from_millis(20));
+    s.every(10)
+        .minutes()
+        .do_(move || tx.send(job_clock.zoned_now()).unwrap())
+        .unwrap();
+    clock.advance(Duration::from_secs(600));
+    let ran = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(ran.strftime("%H:%M:%S").to_string(), "09:10:00");
+    runner.stop();
+}
