@@ -182,7 +182,10 @@ impl Shared {
     /// workers, the injector otherwise; then wakes a worker if all are asleep.
     pub(crate) fn push(&self, task: TaskRef) {
         let mut task = Some(task);
-        let mut notify = true;
+        // On one of our workers, the task lands in its own queue and that worker runs
+        // it before it parks: waking another one only spreads the work, so a cheap
+        // look decides. Only a push from outside needs the full `notify` to be safe.
+        let mut spread = false;
         let _ = CURRENT.try_with(|current| {
             if let Some(current) = current.borrow().as_ref()
                 && std::ptr::eq(current.shared, self)
@@ -192,20 +195,22 @@ impl Shared {
                     // The task woke itself (`yield_now`): to the back of the queue, as
                     // on the single-threaded loop, so the others get their turn.
                     current.local.push(task);
+                    spread = true;
                 } else if let Some(previous) = current.lifo.replace(Some(task)) {
                     // Only one slot: the task it held joins the queue, where others
-                    // may steal it, so they are told.
+                    // may steal it.
                     current.local.push(previous);
-                } else {
-                    notify = false;
+                    spread = true;
                 }
             }
         });
-        if let Some(task) = task {
-            self.injector.push(task);
-        }
-        if notify {
-            self.notify_one();
+        match task {
+            Some(task) => {
+                self.injector.push(task);
+                self.notify_one();
+            }
+            None if spread && self.idle.may_want_a_worker() => self.notify_one(),
+            None => {}
         }
     }
 

@@ -109,6 +109,16 @@ impl Idle {
         Some(woken)
     }
 
+    /// A cheap look (a plain load), for a task pushed to a *running* worker's own
+    /// queue: that worker runs the task anyway before it parks, so a stale answer
+    /// costs some parallelism for a moment, never a task. Pushes from outside the
+    /// workers must use [`notify`](Idle::notify), whose RMW is what no wake-up lost
+    /// rests on.
+    pub fn may_want_a_worker(&self) -> bool {
+        let state = self.state.load(Ordering::Relaxed);
+        state & SEARCHING_MASK == 0 && state >= SLEEPER
+    }
+
     /// A searching worker found a task. Returns true when it was the last searcher:
     /// the caller then notifies once more if work is left.
     pub fn found_work(&self) -> bool {
