@@ -30,8 +30,7 @@
 //! The lock is never held while a job runs: a job may add, cancel or list jobs
 //! (even itself), and another thread may do the same meanwhile.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::panic::{self, AssertUnwindSafe};
@@ -164,10 +163,9 @@ struct State {
     /// top. Entries may be **stale**: a cancelled job, or a job whose next run
     /// changed, leaves its old entry behind (lazy deletion); an entry counts only
     /// while `jobs[id].next_run` equals its time and the job is not running. See
-    /// [`State::head`]. Times are kept as nanoseconds (`i128`): a pop compares
-    /// keys at each of the heap's levels, and comparing two integers was measured
-    /// faster than comparing two `Timestamp`s (second, then nanosecond).
-    order: BinaryHeap<Reverse<(i128, u64)>>,
+    /// [`State::head`]. Times are kept as nanoseconds (`i128`): comparing two
+    /// integers was measured faster than comparing two `Timestamp`s.
+    order: Order,
     next_id: u64,
     drift: DriftPolicy,
     on_panic: PanicPolicy,
@@ -230,7 +228,7 @@ impl Scheduler {
                 clock,
                 state: Mutex::new(State {
                     jobs: Jobs::default(),
-                    order: BinaryHeap::new(),
+                    order: Order::default(),
                     next_id: 0,
                     drift: DriftPolicy::default(),
                     on_panic: PanicPolicy::default(),
@@ -472,7 +470,7 @@ impl Scheduler {
             } else if panicked_cancel {
                 state.jobs.remove(&id);
             } else {
-                state.order.push(Reverse((next_run.as_nanosecond(), id)));
+                state.order.push(next_run.as_nanosecond(), id);
             }
         }
         self.emit(reports);
@@ -619,7 +617,7 @@ impl Scheduler {
                     task_running: false,
                 },
             );
-            state.order.push(Reverse((next_run.as_nanosecond(), id)));
+            state.order.push(next_run.as_nanosecond(), id);
             state.wake_sleeper();
             id
         };
@@ -701,6 +699,63 @@ impl Scheduler {
     }
 }
 
+/// Job ids by next-run time, in buckets: the jobs due at the same instant share one,
+/// in the order they were filed. (Python sorts its list by next run, so its ties
+/// run in the order the jobs were added; here, jobs added together keep that
+/// order, and a job filed again after a run goes behind those already waiting for
+/// the same instant.)
+#[derive(Default)]
+struct Order {
+    buckets: BTreeMap<i128, VecDeque<u64>>,
+    len: usize,
+}
+
+impl Order {
+    fn push(&mut self, time: i128, id: u64) {
+        self.buckets.entry(time).or_default().push_back(id);
+        self.len += 1;
+    }
+
+    /// The first entry: the earliest time, and the first id filed under it.
+    fn peek(&self) -> Option<(i128, u64)> {
+        let (&time, ids) = self.buckets.first_key_value()?;
+        Some((time, *ids.front().expect("empty buckets are removed")))
+    }
+
+    /// Removes the first entry.
+    fn pop(&mut self) {
+        if let Some(mut first) = self.buckets.first_entry() {
+            first.get_mut().pop_front();
+            self.len -= 1;
+            if first.get().is_empty() {
+                first.remove();
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn clear(&mut self) {
+        self.buckets.clear();
+        self.len = 0;
+    }
+}
+
+impl FromIterator<(i128, u64)> for Order {
+    fn from_iter<I: IntoIterator<Item = (i128, u64)>>(entries: I) -> Order {
+        let mut entries: Vec<(i128, u64)> = entries.into_iter().collect();
+        // Ids grow with insertion: sorting keeps insertion order within a time.
+        entries.sort_unstable();
+        let mut order = Order::default();
+        for (time, id) in entries {
+            order.push(time, id);
+        }
+        order
+    }
+}
+
 impl State {
     fn remove(&mut self, id: u64) -> bool {
         let removed = self.jobs.remove(&id).is_some();
@@ -711,7 +766,7 @@ impl State {
                 .jobs
                 .iter()
                 .filter(|(_, e)| e.action.is_some())
-                .map(|(id, e)| Reverse((e.next_run.as_nanosecond(), id)))
+                .map(|(id, e)| (e.next_run.as_nanosecond(), id))
                 .collect();
         }
         removed
@@ -720,7 +775,7 @@ impl State {
     /// The first entry of the order that is not stale, dropping stale ones found
     /// on top. Amortised O(log n): each stale entry is popped once.
     fn head(&mut self) -> Option<(Timestamp, u64)> {
-        while let Some(&Reverse((t, id))) = self.order.peek() {
+        while let Some((t, id)) = self.order.peek() {
             if let Some(e) = self.jobs.get(&id)
                 && e.next_run.as_nanosecond() == t
                 && e.action.is_some()
