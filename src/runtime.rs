@@ -126,21 +126,18 @@ impl Scheduler {
         if let Some(workers) = &self.workers {
             return self.schedule_on_workers(workers, task);
         }
-        let task = CONTEXT
-            .try_with(|context| {
-                if let Some(running) = context.borrow().as_ref()
-                    && Arc::ptr_eq(&running.scheduler, self)
-                {
-                    running.local.ready.borrow_mut().push_back(task);
-                    return None;
-                }
-                Some(task)
-            })
-            // The thread-local is gone (a waker used during thread exit): go remote.
-            .unwrap_or_else(|thread_local_gone| {
-                let _ = thread_local_gone;
-                None
-            });
+        // The task stays out here until the closure decides to take it: if the
+        // thread-local is already gone (a waker used during thread exit), the
+        // closure never runs and the task still goes remote, not lost.
+        let mut task = Some(task);
+        let _ = CONTEXT.try_with(|context| {
+            if let Some(running) = context.borrow().as_ref()
+                && Arc::ptr_eq(&running.scheduler, self)
+                && let Some(task) = task.take()
+            {
+                running.local.ready.borrow_mut().push_back(task);
+            }
+        });
         if let Some(task) = task {
             self.schedule_remote(task);
         }
