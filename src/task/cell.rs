@@ -47,7 +47,7 @@ pub(crate) enum Slot<T> {
     /// Not finished. The wakers of whoever awaits it, each under the id of the
     /// handle that registered it (the owner's handle, a gather or a task group
     /// watching it): one entry per handle, replaced when the same handle polls again.
-    Running(Vec<(u32, Waker)>),
+    Running(Awaiters),
     /// Finished; the outcome is here.
     Finished(Outcome<T>),
     /// Finished, and `await` or `join` moved the outcome out.
@@ -71,12 +71,67 @@ pub(crate) struct Meta<T> {
 impl<T> Meta<T> {
     /// Registers `waker` for the handle `id` while the task runs.
     pub(crate) fn register(&mut self, id: u32, waker: &Waker) {
-        if let Slot::Running(waiters) = &mut self.slot {
-            match waiters.iter_mut().find(|(owner, _)| *owner == id) {
+        if let Slot::Running(awaiters) = &mut self.slot {
+            awaiters.register(id, waker);
+        }
+    }
+}
+
+/// The wakers of whoever awaits a running task, by handle id. Nearly always one
+/// (the owner awaiting its task) or none, so that case lives inline: awaiting a
+/// task costs no allocation beyond the waker's own reference count.
+#[derive(Default)]
+pub(crate) enum Awaiters {
+    #[default]
+    None,
+    One(u32, Waker),
+    Many(Vec<(u32, Waker)>),
+}
+
+impl Awaiters {
+    fn register(&mut self, id: u32, waker: &Waker) {
+        match self {
+            Awaiters::None => *self = Awaiters::One(id, waker.clone()),
+            Awaiters::One(owner, old) if *owner == id => {
+                if !old.will_wake(waker) {
+                    *old = waker.clone();
+                }
+            }
+            Awaiters::One(..) => {
+                let Awaiters::One(owner, old) = std::mem::take(self) else {
+                    unreachable!("matched One just above")
+                };
+                *self = Awaiters::Many(vec![(owner, old), (id, waker.clone())]);
+            }
+            Awaiters::Many(all) => match all.iter_mut().find(|(owner, _)| *owner == id) {
                 Some((_, old)) if old.will_wake(waker) => {}
                 Some((_, old)) => *old = waker.clone(),
-                None => waiters.push((id, waker.clone())),
+                None => all.push((id, waker.clone())),
+            },
+        }
+    }
+
+    /// Forgets handle `id`'s waker (the handle was dropped).
+    pub(crate) fn remove(&mut self, id: u32) -> Option<Waker> {
+        match self {
+            Awaiters::One(owner, _) if *owner == id => match std::mem::take(self) {
+                Awaiters::One(_, waker) => Some(waker),
+                _ => unreachable!("matched One just above"),
+            },
+            Awaiters::Many(all) => {
+                let index = all.iter().position(|(owner, _)| *owner == id)?;
+                Some(all.swap_remove(index).1)
             }
+            _ => None,
+        }
+    }
+
+    /// Wakes every awaiter (the task finished).
+    fn wake_all(self) {
+        match self {
+            Awaiters::None => {}
+            Awaiters::One(_, waker) => waker.wake(),
+            Awaiters::Many(all) => all.into_iter().for_each(|(_, waker)| waker.wake()),
         }
     }
 }
@@ -140,7 +195,7 @@ where
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
                 name: None,
-                slot: Slot::Running(Vec::new()),
+                slot: Slot::Running(Awaiters::None),
                 handles: 1,
                 next_handle_id: 1,
                 retrieved: false,
@@ -162,16 +217,14 @@ where
                 _ => None,
             };
             let awaiters = match std::mem::replace(&mut meta.slot, Slot::Finished(outcome)) {
-                Slot::Running(waiters) => waiters,
-                _ => Vec::new(),
+                Slot::Running(awaiters) => awaiters,
+                _ => Awaiters::None,
             };
             (awaiters, unseen_panic)
         };
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
         self.header.state.complete();
-        for (_, waker) in awaiters {
-            waker.wake();
-        }
+        awaiters.wake_all();
         if let Some((task, message)) = unseen_panic {
             self.header
                 .scheduler

@@ -145,21 +145,22 @@ impl<T> Task<T> {
     /// asyncio raises `CancelledError` from `exception()` on a cancelled task; here
     /// the cancellation is returned like any other exception.
     pub fn exception(&self) -> Result<Option<TaskError>, TaskError> {
-        let name = self.name();
         let mut meta = self.cell.meta();
         if !matches!(meta.slot, Slot::Running(_)) {
             meta.retrieved = true;
         }
+        // Formatted only for an error: a value costs no String.
+        let name = || name_of(self.cell.header(), &meta);
         match &meta.slot {
-            Slot::Running(_) => Err(TaskError::not_done(name)),
+            Slot::Running(_) => Err(TaskError::not_done(name())),
             Slot::Finished(Outcome::Value(_)) => Ok(None),
             Slot::Finished(Outcome::Panicked(payload)) => Ok(Some(TaskError::panicked(
-                name,
+                name(),
                 panic_message(&**payload),
                 None,
             ))),
-            Slot::Finished(Outcome::Cancelled) => Ok(Some(TaskError::cancelled(name))),
-            Slot::Taken => Err(TaskError::taken(name)),
+            Slot::Finished(Outcome::Cancelled) => Ok(Some(TaskError::cancelled(name()))),
+            Slot::Taken => Err(TaskError::taken(name())),
         }
     }
 
@@ -190,16 +191,17 @@ impl<T> Task<T> {
             Slot::Taken => Poll::Ready(Err(TaskError::taken(name_of(self.cell.header(), &meta)))),
             Slot::Finished(_) => {
                 meta.retrieved = true;
-                let name = name_of(self.cell.header(), &meta);
                 let Slot::Finished(outcome) = std::mem::replace(&mut meta.slot, Slot::Taken) else {
                     unreachable!("matched Finished just above")
                 };
+                // The name is formatted only for an error: a value costs no String.
+                let name = || name_of(self.cell.header(), &meta);
                 Poll::Ready(match outcome {
                     Outcome::Value(value) => Ok(value),
-                    Outcome::Cancelled => Err(TaskError::cancelled(name)),
+                    Outcome::Cancelled => Err(TaskError::cancelled(name())),
                     Outcome::Panicked(payload) => {
                         let message = panic_message(&*payload);
-                        Err(TaskError::panicked(name, message, Some(payload)))
+                        Err(TaskError::panicked(name(), message, Some(payload)))
                     }
                 })
             }
@@ -213,19 +215,20 @@ impl<T: Clone> Task<T> {
     /// a task still running gives a "not done" error at once (asyncio's
     /// `InvalidStateError`) and never blocks.
     pub fn result(&self) -> Result<T, TaskError> {
-        let name = self.name();
         let mut meta = self.cell.meta();
         if !matches!(meta.slot, Slot::Running(_)) {
             meta.retrieved = true;
         }
+        // Formatted only for an error: a value costs no String.
+        let name = || name_of(self.cell.header(), &meta);
         match &meta.slot {
-            Slot::Running(_) => Err(TaskError::not_done(name)),
+            Slot::Running(_) => Err(TaskError::not_done(name())),
             Slot::Finished(Outcome::Value(value)) => Ok(value.clone()),
             Slot::Finished(Outcome::Panicked(payload)) => {
-                Err(TaskError::panicked(name, panic_message(&**payload), None))
+                Err(TaskError::panicked(name(), panic_message(&**payload), None))
             }
-            Slot::Finished(Outcome::Cancelled) => Err(TaskError::cancelled(name)),
-            Slot::Taken => Err(TaskError::taken(name)),
+            Slot::Finished(Outcome::Cancelled) => Err(TaskError::cancelled(name())),
+            Slot::Taken => Err(TaskError::taken(name())),
         }
     }
 }
@@ -251,16 +254,13 @@ impl<T> Future for Task<T> {
 /// "Task exception was never retrieved", as asyncio logs it.
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
+        // Declared before the guard, so dropped after it: this handle's waker is
+        // released outside the task's lock.
+        let _our_waker;
         let mut meta = self.cell.meta();
         meta.handles -= 1;
-        if let Some((_, waker)) = match &mut meta.slot {
-            Slot::Running(waiters) => waiters
-                .iter()
-                .position(|(owner, _)| *owner == self.id)
-                .map(|index| waiters.swap_remove(index)),
-            _ => None,
-        } {
-            drop(waker);
+        if let Slot::Running(awaiters) = &mut meta.slot {
+            _our_waker = awaiters.remove(self.id);
         }
         let unseen_panic = match &meta.slot {
             Slot::Finished(Outcome::Panicked(payload)) if meta.handles == 0 && !meta.retrieved => {
