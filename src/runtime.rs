@@ -46,7 +46,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
@@ -69,7 +69,9 @@ pub(crate) struct Scheduler {
     /// The thread that runs the loop, to unpark it.
     loop_thread: Thread,
     /// Every task not yet finished, so that shutdown can cancel them all.
-    registry: Mutex<Registry>,
+    /// (Split in `REGISTRY_SHARDS` locks, by task id, so that worker threads
+    /// finishing tasks and a thread spawning them rarely wait for each other.)
+    registry: [Mutex<Registry>; REGISTRY_SHARDS],
     /// The timer wheel (behind its own lock), with the conversion between instants
     /// and ticks.
     pub(crate) timers: Timers,
@@ -80,8 +82,6 @@ pub(crate) struct Scheduler {
     remote_pending: AtomicBool,
     /// Set when the runtime shuts down: late wake-ups are dropped, not queued.
     closed: AtomicBool,
-    /// Number of live tasks (for tests and the memory measurement).
-    live: AtomicUsize,
     /// The worker threads' queues, for a multi-threaded runtime (`src/workers.rs`).
     pub(crate) workers: Option<Arc<workers::Shared>>,
     /// Debug mode's settings, when it is on.
@@ -93,7 +93,11 @@ pub(crate) struct Scheduler {
 struct Registry {
     slots: Vec<Option<Arc<dyn Runnable>>>,
     free: Vec<usize>,
+    live: usize,
 }
+
+/// How many locks the registry is split into (a power of two).
+const REGISTRY_SHARDS: usize = 8;
 
 /// The part of a runtime only its own thread touches.
 struct Local {
@@ -173,7 +177,8 @@ impl Scheduler {
 
     /// Adds a new task to the registry (before its first poll).
     fn register(&self, task: Arc<dyn Runnable>) {
-        let mut registry = lock(&self.registry);
+        let shard = task.header().id as usize % REGISTRY_SHARDS;
+        let mut registry = lock(&self.registry[shard]);
         let index = match registry.free.pop() {
             Some(index) => index,
             None => {
@@ -181,26 +186,35 @@ impl Scheduler {
                 registry.slots.len() - 1
             }
         };
-        task.header().registry_index.store(index, Ordering::Relaxed);
+        // One number says both where: the slot, then the shard in the low bits.
+        let where_ = index * REGISTRY_SHARDS + shard;
+        task.header()
+            .registry_index
+            .store(where_, Ordering::Relaxed);
         registry.slots[index] = Some(task);
-        self.live.fetch_add(1, Ordering::Relaxed);
+        registry.live += 1;
     }
 
     /// Removes a finished task from the registry.
     pub(crate) fn forget(&self, header: &Header) {
-        let index = header.registry_index.load(Ordering::Relaxed);
+        let where_ = header.registry_index.load(Ordering::Relaxed);
+        let (index, shard) = (where_ / REGISTRY_SHARDS, where_ % REGISTRY_SHARDS);
         let removed = {
-            let mut registry = lock(&self.registry);
+            let mut registry = lock(&self.registry[shard]);
             let removed = registry.slots.get_mut(index).and_then(Option::take);
             if removed.is_some() {
                 registry.free.push(index);
+                registry.live -= 1;
             }
             removed
         };
-        if removed.is_some() {
-            self.live.fetch_sub(1, Ordering::Relaxed);
-        }
         // `removed` (an Arc of the task) is dropped here, outside the lock.
+        drop(removed);
+    }
+
+    /// Number of tasks registered and not finished.
+    fn live(&self) -> usize {
+        self.registry.iter().map(|shard| lock(shard).live).sum()
     }
 
     /// Whether the calling thread runs this scheduler's loop right now.
@@ -409,13 +423,12 @@ impl Builder {
             remote_tx,
             remote_rx,
             loop_thread: thread::current(),
-            registry: Mutex::new(Registry::default()),
+            registry: Default::default(),
             timers: Timers::new(self.clock.now()),
             clock: self.clock,
             next_task_id: AtomicU64::new(0),
             remote_pending: AtomicBool::new(false),
             closed: AtomicBool::new(false),
-            live: AtomicUsize::new(0),
             workers,
             debug: self.debug.then(|| Debug {
                 slow_poll: self.slow_poll,
@@ -502,7 +515,7 @@ impl Runtime {
 
     /// Number of tasks spawned on this runtime that have not finished yet.
     pub fn live_tasks(&self) -> usize {
-        self.scheduler.live.load(Ordering::Relaxed)
+        self.scheduler.live()
     }
 
     /// Number of timers (sleeps) registered in this runtime's timer wheel.
@@ -639,17 +652,18 @@ impl Runtime {
         }
         loop {
             // Take the whole registry first: a future's `Drop` may touch it.
-            let tasks: Vec<Arc<dyn Runnable>> = {
-                let mut registry = lock(&self.scheduler.registry);
+            let mut tasks: Vec<Arc<dyn Runnable>> = Vec::new();
+            for shard in &self.scheduler.registry {
+                let mut registry = lock(shard);
                 registry.free.clear();
-                registry.slots.drain(..).flatten().collect()
-            };
+                registry.live = 0;
+                tasks.extend(registry.slots.drain(..).flatten());
+            }
             if tasks.is_empty() {
                 break;
             }
             for task in tasks {
                 task.shut_down();
-                self.scheduler.live.fetch_sub(1, Ordering::Relaxed);
             }
         }
         self.local.ready.borrow_mut().clear();
