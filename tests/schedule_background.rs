@@ -146,3 +146,31 @@ fn jobs_added_from_another_thread_while_on_a_manual_clock() {
     assert_eq!(ran.strftime("%H:%M:%S").to_string(), "09:10:00");
     runner.stop();
 }
+
+#[test]
+fn async_jobs_run_on_a_runtime_handle_from_the_background_thread() {
+    let (clock, s) = manual_monday();
+    let runtime = clearloop::Builder::new().worker_threads(2).build();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    s.every(10)
+        .minutes()
+        .do_async(move || {
+            let counter = counter.clone();
+            async move {
+                clearloop::task::yield_now().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    let runner = s.run_in_background_on(runtime.handle());
+    clock.advance(Duration::from_secs(600));
+    eventually("the async job ran once", || {
+        runs.load(Ordering::SeqCst) == 1
+    });
+    clock.advance(Duration::from_secs(600));
+    eventually("and again ten minutes later", || {
+        runs.load(Ordering::SeqCst) == 2
+    });
+    runner.stop();
+}

@@ -20,14 +20,19 @@
 //! (std keeps an unpark sent before the park as a token).
 //!
 //! A job that panics is reported with its description, and the thread goes on
-//! with the other jobs. Async jobs need a runtime, which this thread has not:
-//! they are reported (`Report::NoRuntime`) when they fall due.
+//! with the other jobs. Async jobs need a runtime: give one's
+//! [`Handle`](crate::runtime::Handle) to [`Scheduler::run_in_background_on`] and
+//! they are spawned on it (a multi-threaded runtime runs them at once; a
+//! single-threaded one when its thread runs `block_on`). Without one they are
+//! reported (`Report::NoRuntime`) when they fall due.
 
 use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+use crate::runtime::Handle;
 
 use super::Scheduler;
 
@@ -48,12 +53,26 @@ impl Scheduler {
     ///
     /// If the operating system refuses to start a thread.
     pub fn run_in_background(&self) -> Background {
+        self.start_background(None)
+    }
+
+    /// [`run_in_background`](Scheduler::run_in_background), with a runtime for the
+    /// async jobs: each is spawned on it through `runtime` when it falls due.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread.
+    pub fn run_in_background_on(&self, runtime: Handle) -> Background {
+        self.start_background(Some(runtime))
+    }
+
+    fn start_background(&self, runtime: Option<Handle>) -> Background {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let scheduler = self.clone();
         let handle = thread::Builder::new()
             .name("clearloop-schedule".to_owned())
-            .spawn(move || run_loop(&scheduler, &flag))
+            .spawn(move || run_loop(&scheduler, &flag, runtime.as_ref()))
             .expect("failed to spawn the schedule background thread");
         Background {
             stop,
@@ -62,12 +81,12 @@ impl Scheduler {
     }
 }
 
-fn run_loop(scheduler: &Scheduler, stop: &AtomicBool) {
+fn run_loop(scheduler: &Scheduler, stop: &AtomicBool, runtime: Option<&Handle>) {
     let clock = scheduler.clock().clone();
     let me = thread::current();
     while !stop.load(Ordering::Acquire) {
         // Jobs' panics are caught inside run_pending and reported there.
-        scheduler.run_pending();
+        scheduler.run_due(runtime);
         let next = scheduler.register_sleeper(Some(me.clone()));
         if stop.load(Ordering::Acquire) {
             break;

@@ -43,6 +43,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use super::job::{Action, Every, Job, describe_spec, format_time};
 use super::timing::{DriftPolicy, Slot, Spec};
 use crate::clock::Clock;
+use crate::runtime::Handle;
 use crate::{Runtime, Task};
 
 /// What happens to a job whose run panics. Either way the panic is reported
@@ -131,7 +132,8 @@ impl fmt::Display for Report {
             Report::NoRuntime { job } => write!(
                 f,
                 "not run: {job}: an async job needs a runtime; call \
-                 run_pending_on(&runtime) instead of run_pending()"
+                 run_pending_on(&runtime) instead of run_pending(), or \
+                 run_in_background_on(runtime.handle())"
             ),
             Report::Cancelled { job, why } => write!(f, "cancelled: {job}: {why}"),
         }
@@ -292,10 +294,16 @@ impl Scheduler {
     /// `runtime`. Their tasks run when the runtime runs: call this from inside
     /// `runtime.block_on(..)`, or before it.
     pub fn run_pending_on(&self, runtime: &Runtime) {
-        self.run_due(Some(runtime));
+        self.run_due(Some(&runtime.handle()));
     }
 
-    fn run_due(&self, runtime: Option<&Runtime>) {
+    /// [`run_pending_on`](Scheduler::run_pending_on) through a runtime's
+    /// [`Handle`], which works from any thread (the background runner uses it).
+    pub fn run_pending_on_handle(&self, handle: &Handle) {
+        self.run_due(Some(handle));
+    }
+
+    pub(crate) fn run_due(&self, runtime: Option<&Handle>) {
         self.reap_tasks();
         let now = self.shared.clock.timestamp_now();
         loop {
@@ -339,7 +347,7 @@ impl Scheduler {
         mut guard: MutexGuard<'_, State>,
         id: u64,
         now: Timestamp,
-        runtime: Option<&Runtime>,
+        runtime: Option<&Handle>,
     ) {
         let mut reports = Vec::new();
         let taken = {
