@@ -94,9 +94,13 @@ fn run_loop(scheduler: &Scheduler, stop: &AtomicBool, runtime: Option<&Handle>) 
         // From the wall-clock time of the next run to a deadline on the monotonic
         // clock, which is what park_until waits for.
         let deadline = next.map(|next| {
+            // Monotonic first, wall-clock second: if time moves between the two
+            // reads, the wait comes out shorter (an early wake-up, checked again
+            // by the loop), never longer (a job run late, or never on a manual
+            // clock that nobody advances again).
+            let now = clock.now();
             let wait = next.duration_since(clock.timestamp_now());
-            let wait = Duration::try_from(wait).unwrap_or(Duration::ZERO);
-            clock.now() + wait
+            now + Duration::try_from(wait).unwrap_or(Duration::ZERO)
         });
         if deadline.is_some_and(|d| d <= clock.now()) {
             continue;
