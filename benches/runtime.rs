@@ -4,18 +4,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const SPAWNS: usize = 10_000;
-const YIELD_TASKS: usize = 200;
-const YIELDS: usize = 1_000;
-const PING_PONGS: usize = 10_000;
-const CHAIN: usize = 1_000;
+#[path = "workloads/mod.rs"]
+mod workloads;
+
+use workloads::CHAIN;
 const SLEEPS: usize = 10_000;
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -29,33 +26,11 @@ fn spawn_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_10k_and_await");
     let ours = clearloop::Runtime::new();
     group.bench_function("clearloop", |b| {
-        b.iter(|| {
-            ours.block_on(async {
-                let tasks: Vec<_> = (0..SPAWNS)
-                    .map(|i| clearloop::spawn(async move { i }))
-                    .collect();
-                let mut sum = 0;
-                for task in tasks {
-                    sum += task.await;
-                }
-                sum
-            })
-        })
+        b.iter(|| ours.block_on(workloads::clearloop_spawn_many()))
     });
     let tokio = tokio_rt();
     group.bench_function("tokio", |b| {
-        b.iter(|| {
-            tokio.block_on(async {
-                let tasks: Vec<_> = (0..SPAWNS)
-                    .map(|i| tokio::spawn(async move { i }))
-                    .collect();
-                let mut sum = 0;
-                for task in tasks {
-                    sum += task.await.unwrap();
-                }
-                sum
-            })
-        })
+        b.iter(|| tokio.block_on(workloads::tokio_spawn_many()))
     });
     group.finish();
 }
@@ -64,154 +39,37 @@ fn yield_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("yield_200x1000");
     let ours = clearloop::Runtime::new();
     group.bench_function("clearloop", |b| {
-        b.iter(|| {
-            ours.block_on(async {
-                let tasks: Vec<_> = (0..YIELD_TASKS)
-                    .map(|_| {
-                        clearloop::spawn(async {
-                            for _ in 0..YIELDS {
-                                clearloop::task::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await;
-                }
-            })
-        })
+        b.iter(|| ours.block_on(workloads::clearloop_yield_many()))
     });
     let tokio = tokio_rt();
     group.bench_function("tokio", |b| {
-        b.iter(|| {
-            tokio.block_on(async {
-                let tasks: Vec<_> = (0..YIELD_TASKS)
-                    .map(|_| {
-                        tokio::spawn(async {
-                            for _ in 0..YIELDS {
-                                tokio::task::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for task in tasks {
-                    task.await.unwrap();
-                }
-            })
-        })
+        b.iter(|| tokio.block_on(workloads::tokio_yield_many()))
     });
     group.finish();
-}
-
-/// Two players take turns: each waits for its turn, passes the baton, wakes the
-/// other. Only wakers, no channel: the same code runs on both runtimes.
-struct Baton {
-    turn: AtomicUsize,
-    waiting: Mutex<[Option<Waker>; 2]>,
-}
-
-struct MyTurn<'a> {
-    baton: &'a Baton,
-    player: usize,
-    round: usize,
-}
-
-impl Future for MyTurn<'_> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let wanted = self.round * 2 + self.player;
-        if self.baton.turn.load(Ordering::Acquire) == wanted {
-            return Poll::Ready(());
-        }
-        self.baton.waiting.lock().unwrap()[self.player] = Some(cx.waker().clone());
-        if self.baton.turn.load(Ordering::Acquire) == wanted {
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    }
-}
-
-async fn play(baton: Arc<Baton>, player: usize) {
-    for round in 0..PING_PONGS {
-        MyTurn {
-            baton: &baton,
-            player,
-            round,
-        }
-        .await;
-        baton.turn.fetch_add(1, Ordering::AcqRel);
-        let other = baton.waiting.lock().unwrap()[1 - player].take();
-        if let Some(waker) = other {
-            waker.wake();
-        }
-    }
-}
-
-fn new_baton() -> Arc<Baton> {
-    Arc::new(Baton {
-        turn: AtomicUsize::new(0),
-        waiting: Mutex::new([None, None]),
-    })
 }
 
 fn ping_pong(c: &mut Criterion) {
     let mut group = c.benchmark_group("ping_pong_10k");
     let ours = clearloop::Runtime::new();
     group.bench_function("clearloop", |b| {
-        b.iter(|| {
-            ours.block_on(async {
-                let baton = new_baton();
-                let a = clearloop::spawn(play(baton.clone(), 0));
-                let b = clearloop::spawn(play(baton, 1));
-                a.await;
-                b.await;
-            })
-        })
+        b.iter(|| ours.block_on(workloads::clearloop_ping_pong()))
     });
     let tokio = tokio_rt();
     group.bench_function("tokio", |b| {
-        b.iter(|| {
-            tokio.block_on(async {
-                let baton = new_baton();
-                let a = tokio::spawn(play(baton.clone(), 0));
-                let b = tokio::spawn(play(baton, 1));
-                a.await.unwrap();
-                b.await.unwrap();
-            })
-        })
+        b.iter(|| tokio.block_on(workloads::tokio_ping_pong()))
     });
     group.finish();
-}
-
-fn chain_ours(left: usize) -> Pin<Box<dyn Future<Output = usize> + Send>> {
-    Box::pin(async move {
-        if left == 0 {
-            0
-        } else {
-            clearloop::spawn(chain_ours(left - 1)).await + 1
-        }
-    })
-}
-
-fn chain_tokio(left: usize) -> Pin<Box<dyn Future<Output = usize> + Send>> {
-    Box::pin(async move {
-        if left == 0 {
-            0
-        } else {
-            tokio::spawn(chain_tokio(left - 1)).await.unwrap() + 1
-        }
-    })
 }
 
 fn spawn_chain(c: &mut Criterion) {
     let mut group = c.benchmark_group("chain_of_1000_spawns");
     let ours = clearloop::Runtime::new();
     group.bench_function("clearloop", |b| {
-        b.iter(|| assert_eq!(ours.block_on(chain_ours(CHAIN)), CHAIN))
+        b.iter(|| assert_eq!(ours.block_on(workloads::clearloop_chain(CHAIN)), CHAIN))
     });
     let tokio = tokio_rt();
     group.bench_function("tokio", |b| {
-        b.iter(|| assert_eq!(tokio.block_on(chain_tokio(CHAIN)), CHAIN))
+        b.iter(|| assert_eq!(tokio.block_on(workloads::tokio_chain(CHAIN)), CHAIN))
     });
     group.finish();
 }
