@@ -295,19 +295,36 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let scheduler = current_scheduler("clearloop::spawn()").unwrap_or_else(|message| {
+    with_current_scheduler("clearloop::spawn()", |scheduler| {
+        spawn_on(scheduler, future)
+    })
+    .unwrap_or_else(|message| {
         panic!(
             "{message}; call it from inside clearloop::run(async {{ ... }}), \
-             or use Runtime::spawn on a runtime you built"
+                 or use Runtime::spawn on a runtime you built"
         )
-    });
-    spawn_on(&scheduler, future)
+    })
 }
 
 /// The scheduler of the loop running on this thread, or a message naming `what`.
 pub(crate) fn current_scheduler(what: &str) -> Result<Arc<Scheduler>, String> {
+    with_current_scheduler(what, Arc::clone)
+}
+
+/// Calls `f` with the scheduler of the loop running on this thread, without
+/// cloning its `Arc`: every task and worker shares that reference count, and
+/// bumping it on each `spawn` or `now()` makes threads fight over its cache line.
+pub(crate) fn with_current_scheduler<R>(
+    what: &str,
+    f: impl FnOnce(&Arc<Scheduler>) -> R,
+) -> Result<R, String> {
+    let mut f = Some(f);
     CONTEXT
-        .try_with(|context| context.borrow().as_ref().map(|r| r.scheduler.clone()))
+        .try_with(|context| {
+            let context = context.borrow();
+            let running = context.as_ref()?;
+            f.take().map(|f| f(&running.scheduler))
+        })
         .ok()
         .flatten()
         .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{Scheduler, current_scheduler};
+use crate::runtime::{Scheduler, current_scheduler, with_current_scheduler};
 use crate::wheel::{TimerKey, TimerWheel};
 
 /// What "forever" means for a sleep whose deadline would overflow: about 30 years.
@@ -200,15 +200,15 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// Outside a running runtime.
 pub fn now() -> Instant {
-    running("clearloop::time::now()").clock.now()
+    with_current_scheduler("clearloop::time::now()", |scheduler| scheduler.clock.now())
+        .unwrap_or_else(|message| panic!("{message}; {TIMERS_NEED_A_RUNTIME}"))
 }
 
+const TIMERS_NEED_A_RUNTIME: &str =
+    "timers belong to a runtime: call it inside clearloop::run(async { ... })";
+
 fn running(what: &str) -> Arc<Scheduler> {
-    current_scheduler(what).unwrap_or_else(|message| {
-        panic!(
-            "{message}; timers belong to a runtime: call it inside clearloop::run(async {{ ... }})"
-        )
-    })
+    current_scheduler(what).unwrap_or_else(|message| panic!("{message}; {TIMERS_NEED_A_RUNTIME}"))
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
