@@ -1,17 +1,15 @@
 //! gather, return_exceptions, gather!, wait, as_completed, on the virtual clock.
 
+mod common;
+use common::virtual_runtime;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clearloop::clock::Clock;
 use clearloop::task::yield_now;
 use clearloop::time::{now, sleep};
-use clearloop::{Builder, ReturnWhen, Runtime, as_completed, gather, gather_tasks, spawn, wait};
-
-fn virtual_runtime() -> Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
+use clearloop::{ReturnWhen, as_completed, gather, gather_tasks, spawn, wait};
 
 async fn after(ms: u64, value: u32) -> u32 {
     sleep(Duration::from_millis(ms)).await;

@@ -1,15 +1,13 @@
 //! The course's asyncio examples, on the virtual clock: exact durations, no waiting.
 
+mod common;
+use common::virtual_runtime;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clearloop::clock::Clock;
+use clearloop::spawn;
 use clearloop::time::{now, sleep};
-use clearloop::{Builder, spawn};
-
-fn virtual_runtime() -> clearloop::Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
 
 async fn print_message_long(
     log: Arc<Mutex<Vec<(Duration, &'static str)>>>,

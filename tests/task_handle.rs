@@ -1,5 +1,8 @@
 //! Task handles: names, done/result/exception, panics, detach, cancel.
 
+mod common;
+use common::{DropFlag, virtual_runtime};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -7,19 +10,7 @@ use std::time::Duration;
 use clearloop::clock::Clock;
 use clearloop::task::yield_now;
 use clearloop::time::{now, sleep};
-use clearloop::{Builder, Runtime, run, spawn};
-
-fn virtual_runtime() -> Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
-
-/// Flips a flag when dropped: shows when a future is dropped.
-struct DropFlag(Arc<AtomicBool>);
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
+use clearloop::{Builder, run, spawn};
 
 #[test]
 fn tasks_are_named_like_asyncio_and_can_be_renamed() {

@@ -1,16 +1,14 @@
 //! Sleeps and timers on the virtual clock: order, exact times, cancellation.
 
+mod common;
+use common::virtual_runtime;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clearloop::clock::Clock;
+use clearloop::spawn;
 use clearloop::task::yield_now;
 use clearloop::time::{now, sleep, sleep_until};
-use clearloop::{Builder, Runtime, spawn};
-
-fn virtual_runtime() -> Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
 
 #[test]
 fn timers_fire_in_deadline_order_and_equal_deadlines_in_spawn_order() {

@@ -1,5 +1,8 @@
 //! wait_for / timeout, TaskGroup, and debug mode's warnings, on the virtual clock.
 
+mod common;
+use common::{DropFlag, virtual_runtime};
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,17 +12,6 @@ use clearloop::debug::Warning;
 use clearloop::task::yield_now;
 use clearloop::time::{now, sleep};
 use clearloop::{Builder, Runtime, TaskGroup, spawn, timeout, wait_for};
-
-fn virtual_runtime() -> Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
-
-struct DropFlag(Arc<AtomicBool>);
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn wait_for_times_out_at_exactly_the_deadline_and_drops_the_future() {

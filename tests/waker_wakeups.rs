@@ -1,5 +1,8 @@
 //! Wakers: from another thread, during the poll, many times; none is lost.
 
+mod common;
+use common::virtual_runtime;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -7,12 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use clearloop::clock::Clock;
-use clearloop::{Builder, Runtime, run, spawn};
-
-fn virtual_runtime() -> Runtime {
-    Builder::new().clock(Clock::virtual_clock()).build()
-}
+use clearloop::{Runtime, run, spawn};
 
 /// A future that is ready once `flag` is set, and counts its polls.
 struct Flagged {

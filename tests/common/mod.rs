@@ -1,11 +1,12 @@
-//! Helpers shared by the `sync_*` tests: a waker that counts its wake-ups, polling
-//! by hand, a virtual-clock runtime and a tiny deterministic random generator.
+//! Helpers shared by the test files: a waker that counts its wake-ups, polling by
+//! hand, a virtual-clock runtime, a flag that shows when a future is dropped, and
+//! a tiny deterministic random generator.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use clearloop::clock::Clock;
@@ -41,6 +42,15 @@ pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll
 /// A runtime on the virtual clock: sleeps take no real time and measure exactly.
 pub fn virtual_runtime() -> Runtime {
     Builder::new().clock(Clock::virtual_clock()).build()
+}
+
+/// Flips its flag when dropped: shows when a future is dropped (cancelled).
+pub struct DropFlag(pub Arc<AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// xorshift64*: deterministic, so a failure can be replayed from its seed.
