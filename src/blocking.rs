@@ -73,12 +73,14 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::task::{TaskError, panic_message};
+use crate::panics::lock;
+use crate::panics::message as panic_message;
+use crate::task::TaskError;
 
 /// Threads of the process-wide pool behind [`to_thread`] (tokio allows 512; CPython's
 /// default executor `min(32, cpu_count + 4)`).
@@ -146,11 +148,6 @@ struct PoolState {
 
 /// A queued job: run it, or drop it (which cancels its awaitable).
 type Job = Box<dyn FnOnce() + Send>;
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Jobs run outside the lock and inside `catch_unwind`: poisoning means nothing.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 impl BlockingPool {
     /// A pool of at most `max_threads` threads (at least one); a thread idle for

@@ -119,6 +119,7 @@ pub mod clock;
 pub mod debug;
 pub mod gather;
 pub mod group;
+pub mod panics;
 pub mod runtime;
 pub mod sched;
 pub mod schedule;

@@ -47,7 +47,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -56,6 +56,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::clock::Clock;
 use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
+use crate::panics::lock;
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable};
 use crate::time::Timers;
@@ -116,11 +117,6 @@ thread_local! {
     /// The runtime whose loop runs on this thread, if any (asyncio's
     /// `_get_running_loop()`). `spawn`, `sleep` and the wakers look here.
     static CONTEXT: RefCell<Option<RunningLoop>> = const { RefCell::new(None) };
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // User code never runs under these locks, so a poisoned one is still consistent.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Scheduler {

@@ -575,13 +575,7 @@ fn run_action(entry: Entry) -> Result<(), RunError> {
         }
         Err(payload) => {
             event.set_state(EventState::Panicked);
-            let message = if let Some(text) = payload.downcast_ref::<&str>() {
-                (*text).to_owned()
-            } else if let Some(text) = payload.downcast_ref::<String>() {
-                text.clone()
-            } else {
-                "<non-string panic payload>".to_owned()
-            };
+            let message = crate::panics::message(&*payload);
             Err(RunError::new(event, message))
         }
     }

@@ -69,10 +69,11 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use crate::task::panic_message;
+use crate::panics::lock;
+use crate::panics::message as panic_message;
 
 /// The body of a thread: the course's `Thread` subclass (its name and its `run()`).
 ///
@@ -157,11 +158,6 @@ impl fmt::Display for ThreadError {
 }
 
 impl std::error::Error for ThreadError {}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No user code runs under this lock: a poisoned one is still consistent.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 impl Thread {
     /// Wraps `worker` into a thread that is not started yet (`Worker("T1")`).

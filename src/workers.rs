@@ -87,12 +87,13 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{JoinHandle, Thread};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as LocalQueue};
 
+use crate::panics::lock;
 use crate::runtime::{Scheduler, enter_worker};
 
 mod idle;
@@ -153,11 +154,6 @@ struct Current {
 thread_local! {
     /// This thread's local queue, when the thread is a worker.
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No user code runs under these locks: a poisoned one is still consistent.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {

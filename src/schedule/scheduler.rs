@@ -383,7 +383,7 @@ impl Scheduler {
         let ran = match &mut action {
             Action::Sync(call) => match panic::catch_unwind(AssertUnwindSafe(call)) {
                 Ok(cancel) => Ran::Returned(cancel),
-                Err(payload) => Ran::Panicked(panic_message(&*payload)),
+                Err(payload) => Ran::Panicked(crate::panics::message(&*payload)),
             },
             Action::Async(make) => {
                 if task_running {
@@ -395,7 +395,7 @@ impl Scheduler {
                             self.lock().in_flight.push(InFlight { job: id, task });
                             Ran::Returned(false)
                         }
-                        Err(payload) => Ran::Panicked(panic_message(&*payload)),
+                        Err(payload) => Ran::Panicked(crate::panics::message(&*payload)),
                     }
                 } else {
                     Ran::NotRun
@@ -839,16 +839,6 @@ impl fmt::Debug for Scheduler {
             .field("jobs", &state.jobs.len())
             .field("clock", &self.shared.clock)
             .finish()
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(a panic with a non-text payload)".to_owned()
     }
 }
 

@@ -22,14 +22,14 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use futures_task::{ArcWake, waker_ref};
 
 use super::state::{Start, State};
+use crate::panics::lock;
 use crate::runtime::Scheduler;
 
 /// How a task ended.
@@ -173,12 +173,6 @@ pub(crate) trait Joinable<T>: Send + Sync {
     fn schedule(self: Arc<Self>);
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic is caught around every poll and never happens under these locks, so
-    // poisoning carries no meaning here.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<F> Cell<F>
 where
     F: Future + Send + 'static,
@@ -208,11 +202,19 @@ where
     fn finish(&self, outcome: Outcome<F::Output>) {
         let (awaiters, unseen_panic) = {
             let mut meta = lock(&self.meta);
+            if let Outcome::Panicked(payload) = &outcome {
+                let name = name_of(&self.header, &meta);
+                crate::panics::kept(
+                    format_args!("task '{name}'"),
+                    &**payload,
+                    "stored on the task",
+                );
+            }
             // A panic with no handle left to report it: say so now (debug mode).
             let unseen_panic = match &outcome {
                 Outcome::Panicked(payload) if meta.handles == 0 => Some((
                     name_of(&self.header, &meta),
-                    crate::task::panic_message(&**payload),
+                    crate::panics::message(&**payload),
                 )),
                 _ => None,
             };
@@ -234,7 +236,7 @@ where
 
     /// Drops the future in place, catching a panic from its `Drop`.
     fn drop_future(&self, future: &mut Option<F>) -> Option<Box<dyn Any + Send>> {
-        catch_unwind(AssertUnwindSafe(|| *future = None)).err()
+        crate::panics::catch(|| *future = None).err()
     }
 }
 
@@ -275,7 +277,7 @@ where
                 let pinned = unsafe { Pin::new_unchecked(pinned) };
                 // A panic in the task is caught here, like an exception in a coroutine:
                 // the loop and the other tasks go on, the panic is stored on the task.
-                let polled = catch_unwind(AssertUnwindSafe(|| pinned.poll(&mut cx)));
+                let polled = crate::panics::catch(|| pinned.poll(&mut cx));
                 let outcome = match polled {
                     Ok(Poll::Pending) => {
                         drop(future);

@@ -156,7 +156,7 @@ impl<T> Task<T> {
             Slot::Finished(Outcome::Value(_)) => Ok(None),
             Slot::Finished(Outcome::Panicked(payload)) => Ok(Some(TaskError::panicked(
                 name(),
-                panic_message(&**payload),
+                crate::panics::message(&**payload),
                 None,
             ))),
             Slot::Finished(Outcome::Cancelled) => Ok(Some(TaskError::cancelled(name()))),
@@ -200,7 +200,7 @@ impl<T> Task<T> {
                     Outcome::Value(value) => Ok(value),
                     Outcome::Cancelled => Err(TaskError::cancelled(name())),
                     Outcome::Panicked(payload) => {
-                        let message = panic_message(&*payload);
+                        let message = crate::panics::message(&*payload);
                         Err(TaskError::panicked(name(), message, Some(payload)))
                     }
                 })
@@ -224,9 +224,11 @@ impl<T: Clone> Task<T> {
         match &meta.slot {
             Slot::Running(_) => Err(TaskError::not_done(name())),
             Slot::Finished(Outcome::Value(value)) => Ok(value.clone()),
-            Slot::Finished(Outcome::Panicked(payload)) => {
-                Err(TaskError::panicked(name(), panic_message(&**payload), None))
-            }
+            Slot::Finished(Outcome::Panicked(payload)) => Err(TaskError::panicked(
+                name(),
+                crate::panics::message(&**payload),
+                None,
+            )),
             Slot::Finished(Outcome::Cancelled) => Err(TaskError::cancelled(name())),
             Slot::Taken => Err(TaskError::taken(name())),
         }
@@ -264,7 +266,7 @@ impl<T> Drop for Task<T> {
         }
         let unseen_panic = match &meta.slot {
             Slot::Finished(Outcome::Panicked(payload)) if meta.handles == 0 && !meta.retrieved => {
-                Some(panic_message(&**payload))
+                Some(crate::panics::message(&**payload))
             }
             _ => None,
         };
@@ -451,17 +453,6 @@ impl fmt::Debug for TaskError {
 }
 
 impl std::error::Error for TaskError {}
-
-/// The text of a panic payload: `panic!("...")` carries a `&str` or a `String`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "<a panic payload that is not a string>".to_string()
-    }
-}
 
 /// Gives the other tasks a turn: the current task goes to the back of the ready
 /// queue (asyncio's `await asyncio.sleep(0)`).
