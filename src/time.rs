@@ -222,3 +222,17 @@ impl std::fmt::Debug for Sleep {
         debug.field("registered", &self.key.is_some()).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleep_stays_small() {
+        // The runtime's `Arc` and the caller's location share one word (a sleep
+        // holds one or the other, never both), and the duration shares the
+        // deadline's place: lazy lookup costs only the enum's tag, 8 bytes more than
+        // the 48 of an eager sleep (runtime, deadline, timer key) on 64-bit Linux.
+        assert!(std::mem::size_of::<Sleep>() <= 56);
+    }
+}

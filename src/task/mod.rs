@@ -421,7 +421,9 @@ impl TaskError {
     }
 
     /// Re-raises this error as a panic: the original payload when there is one,
-    /// otherwise a panic whose message is this error's `Display`.
+    /// otherwise a panic whose message is this error's `Display` (located at the
+    /// caller's line).
+    #[track_caller]
     pub fn raise(self) -> ! {
         match self.payload {
             Some(payload) => std::panic::resume_unwind(payload),
