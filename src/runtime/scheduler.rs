@@ -102,6 +102,7 @@ pub(crate) enum ReadyQueues {
 pub(crate) struct Remote {
     /// Wake-ups from other threads travel here to the loop.
     tx: Sender<Arc<dyn Runnable>>,
+    /// The loop's end of the channel (step 1 of its turn drains it).
     pub(crate) rx: Receiver<Arc<dyn Runnable>>,
     /// Set after a send on `tx`: the loop looks at the channel only then.
     pub(crate) pending: AtomicBool,
@@ -125,8 +126,11 @@ impl Remote {
 /// A slab of live tasks: a `Vec` of slots and a list of free slots.
 #[derive(Default)]
 struct Registry {
+    /// One slot per task ever registered; `None` once it finished.
     slots: Vec<Option<Arc<dyn Runnable>>>,
+    /// Slots to reuse, so the slab does not grow with every spawn.
     free: Vec<usize>,
+    /// Tasks in `slots` (what `live_tasks()` adds up).
     live: usize,
 }
 
@@ -145,6 +149,7 @@ pub(crate) struct Local {
 }
 
 impl Local {
+    /// An empty ready queue.
     pub(crate) fn new() -> Rc<Local> {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
@@ -155,7 +160,9 @@ impl Local {
 
 /// What the thread-local `CONTEXT` holds while a runtime runs on this thread.
 struct RunningLoop {
+    /// The runtime: what `spawn`, `sleep` and `now` find.
     core: Arc<RuntimeCore>,
+    /// Its ready queue, for a wake-up on this very thread.
     local: Rc<Local>,
 }
 
@@ -195,6 +202,8 @@ impl RuntimeCore {
         task
     }
 
+    /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
+    /// unparked.
     fn schedule_remote(&self, remote: &Remote, task: Arc<dyn Runnable>) {
         if self.closed.load(Ordering::Acquire) {
             return; // The runtime is gone; the task was cancelled at shutdown.
@@ -444,6 +453,7 @@ const TICK_NANOS: u32 = 1_000;
 /// behind a lock, how many timers it holds (read without the lock, so a loop turn
 /// with no timers costs one load), and the conversion between instants and ticks.
 pub(crate) struct Timers {
+    /// The wheel (`src/wheel.rs`), holding the waker of each sleeping task.
     wheel: Mutex<TimerWheel<Waker>>,
     /// Mirrors `wheel.len()`; updated under the lock, read without it.
     len: AtomicUsize,
@@ -460,6 +470,7 @@ pub(crate) enum Check {
 }
 
 impl Timers {
+    /// No timers; tick 0 is `origin`, the runtime's start.
     fn new(origin: Instant) -> Timers {
         Timers {
             wheel: Mutex::new(TimerWheel::new()),
@@ -468,6 +479,7 @@ impl Timers {
         }
     }
 
+    /// The wheel, under its lock.
     fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
         // No user code runs under this lock (wakers are woken after it is released).
         lock(&self.wheel)
@@ -554,10 +566,12 @@ impl Timers {
         self.instant_of(tick)
     }
 
+    /// No timer at all (one relaxed load, no lock).
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Timers in the wheel (`Runtime::pending_timers`).
     pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
     }

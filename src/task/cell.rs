@@ -80,6 +80,7 @@ pub(crate) enum Slot<T> {
 pub(crate) struct Meta<T> {
     /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
     pub(crate) name: Option<Box<str>>,
+    /// Running (with its awaiters), finished (with the outcome), or taken.
     pub(crate) slot: Slot<T>,
     /// Handles alive (the owner's, plus any a gather or group holds).
     pub(crate) handles: u32,
@@ -105,12 +106,16 @@ impl<T> Meta<T> {
 #[derive(Default)]
 pub(crate) enum Awaiters {
     #[default]
+    /// Nobody awaits the task.
     None,
+    /// One handle awaits it (the usual case): inline, no allocation.
     One(u32, Waker),
+    /// Several handles (a gather or a group beside the owner).
     Many(Vec<(u32, Waker)>),
 }
 
 impl Awaiters {
+    /// Stores handle `id`'s waker, replacing the one it stored before.
     fn register(&mut self, id: u32, waker: &Waker) {
         match self {
             Awaiters::None => *self = Awaiters::One(id, waker.clone()),
@@ -172,6 +177,7 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
 pub(crate) struct Header {
+    /// Queued, running, done, cancelled: the bits of [`State`].
     pub(crate) state: State,
     /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
     pub(crate) id: u64,
@@ -182,10 +188,13 @@ pub(crate) struct Header {
 
 /// The allocation itself.
 pub(crate) struct Cell<F: Future, S> {
+    /// What every view needs, whatever the future's type.
     pub(crate) header: Header,
     /// Where a wake-up sends the task back to.
     scheduler: Arc<S>,
+    /// The future, polled in place; `None` once finished or cancelled.
     future: Mutex<Option<F>>,
+    /// The name, the outcome and the awaiters: what the handle reads.
     meta: Mutex<Meta<F::Output>>,
 }
 
@@ -219,6 +228,8 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    /// The task's one allocation, SCHEDULED, with one handle counted (the one
+    /// `spawn` returns).
     pub(crate) fn new(future: F, id: u64, scheduler: Arc<S>) -> Arc<Cell<F, S>> {
         Arc::new(Cell {
             header: Header {

@@ -27,6 +27,11 @@
 //!             (sleepers list)                  worker "drives" the timers
 //! ```
 //!
+//! Two files: `src/workers/shared.rs` holds the queues and the push that the
+//! scheduler calls (`RuntimeCore::schedule`, on `ReadyQueues::Workers`); this file
+//! holds what the threads do with them (their loop, parking, the timers) and the
+//! multi-threaded `block_on`.
+//!
 //! ## One turn of a worker
 //!
 //! 1. Every 61st turn, look at the injector first, so that tasks from outside are
@@ -44,7 +49,8 @@
 //! every queue once more, then parks (register, check again, sleep). Whoever pushes a
 //! task first pushes, then reads the sleepers count: both steps are read-modify-writes
 //! of one atomic, so one of the two sees the other, and a task is never left in a
-//! queue while every worker sleeps (`src/workers/idle.rs`, checked by `loom`). Only one woken worker *searches* at a time: while one searches, a new task
+//! queue while every worker sleeps (`src/workers/idle.rs`, checked by `loom`). Only
+//! one woken worker *searches* at a time: while one searches, a new task
 //! wakes nobody else (the searcher will find it, or re-check before it parks);
 //! when the searcher finds work it wakes the next one, so a burst of tasks fans out
 //! worker by worker instead of waking all of them for one task.
@@ -137,6 +143,8 @@ pub(crate) fn start(
     started.wait();
 }
 
+/// A worker thread's body: its thread-locals set, the loop run until shutdown,
+/// then its queue emptied.
 fn worker_main(
     scheduler: Arc<RuntimeCore>,
     shared: Arc<Shared>,
@@ -183,9 +191,13 @@ fn set_running(task: *const ()) {
 
 /// One worker's own state, on its own thread.
 struct Worker<'a> {
+    /// The queues and counters every worker shares.
     shared: &'a Shared,
+    /// The runtime: its timers and clock.
     scheduler: &'a RuntimeCore,
+    /// This worker's number (its place in `stealers`, `threads`).
     index: usize,
+    /// Turns so far, to look at the injector first every 61st.
     tick: u32,
     /// Tasks taken from the LIFO slot in a row.
     lifo_streak: u32,
@@ -196,6 +208,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
+    /// The worker's loop ("One turn of a worker" in the module doc).
     fn run(&mut self) {
         while !self.shared.shutdown.load(Ordering::Acquire) {
             self.tick = self.tick.wrapping_add(1);
@@ -232,6 +245,8 @@ impl Worker<'_> {
         }
     }
 
+    /// The next task to poll: the LIFO slot, the local queue, the injector, or a
+    /// steal.
     fn next_task(&mut self, injector_first: bool) -> Option<TaskRef> {
         CURRENT.with(|current| {
             let current = current.borrow();
@@ -364,16 +379,20 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     }
 }
 
-/// `block_on`'s thread: WOKEN (its future must be polled) and DONE (returned).
+/// `block_on`'s thread: its future must be polled.
 const WOKEN: u8 = 0b01;
+/// `block_on` returned: a late wake-up gives its `busy` count straight back.
 const DONE: u8 = 0b10;
 
 /// The waker of the future given to a multi-threaded `block_on`: besides unparking
 /// the thread, it counts it busy, so that a virtual clock does not jump while the
 /// main future has work to do. (The single-threaded loop's is `LoopMainWaker`.)
 struct WorkersMainWaker {
+    /// WOKEN and DONE.
     state: AtomicU8,
+    /// The `block_on` thread, to unpark.
     thread: Thread,
+    /// For the `busy` count.
     shared: Arc<Shared>,
 }
 

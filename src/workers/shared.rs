@@ -17,6 +17,7 @@ use super::idle::Idle;
 use crate::panics::lock;
 use crate::task::cell::Runnable;
 
+/// A task as the queues hold it.
 pub(super) type TaskRef = Arc<dyn Runnable>;
 
 /// "No worker": the value of `driver` when no parked worker drives the timers.
@@ -45,6 +46,7 @@ pub(crate) struct Shared {
     pub(super) busy: AtomicUsize,
     /// The parked worker that waits for the next timer, or `NONE`.
     pub(super) driver: AtomicUsize,
+    /// Set by `stop`: every worker leaves its loop.
     pub(super) shutdown: AtomicBool,
     /// The clock moves by itself when waited on (virtual auto-advance).
     pub(super) auto_advance: bool,
@@ -54,6 +56,7 @@ pub(crate) struct Shared {
 pub(super) struct Current {
     /// Which runtime this worker belongs to (compared by address only).
     pub(super) shared: *const Shared,
+    /// This worker's own deque (the other end is in `Shared::stealers`).
     pub(super) local: LocalQueue<TaskRef>,
     /// The task woken last by the task being polled: it runs next, on this worker,
     /// while what it needs is still in this core's cache (tokio's "LIFO slot"). Not
@@ -135,6 +138,7 @@ impl Shared {
         }
     }
 
+    /// Unparks worker `index` (once the threads are started).
     pub(super) fn unpark(&self, index: usize) {
         if let Some(thread) = self.threads.get().and_then(|threads| threads.get(index)) {
             thread.unpark();
