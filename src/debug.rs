@@ -79,8 +79,17 @@ pub(crate) struct Debug {
 pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
 
 impl Debug {
+    /// Hands `warning` to the hook. The hook is user code: a panic in it is reported
+    /// on standard error (with the warning it was given) and goes no further, so a
+    /// bad hook never kills a worker thread nor escapes `block_on`.
     pub(crate) fn warn(&self, warning: Warning) {
-        (self.hook)(&warning);
+        if let Err(payload) = crate::panics::catch(|| (self.hook)(&warning)) {
+            crate::panics::report(
+                "the debug-mode warning hook",
+                &*payload,
+                &format!("the warning it was given: {warning}"),
+            );
+        }
     }
 }
 

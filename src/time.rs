@@ -1,8 +1,8 @@
 //! Sleeping: `sleep`, `sleep_until`, and the loop's clock (`now`).
 //!
-//! `await asyncio.sleep(2)` creates a future, registers a timer on the loop
-//! (`loop.call_later` → a `TimerHandle` in the `_scheduled` heap) and suspends. The
-//! same happens here:
+//! `await asyncio.sleep(2)` creates a coroutine; when it runs, it registers a timer
+//! on the loop (`loop.call_later` → a `TimerHandle` in the `_scheduled` heap) and
+//! suspends. The same happens here:
 //!
 //! ```text
 //!   sleep(2 s).await
@@ -13,185 +13,84 @@
 //!        |  the loop parks until the earliest deadline; on waking, it
 //!        |  fires due timers: waker.wake() puts the task back in the queue
 //!        v
-//!   poll again: clock.now() >= deadline               Ready(())
+//!   poll again: the deadline has passed               Ready(())
 //! ```
 //!
 //! Dropping a [`Sleep`] before it fires (a timeout, a cancelled task) removes its
 //! timer from the wheel at once: nothing is left behind.
 //!
-//! The wheel counts in ticks of one microsecond from the runtime's start. A deadline
-//! is rounded *up* to the next tick and "now" *down*, so a timer never fires before
-//! its deadline; the loop then parks for the exact time left (`park_timeout`), so
-//! the rounding costs at most a microsecond, not a millisecond.
+//! **When the runtime is looked up.** Inside a runtime (the usual case: `sleep(d)`
+//! written in a task), `sleep` finds the runtime at once and fixes the deadline at
+//! the call, as tokio does. Outside any runtime, as in
+//! `clearloop::run(clearloop::time::sleep(d))`, it waits: the first poll, which
+//! happens inside the runtime, finds the runtime and starts the `d` from then, as
+//! `asyncio.run(asyncio.sleep(1))` does. A sleep first polled outside any runtime
+//! panics, naming `sleep()` and the line that created it.
+//!
+//! The wheel and its lock live with the scheduler (`Timers` in
+//! `src/runtime/scheduler.rs`): this file holds only what users call.
+//!
+//! ```
+//! use std::time::Duration;
+//! use clearloop::{Builder, clock::Clock, time::sleep};
+//!
+//! let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+//! let start = runtime.clock().now();
+//! runtime.block_on(sleep(Duration::from_secs(3))); // created outside, runs inside
+//! assert_eq!(runtime.clock().now() - start, Duration::from_secs(3));
+//! ```
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{Scheduler, current_scheduler, with_current_scheduler};
-use crate::wheel::{TimerKey, TimerWheel};
+use crate::runtime::scheduler::{Check, RuntimeCore, current_scheduler, with_current_scheduler};
+use crate::wheel::TimerKey;
 
 /// What "forever" means for a sleep whose deadline would overflow: about 30 years.
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
-/// Nanoseconds in one tick of the runtime's timer wheel.
-const TICK_NANOS: u32 = 1_000;
-
-/// The runtime's timers: the wheel behind a lock, how many timers it holds (read
-/// without the lock, so a loop turn with no timers costs one load), and the
-/// conversion between instants and ticks.
-pub(crate) struct Timers {
-    wheel: Mutex<TimerWheel<Waker>>,
-    /// Mirrors `wheel.len()`; updated under the lock, read without it.
-    len: AtomicUsize,
-    /// Tick 0.
-    origin: Instant,
-}
-
-/// What a sleep's poll found.
-enum Check {
-    /// The deadline has passed.
-    Due,
-    /// The timer is in the wheel (inserted now, or already there).
-    Armed(TimerKey),
-}
-
-impl Timers {
-    pub(crate) fn new(origin: Instant) -> Timers {
-        Timers {
-            wheel: Mutex::new(TimerWheel::new()),
-            len: AtomicUsize::new(0),
-            origin,
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
-        // No user code runs under this lock (wakers are woken after it is released).
-        self.wheel.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The first tick at or after `deadline`: a timer must not fire early.
-    fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
-        // Whole microseconds, plus one for any part of a microsecond (u64 math: a
-        // u128 division would cost more than the rest of the insert).
-        let micros = since.as_secs().saturating_mul(1_000_000);
-        micros.saturating_add(u64::from(since.subsec_nanos().div_ceil(TICK_NANOS)))
-    }
-
-    /// The last tick at or before `now`.
-    fn tick_at_or_before(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.origin);
-        let micros = since.as_secs().saturating_mul(1_000_000);
-        micros.saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS))
-    }
-
-    /// `None` for a tick too far away for an `Instant` (a `sleep(Duration::MAX)`).
-    fn instant_of(&self, tick: u64) -> Option<Instant> {
-        self.origin.checked_add(Duration::from_micros(tick))
-    }
-
-    /// A sleep's poll: due already, or armed with `waker` (inserted, or its waker
-    /// refreshed). "Due" compares with the tick the wheel last advanced to, not with
-    /// the clock: no clock read, and never early, since the wheel only advances to
-    /// ticks that have passed.
-    fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
-        let tick = self.tick_at_or_after(deadline);
-        let mut wheel = self.lock();
-        if tick <= wheel.now() {
-            // Due but not fired yet (this poll came before the loop's turn): remove it.
-            if let Some(key) = key
-                && wheel.cancel(key).is_some()
-            {
-                self.len.fetch_sub(1, Ordering::Relaxed);
-            }
-            return Check::Due;
-        }
-        if let Some(stored) = key.and_then(|key| wheel.get_mut(key)) {
-            // Polled again before the deadline (another future of the same task woke
-            // it): keep the timer, refresh the waker if it changed.
-            if !stored.will_wake(waker) {
-                *stored = waker.clone();
-            }
-            return Check::Armed(key.expect("get_mut found it by this key"));
-        }
-        let key = wheel.insert(tick, waker.clone());
-        self.len.fetch_add(1, Ordering::Relaxed);
-        Check::Armed(key)
-    }
-
-    /// Removes a timer that has not fired (a dropped sleep).
-    fn cancel(&self, key: TimerKey) {
-        let removed = self.lock().cancel(key);
-        if removed.is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        // The waker is dropped here, outside the lock.
-    }
-
-    /// Fires every timer due at `now`, in deadline order, into `fired`.
-    pub(crate) fn fire_due(&self, now: Instant, fired: &mut Vec<Waker>) {
-        if self.is_empty() {
-            return;
-        }
-        let now = self.tick_at_or_before(now);
-        let before = fired.len();
-        self.lock()
-            .advance(now, |_deadline, waker| fired.push(waker));
-        self.len.fetch_sub(fired.len() - before, Ordering::Relaxed);
-    }
-
-    /// When the loop must wake up next for its timers (`None`: no timers). This may
-    /// be a little before the earliest deadline, when the wheel must cascade first.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        if self.is_empty() {
-            return None;
-        }
-        let tick = self.lock().next_expiration()?;
-        self.instant_of(tick)
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
-    }
-
-    /// Drops every timer's waker (runtime shutdown).
-    pub(crate) fn clear(&self) {
-        let mut dropped = Vec::new();
-        self.lock()
-            .advance(u64::MAX, |_, waker| dropped.push(waker));
-        self.len.store(0, Ordering::Relaxed);
-        drop(dropped);
-    }
-}
+const TIMERS_NEED_A_RUNTIME: &str =
+    "timers belong to a runtime: call it inside clearloop::run(async { ... })";
 
 /// Waits for `duration` (asyncio's `await asyncio.sleep(duration)`).
 ///
+/// Inside a runtime the deadline is fixed now; outside, at the first poll (see the
+/// [module doc](self)).
+///
 /// # Panics
 ///
-/// Outside a running runtime: the sleep needs the loop's clock and timers.
+/// When first polled outside a running runtime: the sleep needs the loop's clock and
+/// timers. The message names `sleep()` and the line that called it.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let scheduler = running("clearloop::time::sleep()");
-    let now = scheduler.clock.now();
-    // `sleep(Duration::MAX)` means "forever": cap it rather than overflow.
-    let deadline = now.checked_add(duration).unwrap_or_else(|| now + FOREVER);
-    Sleep::new(scheduler, deadline)
+    let caller = Location::caller();
+    match current_scheduler("clearloop::time::sleep()") {
+        Ok(core) => {
+            let deadline = deadline_after(&core, duration);
+            Sleep::new(core, deadline)
+        }
+        Err(_) => Sleep {
+            timer: Timer::NotStarted { duration, caller },
+            key: None,
+        },
+    }
 }
 
 /// Waits until the loop's clock reads `deadline` (an instant from [`now`]).
 ///
 /// # Panics
 ///
-/// Outside a running runtime.
+/// Outside a running runtime: an instant means nothing without the loop's clock.
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(running("clearloop::time::sleep_until()"), deadline)
+    match current_scheduler("clearloop::time::sleep_until()") {
+        Ok(core) => Sleep::new(core, deadline),
+        Err(message) => panic!("{message}; {TIMERS_NEED_A_RUNTIME}"),
+    }
 }
 
 /// The loop's current time (asyncio's `loop.time()`), on its clock, real or virtual.
@@ -199,45 +98,83 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// # Panics
 ///
 /// Outside a running runtime.
+#[track_caller]
 pub fn now() -> Instant {
-    with_current_scheduler("clearloop::time::now()", |scheduler| scheduler.clock.now())
-        .unwrap_or_else(|message| panic!("{message}; {TIMERS_NEED_A_RUNTIME}"))
+    match with_current_scheduler("clearloop::time::now()", |core| core.clock.now()) {
+        Ok(now) => now,
+        Err(message) => panic!("{message}; {TIMERS_NEED_A_RUNTIME}"),
+    }
 }
 
-const TIMERS_NEED_A_RUNTIME: &str =
-    "timers belong to a runtime: call it inside clearloop::run(async { ... })";
-
-fn running(what: &str) -> Arc<Scheduler> {
-    current_scheduler(what).unwrap_or_else(|message| panic!("{message}; {TIMERS_NEED_A_RUNTIME}"))
+/// `now + duration` on `core`'s clock; `sleep(Duration::MAX)` means "forever": cap
+/// it rather than overflow.
+fn deadline_after(core: &RuntimeCore, duration: Duration) -> Instant {
+    let now = core.clock.now();
+    now.checked_add(duration).unwrap_or_else(|| now + FOREVER)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    scheduler: Arc<Scheduler>,
-    deadline: Instant,
+    timer: Timer,
     /// The timer, once registered by the first `Pending` poll.
     key: Option<TimerKey>,
 }
 
+/// A sleep's runtime and deadline, once known.
+enum Timer {
+    /// Created outside any runtime: the first poll looks it up and starts counting.
+    /// `caller` is where `sleep()` was called, for the panic if there is none then.
+    NotStarted {
+        duration: Duration,
+        caller: &'static Location<'static>,
+    },
+    /// Bound to its runtime, with a fixed deadline.
+    Started {
+        core: Arc<RuntimeCore>,
+        deadline: Instant,
+    },
+}
+
 impl Sleep {
-    pub(crate) fn new(scheduler: Arc<Scheduler>, deadline: Instant) -> Sleep {
+    /// A sleep on `core` until `deadline` (also used by `timeout`).
+    pub(crate) fn new(core: Arc<RuntimeCore>, deadline: Instant) -> Sleep {
         Sleep {
-            scheduler,
-            deadline,
+            timer: Timer::Started { core, deadline },
             key: None,
         }
     }
 
     /// When this sleep ends.
+    ///
+    /// # Panics
+    ///
+    /// For a `sleep(d)` created outside any runtime and not polled yet: its
+    /// deadline is fixed by its first poll, inside the runtime.
+    #[track_caller]
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        match &self.timer {
+            Timer::Started { deadline, .. } => *deadline,
+            Timer::NotStarted { caller, .. } => panic!(
+                "Sleep::deadline(): the sleep created at {caller} was created outside a \
+                 clearloop runtime and has not been polled yet, so its deadline is not \
+                 fixed; ask after its first poll, or create it inside the runtime"
+            ),
+        }
     }
 
-    fn unregister(&mut self) {
-        if let Some(key) = self.key.take() {
-            // A key whose timer already fired is simply not found.
-            self.scheduler.timers.cancel(key);
+    /// The runtime and the deadline, looking them up at the first poll.
+    fn start(&mut self) -> (&RuntimeCore, Instant) {
+        if let Timer::NotStarted { duration, caller } = self.timer {
+            let core = current_scheduler("clearloop::time::sleep()").unwrap_or_else(|message| {
+                panic!("{message} (the sleep was created at {caller}); {TIMERS_NEED_A_RUNTIME}")
+            });
+            let deadline = deadline_after(&core, duration);
+            self.timer = Timer::Started { core, deadline };
+        }
+        match &self.timer {
+            Timer::Started { core, deadline } => (core, *deadline),
+            Timer::NotStarted { .. } => unreachable!("started just above"),
         }
     }
 }
@@ -247,21 +184,19 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        match this
-            .scheduler
-            .timers
-            .check(this.key, this.deadline, cx.waker())
-        {
+        let key = this.key;
+        let (core, deadline) = this.start();
+        match core.timers.check(key, deadline, cx.waker()) {
             Check::Due => {
                 this.key = None;
                 Poll::Ready(())
             }
-            Check::Armed(key) => {
-                let first_poll = this.key.replace(key).is_none();
+            Check::Armed(armed) => {
                 // A loop parked on another thread may be waiting for a later deadline.
-                if first_poll && !this.scheduler.is_current() {
-                    this.scheduler.unpark_loop();
+                if key.is_none() && !core.is_current() {
+                    core.unpark_timer_thread();
                 }
+                this.key = Some(armed);
                 Poll::Pending
             }
         }
@@ -270,15 +205,34 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        self.unregister();
+        if let (Some(key), Timer::Started { core, .. }) = (self.key.take(), &self.timer) {
+            // A key whose timer already fired is simply not found.
+            core.timers.cancel(key);
+        }
     }
 }
 
 impl std::fmt::Debug for Sleep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
-            .field("registered", &self.key.is_some())
-            .finish()
+        let mut debug = f.debug_struct("Sleep");
+        match &self.timer {
+            Timer::Started { deadline, .. } => debug.field("deadline", deadline),
+            Timer::NotStarted { duration, .. } => debug.field("duration", duration),
+        };
+        debug.field("registered", &self.key.is_some()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleep_stays_small() {
+        // The runtime's `Arc` and the caller's location share one word (a sleep
+        // holds one or the other, never both), and the duration shares the
+        // deadline's place: lazy lookup costs only the enum's tag, 8 bytes more than
+        // the 48 of an eager sleep (runtime, deadline, timer key) on 64-bit Linux.
+        assert!(std::mem::size_of::<Sleep>() <= 56);
     }
 }

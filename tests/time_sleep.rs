@@ -3,6 +3,7 @@
 mod common;
 use common::virtual_runtime;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,9 +128,30 @@ fn sleep_for_duration_max_does_not_overflow() {
 }
 
 #[test]
-fn sleep_outside_a_runtime_panics_with_a_message_naming_the_fix() {
-    let caught = std::panic::catch_unwind(|| drop(sleep(Duration::from_secs(1))));
+fn sleep_first_polled_outside_a_runtime_panics_naming_sleep_and_its_line() {
+    // Creating it outside a runtime is fine (asyncio.run(asyncio.sleep(1)));
+    // polling it outside one is the mistake, reported at the creating line.
+    let line = line!() + 1;
+    let mut lost = Box::pin(sleep(Duration::from_secs(1)));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = lost.as_mut().poll(&mut cx);
+    }));
     let message = caught.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("clearloop::time::sleep()"), "{message}");
     assert!(message.contains("outside a clearloop runtime"), "{message}");
     assert!(message.contains("clearloop::run"), "{message}");
+    let here = format!("{}:{line}", file!());
+    assert!(message.contains(&here), "{message} should name {here}");
+}
+
+#[test]
+fn sleep_created_outside_a_runtime_starts_counting_at_its_first_poll() {
+    let sleeper = sleep(Duration::from_secs(3)); // no runtime here: nothing is fixed yet
+    let runtime = virtual_runtime();
+    runtime.clock().advance(Duration::from_secs(10)); // would be "due" if fixed at creation
+    let start = runtime.clock().now();
+    runtime.block_on(sleeper);
+    assert_eq!(runtime.clock().now() - start, Duration::from_secs(3));
+    clearloop::run(sleep(Duration::ZERO)); // asyncio.run(asyncio.sleep(0))
 }

@@ -18,19 +18,41 @@
 //! handle sees it through [`Joinable`] ("is my value there?"): two views of one
 //! allocation, so a task costs a single `malloc`.
 //!
+//! ## The task knows its scheduler, through a trait
+//!
+//! A task must find its way back to a ready queue when it is woken, from any thread,
+//! long after `spawn` returned: so the cell holds an `Arc` of its runtime's
+//! scheduler. It holds it through the [`Schedule`] trait (tokio's `Schedule` trait
+//! plays the same part), not the concrete type, so that this module does not import
+//! the runtime: the runtime builds on tasks, tasks do not build on the runtime. The
+//! cell is generic over the scheduler, so the call is static (no vtable on a wake),
+//! and the only scheduler there is, `RuntimeCore`, is the one type it is built with.
+//!
+//! asyncio's `Task` keeps its loop too (`self._loop`), and calls
+//! `self._loop.call_soon(self.__step)` whenever it must run again.
+//!
+//! ## Who may touch what
+//!
+//! * `header.state`: anybody, any thread, by atomic read-modify-writes
+//!   (the [`state`](super::state) module).
+//! * `future`: only the thread that won `start_poll` (the loop, or one worker), and
+//!   shutdown after every worker has stopped.
+//! * `meta`: the handles and the loop, each under the lock, never while user code
+//!   runs (a waker is woken, and an output dropped, after the lock is released).
+//!
 //! [`Task`]: crate::task::Task
 
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use futures_task::{ArcWake, waker_ref};
 
-use super::state::{Start, State};
-use crate::panics::lock;
-use crate::runtime::Scheduler;
+use super::state::{AfterPoll, AfterWake, Start, State};
+use crate::panics::{catch, lock, report};
 
 /// How a task ended.
 pub(crate) enum Outcome<T> {
@@ -58,6 +80,7 @@ pub(crate) enum Slot<T> {
 pub(crate) struct Meta<T> {
     /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
     pub(crate) name: Option<Box<str>>,
+    /// Running (with its awaiters), finished (with the outcome), or taken.
     pub(crate) slot: Slot<T>,
     /// Handles alive (the owner's, plus any a gather or group holds).
     pub(crate) handles: u32,
@@ -83,12 +106,16 @@ impl<T> Meta<T> {
 #[derive(Default)]
 pub(crate) enum Awaiters {
     #[default]
+    /// Nobody awaits the task.
     None,
+    /// One handle awaits it (the usual case): inline, no allocation.
     One(u32, Waker),
+    /// Several handles (a gather or a group beside the owner).
     Many(Vec<(u32, Waker)>),
 }
 
 impl Awaiters {
+    /// Stores handle `id`'s waker, replacing the one it stored before.
     fn register(&mut self, id: u32, waker: &Waker) {
         match self {
             Awaiters::None => *self = Awaiters::One(id, waker.clone()),
@@ -136,56 +163,81 @@ impl Awaiters {
     }
 }
 
+/// What a task needs from the runtime that runs it (tokio's `Schedule` trait): a
+/// way back into a ready queue, and somewhere to say it finished.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Puts a woken task back in a ready queue (asyncio's `call_soon`, or
+    /// `call_soon_threadsafe` from another thread).
+    fn schedule(&self, task: Arc<dyn Runnable>);
+    /// The task finished: the runtime forgets it (its registry lets go of it).
+    fn release(&self, header: &Header);
+    /// Debug mode: a task panicked and nobody looked at the panic.
+    fn exception_never_retrieved(&self, task: String, message: String);
+}
+
 /// The part of a task that neither the loop nor the handle needs to know the type of.
 pub(crate) struct Header {
+    /// Queued, running, done, cancelled: the bits of [`State`].
     pub(crate) state: State,
     /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
     pub(crate) id: u64,
-    /// Where a wake-up sends the task back to.
-    pub(crate) scheduler: Arc<Scheduler>,
-    /// Index in the runtime's list of live tasks (set when the loop registers it).
-    pub(crate) registry_index: std::sync::atomic::AtomicUsize,
+    /// Where the runtime's registry keeps the task (set when it registers it;
+    /// `usize::MAX` once it let go of it).
+    pub(crate) registry_index: AtomicUsize,
 }
 
 /// The allocation itself.
-pub(crate) struct Cell<F: Future> {
+pub(crate) struct Cell<F: Future, S> {
+    /// What every view needs, whatever the future's type.
     pub(crate) header: Header,
+    /// Where a wake-up sends the task back to.
+    scheduler: Arc<S>,
+    /// The future, polled in place; `None` once finished or cancelled.
     future: Mutex<Option<F>>,
+    /// The name, the outcome and the awaiters: what the handle reads.
     meta: Mutex<Meta<F::Output>>,
 }
 
 /// The loop's view of a task: poll it once, or cancel it at shutdown.
 pub(crate) trait Runnable: Send + Sync {
+    /// The state, the id, the registry index.
     fn header(&self) -> &Header;
     /// One step: asyncio's `Task.__step`.
     fn run(self: Arc<Self>);
     /// Drops the future now and records a cancellation (runtime shutdown).
     fn shut_down(&self);
-    /// The task's name, for debug-mode warnings.
+    /// The task's name, for debug-mode warnings and reports.
     fn name(&self) -> String;
 }
 
 /// The handle's view of a task: its outcome, typed.
 pub(crate) trait Joinable<T>: Send + Sync {
+    /// The state, the id.
     fn header(&self) -> &Header;
+    /// The name, the outcome, the awaiters, under the task's lock.
     fn meta(&self) -> MutexGuard<'_, Meta<T>>;
     /// Puts the task in its runtime's ready queue (after a successful `cancel`).
     fn schedule(self: Arc<Self>);
+    /// Debug mode: the last handle of a task whose panic nobody looked at is gone.
+    fn exception_never_retrieved(&self, task: String, message: String);
 }
 
-impl<F> Cell<F>
+impl<F, S> Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
-    pub(crate) fn new(future: F, id: u64, scheduler: Arc<Scheduler>) -> Arc<Cell<F>> {
+    /// The task's one allocation, SCHEDULED, with one handle counted (the one
+    /// `spawn` returns).
+    pub(crate) fn new(future: F, id: u64, scheduler: Arc<S>) -> Arc<Cell<F, S>> {
         Arc::new(Cell {
             header: Header {
                 state: State::new_scheduled(),
                 id,
-                scheduler,
-                registry_index: std::sync::atomic::AtomicUsize::new(usize::MAX),
+                registry_index: AtomicUsize::new(usize::MAX),
             },
+            scheduler,
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
                 name: None,
@@ -197,10 +249,71 @@ where
         })
     }
 
-    /// Stores the outcome, wakes whoever awaits it, then marks the task done and
-    /// tells the runtime to forget it. The future was dropped before this.
+    /// Polls the future once (the `Start::Poll` branch of `run`).
+    fn poll_once(self: &Arc<Self>) {
+        let waker = waker_ref(self);
+        let mut cx = Context::from_waker(&waker);
+        let mut future = lock(&self.future);
+        let Some(pinned) = future.as_mut() else {
+            return;
+        };
+        // SAFETY: the future lives inside the `Arc` allocation, which never
+        // moves, and this code never moves it out of its `Option`: it is only
+        // polled in place and dropped in place (set to `None`). That is the
+        // promise `Pin` asks for.
+        let pinned = unsafe { Pin::new_unchecked(pinned) };
+        // A panic in the task is caught here, like an exception in a coroutine:
+        // the loop and the other tasks go on, the panic is stored on the task.
+        let outcome = match catch(|| pinned.poll(&mut cx)) {
+            Ok(Poll::Pending) => {
+                drop(future);
+                if self.header.state.end_poll_pending() == AfterPoll::Requeue {
+                    // Clone the task, not the scheduler: every task and every
+                    // worker shares the scheduler's reference count, and
+                    // bumping it on each re-queue made two workers fight
+                    // over its cache line (perf: 3/4 of `run`'s time).
+                    self.scheduler.schedule(self.clone());
+                }
+                return;
+            }
+            Ok(Poll::Ready(value)) => Outcome::Value(value),
+            Err(payload) => Outcome::Panicked(payload),
+        };
+        // The task is finished: drop its future now, not when the last waker
+        // or handle goes away, so that what it holds is released at once. A
+        // panic in that `Drop` becomes the outcome, unless the poll panicked.
+        let outcome = match catch(|| *future = None) {
+            Err(payload) if !matches!(outcome, Outcome::Panicked(_)) => Outcome::Panicked(payload),
+            _ => outcome,
+        };
+        drop(future);
+        self.finish(outcome);
+    }
+
+    /// Cancellation is drop: drops the future in place (its destructors run here, on
+    /// the loop) and records the cancellation, or the panic of a destructor. Shared
+    /// by `cancel()`'s turn and by runtime shutdown; does nothing for a task that has
+    /// finished already.
+    fn cancel_now(&self) {
+        let mut future = lock(&self.future);
+        if future.is_none() {
+            return;
+        }
+        let outcome = match catch(|| *future = None) {
+            Err(payload) => Outcome::Panicked(payload),
+            Ok(()) => Outcome::Cancelled,
+        };
+        drop(future);
+        self.finish(outcome);
+    }
+
+    /// Stores the outcome, lets the runtime forget the task, marks it done, then
+    /// wakes whoever awaits it. The future was dropped before this.
+    ///
+    /// The registry lets go *before* the awaiters are woken, so that a `block_on`
+    /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
-        let (awaiters, unseen_panic) = {
+        let (awaiters, detached, unseen_panic) = {
             let mut meta = lock(&self.meta);
             if let Outcome::Panicked(payload) = &outcome {
                 let name = name_of(&self.header, &meta);
@@ -210,40 +323,69 @@ where
                     "stored on the task",
                 );
             }
+            // No handle left: nobody can ever take the outcome, so it is dropped
+            // below, outside the lock, instead of staying in the cell.
+            let detached = meta.handles == 0;
             // A panic with no handle left to report it: say so now (debug mode).
             let unseen_panic = match &outcome {
-                Outcome::Panicked(payload) if meta.handles == 0 => Some((
+                Outcome::Panicked(payload) if detached => Some((
                     name_of(&self.header, &meta),
                     crate::panics::message(&**payload),
                 )),
                 _ => None,
             };
-            let awaiters = match std::mem::replace(&mut meta.slot, Slot::Finished(outcome)) {
+            let (kept, detached) = if detached {
+                (Slot::Taken, Some(outcome))
+            } else {
+                (Slot::Finished(outcome), None)
+            };
+            let awaiters = match std::mem::replace(&mut meta.slot, kept) {
                 Slot::Running(awaiters) => awaiters,
                 _ => Awaiters::None,
             };
-            (awaiters, unseen_panic)
+            (awaiters, detached, unseen_panic)
         };
+        self.scheduler.release(&self.header);
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
         self.header.state.complete();
-        awaiters.wake_all();
         if let Some((task, message)) = unseen_panic {
-            self.header
-                .scheduler
-                .exception_never_retrieved(task, message);
+            self.scheduler.exception_never_retrieved(task, message);
+        }
+        if let Some(outcome) = detached {
+            self.drop_output(outcome);
+        }
+        if !matches!(awaiters, Awaiters::None)
+            && let Err(payload) = catch(|| awaiters.wake_all())
+        {
+            let name = self.name();
+            report(
+                format_args!("a waker of an awaiter of task '{name}'"),
+                &*payload,
+                "the other awaiters may not have been woken",
+            );
         }
     }
 
-    /// Drops the future in place, catching a panic from its `Drop`.
-    fn drop_future(&self, future: &mut Option<F>) -> Option<Box<dyn Any + Send>> {
-        crate::panics::catch(|| *future = None).err()
+    /// Drops a detached task's output (no handle will ever take it), catching and
+    /// reporting a panic of its `Drop`: it must not unwind through a worker thread
+    /// or out of `block_on`.
+    fn drop_output(&self, outcome: Outcome<F::Output>) {
+        if let Err(payload) = catch(|| drop(outcome)) {
+            let name = self.name();
+            report(
+                format_args!("the output of task '{name}'"),
+                &*payload,
+                "it panicked when dropped (nobody held the task's handle); the runtime goes on",
+            );
+        }
     }
 }
 
-impl<F> Runnable for Cell<F>
+impl<F, S> Runnable for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn header(&self) -> &Header {
         &self.header
@@ -252,73 +394,13 @@ where
     fn run(self: Arc<Self>) {
         match self.header.state.start_poll() {
             Start::Skip => {}
-            Start::Cancel => {
-                let mut future = lock(&self.future);
-                // Cancellation is drop: the future's destructors run here, on the loop.
-                let outcome = match self.drop_future(&mut future) {
-                    Some(payload) => Outcome::Panicked(payload),
-                    None => Outcome::Cancelled,
-                };
-                drop(future);
-                self.finish(outcome);
-                self.header.scheduler.forget(&self.header);
-            }
-            Start::Poll => {
-                let waker = waker_ref(&self);
-                let mut cx = Context::from_waker(&waker);
-                let mut future = lock(&self.future);
-                let Some(pinned) = future.as_mut() else {
-                    return;
-                };
-                // SAFETY: the future lives inside the `Arc` allocation, which never
-                // moves, and this code never moves it out of its `Option`: it is only
-                // polled in place and dropped in place (set to `None`). That is the
-                // promise `Pin` asks for.
-                let pinned = unsafe { Pin::new_unchecked(pinned) };
-                // A panic in the task is caught here, like an exception in a coroutine:
-                // the loop and the other tasks go on, the panic is stored on the task.
-                let polled = crate::panics::catch(|| pinned.poll(&mut cx));
-                let outcome = match polled {
-                    Ok(Poll::Pending) => {
-                        drop(future);
-                        if self.header.state.end_poll_pending() {
-                            // Clone the task, not the scheduler: every task and every
-                            // worker shares the scheduler's reference count, and
-                            // bumping it on each re-queue made two workers fight
-                            // over its cache line (perf: 3/4 of `run`'s time).
-                            self.header.scheduler.schedule(self.clone());
-                        }
-                        return;
-                    }
-                    Ok(Poll::Ready(value)) => Outcome::Value(value),
-                    Err(payload) => Outcome::Panicked(payload),
-                };
-                // The task is finished: drop its future now, not when the last waker
-                // or handle goes away, so that what it holds is released at once.
-                let outcome = match self.drop_future(&mut future) {
-                    Some(payload) if !matches!(outcome, Outcome::Panicked(_)) => {
-                        Outcome::Panicked(payload)
-                    }
-                    _ => outcome,
-                };
-                drop(future);
-                self.finish(outcome);
-                self.header.scheduler.forget(&self.header);
-            }
+            Start::Cancel => self.cancel_now(),
+            Start::Poll => self.poll_once(),
         }
     }
 
     fn shut_down(&self) {
-        let mut future = lock(&self.future);
-        if future.is_none() {
-            return;
-        }
-        let outcome = match self.drop_future(&mut future) {
-            Some(payload) => Outcome::Panicked(payload),
-            None => Outcome::Cancelled,
-        };
-        drop(future);
-        self.finish(outcome);
+        self.cancel_now();
     }
 
     fn name(&self) -> String {
@@ -326,10 +408,11 @@ where
     }
 }
 
-impl<F> Joinable<F::Output> for Cell<F>
+impl<F, S> Joinable<F::Output> for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn header(&self) -> &Header {
         &self.header
@@ -340,19 +423,24 @@ where
     }
 
     fn schedule(self: Arc<Self>) {
-        let scheduler = self.header.scheduler.clone();
+        let scheduler = self.scheduler.clone();
         scheduler.schedule(self);
+    }
+
+    fn exception_never_retrieved(&self, task: String, message: String) {
+        self.scheduler.exception_never_retrieved(task, message);
     }
 }
 
-impl<F> ArcWake for Cell<F>
+impl<F, S> ArcWake for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.header.state.wake() {
-            arc_self.header.scheduler.schedule(arc_self.clone());
+        if arc_self.header.state.wake() == AfterWake::Push {
+            arc_self.scheduler.schedule(arc_self.clone());
         }
     }
 }

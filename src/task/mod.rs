@@ -44,6 +44,7 @@ pub(crate) mod cell;
 pub(crate) mod state;
 
 use cell::{Joinable, Outcome, Slot, name_of};
+use state::AfterCancel;
 
 /// The handle to a spawned task (asyncio's `Task`).
 ///
@@ -118,11 +119,12 @@ impl<T> Task<T> {
     /// A task that is being polled when it is cancelled (it cancels itself, or
     /// another thread cancels it) finishes that poll first, then is dropped.
     pub fn cancel(&self) -> bool {
-        let (requested, must_schedule) = self.cell.header().state.cancel();
-        if must_schedule {
-            self.cell.clone().schedule();
+        match self.cell.header().state.cancel() {
+            AfterCancel::Push => self.cell.clone().schedule(),
+            AfterCancel::Marked => {}
+            AfterCancel::TooLate => return false,
         }
-        requested
+        true
     }
 
     /// The task's name: `Task-1`, `Task-2`, … in spawn order, or the one you set.
@@ -145,6 +147,14 @@ impl<T> Task<T> {
     /// asyncio raises `CancelledError` from `exception()` on a cancelled task; here
     /// the cancellation is returned like any other exception.
     pub fn exception(&self) -> Result<Option<TaskError>, TaskError> {
+        self.look(|_| ()).map(Result::err)
+    }
+
+    /// The outcome, left in place (the one match behind `result()` and
+    /// `exception()`): `Err` when there is no outcome to look at (not done, or moved
+    /// out), else `Ok` of `on_value(&value)` or of the task's own failure. Marks the
+    /// outcome as retrieved.
+    fn look<R>(&self, on_value: impl FnOnce(&T) -> R) -> Result<Result<R, TaskError>, TaskError> {
         let mut meta = self.cell.meta();
         if !matches!(meta.slot, Slot::Running(_)) {
             meta.retrieved = true;
@@ -153,14 +163,14 @@ impl<T> Task<T> {
         let name = || name_of(self.cell.header(), &meta);
         match &meta.slot {
             Slot::Running(_) => Err(TaskError::not_done(name())),
-            Slot::Finished(Outcome::Value(_)) => Ok(None),
-            Slot::Finished(Outcome::Panicked(payload)) => Ok(Some(TaskError::panicked(
+            Slot::Taken => Err(TaskError::taken(name())),
+            Slot::Finished(Outcome::Value(value)) => Ok(Ok(on_value(value))),
+            Slot::Finished(Outcome::Panicked(payload)) => Ok(Err(TaskError::panicked(
                 name(),
                 crate::panics::message(&**payload),
                 None,
             ))),
-            Slot::Finished(Outcome::Cancelled) => Ok(Some(TaskError::cancelled(name()))),
-            Slot::Taken => Err(TaskError::taken(name())),
+            Slot::Finished(Outcome::Cancelled) => Ok(Err(TaskError::cancelled(name()))),
         }
     }
 
@@ -215,23 +225,7 @@ impl<T: Clone> Task<T> {
     /// a task still running gives a "not done" error at once (asyncio's
     /// `InvalidStateError`) and never blocks.
     pub fn result(&self) -> Result<T, TaskError> {
-        let mut meta = self.cell.meta();
-        if !matches!(meta.slot, Slot::Running(_)) {
-            meta.retrieved = true;
-        }
-        // Formatted only for an error: a value costs no String.
-        let name = || name_of(self.cell.header(), &meta);
-        match &meta.slot {
-            Slot::Running(_) => Err(TaskError::not_done(name())),
-            Slot::Finished(Outcome::Value(value)) => Ok(value.clone()),
-            Slot::Finished(Outcome::Panicked(payload)) => Err(TaskError::panicked(
-                name(),
-                crate::panics::message(&**payload),
-                None,
-            )),
-            Slot::Finished(Outcome::Cancelled) => Err(TaskError::cancelled(name())),
-            Slot::Taken => Err(TaskError::taken(name())),
-        }
+        self.look(T::clone).and_then(|outcome| outcome)
     }
 }
 
@@ -264,19 +258,32 @@ impl<T> Drop for Task<T> {
         if let Slot::Running(awaiters) = &mut meta.slot {
             _our_waker = awaiters.remove(self.id);
         }
+        if meta.handles > 0 || !matches!(meta.slot, Slot::Finished(_)) {
+            return;
+        }
+        // The last handle of a finished task: nobody can take the outcome any more.
         let unseen_panic = match &meta.slot {
-            Slot::Finished(Outcome::Panicked(payload)) if meta.handles == 0 && !meta.retrieved => {
+            Slot::Finished(Outcome::Panicked(payload)) if !meta.retrieved => {
                 Some(crate::panics::message(&**payload))
             }
             _ => None,
         };
-        if let Some(message) = unseen_panic {
-            let name = name_of(self.cell.header(), &meta);
-            drop(meta);
-            self.cell
-                .header()
-                .scheduler
-                .exception_never_retrieved(name, message);
+        let name = || name_of(self.cell.header(), &meta);
+        let unseen_panic = unseen_panic.map(|message| (name(), message));
+        let outcome = std::mem::replace(&mut meta.slot, Slot::Taken);
+        drop(meta);
+        if let Some((name, message)) = unseen_panic {
+            self.cell.exception_never_retrieved(name, message);
+        }
+        // Dropped here, where the handle is dropped, not later on whichever thread
+        // lets go of the task last; a panic of its `Drop` is reported, not raised.
+        if let Err(payload) = crate::panics::catch(|| drop(outcome)) {
+            let name = name_of(self.cell.header(), &self.cell.meta());
+            crate::panics::report(
+                format_args!("the output of task '{name}'"),
+                &*payload,
+                "it panicked when dropped with the task's last handle; the runtime goes on",
+            );
         }
     }
 }
@@ -414,7 +421,9 @@ impl TaskError {
     }
 
     /// Re-raises this error as a panic: the original payload when there is one,
-    /// otherwise a panic whose message is this error's `Display`.
+    /// otherwise a panic whose message is this error's `Display` (located at the
+    /// caller's line).
+    #[track_caller]
     pub fn raise(self) -> ! {
         match self.payload {
             Some(payload) => std::panic::resume_unwind(payload),

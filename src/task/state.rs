@@ -5,26 +5,38 @@
 //! queue, so that a wake-up is never lost and a task is never queued twice.
 //!
 //! ```text
-//!                     wake / cancel (the waker pushes the task)
-//!          +--------+ ---------------------------------> +-----------+
-//!   spawn  |  IDLE  |                                    | SCHEDULED |---+ wake: nothing
-//!  ------> |        | <--------------+                   |           |<--+ (already queued)
-//!          +--------+                |                   +-----------+
-//!                          poll returned Pending,              | the loop pops it
-//!                          nobody woke it meanwhile            v
-//!                                    |                   +-----------+
-//!                                    +------------------ |  RUNNING  |---+ wake: set
-//!                                                        |           |<--+ NOTIFIED
-//!          +--------+   poll returned Ready / panicked / +-----------+
-//!          |  DONE  | <----------------------------------      |
-//!          +--------+   cancelled                              | Pending, but NOTIFIED:
-//!        wake: ignored                                         v  the loop queues it again
-//!                                                         SCHEDULED
+//!   spawn: the task is pushed at once, so it starts SCHEDULED
+//!     |
+//!     v                      wake: nothing (already queued)
+//!   +-----------+ <---+
+//!   | SCHEDULED | ----+
+//!   +-----------+ <------------------------------------------+
+//!     | the loop pops it (start_poll)                        |  wake / cancel:
+//!     v                        wake: set NOTIFIED            |  AfterWake::Push,
+//!   +-----------+ <---+                                      |  the waker pushes it
+//!   |  RUNNING  | ----+                                      |
+//!   +-----------+                                            |
+//!     | poll returned Pending (end_poll_pending)             |
+//!     +-- nobody woke it meanwhile: AfterPoll::Idle -----> +------+
+//!     |                                                    | IDLE |
+//!     +-- NOTIFIED: AfterPoll::Requeue, the loop           +------+
+//!     |   pushes it again, back to SCHEDULED
+//!     |
+//!     | poll returned Ready / panicked / cancelled (complete)
+//!     v
+//!   +-----------+
+//!   |   DONE    |   wake: ignored; cancel: AfterCancel::TooLate
+//!   +-----------+
 //! ```
 //!
 //! "NOTIFIED" is simply the SCHEDULED bit set while RUNNING is set: the waker saw the
 //! task running and left the re-queueing to the loop. Ten wake-ups before the task
 //! runs set a bit that is already set: the task is polled once.
+//!
+//! Each transition returns a `#[must_use]` enum that says what the caller must do
+//! next ([`AfterWake`], [`AfterCancel`], [`Start`], [`AfterPoll`]): the caller cannot
+//! forget to push a task it was told to push, and a reader of the caller sees the
+//! decision by name, not as a `bool`.
 //!
 //! CPython needs none of this: its event loop is single-threaded and
 //! `call_soon_threadsafe` goes through a lock. Here a `Waker` is `Send + Sync`, so the
@@ -35,6 +47,8 @@ use loom::sync::atomic::{AtomicU8, Ordering};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// No bit set: not queued, not running, not done. Only a wake-up moves the task on.
+const IDLE: u8 = 0;
 /// In the ready queue, or about to be put there (or NOTIFIED, if RUNNING too).
 const SCHEDULED: u8 = 0b0001;
 /// Being polled right now.
@@ -44,7 +58,30 @@ const DONE: u8 = 0b0100;
 /// `cancel()` was called: the next poll drops the future instead of polling it.
 const CANCEL: u8 = 0b1000;
 
+/// What a waker must do after [`State::wake`].
+#[must_use = "a task the waker must push is lost if it is not pushed"]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterWake {
+    /// The task was IDLE and is SCHEDULED now: push it to a ready queue.
+    Push,
+    /// It was queued already, is running (the loop re-queues it), or is done.
+    Nothing,
+}
+
+/// What [`State::cancel`] found, and what the caller must do.
+#[must_use = "a task the canceller must push is lost if it is not pushed"]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterCancel {
+    /// The task was IDLE: it is SCHEDULED now, push it; its next turn drops it.
+    Push,
+    /// It was queued or running: whoever polls it next sees CANCEL.
+    Marked,
+    /// It had finished already: nothing to cancel (`cancel()` returns false).
+    TooLate,
+}
+
 /// What the loop should do with a task it popped from the ready queue.
+#[must_use = "the loop must poll, cancel or skip the task"]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Start {
     /// Poll the future.
@@ -53,6 +90,17 @@ pub(crate) enum Start {
     Cancel,
     /// The task finished already (it was cancelled at shutdown): nothing to do.
     Skip,
+}
+
+/// What the loop must do after a poll that returned `Pending`.
+#[must_use = "a task woken during its poll is lost if it is not pushed again"]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterPoll {
+    /// Nobody woke it during the poll: it waits, IDLE, for its wakers.
+    Idle,
+    /// A wake-up came during the poll (NOTIFIED) and left the push to the loop:
+    /// push it again.
+    Requeue,
 }
 
 /// The task's state word.
@@ -64,19 +112,26 @@ impl State {
         State(AtomicU8::new(SCHEDULED))
     }
 
-    /// A wake-up. Returns true when the caller must push the task to the ready queue:
-    /// only the wake that moves IDLE to SCHEDULED does.
-    pub(crate) fn wake(&self) -> bool {
+    /// A wake-up. Only the wake that moves IDLE to SCHEDULED must push the task.
+    pub(crate) fn wake(&self) -> AfterWake {
         let previous = self.0.fetch_or(SCHEDULED, Ordering::AcqRel);
-        previous & (SCHEDULED | RUNNING | DONE) == 0
+        if previous & (SCHEDULED | RUNNING | DONE) == IDLE {
+            AfterWake::Push
+        } else {
+            AfterWake::Nothing
+        }
     }
 
-    /// A cancellation request: like a wake-up, plus the CANCEL bit. Returns
-    /// `(requested, must_schedule)`: `requested` is false when the task was done.
-    pub(crate) fn cancel(&self) -> (bool, bool) {
+    /// A cancellation request: like a wake-up, plus the CANCEL bit.
+    pub(crate) fn cancel(&self) -> AfterCancel {
         let previous = self.0.fetch_or(CANCEL | SCHEDULED, Ordering::AcqRel);
-        let done = previous & DONE != 0;
-        (!done, previous & (SCHEDULED | RUNNING | DONE) == 0)
+        if previous & DONE != 0 {
+            AfterCancel::TooLate
+        } else if previous & (SCHEDULED | RUNNING) == IDLE {
+            AfterCancel::Push
+        } else {
+            AfterCancel::Marked
+        }
     }
 
     /// The loop popped the task: SCHEDULED becomes RUNNING.
@@ -93,14 +148,15 @@ impl State {
             {
                 Ok(_) if current & CANCEL != 0 => return Start::Cancel,
                 Ok(_) => return Start::Poll,
+                // Another thread changed the word (a wake, a cancel): try again.
                 Err(actual) => current = actual,
             }
         }
     }
 
-    /// The poll returned `Pending`. Returns true when a wake-up arrived during the
-    /// poll (NOTIFIED): the loop must queue the task again, since that waker did not.
-    pub(crate) fn end_poll_pending(&self) -> bool {
+    /// The poll returned `Pending`: RUNNING ends, and the loop learns whether a
+    /// wake-up arrived during the poll (NOTIFIED), since that waker did not push.
+    pub(crate) fn end_poll_pending(&self) -> AfterPoll {
         let mut current = self.0.load(Ordering::Acquire);
         loop {
             let notified = current & SCHEDULED != 0;
@@ -110,7 +166,9 @@ impl State {
                 .0
                 .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return notified,
+                Ok(_) if notified => return AfterPoll::Requeue,
+                Ok(_) => return AfterPoll::Idle,
+                // A wake-up landed between the load and the swap: look again.
                 Err(actual) => current = actual,
             }
         }
@@ -135,8 +193,8 @@ mod tests {
     fn ten_wakes_before_running_queue_the_task_once() {
         let state = State::new_scheduled();
         assert_eq!(state.start_poll(), Start::Poll);
-        assert!(!state.end_poll_pending());
-        let pushes = (0..10).filter(|_| state.wake()).count();
+        assert_eq!(state.end_poll_pending(), AfterPoll::Idle);
+        let pushes = (0..10).filter(|_| state.wake() == AfterWake::Push).count();
         assert_eq!(pushes, 1);
     }
 
@@ -144,10 +202,18 @@ mod tests {
     fn a_wake_during_the_poll_makes_the_loop_requeue() {
         let state = State::new_scheduled();
         assert_eq!(state.start_poll(), Start::Poll);
-        assert!(!state.wake(), "the waker must not push a running task");
-        assert!(state.end_poll_pending(), "the loop must push it instead");
+        assert_eq!(
+            state.wake(),
+            AfterWake::Nothing,
+            "the waker must not push a running task"
+        );
+        assert_eq!(
+            state.end_poll_pending(),
+            AfterPoll::Requeue,
+            "the loop must push it instead"
+        );
         // It is SCHEDULED now: another wake does not push it a second time.
-        assert!(!state.wake());
+        assert_eq!(state.wake(), AfterWake::Nothing);
         assert_eq!(state.start_poll(), Start::Poll);
     }
 
@@ -155,13 +221,13 @@ mod tests {
     fn cancel_schedules_an_idle_task_and_is_refused_once_done() {
         let state = State::new_scheduled();
         assert_eq!(state.start_poll(), Start::Poll);
-        assert!(!state.end_poll_pending());
-        assert_eq!(state.cancel(), (true, true));
+        assert_eq!(state.end_poll_pending(), AfterPoll::Idle);
+        assert_eq!(state.cancel(), AfterCancel::Push);
         assert_eq!(state.start_poll(), Start::Cancel);
         state.complete();
         assert!(state.is_done());
-        assert_eq!(state.cancel(), (false, false));
-        assert!(!state.wake());
+        assert_eq!(state.cancel(), AfterCancel::TooLate);
+        assert_eq!(state.wake(), AfterWake::Nothing);
         assert_eq!(state.start_poll(), Start::Skip);
     }
 }
@@ -189,7 +255,7 @@ mod loom_tests {
                 loom::thread::spawn(move || {
                     for _ in 0..2 {
                         sent.fetch_add(1, Ordering::SeqCst);
-                        if state.wake() {
+                        if state.wake() == AfterWake::Push {
                             queued.fetch_add(1, Ordering::SeqCst);
                         }
                     }
@@ -200,7 +266,7 @@ mod loom_tests {
                 queued.fetch_sub(1, Ordering::SeqCst);
                 assert_eq!(state.start_poll(), Start::Poll);
                 seen = sent.load(Ordering::SeqCst);
-                if state.end_poll_pending() {
+                if state.end_poll_pending() == AfterPoll::Requeue {
                     queued.fetch_add(1, Ordering::SeqCst);
                 }
                 assert!(queued.load(Ordering::SeqCst) <= 1, "queued twice");
@@ -225,19 +291,19 @@ mod loom_tests {
         loom::model(|| {
             let state = Arc::new(State::new_scheduled());
             assert_eq!(state.start_poll(), Start::Poll);
-            assert!(!state.end_poll_pending());
+            assert_eq!(state.end_poll_pending(), AfterPoll::Idle);
             let pushes = Arc::new(AtomicUsize::new(0));
             let other = {
                 let (state, pushes) = (state.clone(), pushes.clone());
                 loom::thread::spawn(move || {
-                    if state.wake() {
+                    if state.wake() == AfterWake::Push {
                         pushes.fetch_add(1, Ordering::SeqCst);
                     }
                 })
             };
-            let (requested, schedule) = state.cancel();
-            assert!(requested);
-            if schedule {
+            let cancel = state.cancel();
+            assert_ne!(cancel, AfterCancel::TooLate);
+            if cancel == AfterCancel::Push {
                 pushes.fetch_add(1, Ordering::SeqCst);
             }
             other.join().unwrap();

@@ -26,6 +26,10 @@
 //! searches wakes nobody (the searcher finds it, or its re-check does). The last
 //! searcher that finds work wakes the next sleeper ([`Idle::found_work`]), so a burst
 //! of tasks fans out one worker at a time.
+//!
+//! Python has no equivalent to read beside it: asyncio's loop is one thread, and a
+//! `ThreadPoolExecutor`'s idle threads wait on one shared `queue.SimpleQueue`, whose
+//! lock does this bookkeeping for them (at the price of every push taking it).
 
 #[cfg(loom)]
 use loom::sync::atomic::{AtomicUsize, Ordering};
@@ -58,6 +62,7 @@ impl Idle {
         }
     }
 
+    /// The list of parked workers, under its lock.
     fn sleepers(&self) -> MutexGuard<'_, Vec<usize>> {
         // Only counters and indices change under this lock: poisoning means nothing.
         self.sleepers

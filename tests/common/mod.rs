@@ -73,3 +73,44 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// Runs `body` on its own thread and returns its value, or panics if it has not
+/// finished after `limit` of real time. A guard against a hang (a test that would
+/// otherwise never end), not a way to measure time: the body itself runs on a
+/// virtual clock.
+pub fn finishes_within<T: Send + 'static>(
+    limit: std::time::Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(body());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => {
+            let _ = thread.join();
+            value
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            // The body panicked: re-raise its panic here.
+            match thread.join() {
+                Err(payload) => std::panic::resume_unwind(payload),
+                Ok(()) => unreachable!("the body sent nothing and did not panic"),
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("still running after {limit:?}: the runtime hangs")
+        }
+    }
+}
+
+/// A value whose `Drop` panics: a task's output that nobody can drop quietly.
+pub struct PanicsOnDrop(pub &'static str);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}

@@ -27,6 +27,11 @@
 //!             (sleepers list)                  worker "drives" the timers
 //! ```
 //!
+//! Two files: `src/workers/shared.rs` holds the queues and the push that the
+//! scheduler calls (`RuntimeCore::schedule`, on `ReadyQueues::Workers`); this file
+//! holds what the threads do with them (their loop, parking, the timers) and the
+//! multi-threaded `block_on`.
+//!
 //! ## One turn of a worker
 //!
 //! 1. Every 61st turn, look at the injector first, so that tasks from outside are
@@ -44,7 +49,8 @@
 //! every queue once more, then parks (register, check again, sleep). Whoever pushes a
 //! task first pushes, then reads the sleepers count: both steps are read-modify-writes
 //! of one atomic, so one of the two sees the other, and a task is never left in a
-//! queue while every worker sleeps (`src/workers/idle.rs`, checked by `loom`). Only one woken worker *searches* at a time: while one searches, a new task
+//! queue while every worker sleeps (`src/workers/idle.rs`, checked by `loom`). Only
+//! one woken worker *searches* at a time: while one searches, a new task
 //! wakes nobody else (the searcher will find it, or re-check before it parks);
 //! when the searcher finds work it wakes the next one, so a burst of tasks fans out
 //! worker by worker instead of waking all of them for one task.
@@ -83,193 +89,30 @@
 //! assert!(threads.iter().all(|name| name.starts_with("clearloop-worker-")));
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{JoinHandle, Thread};
+use std::thread::Thread;
 
-use crossbeam_deque::{Injector, Steal, Stealer, Worker as LocalQueue};
+use crossbeam_deque::{Steal, Worker as LocalQueue};
 
 use crate::panics::lock;
-use crate::runtime::{Scheduler, enter_worker};
+use crate::runtime::scheduler::{RuntimeCore, enter_worker, wake_fired};
 
 mod idle;
-use crate::task::cell::Runnable;
+mod shared;
 #[cfg(loom)]
 #[doc(hidden)]
 pub use idle::Idle;
-#[cfg(not(loom))]
-use idle::Idle;
-
-type TaskRef = Arc<dyn Runnable>;
-
-/// "No worker": the value of `driver` when no parked worker drives the timers.
-const NONE: usize = usize::MAX;
-
-/// At most this many tasks in a row from the LIFO slot (tokio's number) before the
-/// worker takes one from its queue.
-const MAX_LIFO_STREAK: u32 = 3;
-
-/// A worker looks at the injector before its own queue once every this many turns.
-const GLOBAL_QUEUE_INTERVAL: u32 = 61;
-
-/// What the workers of one runtime share.
-pub(crate) struct Shared {
-    /// Tasks spawned or woken outside the workers.
-    injector: Injector<TaskRef>,
-    /// The other end of each worker's local queue, for stealing.
-    stealers: Vec<Stealer<TaskRef>>,
-    /// The worker threads, to unpark them (set once they are started).
-    threads: OnceLock<Vec<Thread>>,
-    /// Their join handles, taken by shutdown.
-    handles: Mutex<Vec<JoinHandle<()>>>,
-    /// Which workers sleep, and how many search (`src/workers/idle.rs`).
-    idle: Idle,
-    /// Workers not parked, plus the `block_on` thread while its future is woken.
-    busy: AtomicUsize,
-    /// The parked worker that waits for the next timer, or `NONE`.
-    driver: AtomicUsize,
-    shutdown: AtomicBool,
-    /// The clock moves by itself when waited on (virtual auto-advance).
-    auto_advance: bool,
-}
-
-/// What the thread-local `CURRENT` holds on a worker thread.
-struct Current {
-    /// Which runtime this worker belongs to (compared by address only).
-    shared: *const Shared,
-    local: LocalQueue<TaskRef>,
-    /// The task woken last by the task being polled: it runs next, on this worker,
-    /// while what it needs is still in this core's cache (tokio's "LIFO slot"). Not
-    /// stealable, and not announced to sleeping workers: it waits only until the
-    /// current poll returns.
-    lifo: Cell<Option<TaskRef>>,
-    /// The task being polled (its address), to tell a yield from a wake of another.
-    running: Cell<*const ()>,
-}
-
-thread_local! {
-    /// This thread's local queue, when the thread is a worker.
-    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-}
-
-impl Shared {
-    /// The shared part for `n` workers, and their local queues (one per thread).
-    pub(crate) fn new(n: usize, auto_advance: bool) -> (Shared, Vec<LocalQueue<TaskRef>>) {
-        let locals: Vec<LocalQueue<TaskRef>> = (0..n).map(|_| LocalQueue::new_fifo()).collect();
-        let shared = Shared {
-            injector: Injector::new(),
-            stealers: locals.iter().map(LocalQueue::stealer).collect(),
-            threads: OnceLock::new(),
-            handles: Mutex::new(Vec::new()),
-            idle: Idle::new(n),
-            busy: AtomicUsize::new(n),
-            driver: AtomicUsize::new(NONE),
-            shutdown: AtomicBool::new(false),
-            auto_advance,
-        };
-        (shared, locals)
-    }
-
-    /// Puts a runnable task in a queue: this worker's own when called on one of our
-    /// workers, the injector otherwise; then wakes a worker if all are asleep.
-    pub(crate) fn push(&self, task: TaskRef) {
-        let mut task = Some(task);
-        // On one of our workers, the task lands in its own queue and that worker runs
-        // it before it parks: waking another one only spreads the work, so a cheap
-        // look decides. Only a push from outside needs the full `notify` to be safe.
-        let mut spread = false;
-        let _ = CURRENT.try_with(|current| {
-            if let Some(current) = current.borrow().as_ref()
-                && std::ptr::eq(current.shared, self)
-                && let Some(task) = task.take()
-            {
-                if std::ptr::eq(Arc::as_ptr(&task).cast::<()>(), current.running.get()) {
-                    // The task woke itself (`yield_now`): to the back of the queue, as
-                    // on the single-threaded loop, so the others get their turn.
-                    current.local.push(task);
-                    spread = true;
-                } else if let Some(previous) = current.lifo.replace(Some(task)) {
-                    // Only one slot: the task it held joins the queue, where others
-                    // may steal it.
-                    current.local.push(previous);
-                    spread = true;
-                }
-            }
-        });
-        match task {
-            Some(task) => {
-                self.injector.push(task);
-                self.notify_one();
-            }
-            None if spread && self.idle.may_want_a_worker() => self.notify_one(),
-            None => {}
-        }
-    }
-
-    /// Drops every task waiting in the injector (shutdown).
-    pub(crate) fn drain_injector(&self) {
-        while !matches!(self.injector.steal(), Steal::Empty) {}
-    }
-
-    /// Wakes one parked worker, unless one is already searching or none sleeps.
-    fn notify_one(&self) {
-        if let Some(index) = self.idle.notify() {
-            self.unpark(index);
-        }
-    }
-
-    fn unpark(&self, index: usize) {
-        if let Some(thread) = self.threads.get().and_then(|threads| threads.get(index)) {
-            thread.unpark();
-        }
-    }
-
-    /// A new timer was registered: the driver may be parked for a later deadline.
-    pub(crate) fn unpark_driver(&self) {
-        let driver = self.driver.load(Ordering::SeqCst);
-        if driver != NONE {
-            self.unpark(driver);
-        }
-    }
-
-    /// Whether any queue holds a task.
-    fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|stealer| !stealer.is_empty())
-    }
-
-    /// One participant stops being busy (`who`: a worker's index, or `NONE`). The
-    /// last one tells the driver that a virtual clock may now jump.
-    fn unbusy(&self, who: usize) {
-        if self.busy.fetch_sub(1, Ordering::SeqCst) == 1 && self.auto_advance {
-            let driver = self.driver.load(Ordering::SeqCst);
-            if driver != NONE && driver != who {
-                self.unpark(driver);
-            }
-        }
-    }
-
-    /// Stops and joins every worker (runtime shutdown), then empties the injector.
-    pub(crate) fn stop(&self) {
-        self.shutdown.store(true, Ordering::SeqCst);
-        for thread in self.threads.get().into_iter().flatten() {
-            thread.unpark();
-        }
-        let handles = std::mem::take(&mut *lock(&self.handles));
-        for handle in handles {
-            // A worker never panics (task panics are caught in `Runnable::run`).
-            let _ = handle.join();
-        }
-        self.drain_injector();
-    }
-}
+pub(crate) use shared::Shared;
+use shared::{CURRENT, Current, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_STREAK, NONE, TaskRef};
 
 /// Starts the worker threads of `scheduler`, one per local queue.
 pub(crate) fn start(
-    scheduler: &Arc<Scheduler>,
+    scheduler: &Arc<RuntimeCore>,
     shared: &Arc<Shared>,
     locals: Vec<LocalQueue<TaskRef>>,
 ) {
@@ -300,8 +143,10 @@ pub(crate) fn start(
     started.wait();
 }
 
+/// A worker thread's body: its thread-locals set, the loop run until shutdown,
+/// then its queue emptied.
 fn worker_main(
-    scheduler: Arc<Scheduler>,
+    scheduler: Arc<RuntimeCore>,
     shared: Arc<Shared>,
     index: usize,
     local: LocalQueue<TaskRef>,
@@ -346,9 +191,13 @@ fn set_running(task: *const ()) {
 
 /// One worker's own state, on its own thread.
 struct Worker<'a> {
+    /// The queues and counters every worker shares.
     shared: &'a Shared,
-    scheduler: &'a Scheduler,
+    /// The runtime: its timers and clock.
+    scheduler: &'a RuntimeCore,
+    /// This worker's number (its place in `stealers`, `threads`).
     index: usize,
+    /// Turns so far, to look at the injector first every 61st.
     tick: u32,
     /// Tasks taken from the LIFO slot in a row.
     lifo_streak: u32,
@@ -359,6 +208,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
+    /// The worker's loop ("One turn of a worker" in the module doc).
     fn run(&mut self) {
         while !self.shared.shutdown.load(Ordering::Acquire) {
             self.tick = self.tick.wrapping_add(1);
@@ -395,6 +245,8 @@ impl Worker<'_> {
         }
     }
 
+    /// The next task to poll: the LIFO slot, the local queue, the injector, or a
+    /// steal.
     fn next_task(&mut self, injector_first: bool) -> Option<TaskRef> {
         CURRENT.with(|current| {
             let current = current.borrow();
@@ -453,12 +305,8 @@ impl Worker<'_> {
             return 0; // one load: no lock, no clock read
         }
         timers.fire_due(self.scheduler.clock.now(), &mut self.fired);
-        let fired = self.fired.len();
         // Wake outside the timers' lock: a woken task may register a new timer.
-        for waker in self.fired.drain(..) {
-            waker.wake();
-        }
-        fired
+        wake_fired(&mut self.fired)
     }
 
     /// Register as a sleeper, check once more, then park.
@@ -506,7 +354,7 @@ impl Worker<'_> {
 /// polls `future` when woken and parks in between.
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     shared.busy.fetch_add(1, Ordering::SeqCst);
-    let main = Arc::new(MainWaker {
+    let main = Arc::new(WorkersMainWaker {
         state: AtomicU8::new(WOKEN),
         thread: std::thread::current(),
         shared: shared.clone(),
@@ -531,18 +379,24 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     }
 }
 
-/// `block_on`'s thread: WOKEN (its future must be polled) and DONE (returned).
+/// `block_on`'s thread: its future must be polled.
 const WOKEN: u8 = 0b01;
+/// `block_on` returned: a late wake-up gives its `busy` count straight back.
 const DONE: u8 = 0b10;
 
-/// The waker of the future given to a multi-threaded `block_on`.
-struct MainWaker {
+/// The waker of the future given to a multi-threaded `block_on`: besides unparking
+/// the thread, it counts it busy, so that a virtual clock does not jump while the
+/// main future has work to do. (The single-threaded loop's is `LoopMainWaker`.)
+struct WorkersMainWaker {
+    /// WOKEN and DONE.
     state: AtomicU8,
+    /// The `block_on` thread, to unpark.
     thread: Thread,
+    /// For the `busy` count.
     shared: Arc<Shared>,
 }
 
-impl Wake for MainWaker {
+impl Wake for WorkersMainWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
@@ -566,7 +420,7 @@ impl Wake for MainWaker {
 
 /// Marks the main future DONE; a wake-up that came during its last poll gives its
 /// `busy` back here.
-struct Finish<'a>(&'a Arc<MainWaker>);
+struct Finish<'a>(&'a Arc<WorkersMainWaker>);
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {

@@ -1,0 +1,144 @@
+//! [`Builder`]: how a runtime is made (which clock, one loop or n workers, debug
+//! mode), asyncio's `new_event_loop()` plus `loop.set_debug()`.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use super::Runtime;
+use super::scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
+use crate::clock::Clock;
+use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
+use crate::workers;
+
+/// Builds a [`Runtime`]: which clock it runs on.
+///
+/// ```
+/// use clearloop::{Builder, clock::Clock};
+/// let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+/// let waited = runtime.block_on(async {
+///     let start = clearloop::time::now();
+///     clearloop::time::sleep(std::time::Duration::from_secs(2)).await;
+///     clearloop::time::now() - start
+/// });
+/// assert_eq!(waited, std::time::Duration::from_secs(2)); // exact, and instant
+/// ```
+pub struct Builder {
+    clock: Clock,
+    /// `None`: the single-threaded loop; `Some(n)`: n worker threads.
+    worker_threads: Option<usize>,
+    debug: bool,
+    slow_poll: Duration,
+    hook: Option<WarningHook>,
+}
+
+impl Builder {
+    /// A builder for a single-threaded runtime on the real clock. Debug mode is on
+    /// when the environment variable `CLEARLOOP_DEBUG` is `1`.
+    pub fn new() -> Builder {
+        Builder {
+            clock: Clock::real(),
+            debug: crate::debug::enabled_by_env(),
+            slow_poll: DEFAULT_SLOW_POLL,
+            hook: None,
+            worker_threads: None,
+        }
+    }
+
+    /// Switches debug mode on or off (asyncio's `loop.set_debug`): slow polls and
+    /// panics nobody retrieved are reported; see [`crate::debug`].
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.debug = on;
+        self
+    }
+
+    /// In debug mode, how long one poll may hold the loop before it is reported
+    /// (asyncio's `slow_callback_duration`, 100 ms by default).
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll = threshold;
+        self
+    }
+
+    /// Where debug-mode warnings go (standard error by default). Setting a hook
+    /// does not switch debug mode on: call [`debug`](Builder::debug) too. A hook
+    /// that panics is reported on standard error, and the runtime goes on.
+    pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Builder {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The clock the runtime's timers use ([`Clock::virtual_clock`] for tests).
+    pub fn clock(mut self, clock: Clock) -> Builder {
+        self.clock = clock;
+        self
+    }
+
+    /// Runs the tasks on `n` worker threads that steal work from each other, instead
+    /// of the single-threaded loop (the default, asyncio's model). See
+    /// [`workers`] for how they share the tasks.
+    ///
+    /// `block_on` then polls only its own future on the calling thread, and parks
+    /// between polls; the workers run every spawned task, from the moment it is
+    /// spawned.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0: a runtime with no thread could never run a task.
+    #[track_caller]
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(
+            n > 0,
+            "Builder::worker_threads(0): a runtime needs at least one worker thread"
+        );
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Builds the runtime. Its loop runs on the thread that calls `build` and later
+    /// `block_on`: a `Runtime` stays on its thread (it is not `Send`), as an asyncio
+    /// loop belongs to one thread. With [`worker_threads`](Builder::worker_threads),
+    /// the worker threads start here.
+    pub fn build(self) -> Runtime {
+        let debug = self.debug.then(|| Debug {
+            slow_poll: self.slow_poll,
+            hook: self
+                .hook
+                .unwrap_or_else(|| Arc::new(crate::debug::print_warning)),
+        });
+        let core = match self.worker_threads {
+            None => {
+                let ready = ReadyQueues::Loop(Remote::new(thread::current()));
+                Arc::new(RuntimeCore::new(ready, self.clock, debug))
+            }
+            Some(n) => {
+                let (shared, locals) = workers::Shared::new(n, self.clock.is_auto_advance());
+                let shared = Arc::new(shared);
+                let ready = ReadyQueues::Workers(shared.clone());
+                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug));
+                workers::start(&core, &shared, locals);
+                core
+            }
+        };
+        Runtime {
+            core,
+            local: Local::new(),
+        }
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("clock", &self.clock)
+            .field("debug", &self.debug)
+            .field("slow_poll", &self.slow_poll)
+            .field("worker_threads", &self.worker_threads)
+            .finish()
+    }
+}

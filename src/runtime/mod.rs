@@ -1,0 +1,356 @@
+//! The event loop: a ready queue, a timer wheel, and a thread that parks when
+//! there is nothing to do.
+//!
+//! This is asyncio's `BaseEventLoop`. Its heart, `_run_once`, does four things in
+//! turn, and so does one turn of [`Runtime::block_on`] here:
+//!
+//! ```text
+//!            +-------------------------------------------------------------+
+//!            |  one turn of the loop                                       |
+//!            |                                                             |
+//!   other    |  1. take the wake-ups that came from other threads          |
+//!  threads --+--> (a crossbeam channel) into the ready queue               |
+//!            |                                   (asyncio: the self-pipe)  |
+//!            |  2. fire the timers whose deadline has passed: their tasks  |
+//!            |     join the ready queue          (asyncio: _scheduled heap)|
+//!            |  3. poll each task that was ready when the turn began,      |
+//!            |     once, in order                (asyncio: _ready deque)   |
+//!            |  4. nothing ready? park the thread until the next timer's   |
+//!            |     deadline, or until another thread unparks it            |
+//!            |                                   (asyncio: select(timeout))|
+//!            +-------------------------------------------------------------+
+//! ```
+//!
+//! * Step 3 runs only the tasks that were ready when the turn began, as
+//!   `_run_once` does (`ntodo = len(self._ready)`): a task that wakes itself in a
+//!   loop (`yield_now`) goes to the back and waits for the next turn, so it cannot
+//!   starve the timers or the other tasks.
+//! * Step 4 never spins: the thread sleeps in `park_timeout` for exactly the time
+//!   left before the earliest timer (on a virtual clock, time jumps there instead).
+//!   A waker on another thread sends the task through the channel, then unparks
+//!   the loop; `std`'s park token means an unpark that comes just before the park is
+//!   not lost.
+//!
+//! The loop is `Runtime::run_loop` below, and each step is one small method. Where a
+//! woken task goes (this loop's queue, or the channel from another thread) is the
+//! scheduler's business: `src/runtime/scheduler.rs` is the next file to read,
+//! and holds the timers too. [`Builder`] makes a runtime; a [`Handle`] spawns onto it
+//! from any thread.
+//!
+//! [`run`] is `asyncio.run`: a fresh runtime on the calling thread, the future driven
+//! to completion, then the runtime dropped. **Dropping a runtime cancels every task
+//! still pending** (their futures are dropped, their handles report a cancellation),
+//! as `asyncio.run` cancels the tasks left when `main()` returns.
+//!
+//! **Nothing the loop calls into kills it.** A task's poll, its future's and its
+//! output's `Drop`, a waker, a debug-mode hook: each runs under
+//! [`panics::catch`](crate::panics), and a panic is kept on its task or reported on
+//! standard error with the task's name, as asyncio's `call_exception_handler` logs
+//! `Exception in callback ...` and goes on. Only the future given to `block_on`
+//! itself re-raises, as an exception from `main()` leaves `asyncio.run`.
+//!
+//! The moments a tracer would want to see (a task spawned, polled, woken, a timer
+//! fired) each happen in one function: `spawn_on` and `RuntimeCore::schedule`
+//! (`scheduler.rs`), `Runnable::run` (`task/cell.rs`, called from `run_ready`), and
+//! `fire_timers` here.
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::Instant;
+
+use crate::debug::{Debug, Warning};
+use crate::task::Task;
+use crate::task::cell::Runnable;
+use crate::workers;
+
+mod builder;
+mod handle;
+pub(crate) mod scheduler;
+
+pub use builder::Builder;
+pub use handle::Handle;
+use scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
+// The paths other modules have used since before the scheduler had its own file.
+#[allow(unused_imports)]
+pub(crate) use scheduler::{
+    RuntimeCore as Scheduler, current_scheduler, enter_worker, with_current_scheduler,
+};
+
+/// A runtime: the event loop, its tasks and timers (asyncio's event loop object).
+///
+/// [`run`] builds one, uses it once and drops it; build your own with [`Builder`]
+/// to choose the clock, to spawn before running, or to `block_on` several times.
+pub struct Runtime {
+    core: Arc<RuntimeCore>,
+    local: Rc<Local>,
+}
+
+impl Runtime {
+    /// Drives `future` to completion on this thread, running every task of this
+    /// runtime meanwhile (asyncio's `loop.run_until_complete`).
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a running runtime (a loop cannot run inside a loop):
+    /// `.await` the future instead, or `spawn` it. A panic of `future` itself
+    /// propagates to the caller, as an exception from `main()` leaves `asyncio.run`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = scheduler::enter(&self.core, &self.local);
+        match &self.core.ready {
+            ReadyQueues::Loop(remote) => self.run_loop(remote, future),
+            ReadyQueues::Workers(workers) => workers::block_on(workers, future),
+        }
+    }
+
+    /// The loop itself: poll the main future when woken, then one turn.
+    fn run_loop<F: Future>(&self, remote: &Remote, future: F) -> F::Output {
+        let main = Arc::new(LoopMainWaker {
+            woken: AtomicBool::new(true),
+            thread: thread::current(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.load(Ordering::Acquire)
+                && main.woken.swap(false, Ordering::AcqRel)
+                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+            {
+                return output;
+            }
+            self.take_remote(remote);
+            self.fire_timers();
+            self.run_ready();
+            if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
+                self.park();
+            }
+        }
+    }
+
+    /// Step 1: wake-ups that came from other threads join the ready queue.
+    fn take_remote(&self, remote: &Remote) {
+        // A plain load on most turns; the channel is only touched after a send.
+        if !remote.pending.load(Ordering::Acquire) {
+            return;
+        }
+        remote.pending.store(false, Ordering::Release);
+        let mut ready = self.local.ready.borrow_mut();
+        while let Ok(task) = remote.rx.try_recv() {
+            ready.push_back(task);
+        }
+    }
+
+    /// Step 2: timers whose deadline has passed wake their tasks.
+    fn fire_timers(&self) {
+        let timers = &self.core.timers;
+        if timers.is_empty() {
+            return; // one load: a loop with no timers does not read the clock
+        }
+        let mut fired = self.local.fired.borrow_mut();
+        timers.fire_due(self.core.clock.now(), &mut fired);
+        // Wake outside the timers' lock: a woken task may register a new timer.
+        scheduler::wake_fired(&mut fired);
+    }
+
+    /// Step 3: poll each task that was ready when the turn began, once.
+    fn run_ready(&self) {
+        let ready_at_start = self.local.ready.borrow().len();
+        for _ in 0..ready_at_start {
+            let Some(task) = self.local.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            match &self.core.debug {
+                None => task.run(),
+                Some(debug) => run_timed(task, debug),
+            }
+        }
+    }
+
+    /// Step 4: nothing to do until the next timer, or until another thread wakes us.
+    fn park(&self) {
+        let deadline = self.core.timers.next_deadline();
+        self.core.clock.park_until(deadline);
+    }
+
+    /// A single-threaded runtime on the real clock.
+    pub fn new() -> Runtime {
+        Builder::new().build()
+    }
+
+    /// The clock this runtime's timers use.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.core.clock
+    }
+
+    /// A handle that spawns tasks on this runtime from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            core: self.core.clone(),
+        }
+    }
+
+    /// Spawns a task on this runtime. It runs during `block_on` (on a
+    /// multi-threaded runtime, at once, on the workers).
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        scheduler::spawn_on(&self.core, future)
+    }
+
+    /// Number of tasks spawned on this runtime that have not finished yet. Exact as
+    /// soon as `block_on` returns, on one thread or on workers: a task leaves the
+    /// registry before it wakes whoever awaits it.
+    pub fn live_tasks(&self) -> usize {
+        self.core.live()
+    }
+
+    /// Number of timers (sleeps) registered in this runtime's timer wheel.
+    pub fn pending_timers(&self) -> usize {
+        self.core.timers.len()
+    }
+
+    /// Cancels every task left: drops its future, records the cancellation.
+    fn shut_down(&self) {
+        self.core.closed.store(true, Ordering::Release);
+        if let ReadyQueues::Workers(workers) = &self.core.ready {
+            // Join the workers first: no task may be polled while we cancel it.
+            workers.stop();
+        }
+        loop {
+            // Take the whole registry first: a future's `Drop` may touch it.
+            let tasks = self.core.take_all_tasks();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                caught(task, |task| task.shut_down());
+            }
+        }
+        self.local.ready.borrow_mut().clear();
+        if let ReadyQueues::Loop(remote) = &self.core.ready {
+            while remote.rx.try_recv().is_ok() {}
+        }
+        self.core.timers.clear();
+    }
+}
+
+/// Calls `f` on `task` (shutdown's cancellation), then lets go of it, catching any
+/// panic on the way: a `Drop` of a future or output that panics is reported, and
+/// the other tasks are still cancelled.
+///
+/// The loop and the workers call [`Runnable::run`] without this: every call into
+/// user code inside `run` (the poll, the future's and a detached output's `Drop`,
+/// the awaiters' wakers, the debug hook) is caught where it happens, and naming the
+/// task there costs nothing on the path where nothing panics.
+fn caught(task: Arc<dyn Runnable>, f: impl FnOnce(&Arc<dyn Runnable>)) {
+    let id = task.header().id;
+    if let Err(payload) = crate::panics::catch(move || {
+        f(&task);
+        drop(task);
+    }) {
+        crate::panics::report(
+            format_args!("the runtime's cleanup of task 'Task-{id}'"),
+            &*payload,
+            "the runtime goes on",
+        );
+    }
+}
+
+/// Debug mode's poll: a poll that holds the loop too long is reported. Timed on
+/// the real clock, whatever the runtime's clock: blocking costs real time.
+pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) {
+    let name = task.name();
+    let start = Instant::now();
+    task.run();
+    let took = start.elapsed();
+    if took > debug.slow_poll {
+        debug.warn(Warning::SlowPoll { task: name, took });
+    }
+}
+
+/// The single-threaded loop's waker for the future passed to `block_on` (it is not
+/// a task): a flag, and the thread to unpark. (The workers' `block_on` has its own,
+/// `WorkersMainWaker`, which also counts the thread as busy.)
+struct LoopMainWaker {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Wake for LoopMainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+/// Spawns a task on the runtime running on this thread (asyncio's `create_task`).
+///
+/// The task starts at the loop's next turn and runs to the end whether or not the
+/// returned [`Task`] is awaited; await the handle for its value.
+///
+/// # Panics
+///
+/// Outside a running runtime. Spawn from inside `clearloop::run(async { ... })`, or
+/// call [`Runtime::spawn`] on a runtime you built.
+#[track_caller]
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match with_current_scheduler("clearloop::spawn()", |core| {
+        scheduler::spawn_on(core, future)
+    }) {
+        Ok(task) => task,
+        Err(message) => panic!(
+            "{message}; call it from inside clearloop::run(async {{ ... }}), \
+             or use Runtime::spawn on a runtime you built"
+        ),
+    }
+}
+
+/// Runs `future` to completion on a new single-threaded runtime and returns its
+/// output (asyncio's `asyncio.run`). Tasks still pending when it returns are
+/// cancelled: their futures are dropped.
+///
+/// # Panics
+///
+/// When called from inside a running runtime, as `asyncio.run()` refuses to run
+/// inside a running loop: `.await` the future instead, or `spawn` it.
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runtime::new().block_on(future)
+}
+
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::new()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("clock", &self.core.clock)
+            .field("live_tasks", &self.live_tasks())
+            .finish()
+    }
+}

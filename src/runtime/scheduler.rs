@@ -1,0 +1,600 @@
+//! The scheduler: where a task goes when it is spawned, woken or due, and how the
+//! code running on a thread finds its runtime.
+//!
+//! Everything here has an asyncio name. A runtime's [`RuntimeCore`] is the part of
+//! the event loop that other code calls *into*, from the loop's thread or any other:
+//!
+//! | asyncio (`BaseEventLoop`)            | clearloop                                          |
+//! |--------------------------------------|----------------------------------------------------|
+//! | `loop.call_soon(task.__step)`        | `schedule(task)` on the loop's own thread          |
+//! | `loop.call_soon_threadsafe(...)`     | `schedule(task)` from any other thread             |
+//! | `loop.call_at(when, callback)`       | a `Sleep` inserted in [`Timers`] (the wheel)       |
+//! | `loop._ready`, `loop._scheduled`     | [`ReadyQueues`], [`Timers`]                        |
+//! | `asyncio.all_tasks()` (`_all_tasks`) | the registry, which shutdown cancels               |
+//! | `asyncio._get_running_loop()`        | [`with_current_scheduler`], the thread-local `CONTEXT` |
+//! | `loop.create_task(coro)`             | [`spawn_on`]                                       |
+//!
+//! ```text
+//!              wake / spawn                        ReadyQueues::Loop
+//!   task ────> RuntimeCore::schedule ──match──> on the loop's thread: its VecDeque
+//!                   │                    │      elsewhere: channel + unpark the loop
+//!                   │                    └────> ReadyQueues::Workers
+//!                   │                           a worker's own deque, or the injector
+//!   sleep ───> Timers::check ──> TimerWheel<Waker>   (fired by whoever runs the loop)
+//!
+//!   spawn(), sleep(), now() ──> CONTEXT (thread-local) ──> the RuntimeCore running here
+//! ```
+//!
+//! Where a ready task waits is decided once, in one `match` on [`ReadyQueues`]: the
+//! single-threaded loop's queue, or the worker threads' queues
+//! ([`workers`](mod@crate::workers)). The rest of the runtime does not care which.
+//!
+//! Tasks reach this file only through the [`Schedule`] trait (the task module's
+//! side of the contract): the task module does not import the runtime, the runtime
+//! imports tasks, and `time` and `workers` import this file. No circle.
+//!
+//! ## Why not `Scheduler`?
+//!
+//! This type was called `Scheduler`, beside `sched::Scheduler` (CPython's `sched`)
+//! and `schedule::Scheduler` (the `schedule` library). A reader who meets all three
+//! in the generated docs could not tell them apart; "the runtime's core" says what it
+//! is: the runtime's state that wakers, sleeps and handles share.
+//!
+//! The **timers** live here too: [`Timers`] is the wheel behind its lock, plus the
+//! conversion between instants and the wheel's ticks of one microsecond. A deadline
+//! is rounded *up* to the next tick and "now" *down*, so a timer never fires before
+//! its deadline; the loop then parks for the exact time left (`park_timeout`), so the
+//! rounding costs at most a microsecond, not a millisecond.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::clock::Clock;
+use crate::debug::{Debug, Warning};
+use crate::panics::lock;
+use crate::task::Task;
+use crate::task::cell::{Cell, Header, Runnable, Schedule};
+use crate::wheel::{TimerKey, TimerWheel};
+use crate::workers;
+
+/// The part of a runtime that other threads may touch: every task, waker, sleep and
+/// [`Handle`](crate::Handle) holds an `Arc` of it.
+pub(crate) struct RuntimeCore {
+    /// Where ready tasks wait: the loop's queue, or the workers'.
+    pub(crate) ready: ReadyQueues,
+    /// Every task not yet finished, so that shutdown can cancel them all.
+    /// (Split in `REGISTRY_SHARDS` locks, by task id, so that worker threads
+    /// finishing tasks and a thread spawning them rarely wait for each other.)
+    registry: [Mutex<Registry>; REGISTRY_SHARDS],
+    /// The timer wheel (behind its own lock), with the conversion between instants
+    /// and ticks.
+    pub(crate) timers: Timers,
+    /// The clock the timers read: real, or virtual in tests.
+    pub(crate) clock: Clock,
+    /// Counter behind the default names `Task-1`, `Task-2`, ...
+    next_task_id: AtomicU64,
+    /// Set when the runtime shuts down: late wake-ups are dropped, not queued.
+    pub(crate) closed: AtomicBool,
+    /// Debug mode's settings, when it is on.
+    pub(crate) debug: Option<Debug>,
+}
+
+/// Where the ready tasks of a runtime wait (asyncio's `loop._ready`).
+pub(crate) enum ReadyQueues {
+    /// The single-threaded loop (asyncio's model): a `VecDeque` its own thread
+    /// reaches through `CONTEXT`, and a channel for the other threads.
+    Loop(Remote),
+    /// `Builder::worker_threads(n)`: the workers' deques and injector.
+    Workers(Arc<workers::Shared>),
+}
+
+/// How other threads reach a single-threaded loop (the self-pipe of asyncio's
+/// `call_soon_threadsafe`).
+pub(crate) struct Remote {
+    /// Wake-ups from other threads travel here to the loop.
+    tx: Sender<Arc<dyn Runnable>>,
+    /// The loop's end of the channel (step 1 of its turn drains it).
+    pub(crate) rx: Receiver<Arc<dyn Runnable>>,
+    /// Set after a send on `tx`: the loop looks at the channel only then.
+    pub(crate) pending: AtomicBool,
+    /// The thread that runs the loop, to unpark it.
+    thread: Thread,
+}
+
+impl Remote {
+    /// The way in to a loop that will run on `thread`.
+    pub(crate) fn new(thread: Thread) -> Remote {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        Remote {
+            tx,
+            rx,
+            pending: AtomicBool::new(false),
+            thread,
+        }
+    }
+}
+
+/// A slab of live tasks: a `Vec` of slots and a list of free slots.
+#[derive(Default)]
+struct Registry {
+    /// One slot per task ever registered; `None` once it finished.
+    slots: Vec<Option<Arc<dyn Runnable>>>,
+    /// Slots to reuse, so the slab does not grow with every spawn.
+    free: Vec<usize>,
+    /// Tasks in `slots` (what `live_tasks()` adds up).
+    live: usize,
+}
+
+/// How many locks the registry is split into (a power of two).
+const REGISTRY_SHARDS: usize = 8;
+
+/// A task's `registry_index` once the registry has let go of it.
+const NOT_REGISTERED: usize = usize::MAX;
+
+/// The part of a single-threaded runtime only its own thread touches.
+pub(crate) struct Local {
+    /// The ready queue (asyncio's `_ready` deque).
+    pub(crate) ready: RefCell<VecDeque<Arc<dyn Runnable>>>,
+    /// Reused buffer for the wakers of fired timers.
+    pub(crate) fired: RefCell<Vec<Waker>>,
+}
+
+impl Local {
+    /// An empty ready queue.
+    pub(crate) fn new() -> Rc<Local> {
+        Rc::new(Local {
+            ready: RefCell::new(VecDeque::new()),
+            fired: RefCell::new(Vec::new()),
+        })
+    }
+}
+
+/// What the thread-local `CONTEXT` holds while a runtime runs on this thread.
+struct RunningLoop {
+    /// The runtime: what `spawn`, `sleep` and `now` find.
+    core: Arc<RuntimeCore>,
+    /// Its ready queue, for a wake-up on this very thread.
+    local: Rc<Local>,
+}
+
+thread_local! {
+    /// The runtime running on this thread, if any (asyncio's `_get_running_loop()`).
+    /// `spawn`, `sleep`, `now` and the wakers look here.
+    static CONTEXT: RefCell<Option<RunningLoop>> = const { RefCell::new(None) };
+}
+
+impl RuntimeCore {
+    /// A runtime's core, before any task.
+    pub(crate) fn new(ready: ReadyQueues, clock: Clock, debug: Option<Debug>) -> RuntimeCore {
+        RuntimeCore {
+            ready,
+            registry: Default::default(),
+            timers: Timers::new(clock.now()),
+            clock,
+            next_task_id: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            debug,
+        }
+    }
+
+    /// The loop's own thread pushes straight into its queue; returns the task when
+    /// this thread does not run this loop (or its thread-local is already gone: a
+    /// waker used during thread exit), so that it goes remote, not lost.
+    fn push_local(&self, task: Arc<dyn Runnable>) -> Option<Arc<dyn Runnable>> {
+        let mut task = Some(task);
+        let _ = CONTEXT.try_with(|context| {
+            if let Some(running) = context.borrow().as_ref()
+                && std::ptr::eq(Arc::as_ptr(&running.core), self)
+                && let Some(task) = task.take()
+            {
+                running.local.ready.borrow_mut().push_back(task);
+            }
+        });
+        task
+    }
+
+    /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
+    /// unparked.
+    fn schedule_remote(&self, remote: &Remote, task: Arc<dyn Runnable>) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // The runtime is gone; the task was cancelled at shutdown.
+        }
+        // The receiver lives in `self`, so the send cannot fail.
+        let _ = remote.tx.send(task);
+        remote.pending.store(true, Ordering::Release);
+        if self.closed.load(Ordering::Acquire) {
+            // Shutdown raced with us and may have drained the channel already:
+            // drain it ourselves so no task stays stuck in a dead runtime.
+            while remote.rx.try_recv().is_ok() {}
+            return;
+        }
+        remote.thread.unpark();
+    }
+
+    /// A multi-threaded runtime: the task goes to a worker's queue.
+    fn schedule_on_workers(&self, workers: &workers::Shared, task: Arc<dyn Runnable>) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // The runtime is gone; the task was cancelled at shutdown.
+        }
+        workers.push(task);
+        if self.closed.load(Ordering::Acquire) {
+            // Shutdown raced with us: nobody will take the task from the injector.
+            workers.drain_injector();
+        }
+    }
+
+    /// Adds a new task to the registry (before its first poll).
+    fn register(&self, task: Arc<dyn Runnable>) {
+        let shard = task.header().id as usize % REGISTRY_SHARDS;
+        let mut registry = lock(&self.registry[shard]);
+        let index = match registry.free.pop() {
+            Some(index) => index,
+            None => {
+                registry.slots.push(None);
+                registry.slots.len() - 1
+            }
+        };
+        // One number says both where: the slot, then the shard in the low bits.
+        let where_ = index * REGISTRY_SHARDS + shard;
+        task.header()
+            .registry_index
+            .store(where_, Ordering::Relaxed);
+        registry.slots[index] = Some(task);
+        registry.live += 1;
+    }
+
+    /// Number of tasks registered and not finished.
+    pub(crate) fn live(&self) -> usize {
+        self.registry.iter().map(|shard| lock(shard).live).sum()
+    }
+
+    /// Empties the registry (shutdown): every task in it, which the caller cancels.
+    pub(crate) fn take_all_tasks(&self) -> Vec<Arc<dyn Runnable>> {
+        let mut tasks: Vec<Arc<dyn Runnable>> = Vec::new();
+        for shard in &self.registry {
+            let mut registry = lock(shard);
+            registry.free.clear();
+            registry.live = 0;
+            tasks.extend(registry.slots.drain(..).flatten());
+        }
+        for task in &tasks {
+            // Its slot is gone: its `release` must not free a slot a new task took.
+            task.header()
+                .registry_index
+                .store(NOT_REGISTERED, Ordering::Relaxed);
+        }
+        tasks
+    }
+
+    /// Whether the calling thread runs this runtime's loop right now.
+    pub(crate) fn is_current(&self) -> bool {
+        match &self.ready {
+            ReadyQueues::Loop(_) => CONTEXT
+                .try_with(|context| {
+                    context
+                        .borrow()
+                        .as_ref()
+                        .is_some_and(|running| std::ptr::eq(Arc::as_ptr(&running.core), self))
+                })
+                .unwrap_or(false),
+            // Several threads run a multi-threaded runtime, and the one that waits
+            // for the timers may be another: always tell it about a new timer.
+            ReadyQueues::Workers(_) => false,
+        }
+    }
+
+    /// Wakes the thread that waits for the timers (a timer was added from another
+    /// thread, or is earlier than the one it waits for).
+    pub(crate) fn unpark_timer_thread(&self) {
+        match &self.ready {
+            ReadyQueues::Loop(remote) => remote.thread.unpark(),
+            ReadyQueues::Workers(workers) => workers.unpark_driver(),
+        }
+    }
+}
+
+impl Schedule for RuntimeCore {
+    /// Sends a woken task back to a ready queue: `call_soon` on the loop's own
+    /// thread (straight into its queue), `call_soon_threadsafe` from anywhere else
+    /// (the channel, then unpark the loop), or a worker's queue.
+    fn schedule(&self, task: Arc<dyn Runnable>) {
+        match &self.ready {
+            ReadyQueues::Loop(remote) => {
+                if let Some(task) = self.push_local(task) {
+                    self.schedule_remote(remote, task);
+                }
+            }
+            ReadyQueues::Workers(workers) => self.schedule_on_workers(workers, task),
+        }
+    }
+
+    /// Removes a finished task from the registry.
+    fn release(&self, header: &Header) {
+        let where_ = header
+            .registry_index
+            .swap(NOT_REGISTERED, Ordering::Relaxed);
+        if where_ == NOT_REGISTERED {
+            return; // shutdown took it out already
+        }
+        let (index, shard) = (where_ / REGISTRY_SHARDS, where_ % REGISTRY_SHARDS);
+        let removed = {
+            let mut registry = lock(&self.registry[shard]);
+            let removed = registry.slots.get_mut(index).and_then(Option::take);
+            if removed.is_some() {
+                registry.free.push(index);
+                registry.live -= 1;
+            }
+            removed
+        };
+        // `removed` (an Arc of the task) is dropped here, outside the lock. The
+        // task calls this from its own `run`, which holds another Arc of it: this
+        // is never the last one.
+        drop(removed);
+    }
+
+    fn exception_never_retrieved(&self, task: String, message: String) {
+        if let Some(debug) = &self.debug {
+            debug.warn(Warning::ExceptionNeverRetrieved { task, message });
+        }
+    }
+}
+
+/// Spawns `future` as a task of `core` (asyncio's `loop.create_task`): registered
+/// first, then pushed to a ready queue, since a new task starts SCHEDULED.
+///
+/// Registered first, checked second: a shutdown that set `closed` before our
+/// registration is seen here (the registry's lock orders the two), and one that sets
+/// it later finds the task in the registry and cancels it itself. Either way a task
+/// spawned on a runtime that is gone (through a [`Handle`](crate::Handle)) is
+/// cancelled at once.
+pub(crate) fn spawn_on<F>(core: &Arc<RuntimeCore>, future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = core.next_task_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let cell = Cell::new(future, id, core.clone());
+    core.register(cell.clone());
+    if core.closed.load(Ordering::Acquire) {
+        cell.shut_down();
+    } else {
+        core.schedule(cell.clone());
+    }
+    Task::new(cell)
+}
+
+/// Sets `CONTEXT` for as long as it lives, and clears it when dropped, even on a
+/// panic.
+pub(crate) struct Entered(());
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
+    }
+}
+
+/// Makes `core` the runtime running on this thread (for `block_on`), refusing to
+/// nest one loop inside another.
+///
+/// # Panics
+///
+/// When a runtime already runs on this thread.
+#[track_caller]
+pub(crate) fn enter(core: &Arc<RuntimeCore>, local: &Rc<Local>) -> Entered {
+    let nested = CONTEXT.with(|context| {
+        let mut context = context.borrow_mut();
+        if context.is_some() {
+            return true;
+        }
+        *context = Some(RunningLoop {
+            core: core.clone(),
+            local: local.clone(),
+        });
+        false
+    });
+    if nested {
+        panic!(
+            "clearloop::run() / Runtime::block_on() was called from inside a running \
+             runtime (like asyncio.run() inside a running event loop): \
+             `.await` the future instead, or spawn() it as a task"
+        );
+    }
+    Entered(())
+}
+
+/// Runs `body` on a worker thread of a multi-threaded runtime, with `CONTEXT` set so
+/// that `spawn`, `sleep` and `now` find the runtime (`src/workers/mod.rs`).
+pub(crate) fn enter_worker(core: Arc<RuntimeCore>, body: impl FnOnce()) {
+    // The `Local` is unused: a multi-threaded runtime's tasks go to the workers'
+    // queues, never to a `VecDeque` of the thread.
+    let _entered = enter(&core, &Local::new());
+    body();
+}
+
+/// The runtime running on this thread, or a message naming `what` (the function the
+/// user called) for the panic the caller raises.
+pub(crate) fn current_scheduler(what: &str) -> Result<Arc<RuntimeCore>, String> {
+    with_current_scheduler(what, Arc::clone)
+}
+
+/// Calls `f` with the runtime running on this thread (asyncio's
+/// `_get_running_loop()`), without cloning its `Arc`: every task and worker shares
+/// that reference count, and bumping it on each `spawn` or `now()` makes threads
+/// fight over its cache line.
+pub(crate) fn with_current_scheduler<R>(
+    what: &str,
+    f: impl FnOnce(&Arc<RuntimeCore>) -> R,
+) -> Result<R, String> {
+    let mut f = Some(f);
+    CONTEXT
+        .try_with(|context| {
+            let context = context.borrow();
+            let running = context.as_ref()?;
+            f.take().map(|f| f(&running.core))
+        })
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
+}
+
+/// Nanoseconds in one tick of the runtime's timer wheel.
+const TICK_NANOS: u32 = 1_000;
+
+/// The runtime's timers (asyncio's `_scheduled` heap, and `call_at`): the wheel
+/// behind a lock, how many timers it holds (read without the lock, so a loop turn
+/// with no timers costs one load), and the conversion between instants and ticks.
+pub(crate) struct Timers {
+    /// The wheel (`src/wheel.rs`), holding the waker of each sleeping task.
+    wheel: Mutex<TimerWheel<Waker>>,
+    /// Mirrors `wheel.len()`; updated under the lock, read without it.
+    len: AtomicUsize,
+    /// Tick 0.
+    origin: Instant,
+}
+
+/// What a sleep's poll found.
+pub(crate) enum Check {
+    /// The deadline has passed.
+    Due,
+    /// The timer is in the wheel (inserted now, or already there).
+    Armed(TimerKey),
+}
+
+impl Timers {
+    /// No timers; tick 0 is `origin`, the runtime's start.
+    fn new(origin: Instant) -> Timers {
+        Timers {
+            wheel: Mutex::new(TimerWheel::new()),
+            len: AtomicUsize::new(0),
+            origin,
+        }
+    }
+
+    /// The wheel, under its lock.
+    fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
+        // No user code runs under this lock (wakers are woken after it is released).
+        lock(&self.wheel)
+    }
+
+    /// The first tick at or after `deadline`: a timer must not fire early.
+    fn tick_at_or_after(&self, deadline: Instant) -> u64 {
+        let since = deadline.saturating_duration_since(self.origin);
+        // Whole microseconds, plus one for any part of a microsecond (u64 math: a
+        // u128 division would cost more than the rest of the insert).
+        let micros = since.as_secs().saturating_mul(1_000_000);
+        micros.saturating_add(u64::from(since.subsec_nanos().div_ceil(TICK_NANOS)))
+    }
+
+    /// The last tick at or before `now`.
+    fn tick_at_or_before(&self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.origin);
+        let micros = since.as_secs().saturating_mul(1_000_000);
+        micros.saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS))
+    }
+
+    /// `None` for a tick too far away for an `Instant` (a `sleep(Duration::MAX)`).
+    fn instant_of(&self, tick: u64) -> Option<Instant> {
+        self.origin.checked_add(Duration::from_micros(tick))
+    }
+
+    /// A sleep's poll (asyncio's `call_at`): due already, or armed with `waker`
+    /// (inserted, or its waker refreshed). "Due" compares with the tick the wheel
+    /// last advanced to, not with the clock: no clock read, and never early, since
+    /// the wheel only advances to ticks that have passed.
+    pub(crate) fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
+        let tick = self.tick_at_or_after(deadline);
+        let mut wheel = self.lock();
+        if tick <= wheel.now() {
+            // Due but not fired yet (this poll came before the loop's turn): remove it.
+            if let Some(key) = key
+                && wheel.cancel(key).is_some()
+            {
+                self.len.fetch_sub(1, Ordering::Relaxed);
+            }
+            return Check::Due;
+        }
+        if let Some(stored) = key.and_then(|key| wheel.get_mut(key)) {
+            // Polled again before the deadline (another future of the same task woke
+            // it): keep the timer, refresh the waker if it changed.
+            if !stored.will_wake(waker) {
+                *stored = waker.clone();
+            }
+            return Check::Armed(key.expect("get_mut found it by this key"));
+        }
+        let key = wheel.insert(tick, waker.clone());
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Check::Armed(key)
+    }
+
+    /// Removes a timer that has not fired (a dropped sleep: `TimerHandle.cancel`).
+    pub(crate) fn cancel(&self, key: TimerKey) {
+        let removed = self.lock().cancel(key);
+        if removed.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        // The waker is dropped here, outside the lock.
+    }
+
+    /// Fires every timer due at `now`, in deadline order, into `fired`.
+    pub(crate) fn fire_due(&self, now: Instant, fired: &mut Vec<Waker>) {
+        if self.is_empty() {
+            return;
+        }
+        let now = self.tick_at_or_before(now);
+        let before = fired.len();
+        self.lock()
+            .advance(now, |_deadline, waker| fired.push(waker));
+        self.len.fetch_sub(fired.len() - before, Ordering::Relaxed);
+    }
+
+    /// When the loop must wake up next for its timers (`None`: no timers). This may
+    /// be a little before the earliest deadline, when the wheel must cascade first.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        if self.is_empty() {
+            return None;
+        }
+        let tick = self.lock().next_expiration()?;
+        self.instant_of(tick)
+    }
+
+    /// No timer at all (one relaxed load, no lock).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Timers in the wheel (`Runtime::pending_timers`).
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Drops every timer's waker (runtime shutdown).
+    pub(crate) fn clear(&self) {
+        let mut dropped = Vec::new();
+        self.lock()
+            .advance(u64::MAX, |_, waker| dropped.push(waker));
+        self.len.store(0, Ordering::Relaxed);
+        drop(dropped);
+    }
+}
+
+/// Wakes the tasks of fired timers, each under [`catch`](crate::panics::catch): a
+/// waker is user code when a hand-written future stored its own, and one that panics
+/// must not stop the others, nor the thread that fires them.
+pub(crate) fn wake_fired(fired: &mut Vec<Waker>) -> usize {
+    let n = fired.len();
+    for waker in fired.drain(..) {
+        if let Err(payload) = crate::panics::catch(|| waker.wake()) {
+            crate::panics::report("a timer's waker", &*payload, "the other timers still fire");
+        }
+    }
+    n
+}
