@@ -2,14 +2,25 @@
 """Prints clearloop/tokio ratios from criterion's last run (target/criterion).
 
 Each benchmark group holds a `clearloop` and a `tokio` function run on the same
-workload; a ratio below 1.0 means clearloop was faster. Usage, after
-`cargo bench --bench runtime`: `python3 benches/ratios.py`.
+workload; a ratio below 1.0 means clearloop was faster. Usage, from the
+repository's root, after `cargo bench -p clearloop-bench --bench runtime`:
+`python3 benches/ratios.py [CRITERION_DIR]`. This reads one criterion run; for
+the report (several runs, min/median/max, instruction counts, a plot), use
+`cargo run --release -p clearloop-bench --bin compare`.
 """
 import json
 import pathlib
 import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+
+if not root.is_dir():
+    # A new clone has no results yet: say what to run rather than a traceback.
+    sys.exit(
+        f"no benchmark results in {root}/ yet: run a bench first, for example\n"
+        "    cargo bench -p clearloop-bench --bench runtime\n"
+        "then run this script again from the repository's root."
+    )
 
 
 def mean_ns(group, name):

@@ -1,6 +1,6 @@
 //! clearloop beside tokio's current-thread runtime, same workload, same criterion
 //! group: read each pair as a ratio (clearloop time / tokio time; below 1.0 is
-//! faster). Run: `cargo bench --bench runtime`, then `python3 benches/ratios.py`.
+//! faster). Run: `cargo bench -p clearloop-bench --bench runtime`, then `python3 benches/ratios.py`.
 
 use std::future::Future;
 use std::pin::Pin;

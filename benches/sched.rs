@@ -1,7 +1,7 @@
 //! Benchmarks of `clearloop::sched`, and the same workloads in CPython's `sched`.
 //!
 //! ```text
-//! cargo bench --bench sched -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p clearloop-bench --bench sched -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! * `enter_run/100000`: enter 100,000 zero-delay events, then `run(true)`.
@@ -161,7 +161,7 @@ fn compare_with_cpython() {
         println!("CPython comparison skipped: CLEARLOOP_SKIP_CPYTHON is set");
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/sched_cpython.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sched_cpython.py");
     println!("running python3 {script} --runs 1 (about 20 s)...");
     let output = match Command::new("python3")
         .args([script, "--runs", "1"])

@@ -1,6 +1,6 @@
 """CPython's `sched` on the workloads of benches/sched.rs, for comparison.
 
-Run by `cargo bench --bench sched` (which prints the ratios), or by hand:
+Run by `cargo bench -p clearloop-bench --bench sched` (which prints the ratios), or by hand:
 
     python3 benches/sched_cpython.py            # quick: cancel measured at 10,000
     python3 benches/sched_cpython.py --cancel-n 100000   # the real thing: ~16 minutes

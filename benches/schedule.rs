@@ -2,7 +2,7 @@
 //! Python's `schedule` (through `benches/schedule_python.py`).
 //!
 //! ```text
-//! cargo bench --bench schedule -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p clearloop-bench --bench schedule -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! * `day_10000/{clearloop,clokwerk}`: 10,000 jobs with mixed intervals (10 min,
@@ -171,7 +171,7 @@ fn compare_with_python() {
         println!("Python comparison skipped: CLEARLOOP_SKIP_PYTHON is set");
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/schedule_python.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/schedule_python.py");
     println!("running python3 {script} (about 10 s)...");
     let output = match Command::new("python3").arg(script).output() {
         Ok(output) if output.status.success() => output,

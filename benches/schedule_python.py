@@ -1,6 +1,6 @@
 """Python's `schedule` library on the workloads of benches/schedule.rs.
 
-Run by `cargo bench --bench schedule` (which prints the ratios), or by hand:
+Run by `cargo bench -p clearloop-bench --bench schedule` (which prints the ratios), or by hand:
 
     python3 benches/schedule_python.py
 

@@ -3,7 +3,7 @@
 //! `new_current_thread`, clearloop's `Runtime`).
 //!
 //! Run (a shared, noisy machine: keep it short):
-//! `cargo bench --bench sync -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p clearloop-bench --bench sync -- --warm-up-time 1 --measurement-time 3`
 //!
 //! * `lock_uncontended`: one task, `lock().await` then drop, many times.
 //! * `lock_100x1000`: 100 tasks × 1,000 increments of one counter; each holds the

@@ -1,6 +1,6 @@
 //! clearloop's multi-threaded runtime beside tokio's, both with 2 worker threads,
 //! same workload, same criterion group (`mt_<workload>`, functions `clearloop` and
-//! `tokio`). Run: `cargo bench --bench threads -- --warm-up-time 1
+//! `tokio`). Run: `cargo bench -p clearloop-bench --bench threads -- --warm-up-time 1
 //! --measurement-time 3`, then `python3 benches/ratios.py` (below 1.0: clearloop
 //! faster).
 

@@ -1,7 +1,7 @@
 //! Tasks together, clearloop beside tokio (current-thread runtimes, same group):
 //! `gather` of 10,000 ready futures against tokio's `JoinSet`, and 10,000 timeouts
 //! that never fire (each inner future is pending once, so the timer is really
-//! armed, then finishes: the timer is removed). Run: `cargo bench --bench
+//! armed, then finishes: the timer is removed). Run: `cargo bench -p clearloop-bench --bench
 //! together`, then `python3 benches/ratios.py`.
 
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! clearloop, tokio's current-thread runtime and `std::thread::sleep`, in the same
 //! run on the same machine.
 //!
-//! Run: `cargo run --release --example sleep_lateness`. clearloop parks for exactly
+//! Run: `cargo run --release -p clearloop-bench --bin sleep_lateness`. clearloop parks for exactly
 //! the time left before the deadline (its wheel counts in microseconds); tokio's
 //! timer rounds deadlines up to the next millisecond.
 

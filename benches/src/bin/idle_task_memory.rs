@@ -5,7 +5,7 @@
 //! after, for clearloop and for tokio's current-thread runtime. Each runtime is
 //! measured in a fresh child process, so one does not inherit the other's heap.
 //!
-//! Run: `cargo run --release --example idle_task_memory`.
+//! Run: `cargo run --release -p clearloop-bench --bin idle_task_memory`.
 
 use std::process::Command;
 
@@ -53,7 +53,7 @@ fn main() {
         Some("clearloop") => println!("{}", measure_clearloop()),
         Some("tokio") => println!("{}", measure_tokio()),
         _ => {
-            let me = std::env::current_exe().expect("path of this example");
+            let me = std::env::current_exe().expect("path of this program");
             for runtime in ["clearloop", "tokio"] {
                 let output = Command::new(&me).arg(runtime).output().expect("child");
                 let text = String::from_utf8_lossy(&output.stdout);
