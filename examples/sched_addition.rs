@@ -19,7 +19,7 @@
 //! What to watch: the two ways to pass `argument=(10, 20)`. `enter_named` keeps
 //! CPython's shape (a name, an argument tuple, a function taking it) and the event
 //! prints like CPython's; `enter` takes a closure that captured `10` and `20`, and its
-//! `action` reads as the closure's type name. Both are due at 3 s with priority 1, so
+//! `action` reads `closure in example`, after the function that wrote it. Both are due at 3 s with priority 1, so
 //! they run in the order entered (sequence 0, then 1). `Time` is the scheduler's
 //! clock, in seconds since the scheduler was created.
 //!
@@ -31,7 +31,7 @@
 //! Start Time : 2025-01-01 10:00:00.000000
 //!
 //! Event Created : Event(time=3.000, priority=1, sequence=0, action=addition, argument=(10, 20))
-//! Event Created : Event(time=3.000, priority=1, sequence=1, action=example::{{closure}}, argument=())
+//! Event Created : Event(time=3.000, priority=1, sequence=1, action=closure in example, argument=())
 //! Inside Addition : 2025-01-01 10:00:03.000000
 //! Time : 3.000
 //! Result : 30

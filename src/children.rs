@@ -238,10 +238,7 @@ impl<C: Watched> Watch<C> {
             // already is queued directly.
             let mut done_already = Vec::new();
             for (index, child) in self.children.iter().enumerate() {
-                let waker = Waker::from(Arc::new(ChildWaker {
-                    index,
-                    finished: self.finished.clone(),
-                }));
+                let waker = self.child_waker(index);
                 if child.poll_done(&mut Context::from_waker(&waker)) {
                     done_already.push(index);
                 }
@@ -260,6 +257,34 @@ impl<C: Watched> Watch<C> {
             }
             None => Poll::Pending,
         }
+    }
+
+    /// Adds a child to watch: a task group's child spawned after the watch began.
+    /// Call it from the parent's poll (it then calls `poll_next`, which reports the
+    /// child if it has already finished).
+    pub(crate) fn push(&mut self, child: C) {
+        let index = self.children.len();
+        if self.registered {
+            let waker = self.child_waker(index);
+            if child.poll_done(&mut Context::from_waker(&waker)) {
+                let mut queue = self
+                    .finished
+                    .queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                queue.indices.push_back(index);
+            }
+        }
+        self.children.push(child);
+        self.remaining += 1;
+    }
+
+    /// The waker handed to child `index`.
+    fn child_waker(&self, index: usize) -> Waker {
+        Waker::from(Arc::new(ChildWaker {
+            index,
+            finished: self.finished.clone(),
+        }))
     }
 
     /// Cancels every child not reported yet.

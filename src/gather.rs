@@ -18,6 +18,8 @@
 //! | `await gather(..., return_exceptions=True)`     | `gather(..).`[`return_exceptions`](Gather::return_exceptions)`().await` → `Vec<Result<T, TaskError>>` |
 //! | `await gather(a(), b())` with different types   | [`gather!`](crate::gather!)`(a(), b()).await` → `(A, B)` |
 //! | `done, pending = await wait(tasks, return_when=...)` | [`wait`]`(tasks, ReturnWhen::...).await`    |
+//! | `await wait(tasks, timeout=2)`                  | `wait(tasks, ReturnWhen::AllCompleted).`[`timeout`](Wait::timeout)`(d).await` |
+//! | `await wait([])`: `ValueError`                  | `wait([], ..)` panics, naming `wait()`           |
 //! | `for f in as_completed(tasks): await f`         | `let mut it = `[`as_completed`]`(tasks); while let Some(r) = it.next().await` |
 //!
 //! **When a child fails.** By default, the first panic (or cancellation) of a child
@@ -35,10 +37,12 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use crate::children::{Next, Policy, Watch};
 use crate::runtime::spawn;
 use crate::task::{Task, TaskError};
+use crate::time::Sleep;
 
 /// Runs every future as a task, at once, and waits for all their values, in input
 /// order (asyncio's `gather`). The first child to fail is re-raised by `.await`;
@@ -47,12 +51,28 @@ use crate::task::{Task, TaskError};
 /// # Panics
 ///
 /// Outside a running runtime, since the futures are spawned as tasks.
+#[track_caller]
 pub fn gather<F>(futures: impl IntoIterator<Item = F>) -> Gather<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    gather_tasks(futures.into_iter().map(spawn).collect::<Vec<_>>())
+    let mut futures = futures.into_iter().peekable();
+    // Nothing to spawn needs no runtime: `gather([])` is ready at once, anywhere.
+    if futures.peek().is_some() {
+        need_runtime("clearloop::gather()");
+    }
+    gather_tasks(futures.map(spawn).collect::<Vec<_>>())
+}
+
+/// Panics, naming `what` (the function the user called), outside a running
+/// runtime; `#[track_caller]` makes the panic point at the user's line.
+#[doc(hidden)]
+#[track_caller]
+pub fn need_runtime(what: &str) {
+    if let Err(message) = crate::runtime::with_current_scheduler(what, |_| ()) {
+        panic!("{message}; call it inside clearloop::run(async {{ ... }})");
+    }
 }
 
 /// [`gather`] for tasks already spawned.
@@ -182,15 +202,32 @@ pub enum ReturnWhen {
 /// pending)`: the finished tasks and the others, each list in input order. Nothing
 /// is raised and nothing is cancelled: look at each task, and cancel the pending
 /// ones yourself if you no longer need them.
+///
+/// Add [`.timeout(d)`](Wait::timeout) for asyncio's `wait(tasks, timeout=d)`.
+///
+/// # Panics
+///
+/// If `tasks` is empty: there would be nothing to wait for, and asyncio raises
+/// `ValueError` for it too.
+#[track_caller]
 pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen) -> Wait<T> {
+    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    assert!(
+        !tasks.is_empty(),
+        "clearloop::wait() was given no tasks: there is nothing to wait for \
+         (asyncio.wait raises ValueError for an empty set too); check that the set \
+         is not empty before waiting"
+    );
     let policy = match when {
         ReturnWhen::FirstCompleted => Policy::FirstCompleted,
         ReturnWhen::FirstException => Policy::FirstException,
         ReturnWhen::AllCompleted => Policy::CollectAll,
     };
     Wait {
-        watch: Some(Watch::new(tasks.into_iter().collect())),
+        watch: Some(Watch::new(tasks)),
         policy,
+        timeout: None,
+        timer: None,
     }
 }
 
@@ -199,6 +236,37 @@ pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen)
 pub struct Wait<T: Send> {
     watch: Option<Watch<Task<T>>>,
     policy: Policy,
+    /// How long to wait at most, counted from the first poll (asyncio's `timeout=`).
+    timeout: Option<Duration>,
+    /// The timer for `timeout`, made at the first poll: a wait that is over at
+    /// once costs none.
+    timer: Option<Sleep>,
+}
+
+impl<T: Send> Wait<T> {
+    /// Waits at most `duration`, counted from when the wait is first awaited
+    /// (asyncio's `wait(tasks, timeout=...)`). When time runs out, the wait
+    /// returns `(done, pending)` as they are then: nothing is cancelled, and no
+    /// error is raised (unlike [`wait_for`](crate::wait_for)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clearloop::{Builder, ReturnWhen, clock::Clock, spawn, time::sleep, wait};
+    ///
+    /// let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+    /// let (done, pending) = runtime.block_on(async {
+    ///     let tasks = [1, 5].map(|s| spawn(sleep(Duration::from_secs(s))));
+    ///     let (done, pending) = wait(tasks, ReturnWhen::AllCompleted)
+    ///         .timeout(Duration::from_secs(2))
+    ///         .await;
+    ///     (done.len(), pending.len())
+    /// });
+    /// assert_eq!((done, pending), (1, 1));
+    /// ```
+    pub fn timeout(mut self, duration: Duration) -> Wait<T> {
+        self.timeout = Some(duration);
+        self
+    }
 }
 
 /// The finished tasks, then the others.
@@ -208,19 +276,32 @@ impl<T: Send> Future for Wait<T> {
     type Output = DonePending<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<DonePending<T>> {
-        let policy = self.policy;
-        let watch = self.watch.as_mut().expect("Wait polled after it returned");
+        let this = &mut *self;
+        let watch = this.watch.as_mut().expect("Wait polled after it returned");
         loop {
             match watch.poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    let Some(timeout) = this.timeout else {
+                        return Poll::Pending;
+                    };
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| crate::time::sleep(timeout));
+                    match Pin::new(timer).poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(()) => break, // time is up: return things as they are
+                    }
+                }
                 Poll::Ready(None) => break,
                 Poll::Ready(Some(index)) => {
-                    if watch.decide(policy, index) == Next::Stop {
+                    if watch.decide(this.policy, index) == Next::Stop {
                         break;
                     }
                 }
             }
         }
+        // Returning drops the timer: it leaves the wheel.
+        this.timer = None;
         let tasks = self.watch.take().expect("checked above").into_children();
         Poll::Ready(tasks.into_iter().partition(|task| task.done()))
     }
@@ -362,6 +443,10 @@ impl<Tup: TaskTuple> Drop for GatherTuple<Tup> {
 /// `gather` for futures of different types: spawns each, waits for all, and gives
 /// a tuple of their values, in order. The first failure is re-raised.
 ///
+/// # Panics
+///
+/// Outside a running runtime (the message names `gather!` and the line is yours).
+///
 /// ```
 /// use clearloop::{gather, run};
 /// let (number, text) = run(async { gather!(async { 6 * 7 }, async { "done" }).await });
@@ -369,7 +454,9 @@ impl<Tup: TaskTuple> Drop for GatherTuple<Tup> {
 /// ```
 #[macro_export]
 macro_rules! gather {
-    ($($future:expr),+ $(,)?) => {
+    ($($future:expr),+ $(,)?) => {{
+        // Checked first, so that the panic names `gather!` and points at its line.
+        $crate::gather::need_runtime("clearloop::gather!()");
         $crate::gather::GatherTuple::new(($($crate::spawn($future),)+))
-    };
+    }};
 }

@@ -277,3 +277,74 @@ fn gather_of_nothing_is_ready_at_once() {
         virtual_runtime().block_on(gather(Vec::<std::future::Ready<u32>>::new()));
     assert!(values.is_empty());
 }
+
+#[test]
+fn wait_with_a_timeout_returns_done_and_pending_when_time_runs_out_and_cancels_nothing() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let tasks = vec![
+            spawn(after(30, 1)),
+            spawn(after(10, 2)),
+            spawn(fail_after(20, "boom")),
+        ];
+        let start = now();
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted)
+            .timeout(Duration::from_millis(25))
+            .await;
+        assert_eq!(now() - start, Duration::from_millis(25), "at the timeout");
+        let done_values: Vec<_> = done
+            .iter()
+            .map(|t| t.result().map_err(|e| e.is_panic()))
+            .collect();
+        assert_eq!(
+            done_values,
+            [Ok(2), Err(true)],
+            "input order, nothing raised"
+        );
+        assert_eq!(pending.len(), 1);
+        assert!(
+            !pending[0].done() && !pending[0].cancelled(),
+            "still running"
+        );
+        assert_eq!(pending.into_iter().next().unwrap().await, 1);
+        assert_eq!(
+            now() - start,
+            Duration::from_millis(30),
+            "it ran to its end"
+        );
+    });
+    assert_eq!(rt.pending_timers(), 0, "no timer left behind");
+}
+
+#[test]
+fn wait_with_a_timeout_returns_early_when_its_condition_is_met() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let tasks = vec![spawn(after(30, 1)), spawn(after(10, 2))];
+        let start = now();
+        let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted)
+            .timeout(Duration::from_secs(5))
+            .await;
+        assert_eq!(now() - start, Duration::from_millis(10));
+        assert_eq!((done.len(), pending.len()), (1, 1));
+        // The 5 s timer left the wheel when the wait returned.
+        for task in pending {
+            task.await;
+        }
+        assert_eq!(now() - start, Duration::from_millis(30), "no 5 s wait");
+    });
+}
+
+#[test]
+fn wait_with_a_timeout_on_tasks_already_done_returns_at_once() {
+    virtual_runtime().block_on(async {
+        let tasks = vec![spawn(async { 1 })];
+        yield_now().await;
+        let start = now();
+        let (done, pending) = wait(tasks, ReturnWhen::AllCompleted)
+            .timeout(Duration::from_secs(1))
+            .await;
+        assert_eq!(now(), start);
+        assert_eq!((done.len(), pending.len()), (1, 0));
+    });
+}

@@ -54,7 +54,7 @@ fn cancel_twice_is_an_error() {
     assert_eq!(
         error.to_string(),
         "cannot cancel Event(time=1.000, priority=1, sequence=0, action=\
-         cancel_twice_is_an_error::{{closure}}, argument=()): \
+         closure in cancel_twice_is_an_error, argument=()): \
          it was already cancelled"
     );
 }

@@ -1,5 +1,6 @@
 //! `sched`: an action that panics. `run` returns `Err(RunError)` naming the event and
-//! the message; the rest of the queue stays, and the next `run` carries on.
+//! the message; the rest of the queue stays, and the next `run` carries on. A
+//! `Runner` reports the panic (to its hook, or on stderr) and runs the rest.
 //!
 //! (The panic hook still prints "thread '…' panicked" for each of these: expected.)
 
@@ -69,20 +70,126 @@ fn a_panic_with_a_non_string_payload_is_still_reported() {
     let s = Scheduler::with_clock(Clock::virtual_clock());
     s.enter(Duration::ZERO, 1, || std::panic::panic_any(42_u32));
     let error = s.run(true).unwrap_err();
-    assert_eq!(error.message(), "<non-string panic payload>");
+    assert_eq!(error.message(), "<a panic payload that is not a string>");
+}
+
+/// Waits (in real time, bounded) until `done` holds: the runner is another thread.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "timed out waiting: {what}"
+        );
+        std::thread::yield_now();
+    }
 }
 
 #[test]
-fn a_panic_ends_a_runner_and_join_reports_it() {
+fn a_runner_reports_a_panicking_action_and_runs_the_rest() {
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook_log = seen.clone();
+    s.on_action_panic(move |error| {
+        let thread = std::thread::current().name().map(str::to_owned);
+        hook_log.lock().unwrap().push((
+            error.event().to_string(),
+            error.message().to_owned(),
+            thread,
+        ));
+    });
+    // Each action notes the thread it ran on.
+    let on_thread = |name: &'static str| {
+        let ran = ran.clone();
+        move || {
+            let thread = std::thread::current().name().map(str::to_owned);
+            ran.lock().unwrap().push((name, thread));
+        }
+    };
+    s.enter(secs(1), 1, on_thread("first"));
+    let bad = s.enter_named(secs(2), 1, "bad", (7,), |(x,)| panic!("bad {x}"));
+    let third = s.enter(secs(3), 1, on_thread("third"));
+
+    let runner = s.spawn_runner();
+    wait_until("the runner ran everything and waits", || {
+        s.empty() && s.is_sleeping()
+    });
+    assert!(!runner.is_finished(), "the runner lives on after the panic");
+    assert_eq!(runner.panics(), 1);
+    let runner_thread = Some("clearloop-sched".to_owned());
+    assert_eq!(
+        *ran.lock().unwrap(),
+        [
+            ("first", runner_thread.clone()),
+            ("third", runner_thread.clone())
+        ],
+        "the event after the panicking one still ran, on the runner's thread"
+    );
+    assert_eq!(bad.state(), EventState::Panicked);
+    assert_eq!(third.state(), EventState::Done);
+    assert_eq!(s.elapsed(), secs(3));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(
+            "Event(time=2.000, priority=1, sequence=1, action=bad, argument=(7,))".to_owned(),
+            "bad 7".to_owned(),
+            runner_thread,
+        )],
+        "the hook saw the failure, with the event's description, on the runner"
+    );
+
+    // It still takes new events; stop then join ends it and counts the panics.
+    let later = s.enter(secs(1), 1, || {});
+    wait_until("the new event ran", || later.state() == EventState::Done);
+    runner.stop();
+    assert_eq!(runner.join(), 1, "join returns how many actions panicked");
+}
+
+#[test]
+fn a_panicking_hook_is_reported_and_the_runner_goes_on() {
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    s.on_action_panic(|_| panic!("the hook fails too"));
+    s.enter(secs(1), 1, || panic!("first"));
+    s.enter(secs(2), 1, || panic!("second"));
+    s.enter(secs(3), 1, pusher(&ran, "after"));
+    let runner = s.spawn_runner();
+    wait_until("the runner ran everything and waits", || {
+        s.empty() && s.is_sleeping()
+    });
+    assert_eq!(*ran.lock().unwrap(), ["after"]);
+    runner.stop();
+    assert_eq!(runner.join(), 2);
+}
+
+#[test]
+fn without_a_hook_a_runner_reports_on_stderr_and_goes_on() {
+    // The default report is one line on stderr (see `panics::report`); what this
+    // test can check is that the runner survives it.
     let s = Scheduler::with_clock(Clock::virtual_clock());
     let ran = Arc::new(Mutex::new(Vec::new()));
     s.enter(secs(1), 1, || panic!("runner boom"));
     s.enter(secs(2), 1, pusher(&ran, "after"));
     let runner = s.spawn_runner();
-    let error = runner.join().unwrap_err();
-    assert_eq!(error.message(), "runner boom");
-    assert!(ran.lock().unwrap().is_empty());
-    assert_eq!(s.queue().len(), 1, "the queue survives the runner");
-    s.run(true).unwrap();
+    wait_until("the runner ran everything and waits", || {
+        s.empty() && s.is_sleeping()
+    });
     assert_eq!(*ran.lock().unwrap(), ["after"]);
+    assert!(!runner.is_finished());
+    runner.stop();
+    assert_eq!(runner.join(), 1);
+    assert!(s.empty());
+}
+
+#[test]
+fn run_still_returns_the_error_and_does_not_call_the_runner_hook() {
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    let calls = Arc::new(Mutex::new(0));
+    let counted = calls.clone();
+    s.on_action_panic(move |_| *counted.lock().unwrap() += 1);
+    s.enter(secs(1), 1, || panic!("direct"));
+    let error = s.run(true).unwrap_err();
+    assert_eq!(error.message(), "direct");
+    assert_eq!(*calls.lock().unwrap(), 0, "run() returns the error instead");
 }

@@ -70,7 +70,7 @@ fn many_threads_enter_into_a_running_scheduler(clock: Clock) {
         total.load(Ordering::Acquire) == THREADS * PER_THREAD
     });
     runner.stop();
-    runner.join().unwrap();
+    assert_eq!(runner.join(), 0, "no action panicked");
 
     let not_once: Vec<usize> = (0..runs.len())
         .filter(|&id| runs[id].load(Ordering::Relaxed) != 1)
@@ -242,7 +242,7 @@ fn a_runner_waits_for_events_and_stops_when_told() {
         s.sleeping_until() == Some(pending.time())
     });
     runner.stop();
-    runner.join().unwrap();
+    assert_eq!(runner.join(), 0, "no action panicked");
     assert_eq!(
         pending.state(),
         EventState::Pending,

@@ -251,3 +251,28 @@ fn debug_mode_is_off_by_default_here() {
     rt.block_on(async { spawn(async { std::thread::sleep(Duration::from_millis(1)) }).await });
     assert_eq!(warnings.load(Ordering::SeqCst), 0);
 }
+
+/// The group owns its tasks, so the handle `spawn` returns may be ignored: this
+/// test does not compile if ignoring it warns (issue 13, item 7).
+#[test]
+#[deny(unused_must_use)]
+fn a_group_s_task_handle_may_be_ignored_without_a_warning() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let count = ran.clone();
+    virtual_runtime().block_on(async move {
+        let mut group = TaskGroup::new();
+        let c = count.clone();
+        group.spawn(async move {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        group.wait().await.unwrap();
+        clearloop::group::task_group(|tg| async move {
+            tg.spawn(async move {
+                count.fetch_add(1, Ordering::SeqCst);
+            });
+        })
+        .await
+        .unwrap();
+    });
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+}

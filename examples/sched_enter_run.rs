@@ -1,0 +1,55 @@
+//! What one `sched` event costs: enter N zero-delay events, then run them all.
+//!
+//! ```python
+//! s = sched.scheduler(time.monotonic, lambda _: None)   # a no-op delayfunc
+//! for _ in range(100_000):
+//!     s.enter(0, 1, lambda: None)
+//! s.run()
+//! ```
+//!
+//! What to watch: the time per event, and, under callgrind, the instructions per
+//! event. Each event is one `Event` (an `Arc`), one boxed closure, one insert into
+//! and one removal from the `BTreeMap`, two turns of the scheduler's lock, and one
+//! reading of the clock. Naming the closure costs nothing per event: the name is
+//! read from the closure's type only when someone displays the event.
+//!
+//! Run: `cargo run --release --example sched_enter_run -- 100000`. To count
+//! instructions, run it twice under callgrind and take the difference, which
+//! removes the cost of starting the process:
+//!
+//! ```text
+//! cargo build --release --example sched_enter_run
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/sched_enter_run 100000
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/sched_enter_run 200000
+//! # (I refs of the second - I refs of the first) / 100000 = instructions per event
+//! ```
+//!
+//! It prints, for instance:
+//!
+//! ```text
+//! 100000 events entered and run in 21.3 ms: 213 ns per event
+//! ```
+
+use std::time::{Duration, Instant};
+
+use clearloop::clock::Clock;
+use clearloop::sched::Scheduler;
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|arg| arg.parse().expect("the number of events, such as 100000"))
+        .unwrap_or(100_000);
+    let start = Instant::now();
+    let s = Scheduler::with_clock(Clock::real());
+    for _ in 0..n {
+        s.enter(Duration::ZERO, 1, || {});
+    }
+    s.run(true).expect("the actions do nothing, so none panics");
+    let took = start.elapsed();
+    println!(
+        "{n} events entered and run in {:.1} ms: {:.0} ns per event",
+        took.as_secs_f64() * 1e3,
+        took.as_nanos() as f64 / n.max(1) as f64
+    );
+}
