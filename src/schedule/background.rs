@@ -21,7 +21,7 @@
 //!
 //! A job that panics is reported with its description, and the thread goes on
 //! with the other jobs. Async jobs need a runtime: give one's
-//! [`Handle`](crate::runtime::Handle) to [`Scheduler::run_in_background_on`] and
+//! [`Handle`] to [`Scheduler::run_in_background_on`] and
 //! they are spawned on it (a multi-threaded runtime runs them at once; a
 //! single-threaded one when its thread runs `block_on`). Without one they are
 //! reported (`Report::NoRuntime`) when they fall due.

@@ -26,7 +26,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 
 use super::ScheduleError;
-use super::at::{self, AtKind};
+use super::at::{self, AtKind, AtTime};
 use super::scheduler::Scheduler;
 use super::timing::{Spec, Unit};
 
@@ -412,22 +412,7 @@ impl Every {
             Some(name) => TimeZone::get(name)
                 .map_err(|_| ScheduleError::UnknownTimeZone { name: name.clone() })?,
         };
-        let at = match &self.at {
-            None => None,
-            Some(text) => {
-                let kind = match (unit, self.weekday) {
-                    (Unit::Days, _) | (Unit::Weeks, Some(_)) => AtKind::Daily,
-                    (Unit::Hours, _) => AtKind::Hourly,
-                    (Unit::Minutes, _) => AtKind::Minutely,
-                    (Unit::Seconds | Unit::Weeks, _) => {
-                        return Err(ScheduleError::AtNotAllowed {
-                            unit: unit.plural(),
-                        });
-                    }
-                };
-                Some(at::parse(text, kind)?)
-            }
-        };
+        let at = self.at_time(unit)?;
         if let Some(latest) = self.latest
             && latest < self.interval
         {
@@ -437,20 +422,7 @@ impl Every {
             });
         }
         let now = self.scheduler.clock().timestamp_now();
-        let until = match &self.until {
-            None => None,
-            Some(until) => {
-                let deadline = until.resolve(now, &zone)?;
-                if deadline < now {
-                    let show = |t: Timestamp| format_time(t, &zone);
-                    return Err(ScheduleError::UntilInPast {
-                        until: show(deadline),
-                        now: show(now),
-                    });
-                }
-                Some(deadline)
-            }
-        };
+        let until = self.deadline(now, &zone)?;
         let spec = Spec {
             interval: self.interval,
             latest: self.latest,
@@ -461,6 +433,46 @@ impl Every {
             until,
         };
         Ok(self.scheduler.add(spec, name.to_owned(), self.tags, action))
+    }
+}
+
+impl Every {
+    /// The `at()` text, checked against the unit's format.
+    fn at_time(&self, unit: Unit) -> Result<Option<AtTime>, ScheduleError> {
+        let Some(text) = &self.at else {
+            return Ok(None);
+        };
+        let kind = match (unit, self.weekday) {
+            (Unit::Days, _) | (Unit::Weeks, Some(_)) => AtKind::Daily,
+            (Unit::Hours, _) => AtKind::Hourly,
+            (Unit::Minutes, _) => AtKind::Minutely,
+            (Unit::Seconds | Unit::Weeks, _) => {
+                return Err(ScheduleError::AtNotAllowed {
+                    unit: unit.plural(),
+                });
+            }
+        };
+        at::parse(text, kind).map(Some)
+    }
+
+    /// The `until()` deadline, which must not be past.
+    fn deadline(
+        &self,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> Result<Option<Timestamp>, ScheduleError> {
+        let Some(until) = &self.until else {
+            return Ok(None);
+        };
+        let deadline = until.resolve(now, zone)?;
+        if deadline < now {
+            let show = |t: Timestamp| format_time(t, zone);
+            return Err(ScheduleError::UntilInPast {
+                until: show(deadline),
+                now: show(now),
+            });
+        }
+        Ok(Some(deadline))
     }
 }
 

@@ -120,13 +120,18 @@ mod at;
 mod background;
 mod error;
 mod job;
+mod order;
+mod report;
+mod run;
 mod scheduler;
+mod store;
 mod timing;
 
 pub use background::Background;
 pub use error::ScheduleError;
 pub use job::{CancelJob, Every, Job, JobOutcome, Until};
-pub use scheduler::{PanicPolicy, Report, Scheduler};
+pub use report::{PanicPolicy, Report};
+pub use scheduler::Scheduler;
 pub use timing::DriftPolicy;
 
 #[cfg(doc)]

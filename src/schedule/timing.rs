@@ -205,6 +205,28 @@ impl Spec {
         slot
     }
 
+    /// The slot after a run that ended at `after`: on the grid, or afresh from
+    /// `after` (Python's way, and always for a `to()` job, whose interval is drawn
+    /// from `draw`, a random number).
+    pub(crate) fn next_slot(
+        &self,
+        previous: Slot,
+        drift: DriftPolicy,
+        draw: u64,
+        after: Timestamp,
+    ) -> Slot {
+        match (drift, self.latest) {
+            (DriftPolicy::Grid, None) => self.next_on_grid(previous, after),
+            (_, None) => self.first_after(after, self.interval),
+            (_, Some(latest)) => {
+                let span = u64::from(latest - self.interval) + 1;
+                // `draw % span` < span <= u32::MAX + 1: it fits.
+                let interval = self.interval + (draw % span) as u32;
+                self.first_after(after, interval)
+            }
+        }
+    }
+
     /// [`DriftPolicy::Grid`]: the first slot `previous + k × interval` (k ≥ 0) that
     /// is after `now`. (k = 0 when the job ran early, from `run_all`: its slot is
     /// still to come.) Skips whole missed periods in one jump, so a job paused for a
