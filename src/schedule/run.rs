@@ -12,7 +12,8 @@
 //!   ── lock ──────────────────────────────────────────────────────────────────
 //!   take(#id)  gone, or taken by another thread   -> nothing to do
 //!              past its until()                   -> removed, Report::Cancelled
-//!              else: action out of the entry      -> "running" (head() skips it)
+//!              else: action out of the entry      -> running: head() skips it,
+//!                                                    idle_seconds() counts it due
 //!   ── unlock ────────────────────────────────────────────────────────────────
 //!   call(action)   a sync job: called, its panic caught
 //!                  an async job: spawned on the runtime (or not run: Ran::NotRun)
@@ -20,7 +21,7 @@
 //!   file(#id)  action back in the entry, last_run, next slot (DriftPolicy),
 //!              filed in the order again, or removed (CancelJob, until, panic)
 //!   ── unlock ────────────────────────────────────────────────────────────────
-//!   emit(reports)  the report hook, outside the lock
+//!   emit(reports)  the report hook, outside the lock; then no longer running
 //! ```
 
 use std::sync::MutexGuard;
@@ -59,10 +60,11 @@ impl Scheduler {
         &self,
         guard: MutexGuard<'_, State>,
         id: u64,
+        place: u32,
         now: Timestamp,
         runtime: Option<&Handle>,
     ) {
-        let Some(taken) = self.take(guard, id, now) else {
+        let Some(taken) = self.take(guard, id, place, now) else {
             return;
         };
         let Taken {
@@ -71,20 +73,30 @@ impl Scheduler {
         } = taken;
         let ran = self.call(&mut action, task_running, id, runtime);
         let after = self.shared.clock.timestamp_now();
-        let reports = self.file(id, action, ran, task_running, now, after);
-        self.emit(reports);
+        let reports = self.file(id, place, action, ran, task_running, after);
+        if !reports.is_empty() {
+            self.emit(reports);
+            self.lock().done_running(id);
+        }
     }
 
     /// Phase 1, under the lock: takes the job's action out of its entry, so that no
     /// other thread runs it meanwhile. Python checks `until` before running: a job
     /// past it is removed unrun.
-    fn take(&self, mut guard: MutexGuard<'_, State>, id: u64, now: Timestamp) -> Option<Taken> {
+    fn take(
+        &self,
+        mut guard: MutexGuard<'_, State>,
+        id: u64,
+        place: u32,
+        now: Timestamp,
+    ) -> Option<Taken> {
         let state = &mut *guard;
-        let entry = state.store.jobs.get_mut(&id)?;
+        let entry = state.store.jobs.at_mut(place, id)?;
         // `None`: another thread is running it right now.
         let action = entry.action.take()?;
         let task_running = entry.task_running;
         if entry.spec.until.is_none_or(|until| now <= until) {
+            state.running.push((id, entry.next_run));
             return Some(Taken {
                 action,
                 task_running,
@@ -135,33 +147,35 @@ impl Scheduler {
 
     /// Phase 3, under the lock again: puts the action back, records the run and
     /// files the job under its next run, or removes it. Returns the reports, to be
-    /// sent once the lock is released. `now` is when the job was taken, `after`
-    /// when it returned.
+    /// sent once the lock is released; with none, the job is done running. `after`
+    /// is when the job returned.
     fn file(
         &self,
         id: u64,
+        place: u32,
         action: Action,
         ran: Ran,
         task_running: bool,
-        now: Timestamp,
         after: Timestamp,
     ) -> Vec<Report> {
         let mut state = self.lock();
         let (drift, on_panic, quiet_sink) = (state.drift, state.on_panic, !state.routine_reports);
         let draw = state.next_random();
         // Cancelled while it ran (by itself or another thread): nothing to put back.
-        let Some(entry) = state.store.jobs.get_mut(&id) else {
+        let Some(entry) = state.store.jobs.at_mut(place, id) else {
+            state.done_running(id);
             return Vec::new();
         };
         let is_async = matches!(action, Action::Async(_));
         entry.action = Some(action);
+        // Python sets `last_run` after the job returns: when it finished. (For an
+        // async job, when its task was spawned; for a panic, when it panicked.)
         match ran {
             Ran::Returned(_) if is_async => {
-                // An async job that "returned" had its task spawned.
                 entry.task_running = true;
-                entry.last_run = Some(now);
+                entry.last_run = Some(after);
             }
-            Ran::Returned(_) | Ran::Panicked(_) => entry.last_run = Some(now),
+            Ran::Returned(_) | Ran::Panicked(_) => entry.last_run = Some(after),
             Ran::NotRun => {}
         }
         entry.slot = entry.spec.next_slot(entry.slot, drift, draw, after);
@@ -182,13 +196,17 @@ impl Scheduler {
         } else {
             reports_for(entry.describe(), ran, task_running, panicked_cancel, cancel)
         };
-        if cancel.is_some() || panicked_cancel {
-            let removed = state.store.remove(id);
-            drop(state);
-            drop(removed);
+        let removed = if cancel.is_some() || panicked_cancel {
+            state.store.remove(id)
         } else {
             state.store.order.push(next_run.as_nanosecond(), id);
+            None
+        };
+        if reports.is_empty() {
+            state.done_running(id);
         }
+        drop(state);
+        drop(removed);
         reports
     }
 

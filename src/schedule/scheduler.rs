@@ -83,6 +83,11 @@ pub(super) struct State {
     pub(super) routine_reports: bool,
     /// SplitMix64 state, for `to()`.
     rng: u64,
+    /// Jobs taken to run and not yet filed and reported, with the next run they
+    /// were taken at: they count as due in `next_run` and `idle_seconds`, as
+    /// Python's running job does (its `next_run` changes only once it returns).
+    /// Most of the time empty, or one job.
+    pub(super) running: Vec<(u64, Timestamp)>,
     /// Tasks of async jobs that have not been seen finished yet.
     pub(super) in_flight: Vec<InFlight>,
     /// The background runner's thread while it sleeps: unparked by any change.
@@ -118,6 +123,7 @@ impl Scheduler {
                     report: default_sink(),
                     routine_reports: false,
                     rng: seed,
+                    running: Vec::new(),
                     in_flight: Vec::new(),
                     sleeper: None,
                 }),
@@ -160,7 +166,8 @@ impl Scheduler {
         self.lock().rng = seed;
     }
 
-    /// Runs every job that is due, in order of next run (Python's `run_pending`).
+    /// Runs every job that is due, in order of next run, and jobs due at the same
+    /// instant in the order they were added (Python's `run_pending`).
     /// A job that is late by several periods runs once. Async jobs are not run
     /// here (they need a runtime): see [`run_pending_on`](Scheduler::run_pending_on).
     pub fn run_pending(&self) {
@@ -185,36 +192,34 @@ impl Scheduler {
         let now = self.shared.clock.timestamp_now();
         loop {
             let mut state = self.lock();
-            let due = match state.store.head() {
-                Some((next, id)) if next <= now => {
+            let (id, place) = match state.store.head() {
+                Some((next, id, place)) if next <= now => {
                     state.store.order.pop();
-                    id
+                    (id, place)
                 }
                 // The first entry is in the future: so is every other one.
                 _ => break,
             };
             // The same lock goes on to take the job's action: one lock, not two.
-            self.run_one(state, due, now, runtime);
+            self.run_one(state, id, place, now, runtime);
         }
     }
 
-    /// Runs every job now, whether due or not, waiting `delay` between two jobs
-    /// (Python's `run_all(delay_seconds=0)`). On a manual clock only a zero delay
-    /// makes sense: its sleep waits for someone to advance time.
+    /// Runs every job now, whether due or not, in the order they were added, waiting
+    /// `delay` between two jobs (Python's `run_all(delay_seconds=0)`). On a manual
+    /// clock only a zero delay makes sense: its sleep waits for someone to advance
+    /// time.
     pub fn run_all(&self, delay: Duration) {
-        let mut jobs: Vec<(Timestamp, u64)> = {
-            let state = self.lock();
-            let jobs = state.store.jobs.iter();
-            jobs.map(|(id, e)| (e.next_run, id)).collect()
-        };
-        jobs.sort_unstable();
-        let ids = jobs.into_iter().map(|(_, id)| id);
-        for (i, id) in ids.enumerate() {
+        let ids = self.lock().store.ids_where(|_| true);
+        for (i, id) in ids.into_iter().enumerate() {
             if i > 0 && !delay.is_zero() {
                 self.shared.clock.sleep(delay);
             }
             let now = self.shared.clock.timestamp_now();
-            self.run_one(self.lock(), id, now, None);
+            let state = self.lock();
+            if let Some(place) = state.store.jobs.place(id) {
+                self.run_one(state, id, place, now, None);
+            }
         }
     }
 
@@ -281,11 +286,15 @@ impl Scheduler {
         Some(next.duration_since(now).as_secs_f64())
     }
 
+    /// The earliest next run, counting the jobs running right now at the next run
+    /// they were taken at (in the past): while a job runs, or its reports are being
+    /// sent, `idle_seconds()` is not positive. Someone who waits for "the next run
+    /// is in the future" has waited for the runs to finish, not just to start.
     pub(crate) fn next_timestamp(&self) -> Option<Timestamp> {
         let mut state = self.lock();
-        // A running job is not in `order`; Python would count its old next_run,
-        // which is in the past. Its new one is known when it returns.
-        state.store.head().map(|(t, _)| t)
+        let waiting = state.store.head().map(|(t, _, _)| t);
+        let running = state.running.iter().map(|&(_, t)| t).min();
+        waiting.into_iter().chain(running).min()
     }
 
     // ---- for Every and Job (see the module doc), and the background runner ----
@@ -373,7 +382,7 @@ impl Scheduler {
     pub(crate) fn register_sleeper(&self, thread: Option<Thread>) -> Option<Timestamp> {
         let mut state = self.lock();
         state.sleeper = thread;
-        state.store.head().map(|(t, _)| t)
+        state.store.head().map(|(t, _, _)| t)
     }
 
     /// Sends `reports` to the report function, outside the lock.
@@ -398,6 +407,13 @@ impl State {
     fn wake_sleeper(&self) {
         if let Some(thread) = &self.sleeper {
             thread.unpark();
+        }
+    }
+
+    /// Job `id` is filed and reported: it no longer counts as running.
+    pub(super) fn done_running(&mut self, id: u64) {
+        if let Some(i) = self.running.iter().position(|&(job, _)| job == id) {
+            self.running.swap_remove(i);
         }
     }
 

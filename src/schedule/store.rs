@@ -106,13 +106,15 @@ impl Store {
 
     /// The first entry of the order that is not stale, dropping stale ones found
     /// at the front. Amortised O(1) per entry: each stale entry is dropped once.
-    pub(crate) fn head(&mut self) -> Option<(Timestamp, u64)> {
+    /// Returns its time, its job's id and the job's place in the slab.
+    pub(crate) fn head(&mut self) -> Option<(Timestamp, u64, u32)> {
         while let Some((t, id)) = self.order.peek() {
-            if let Some(e) = self.jobs.get(&id)
+            if let Some(place) = self.jobs.place(id)
+                && let Some((_, e)) = &self.jobs.slots[place as usize]
                 && e.next_run.as_nanosecond() == t
                 && e.action.is_some()
             {
-                return Some((e.next_run, id));
+                return Some((e.next_run, id, place));
             }
             self.order.pop();
         }
@@ -157,6 +159,21 @@ impl Jobs {
     pub(crate) fn get_mut(&mut self, id: &u64) -> Option<&mut Entry> {
         let &place = self.place.get(id)?;
         self.slots[place as usize].as_mut().map(|(_, e)| e)
+    }
+
+    /// Where job `id` lives in the slab.
+    pub(crate) fn place(&self, id: u64) -> Option<u32> {
+        self.place.get(&id).copied()
+    }
+
+    /// Job `id`, found at `place` without hashing; `None` if it was removed since
+    /// `place` was read (the place may hold another job now: ids are never reused).
+    /// A run looks its job up once, in [`Store::head`], then goes by place.
+    pub(crate) fn at_mut(&mut self, place: u32, id: u64) -> Option<&mut Entry> {
+        match self.slots.get_mut(place as usize)? {
+            Some((found, entry)) if *found == id => Some(entry),
+            _ => None,
+        }
     }
 
     fn insert(&mut self, id: u64, entry: Entry) {
@@ -260,7 +277,7 @@ mod tests {
         // #1 runs (its action is taken), so its entry does not count either.
         store.jobs.get_mut(&1).unwrap().action = None;
         assert_eq!(
-            store.head().map(|(t, id)| (t.as_second(), id)),
+            store.head().map(|(t, id, _)| (t.as_second(), id)),
             Some((300, 2))
         );
         // Filed again under a new time: the old entry at 300 goes stale.
@@ -268,7 +285,7 @@ mod tests {
         store.jobs.get_mut(&2).unwrap().next_run = moved;
         store.order.push(moved.as_nanosecond(), 2);
         assert_eq!(
-            store.head().map(|(t, id)| (t.as_second(), id)),
+            store.head().map(|(t, id, _)| (t.as_second(), id)),
             Some((50, 2))
         );
     }
@@ -283,7 +300,7 @@ mod tests {
             store.remove(id);
         }
         assert!(store.order.len() <= 2 * store.jobs.len() + 64 + 1);
-        assert_eq!(store.head().map(|(_, id)| id), Some(190));
+        assert_eq!(store.head().map(|(_, id, _)| id), Some(190));
         assert_eq!(store.ids_where(|_| true), (190..200).collect::<Vec<_>>());
     }
 
