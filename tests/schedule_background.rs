@@ -200,7 +200,9 @@ fn a_running_job_counts_as_due_until_it_is_filed_and_reported() {
     });
     let runner = s.run_in_background();
     clock.advance(Duration::from_secs(1));
-    started.recv_timeout(Duration::from_secs(5)).expect("the job started");
+    started
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the job started");
     // Running: its next run (09:00:01) is now, not 09:00:02.
     assert_eq!(s.idle_seconds(), Some(0.0));
     assert_eq!(s.next_run().unwrap().time().to_string(), "09:00:01");

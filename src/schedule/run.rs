@@ -35,13 +35,13 @@ use crate::panics;
 use crate::runtime::Handle;
 
 /// What the call phase did, for the filing phase.
-enum Ran {
+pub(super) enum Ran {
     /// It ran and returned; `true`: it asked to be cancelled ([`CancelJob`]).
     ///
     /// [`CancelJob`]: super::CancelJob
     Returned(bool),
-    /// It panicked, with this message.
-    Panicked(String),
+    /// It panicked: the payload, for the one line that names the job.
+    Panicked(panics::Payload),
     /// Not run: an async job whose task is still running, or with no runtime.
     NotRun,
 }
@@ -103,9 +103,10 @@ impl Scheduler {
             });
         }
         let job = entry.describe();
+        let name = entry.name.clone();
         let removed = state.store.remove(id);
         drop(guard);
-        drop((action, removed));
+        drop_caught(&name, (action, removed));
         self.emit(vec![Report::Cancelled {
             job,
             why: "it is past its until()",
@@ -127,7 +128,7 @@ impl Scheduler {
             Action::Sync(call) => {
                 return match panics::catch(call) {
                     Ok(cancel) => Ran::Returned(cancel),
-                    Err(payload) => Ran::Panicked(panics::message(&*payload)),
+                    Err(payload) => Ran::Panicked(payload),
                 };
             }
             Action::Async(make) => make,
@@ -141,7 +142,7 @@ impl Scheduler {
                 self.lock().in_flight.push(InFlight { job: id, task });
                 Ran::Returned(false)
             }
-            Err(payload) => Ran::Panicked(panics::message(&*payload)),
+            Err(payload) => Ran::Panicked(payload),
         }
     }
 
@@ -159,27 +160,16 @@ impl Scheduler {
         after: Timestamp,
     ) -> Vec<Report> {
         let mut state = self.lock();
-        let (drift, on_panic, quiet_sink) = (state.drift, state.on_panic, !state.routine_reports);
+        let (drift, on_panic, custom_sink) = (state.drift, state.on_panic, state.routine_reports);
         let draw = state.next_random();
         // Cancelled while it ran (by itself or another thread): nothing to put back.
         let Some(entry) = state.store.jobs.at_mut(place, id) else {
             state.done_running(id);
+            drop(state);
+            drop_caught(&format!("job #{id} (cancelled)"), action);
             return Vec::new();
         };
-        let is_async = matches!(action, Action::Async(_));
-        entry.action = Some(action);
-        // Python sets `last_run` after the job returns: when it finished. (For an
-        // async job, when its task was spawned; for a panic, when it panicked.)
-        match ran {
-            Ran::Returned(_) if is_async => {
-                entry.task_running = true;
-                entry.last_run = Some(after);
-            }
-            Ran::Returned(_) | Ran::Panicked(_) => entry.last_run = Some(after),
-            Ran::NotRun => {}
-        }
-        entry.slot = entry.spec.next_slot(entry.slot, drift, draw, after);
-        entry.next_run = entry.spec.resolve(entry.slot);
+        entry.record(action, &ran, drift, draw, after);
         let next_run = entry.next_run;
         let cancel = match ran {
             Ran::Returned(true) => Some("it returned CancelJob"),
@@ -190,23 +180,40 @@ impl Scheduler {
         };
         let panicked_cancel = matches!(ran, Ran::Panicked(_)) && on_panic == PanicPolicy::Cancel;
         // A quiet run builds no description (see `State::routine_reports`).
-        let quiet = matches!(ran, Ran::Returned(_)) && cancel.is_none() && quiet_sink;
-        let reports = if quiet {
-            Vec::new()
-        } else {
-            reports_for(entry.describe(), ran, task_running, panicked_cancel, cancel)
-        };
+        let quiet = matches!(ran, Ran::Returned(_)) && cancel.is_none() && !custom_sink;
+        let job = (!quiet).then(|| entry.describe());
+        let panicked = matches!(ran, Ran::Panicked(_)).then(|| entry.panic_line(panicked_cancel));
         let removed = if cancel.is_some() || panicked_cancel {
             state.store.remove(id)
         } else {
             state.store.order.push(next_run.as_nanosecond(), id);
             None
         };
+        let mut reports = match job {
+            None => Vec::new(),
+            Some(job) => reports_for(job, &ran, task_running, panicked_cancel, cancel),
+        };
+        if !custom_sink {
+            // The panic's line is printed below; the default sink would repeat it.
+            reports.retain(|report| !matches!(report, Report::Panicked { .. }));
+        }
         if reports.is_empty() {
             state.done_running(id);
         }
         drop(state);
-        drop(removed);
+        if let (Ran::Panicked(payload), Some((what, then))) = (&ran, panicked) {
+            // One line naming the job. A custom sink gets `Report::Panicked` and
+            // the line is printed only under `panics::install_hook` (whose quiet
+            // hook held back Rust's own); the default sink's line is this one.
+            if custom_sink {
+                panics::kept(what, &**payload, &then);
+            } else {
+                panics::report(what, &**payload, &then);
+            }
+        }
+        if let Some(entry) = removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
         reports
     }
 
@@ -247,15 +254,18 @@ impl Scheduler {
                 }
             }
         }
-        drop(removed);
+        for entry in removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
         self.emit(reports);
     }
 }
 
-/// The reports of one run that was not quiet.
+/// The reports of one run that was not quiet. A panic goes to a custom sink as
+/// [`Report::Panicked`]; for the default sink, `file` has printed it already.
 fn reports_for(
     job: String,
-    ran: Ran,
+    ran: &Ran,
     task_running: bool,
     panicked_cancel: bool,
     cancel: Option<&'static str>,
@@ -263,9 +273,9 @@ fn reports_for(
     let mut reports = Vec::with_capacity(2);
     reports.push(match ran {
         Ran::Returned(_) => Report::Ran { job: job.clone() },
-        Ran::Panicked(message) => Report::Panicked {
+        Ran::Panicked(payload) => Report::Panicked {
             job: job.clone(),
-            message,
+            message: panics::message(&**payload),
             cancelled: panicked_cancel,
         },
         Ran::NotRun if task_running => Report::Skipped { job: job.clone() },
@@ -275,4 +285,13 @@ fn reports_for(
         reports.push(Report::Cancelled { job, why });
     }
     reports
+}
+
+/// Drops what a removed job holds (its action, and what the action captured) with
+/// no lock held, catching a panic in a `Drop` of the user's: reported, never lost.
+pub(super) fn drop_caught<T>(job: &str, value: T) {
+    if let Err(payload) = panics::catch(move || drop(value)) {
+        let what = format!("dropping schedule job {job}");
+        panics::report(what, &*payload, "the job is removed anyway");
+    }
 }

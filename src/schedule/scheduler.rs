@@ -46,6 +46,7 @@ use jiff::{Timestamp, ZonedDateTime};
 
 use super::job::{Action, Every, Job};
 use super::report::{PanicPolicy, Report, ReportFn, default_sink};
+use super::run::drop_caught;
 use super::store::{Entry, Store};
 use super::timing::{DriftPolicy, Spec};
 use crate::clock::Clock;
@@ -241,7 +242,7 @@ impl Scheduler {
         let jobs = std::mem::take(&mut state.store);
         state.wake_sleeper();
         drop(state);
-        drop(jobs); // outside the lock: a job's captures may panic in their Drop
+        drop_caught("(all, by clear)", jobs);
     }
 
     /// Removes the jobs with this tag (Python's `clear(tag)`).
@@ -254,7 +255,9 @@ impl Scheduler {
             .collect();
         state.wake_sleeper();
         drop(state);
-        drop(removed);
+        for entry in removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
     }
 
     /// Removes `job` (Python's `cancel_job(job)`). Returns whether it was still
@@ -268,7 +271,11 @@ impl Scheduler {
         let removed = state.store.remove(job.id);
         state.wake_sleeper();
         drop(state);
-        removed.is_some()
+        let found = removed.is_some();
+        if let Some(entry) = removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
+        found
     }
 
     /// The earliest next run of all jobs, in the clock's zone (Python's
@@ -392,7 +399,15 @@ impl Scheduler {
         }
         let report = self.lock().report.clone();
         for r in &reports {
-            report(r);
+            // The hook is user code: its panic is reported, and the scheduler (the
+            // background runner, the caller's `run_pending`) goes on.
+            if let Err(payload) = panics::catch(|| report(r)) {
+                let what = format!(
+                    "the report hook given to on_report (reporting on job {})",
+                    r.job()
+                );
+                panics::report(what, &*payload, "the scheduler goes on");
+            }
         }
     }
 

@@ -27,7 +27,8 @@ use jiff::Timestamp;
 
 use super::job::{Action, describe_spec, format_time};
 use super::order::Order;
-use super::timing::{Slot, Spec};
+use super::run::Ran;
+use super::timing::{DriftPolicy, Slot, Spec};
 
 /// One job, as the scheduler keeps it.
 pub(crate) struct Entry {
@@ -50,6 +51,41 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// Puts the action back after a run and records it: `last_run` is when the job
+    /// returned (`after`), as Python sets it after the job returns (for an async
+    /// job, when its task was spawned); then the next slot.
+    pub(crate) fn record(
+        &mut self,
+        action: Action,
+        ran: &Ran,
+        drift: DriftPolicy,
+        draw: u64,
+        after: Timestamp,
+    ) {
+        if matches!(ran, Ran::Returned(_)) && matches!(action, Action::Async(_)) {
+            self.task_running = true;
+        }
+        if !matches!(ran, Ran::NotRun) {
+            self.last_run = Some(after);
+        }
+        self.action = Some(action);
+        self.slot = self.spec.next_slot(self.slot, drift, draw, after);
+        self.next_run = self.spec.resolve(self.slot);
+    }
+
+    /// For the one line of a panic: what panicked (`job flaky() (Every 3
+    /// seconds)`) and what happens next.
+    pub(crate) fn panic_line(&self, cancelled: bool) -> (String, String) {
+        let what = format!("job {}() ({})", self.name, describe_spec(&self.spec));
+        let then = if cancelled {
+            "the job is cancelled (PanicPolicy::Cancel)".to_owned()
+        } else {
+            let next = format_time(self.next_run, &self.spec.zone);
+            format!("it runs again at {next}")
+        };
+        (what, then)
+    }
+
     /// Whether the job has this tag.
     pub(crate) fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
