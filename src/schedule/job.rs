@@ -432,6 +432,17 @@ impl Every {
             zone,
             until,
         };
+        let longest = self.latest.unwrap_or(self.interval);
+        if !spec.fits(now, longest) {
+            // Only intervals of thousands of years get here (1 is never too long).
+            let message = format!(
+                "every({}).{unit}(): {longest} {unit} from now is after 9999-12-31, the \
+                 last date clearloop can count to; give a shorter interval",
+                self.interval,
+                unit = unit.plural(),
+            );
+            return Err(ScheduleError::Interval(message));
+        }
         Ok(self.scheduler.add(spec, name.to_owned(), self.tags, action))
     }
 }
@@ -476,12 +487,31 @@ impl Every {
     }
 }
 
-/// `crate::module::job` -> `job`; a closure's `{{closure}}` -> `closure`.
+/// `crate::module::job` -> `job`; a closure's `{{closure}}` -> `closure`, also
+/// inside a generic function (`app::run::<u8>::{{closure}}`), as `sched` shows it.
 fn short_name(type_name: &str) -> String {
-    // Generic parameters may contain `::` too; cut them off first.
-    let base = type_name.split('<').next().unwrap_or(type_name);
-    let last = base.rsplit("::").next().unwrap_or(base);
-    if last.contains("closure") {
+    if type_name.ends_with("{{closure}}") {
+        return "closure".to_owned();
+    }
+    // Generic parameters may contain `::` too: keep only what is outside `<...>`.
+    let mut depth = 0_u32;
+    let outside: String = type_name
+        .chars()
+        .filter(|&c| {
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.saturating_sub(1),
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect();
+    let last = outside
+        .trim_end_matches("::")
+        .rsplit("::")
+        .next()
+        .unwrap_or("");
+    if last.is_empty() {
         "closure".to_owned()
     } else {
         last.to_owned()
@@ -588,5 +618,7 @@ mod tests {
         assert_eq!(short_name("clearloop::schedule::job"), "job");
         assert_eq!(short_name("my_app::main::{{closure}}"), "closure");
         assert_eq!(short_name("job"), "job");
+        assert_eq!(short_name("app::run::<u8>::{{closure}}"), "closure");
+        assert_eq!(short_name("app::Worker<u8>::tick"), "tick");
     }
 }

@@ -12,7 +12,16 @@
 //! ```
 //!
 //! Until `on_report` is called, the default sink prints the problems on stderr
-//! ([`Report::is_problem`]) and drops the rest.
+//! ([`Report::is_problem`]) and drops the rest; a sync job's panic is then one
+//! line naming the job, where it panicked and what happens next (through
+//! `crate::panics`), instead of a `Report::Panicked`:
+//!
+//! ```text
+//! job flaky() (Every 3 seconds) panicked at src/main.rs:9:5: the feed is down; it runs again at 2026-11-23 09:00:06
+//! ```
+//!
+//! A report function is user code: if it panics, the panic is reported on stderr,
+//! naming the hook and the job, and the scheduler goes on.
 
 use std::fmt;
 use std::sync::Arc;

@@ -202,14 +202,7 @@ impl Scheduler {
         }
         drop(state);
         if let (Ran::Panicked(payload), Some((what, then))) = (&ran, panicked) {
-            // One line naming the job. A custom sink gets `Report::Panicked` and
-            // the line is printed only under `panics::install_hook` (whose quiet
-            // hook held back Rust's own); the default sink's line is this one.
-            if custom_sink {
-                panics::kept(what, &**payload, &then);
-            } else {
-                panics::report(what, &**payload, &then);
-            }
+            panic_line(payload, &what, &then, custom_sink);
         }
         if let Some(entry) = removed {
             drop_caught(&entry.name.clone(), entry);
@@ -285,6 +278,18 @@ fn reports_for(
         reports.push(Report::Cancelled { job, why });
     }
     reports
+}
+
+/// The one line of a job's panic, naming the job. A custom sink gets
+/// `Report::Panicked`, and the line is printed only under `panics::install_hook`
+/// (whose quiet hook held back Rust's own); for the default sink, this line is the
+/// report.
+fn panic_line(payload: &panics::Payload, what: &str, then: &str, custom_sink: bool) {
+    if custom_sink {
+        panics::kept(what, &**payload, then);
+    } else {
+        panics::report(what, &**payload, then);
+    }
 }
 
 /// Drops what a removed job holds (its action, and what the action captured) with
