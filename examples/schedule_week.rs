@@ -19,7 +19,9 @@
 //! both). The first three runs of each job are printed, then a count per job.
 //!
 //! Run: `cargo run --example schedule_week` (add `-- --all` to print all 11,265
-//! runs). Prints:
+//! runs). When it is given a virtual clock (the tour, or `-- --virtual`), that
+//! clock is moved on by the week it simulated, so the tour's footer counts it.
+//! Prints:
 //!
 //! ```text
 //! Mon 2026-11-23 09:00:17  every(1).minute().at(":17")
@@ -35,6 +37,7 @@
 //!   every(1).monday()                      1
 //!   every(1).wednesday().at("13:15")       1
 //!   every(1).minute().at(":17")       10,080
+//! simulated: 7 days of virtual time, 11,265 runs, on a virtual clock of its own
 //! ```
 
 use std::sync::{Arc, Mutex};
@@ -54,9 +57,9 @@ const JOBS: [&str; 6] = [
     "every(1).minute().at(\":17\")",
 ];
 
-/// Runs the example. The clock it is given is not used: the week always starts on
-/// Monday 2026-11-23 09:00 in Paris, on a virtual clock of its own.
-pub fn example(_clock: Clock) {
+/// Runs the example. The week always starts on Monday 2026-11-23 09:00 in Paris, on
+/// a virtual clock of its own; a virtual `given` clock is then moved on by that week.
+pub fn example(given: Clock) {
     let print_all = std::env::args().any(|arg| arg == "--all");
     let start = date(2026, 11, 23)
         .at(9, 0, 0, 0)
@@ -108,8 +111,18 @@ pub fn example(_clock: Clock) {
         "runs in a week (to {}):",
         end.strftime("%a %Y-%m-%d %H:%M:%S")
     );
-    for (name, count) in JOBS.iter().zip(*counts.lock().unwrap()) {
+    let counts = *counts.lock().unwrap();
+    for (name, count) in JOBS.iter().zip(counts) {
         println!("  {name:<34}{:>6}", thousands(count));
+    }
+    let simulated = clock.timestamp_now().duration_since(start.timestamp());
+    println!(
+        "simulated: {} days of virtual time, {} runs, on a virtual clock of its own",
+        simulated.as_hours() / 24,
+        thousands(counts.iter().sum())
+    );
+    if given.is_virtual() {
+        given.advance(Duration::try_from(simulated).unwrap_or_default());
     }
 }
 

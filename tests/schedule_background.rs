@@ -101,8 +101,10 @@ fn a_panicking_job_is_reported_and_the_others_go_on() {
         let runner = s.run_in_background();
         for second in 1..=6 {
             clock.advance(Duration::from_secs(1));
-            eventually("the tick job ran", || {
+            // Ran, filed and reported: then the next run is in the future again.
+            eventually("the due jobs ran", || {
                 ticks.load(Ordering::SeqCst) == second
+                    && s.idle_seconds().is_some_and(|idle| idle > 0.0)
             });
         }
         runner.stop();
@@ -172,5 +174,43 @@ fn async_jobs_run_on_a_runtime_handle_from_the_background_thread() {
     eventually("and again ten minutes later", || {
         runs.load(Ordering::SeqCst) == 2
     });
+    runner.stop();
+}
+
+#[test]
+fn a_running_job_counts_as_due_until_it_is_filed_and_reported() {
+    // The tour's `wait()` advances a manual clock once `idle_seconds()` is positive.
+    // It used to be positive as soon as the runner had *taken* the due jobs, so the
+    // clock moved while a job still ran (it printed `+3.5 s tick` for a 3.0 s run).
+    let (clock, s) = manual_monday();
+    let (started_tx, started) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let go_rx = Mutex::new(go_rx);
+    s.every(1)
+        .second()
+        .do_(move || {
+            started_tx.send(()).unwrap();
+            go_rx.lock().unwrap().recv().unwrap();
+        })
+        .unwrap();
+    let reported = Arc::new(AtomicUsize::new(0));
+    let count = reported.clone();
+    s.on_report(move |_: &Report| {
+        count.fetch_add(1, Ordering::SeqCst);
+    });
+    let runner = s.run_in_background();
+    clock.advance(Duration::from_secs(1));
+    started
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the job started");
+    // Running: its next run (09:00:01) is now, not 09:00:02.
+    assert_eq!(s.idle_seconds(), Some(0.0));
+    assert_eq!(s.next_run().unwrap().time().to_string(), "09:00:01");
+    go.send(()).unwrap();
+    eventually("the run was filed and reported", || {
+        s.idle_seconds() == Some(1.0)
+    });
+    // Positive only once its report was sent.
+    assert_eq!(reported.load(Ordering::SeqCst), 1);
     runner.stop();
 }

@@ -183,6 +183,23 @@ fn misuse_is_a_clear_error() {
         ),
         (s.every(1).minute().at("10").do_(job), "expected \":SS\""),
         (
+            s.every(1).hour().at("99:99").do_(job),
+            "invalid time \"99:99\" for an hourly job",
+        ),
+        (
+            s.every(u32::MAX).weeks().do_(job),
+            "interval error: every(4294967295).weeks(): 4294967295 weeks from now is \
+             after 9999-12-31, the last date clearloop can count to; give a shorter interval",
+        ),
+        (
+            s.every(u32::MAX).hours().do_(job),
+            "every(4294967295).hours(): 4294967295 hours from now is after 9999-12-31",
+        ),
+        (
+            s.every(1).to(u32::MAX).days().do_(job),
+            "every(1).days(): 4294967295 days from now is after 9999-12-31",
+        ),
+        (
             s.every(1)
                 .day()
                 .at("10:30")
@@ -214,6 +231,11 @@ fn misuse_is_a_clear_error() {
         s.get_jobs().is_empty(),
         "a failed description schedules nothing"
     );
+    // The longest intervals that still fit are accepted, and not clamped.
+    let long = s.every(u32::MAX).seconds().do_(job).unwrap();
+    assert_eq!(show(&long.next_run().unwrap()), "2162-12-30 15:28:15 CET");
+    let weeks = s.every(400_000).weeks().do_(job).unwrap();
+    assert_eq!(show(&weeks.next_run().unwrap()), "9693-01-12 09:00:00 CET");
 }
 
 #[test]

@@ -143,3 +143,16 @@ fn the_courses_six_jobs_over_a_week_with_the_slides_loop() {
     });
     check(&runs);
 }
+
+#[path = "../examples/schedule_week.rs"]
+mod example;
+
+#[test]
+fn the_example_moves_a_virtual_clock_by_the_week_it_simulated() {
+    // The tour's footer reads "took ... on the virtual clock" from the clock it
+    // gave: a week, not 0:00:00.
+    let clock = Clock::virtual_clock();
+    let before = clock.now();
+    example::example(clock.clone());
+    assert_eq!(clock.now() - before, Duration::from_secs(7 * 24 * 3600));
+}

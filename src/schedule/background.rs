@@ -21,12 +21,11 @@
 //!
 //! A job that panics is reported with its description, and the thread goes on
 //! with the other jobs. Async jobs need a runtime: give one's
-//! [`Handle`](crate::runtime::Handle) to [`Scheduler::run_in_background_on`] and
+//! [`Handle`] to [`Scheduler::run_in_background_on`] and
 //! they are spawned on it (a multi-threaded runtime runs them at once; a
 //! single-threaded one when its thread runs `block_on`). Without one they are
 //! reported (`Report::NoRuntime`) when they fall due.
 
-use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
@@ -41,6 +40,8 @@ use super::Scheduler;
 /// dropping it stops it too (and waits for the job running, if any).
 #[must_use = "dropping the handle stops the background thread at once"]
 pub struct Background {
+    /// The scheduler, to collect its finished async jobs at stop.
+    scheduler: Scheduler,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
 }
@@ -75,6 +76,7 @@ impl Scheduler {
             .spawn(move || run_loop(&scheduler, &flag, runtime.as_ref()))
             .expect("failed to spawn the schedule background thread");
         Background {
+            scheduler: self.clone(),
             stop,
             handle: Some(handle),
         }
@@ -113,6 +115,10 @@ fn run_loop(scheduler: &Scheduler, stop: &AtomicBool, runtime: Option<&Handle>) 
 impl Background {
     /// Stops the thread: it finishes the job it is running, if any, and returns.
     /// Waits for it. Jobs stay in the scheduler.
+    ///
+    /// Then collects the async jobs whose tasks have finished since the runner's
+    /// last pass, and reports their panics, so that the last report before `stop`
+    /// is not lost. (A task still running is collected by the next `run_pending`.)
     pub fn stop(mut self) {
         self.stop_and_join();
     }
@@ -130,13 +136,15 @@ impl Background {
         // The flag first, then the unpark: a thread about to park finds the token.
         handle.thread().unpark();
         if let Err(payload) = handle.join() {
-            // Jobs' panics never get here; one that does is a bug of ours: say it.
-            if thread::panicking() {
-                eprintln!("schedule: the background thread panicked");
-            } else {
-                panic::resume_unwind(payload);
-            }
+            // Jobs' and hooks' panics are caught on the thread and never get here;
+            // one that does is a bug of ours: say it, without a second panic.
+            crate::panics::report(
+                "the schedule background thread",
+                &*payload,
+                "it has stopped",
+            );
         }
+        self.scheduler.reap_tasks();
     }
 }
 

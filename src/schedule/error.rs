@@ -14,7 +14,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScheduleError {
     /// Python's `IntervalError`: an interval that does not fit the unit
-    /// (`every(2).monday()`, `every(10).minute()`, `every(0)`), or two units.
+    /// (`every(2).monday()`, `every(10).minute()`, `every(0)`), two units, or an
+    /// interval so long that the next run would be after the year 9999
+    /// (`every(u32::MAX).weeks()`).
     Interval(String),
     /// `every(n)` was never given a unit (`.minutes()`, `.monday()`, ...).
     NoUnit {
@@ -84,7 +86,9 @@ impl fmt::Display for ScheduleError {
                 reason,
             } => write!(
                 f,
-                "invalid time {text:?} for a {job} job ({reason}): expected {expected}"
+                "invalid time {text:?} for {} {job} job ({reason}): expected {expected}",
+                // "an hourly job": the h is silent.
+                if *job == "hourly" { "an" } else { "a" }
             ),
             ScheduleError::UnknownTimeZone { name } => write!(
                 f,

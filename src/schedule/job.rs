@@ -26,7 +26,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 
 use super::ScheduleError;
-use super::at::{self, AtKind};
+use super::at::{self, AtKind, AtTime};
 use super::scheduler::Scheduler;
 use super::timing::{Spec, Unit};
 
@@ -412,22 +412,7 @@ impl Every {
             Some(name) => TimeZone::get(name)
                 .map_err(|_| ScheduleError::UnknownTimeZone { name: name.clone() })?,
         };
-        let at = match &self.at {
-            None => None,
-            Some(text) => {
-                let kind = match (unit, self.weekday) {
-                    (Unit::Days, _) | (Unit::Weeks, Some(_)) => AtKind::Daily,
-                    (Unit::Hours, _) => AtKind::Hourly,
-                    (Unit::Minutes, _) => AtKind::Minutely,
-                    (Unit::Seconds | Unit::Weeks, _) => {
-                        return Err(ScheduleError::AtNotAllowed {
-                            unit: unit.plural(),
-                        });
-                    }
-                };
-                Some(at::parse(text, kind)?)
-            }
-        };
+        let at = self.at_time(unit)?;
         if let Some(latest) = self.latest
             && latest < self.interval
         {
@@ -437,20 +422,7 @@ impl Every {
             });
         }
         let now = self.scheduler.clock().timestamp_now();
-        let until = match &self.until {
-            None => None,
-            Some(until) => {
-                let deadline = until.resolve(now, &zone)?;
-                if deadline < now {
-                    let show = |t: Timestamp| format_time(t, &zone);
-                    return Err(ScheduleError::UntilInPast {
-                        until: show(deadline),
-                        now: show(now),
-                    });
-                }
-                Some(deadline)
-            }
-        };
+        let until = self.deadline(now, &zone)?;
         let spec = Spec {
             interval: self.interval,
             latest: self.latest,
@@ -460,16 +432,86 @@ impl Every {
             zone,
             until,
         };
+        let longest = self.latest.unwrap_or(self.interval);
+        if !spec.fits(now, longest) {
+            // Only intervals of thousands of years get here (1 is never too long).
+            let message = format!(
+                "every({}).{unit}(): {longest} {unit} from now is after 9999-12-31, the \
+                 last date clearloop can count to; give a shorter interval",
+                self.interval,
+                unit = unit.plural(),
+            );
+            return Err(ScheduleError::Interval(message));
+        }
         Ok(self.scheduler.add(spec, name.to_owned(), self.tags, action))
     }
 }
 
-/// `crate::module::job` -> `job`; a closure's `{{closure}}` -> `closure`.
+impl Every {
+    /// The `at()` text, checked against the unit's format.
+    fn at_time(&self, unit: Unit) -> Result<Option<AtTime>, ScheduleError> {
+        let Some(text) = &self.at else {
+            return Ok(None);
+        };
+        let kind = match (unit, self.weekday) {
+            (Unit::Days, _) | (Unit::Weeks, Some(_)) => AtKind::Daily,
+            (Unit::Hours, _) => AtKind::Hourly,
+            (Unit::Minutes, _) => AtKind::Minutely,
+            (Unit::Seconds | Unit::Weeks, _) => {
+                return Err(ScheduleError::AtNotAllowed {
+                    unit: unit.plural(),
+                });
+            }
+        };
+        at::parse(text, kind).map(Some)
+    }
+
+    /// The `until()` deadline, which must not be past.
+    fn deadline(
+        &self,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> Result<Option<Timestamp>, ScheduleError> {
+        let Some(until) = &self.until else {
+            return Ok(None);
+        };
+        let deadline = until.resolve(now, zone)?;
+        if deadline < now {
+            let show = |t: Timestamp| format_time(t, zone);
+            return Err(ScheduleError::UntilInPast {
+                until: show(deadline),
+                now: show(now),
+            });
+        }
+        Ok(Some(deadline))
+    }
+}
+
+/// `crate::module::job` -> `job`; a closure's `{{closure}}` -> `closure`, also
+/// inside a generic function (`app::run::<u8>::{{closure}}`), as `sched` shows it.
 fn short_name(type_name: &str) -> String {
-    // Generic parameters may contain `::` too; cut them off first.
-    let base = type_name.split('<').next().unwrap_or(type_name);
-    let last = base.rsplit("::").next().unwrap_or(base);
-    if last.contains("closure") {
+    if type_name.ends_with("{{closure}}") {
+        return "closure".to_owned();
+    }
+    // Generic parameters may contain `::` too: keep only what is outside `<...>`.
+    let mut depth = 0_u32;
+    let outside: String = type_name
+        .chars()
+        .filter(|&c| {
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.saturating_sub(1),
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect();
+    let last = outside
+        .trim_end_matches("::")
+        .rsplit("::")
+        .next()
+        .unwrap_or("");
+    if last.is_empty() {
         "closure".to_owned()
     } else {
         last.to_owned()
@@ -576,5 +618,7 @@ mod tests {
         assert_eq!(short_name("clearloop::schedule::job"), "job");
         assert_eq!(short_name("my_app::main::{{closure}}"), "closure");
         assert_eq!(short_name("job"), "job");
+        assert_eq!(short_name("app::run::<u8>::{{closure}}"), "closure");
+        assert_eq!(short_name("app::Worker<u8>::tick"), "tick");
     }
 }

@@ -45,8 +45,10 @@
 //!   run from the end of the previous one, so a 10-minute job slowly drifts;
 //!   [`DriftPolicy::FromFinish`] keeps Python's way.
 //! * **Ordered jobs.** Python's `run_pending` looks at every job and sorts the
-//!   due ones on each call; here they stay in a heap ordered by next run, so a
-//!   call with nothing due costs the same whether there are 10 jobs or 100,000.
+//!   due ones on each call; here they stay ordered by next run, so a call with
+//!   nothing due costs the same whether there are 10 jobs or 100,000. The order
+//!   is Python's: by next run, then (for jobs due at the same instant) in the
+//!   order they were added, whatever each job's history.
 //! * **A panicking job does not stop the others**: it is reported, and kept (or
 //!   cancelled: [`PanicPolicy`]). In Python the exception leaves `run_pending`.
 //! * **Time zones and daylight saving** follow one documented rule (the `timing`
@@ -120,13 +122,18 @@ mod at;
 mod background;
 mod error;
 mod job;
+mod order;
+mod report;
+mod run;
 mod scheduler;
+mod store;
 mod timing;
 
 pub use background::Background;
 pub use error::ScheduleError;
 pub use job::{CancelJob, Every, Job, JobOutcome, Until};
-pub use scheduler::{PanicPolicy, Report, Scheduler};
+pub use report::{PanicPolicy, Report};
+pub use scheduler::Scheduler;
 pub use timing::DriftPolicy;
 
 #[cfg(doc)]

@@ -1,146 +1,57 @@
-//! [`Scheduler`]: the jobs, kept in order of their next run, and `run_pending`.
+//! [`Scheduler`]: the jobs, the clock they run by, and `run_pending`.
 //!
 //! Python's `Scheduler` keeps a plain list: `run_pending` asks every job "should
 //! you run?" and sorts the ones that say yes, so one call costs O(n) even when
-//! nothing is due. Here `(next run, id)` pairs sit in a binary heap (a min-heap:
-//! the earliest on top), as asyncio keeps its timers: `run_pending` looks at the
-//! top, and stops at the first job that is not due. With 100,000 jobs and none
-//! due, that is one comparison.
+//! nothing is due. Here the jobs stay ordered by next run ([`Order`](super::order)),
+//! as asyncio keeps its timers: `run_pending` looks at the first one, and stops at
+//! the first job that is not due. With 100,000 jobs and none due, that is one
+//! comparison.
 //!
 //! ```text
-//!   jobs (a slab, by id)             order: min-heap of (next run, id)
-//!   #0 Every 10 minutes                        (09:10:00, #0)   <- top: due at 09:10?
-//!   #1 Every 1 hour                           /              \
-//!   #2 Every 1 day at 10:30          (10:00:00, #1)   (10:30:00, #2)
+//!   Scheduler (a handle: clones share it)
+//!   └─ Shared { clock, state: Mutex<State> }
+//!      State:  store   the jobs by id, and their order       (store.rs, order.rs)
+//!              drift, on_panic, report, rng                  the scheduler's settings
+//!              in_flight                                     tasks of async jobs
+//!              sleeper                                       the background runner
 //!
-//!   run_pending at 09:10: pop (09:10, #0), run #0 (lock released),
-//!   push (09:20, #0); the top is now 09:20 > now: stop.
-//!   cancel_job(#1): remove #1 from the slab only; (10:00, #1) is now stale and
-//!   is dropped when it reaches the top (lazy deletion, as asyncio does).
+//!   run_pending at 09:10: first in order (09:10, #0): due -> run #0 (run.rs:
+//!   take, call, file), filed again at 09:20; first is now 09:20 > now: stop.
 //! ```
-//!
-//! Why a heap and not a `BTreeSet`, which `sched` uses: a job is popped and
-//! pushed back at each run, and `cancel` is rare. On the 10,000-job day of
-//! `benches/schedule.rs` the tree's insert and remove were a third of a run's
-//! cost; the heap's push of a later time stops near the bottom. What the heap
-//! costs: a cancelled job's entry waits to reach the top (or a rebuild, once
-//! stale entries outnumber live ones), and every reader must skip stale entries
-//! ([`State::head`]).
 //!
 //! The lock is never held while a job runs: a job may add, cancel or list jobs
 //! (even itself), and another thread may do the same meanwhile.
+//!
+//! ## What `job.rs` calls back
+//!
+//! [`Every`] and [`Job`] are handles on a scheduler; they reach its state through
+//! six crate-private calls, each one short lock:
+//!
+//! | call                         | by                      | does                                   |
+//! |------------------------------|-------------------------|----------------------------------------|
+//! | [`add`](Scheduler::add)      | `Every::do_` and kin    | computes the first run, files the job  |
+//! | [`job_times`](Scheduler::job_times) | `Job::next_run`, `last_run`, `is_scheduled` | reads the two times and the zone |
+//! | [`job_tags`](Scheduler::job_tags) | `Job::tags`        | copies the tags                        |
+//! | [`add_tag`](Scheduler::add_tag) | `Job::tag`           | adds a tag, once                       |
+//! | [`describe`](Scheduler::describe) | `Job`'s `Display`  | Python's repr, or "job #3 (cancelled)" |
+//! | [`same_as`](Scheduler::same_as) | `Job`'s `PartialEq`, `cancel_job` | whether two handles share the jobs |
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
 
 use jiff::{Timestamp, ZonedDateTime};
 
-use super::job::{Action, Every, Job, describe_spec, format_time};
-use super::timing::{DriftPolicy, Slot, Spec};
+use super::job::{Action, Every, Job};
+use super::report::{PanicPolicy, Report, ReportFn, default_sink};
+use super::run::drop_caught;
+use super::store::{Entry, Store};
+use super::timing::{DriftPolicy, Spec};
 use crate::clock::Clock;
 use crate::runtime::Handle;
-use crate::{Runtime, Task};
-
-/// What happens to a job whose run panics. Either way the panic is reported
-/// (with the job's description) and the other jobs go on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PanicPolicy {
-    /// Keep the job: it runs again at its next slot. Python's `run_pending` lets the
-    /// exception fly and the job stays in the list; this is the closest we get
-    /// without stopping the other jobs.
-    #[default]
-    Keep,
-    /// Cancel the job after its first panic.
-    Cancel,
-}
-
-/// Something a scheduler tells about its jobs, handed to the function given to
-/// [`Scheduler::on_report`]. Python's `schedule` logs these with `logging`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Report {
-    /// A job ran (or, for an async job, its task was spawned).
-    Ran {
-        /// The job's description, as it displays after the run.
-        job: String,
-    },
-    /// An async job fell due while its previous task was still running: not
-    /// started a second time.
-    Skipped {
-        /// The job's description.
-        job: String,
-    },
-    /// A job panicked (a sync job in `run_pending`, an async job's task).
-    Panicked {
-        /// The job's description.
-        job: String,
-        /// The panic's message.
-        message: String,
-        /// Whether the job was cancelled for it ([`PanicPolicy::Cancel`]).
-        cancelled: bool,
-    },
-    /// An async job fell due in `run_pending` (or in the background runner), which
-    /// has no runtime to spawn it on; use [`Scheduler::run_pending_on`].
-    NoRuntime {
-        /// The job's description.
-        job: String,
-    },
-    /// A job left the scheduler by itself: it returned [`CancelJob`](super::CancelJob)
-    /// or went past its `until`.
-    Cancelled {
-        /// The job's description.
-        job: String,
-        /// `"it returned CancelJob"` or `"it is past its until()"`.
-        why: &'static str,
-    },
-}
-
-impl Report {
-    /// Whether this is worth a line on stderr when nobody asked for reports:
-    /// panics, skips, and async jobs with no runtime.
-    pub fn is_problem(&self) -> bool {
-        matches!(
-            self,
-            Report::Skipped { .. } | Report::Panicked { .. } | Report::NoRuntime { .. }
-        )
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Report::Ran { job } => write!(f, "ran: {job}"),
-            Report::Skipped { job } => write!(
-                f,
-                "skipped: {job}: its previous run is still running, not starting it twice"
-            ),
-            Report::Panicked {
-                job,
-                message,
-                cancelled,
-            } => {
-                write!(f, "job panicked: {job}: {message}")?;
-                if *cancelled {
-                    f.write_str(" (job cancelled: PanicPolicy::Cancel)")?;
-                }
-                Ok(())
-            }
-            Report::NoRuntime { job } => write!(
-                f,
-                "not run: {job}: an async job needs a runtime; call \
-                 run_pending_on(&runtime) instead of run_pending(), or \
-                 run_in_background_on(runtime.handle())"
-            ),
-            Report::Cancelled { job, why } => write!(f, "cancelled: {job}: {why}"),
-        }
-    }
-}
-
-type ReportFn = Arc<dyn Fn(&Report) + Send + Sync>;
+use crate::{Runtime, Task, panics};
 
 /// A set of jobs and the clock they run by (Python's `schedule.Scheduler`).
 ///
@@ -148,69 +59,46 @@ type ReportFn = Arc<dyn Fn(&Report) + Send + Sync>;
 /// while another adds jobs.
 #[derive(Clone)]
 pub struct Scheduler {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
-struct Shared {
-    clock: Clock,
+/// What the clones of a scheduler share.
+pub(super) struct Shared {
+    pub(super) clock: Clock,
     state: Mutex<State>,
 }
 
 /// Everything the lock protects; nobody holds it while a job runs.
-struct State {
-    /// Every job of the scheduler, by id (ids grow: sorting them gives insertion
-    /// order). See [`Jobs`] for why not a `BTreeMap`.
-    jobs: Jobs,
-    /// `(next run, id)` of every job that is not running right now, smallest on
-    /// top. Entries may be **stale**: a cancelled job, or a job whose next run
-    /// changed, leaves its old entry behind (lazy deletion); an entry counts only
-    /// while `jobs[id].next_run` equals its time and the job is not running. See
-    /// [`State::head`]. Times are kept as nanoseconds (`i128`): comparing two
-    /// integers was measured faster than comparing two `Timestamp`s.
-    order: Order,
+pub(super) struct State {
+    /// The jobs, by id, and the order they run in.
+    pub(super) store: Store,
+    /// The id of the next job added: ids grow, so they give the order of addition.
     next_id: u64,
-    drift: DriftPolicy,
-    on_panic: PanicPolicy,
+    pub(super) drift: DriftPolicy,
+    pub(super) on_panic: PanicPolicy,
     report: ReportFn,
     /// Whether anyone listens for routine reports (`Ran`): only after `on_report`.
     /// Describing a job formats two date-times; on the default sink, which drops
     /// `Ran`, that was most of the cost of a run (measured: 1.2 s of the 10,000-job
     /// day in `benches/schedule.rs`).
-    routine_reports: bool,
+    pub(super) routine_reports: bool,
     /// SplitMix64 state, for `to()`.
     rng: u64,
+    /// Jobs taken to run and not yet filed and reported, with the next run they
+    /// were taken at: they count as due in `next_run` and `idle_seconds`, as
+    /// Python's running job does (its `next_run` changes only once it returns).
+    /// Most of the time empty, or one job.
+    pub(super) running: Vec<(u64, Timestamp)>,
     /// Tasks of async jobs that have not been seen finished yet.
-    in_flight: Vec<InFlight>,
+    pub(super) in_flight: Vec<InFlight>,
     /// The background runner's thread while it sleeps: unparked by any change.
     sleeper: Option<Thread>,
 }
 
-struct Entry {
-    spec: Spec,
-    name: String,
-    tags: Vec<String>,
-    /// The slot of the next run (an instant, or a civil time in the job's zone).
-    slot: Slot,
-    next_run: Timestamp,
-    last_run: Option<Timestamp>,
-    /// `None` while a `run_pending` has taken it to run it.
-    action: Option<Action>,
-    /// An async job whose task is still running.
-    task_running: bool,
-}
-
-struct InFlight {
-    job: u64,
-    task: Task<()>,
-}
-
-/// What to do with a job after running it (or not).
-enum Ran {
-    /// It ran, and returned; `true`: it asked to be cancelled.
-    Returned(bool),
-    Panicked(String),
-    /// Not run (async: still running, or no runtime).
-    NotRun,
+/// The task of an async job, kept until it is seen finished (`reap_tasks`).
+pub(super) struct InFlight {
+    pub(super) job: u64,
+    pub(super) task: Task<()>,
 }
 
 impl Scheduler {
@@ -229,18 +117,14 @@ impl Scheduler {
             shared: Arc::new(Shared {
                 clock,
                 state: Mutex::new(State {
-                    jobs: Jobs::default(),
-                    order: Order::default(),
+                    store: Store::default(),
                     next_id: 0,
                     drift: DriftPolicy::default(),
                     on_panic: PanicPolicy::default(),
-                    report: Arc::new(|report: &Report| {
-                        if report.is_problem() {
-                            eprintln!("schedule: {report}");
-                        }
-                    }),
+                    report: default_sink(),
                     routine_reports: false,
                     rng: seed,
+                    running: Vec::new(),
                     in_flight: Vec::new(),
                     sleeper: None,
                 }),
@@ -283,7 +167,8 @@ impl Scheduler {
         self.lock().rng = seed;
     }
 
-    /// Runs every job that is due, in order of next run (Python's `run_pending`).
+    /// Runs every job that is due, in order of next run, and jobs due at the same
+    /// instant in the order they were added (Python's `run_pending`).
     /// A job that is late by several periods runs once. Async jobs are not run
     /// here (they need a runtime): see [`run_pending_on`](Scheduler::run_pending_on).
     pub fn run_pending(&self) {
@@ -308,263 +193,71 @@ impl Scheduler {
         let now = self.shared.clock.timestamp_now();
         loop {
             let mut state = self.lock();
-            let due = match state.head() {
-                Some((next, id)) if next <= now => {
-                    state.order.pop();
-                    id
+            let (id, place) = match state.store.head() {
+                Some((next, id, place)) if next <= now => {
+                    state.store.order.pop();
+                    (id, place)
                 }
                 // The first entry is in the future: so is every other one.
                 _ => break,
             };
             // The same lock goes on to take the job's action: one lock, not two.
-            self.run_one(state, due, now, runtime);
+            self.run_one(state, id, place, now, runtime);
         }
     }
 
-    /// Runs every job now, whether due or not, waiting `delay` between two jobs
-    /// (Python's `run_all(delay_seconds=0)`). On a manual clock only a zero delay
-    /// makes sense: its sleep waits for someone to advance time.
+    /// Runs every job now, whether due or not, in the order they were added, waiting
+    /// `delay` between two jobs (Python's `run_all(delay_seconds=0)`). On a manual
+    /// clock only a zero delay makes sense: its sleep waits for someone to advance
+    /// time.
     pub fn run_all(&self, delay: Duration) {
-        let mut jobs: Vec<(Timestamp, u64)> = {
-            let state = self.lock();
-            state.jobs.iter().map(|(id, e)| (e.next_run, id)).collect()
-        };
-        jobs.sort_unstable();
-        let ids = jobs.into_iter().map(|(_, id)| id);
+        let ids = self.lock().store.ids_where(|_| true);
         for (i, id) in ids.into_iter().enumerate() {
             if i > 0 && !delay.is_zero() {
                 self.shared.clock.sleep(delay);
             }
             let now = self.shared.clock.timestamp_now();
-            self.run_one(self.lock(), id, now, None);
-        }
-    }
-
-    /// Runs job `id` without the lock, then files its next run. Its old entry in
-    /// the order was popped by `run_due`, or goes stale (`run_all`).
-    fn run_one(
-        &self,
-        mut guard: MutexGuard<'_, State>,
-        id: u64,
-        now: Timestamp,
-        runtime: Option<&Handle>,
-    ) {
-        let mut reports = Vec::new();
-        let taken = {
-            let state = &mut *guard;
-            let Some(entry) = state.jobs.get_mut(&id) else {
-                return;
-            };
-            let Some(action) = entry.action.take() else {
-                // Another thread is running it right now.
-                return;
-            };
-            let task_running = entry.task_running;
-            // Python checks `until` before running: a job past it is cancelled unrun.
-            let overdue = entry.spec.until.is_some_and(|until| now > until);
-            if overdue {
-                let job = state.describe(id);
-                state.jobs.remove(&id);
-                reports.push(Report::Cancelled {
-                    job,
-                    why: "it is past its until()",
-                });
-                None
-            } else {
-                Some((action, task_running))
-            }
-        };
-        // Never hold the lock while a job runs: it may add or cancel jobs.
-        drop(guard);
-        let Some((mut action, task_running)) = taken else {
-            self.emit(reports);
-            return;
-        };
-        let ran = match &mut action {
-            Action::Sync(call) => match panic::catch_unwind(AssertUnwindSafe(call)) {
-                Ok(cancel) => Ran::Returned(cancel),
-                Err(payload) => Ran::Panicked(crate::panics::message(&*payload)),
-            },
-            Action::Async(make) => {
-                if task_running {
-                    Ran::NotRun
-                } else if let Some(runtime) = runtime {
-                    match panic::catch_unwind(AssertUnwindSafe(make)) {
-                        Ok(future) => {
-                            let task = runtime.spawn(future);
-                            self.lock().in_flight.push(InFlight { job: id, task });
-                            Ran::Returned(false)
-                        }
-                        Err(payload) => Ran::Panicked(crate::panics::message(&*payload)),
-                    }
-                } else {
-                    Ran::NotRun
-                }
-            }
-        };
-        let after = self.shared.clock.timestamp_now();
-        {
-            let mut state = self.lock();
-            let drift = state.drift;
-            let on_panic = state.on_panic;
-            let draw = state.next_random();
-            // Cancelled while it ran (by itself or another thread): nothing to put back.
-            let Some(entry) = state.jobs.get_mut(&id) else {
-                drop(state);
-                self.emit(reports);
-                return;
-            };
-            let is_async = matches!(action, Action::Async(_));
-            entry.action = Some(action);
-            let mut cancel = None;
-            match &ran {
-                Ran::Returned(asked) => {
-                    entry.last_run = Some(now);
-                    // An async job that "returned" had its task spawned.
-                    if is_async {
-                        entry.task_running = true;
-                    }
-                    if *asked {
-                        cancel = Some("it returned CancelJob");
-                    }
-                }
-                Ran::Panicked(_) => entry.last_run = Some(now),
-                Ran::NotRun => {}
-            }
-            // The next slot: on the grid, or afresh from now (Python).
-            let spec = &entry.spec;
-            entry.slot = match (drift, spec.latest) {
-                (DriftPolicy::Grid, None) => spec.next_on_grid(entry.slot, after),
-                (_, latest) => {
-                    let interval = match latest {
-                        Some(latest) => {
-                            let span = u64::from(latest - spec.interval) + 1;
-                            spec.interval + (draw % span) as u32
-                        }
-                        None => spec.interval,
-                    };
-                    spec.first_after(after, interval)
-                }
-            };
-            entry.next_run = spec.resolve(entry.slot);
-            let next_run = entry.next_run;
-            if cancel.is_none() && spec.until.is_some_and(|until| entry.next_run > until) {
-                cancel = Some("it is past its until()");
-            }
-            let panicked_cancel =
-                matches!(ran, Ran::Panicked(_)) && on_panic == PanicPolicy::Cancel;
-            // A quiet run builds no description (see `routine_reports`).
-            let quiet =
-                matches!(ran, Ran::Returned(_)) && cancel.is_none() && !state.routine_reports;
-            let job = if quiet {
-                String::new()
-            } else {
-                state.describe(id)
-            };
-            match ran {
-                Ran::Returned(_) if quiet => {}
-                Ran::Returned(_) => reports.push(Report::Ran { job: job.clone() }),
-                Ran::Panicked(message) => reports.push(Report::Panicked {
-                    job: job.clone(),
-                    message,
-                    cancelled: panicked_cancel,
-                }),
-                Ran::NotRun if task_running => reports.push(Report::Skipped { job: job.clone() }),
-                Ran::NotRun => reports.push(Report::NoRuntime { job: job.clone() }),
-            }
-            if let Some(why) = cancel {
-                reports.push(Report::Cancelled { job, why });
-                state.jobs.remove(&id);
-            } else if panicked_cancel {
-                state.jobs.remove(&id);
-            } else {
-                state.order.push(next_run.as_nanosecond(), id);
+            let state = self.lock();
+            if let Some(place) = state.store.jobs.place(id) {
+                self.run_one(state, id, place, now, None);
             }
         }
-        self.emit(reports);
-    }
-
-    /// Looks at the tasks of async jobs: a finished one frees its job for its next
-    /// run, and a panic is reported (the handle is kept until then, so no panic is
-    /// lost with a dropped handle).
-    fn reap_tasks(&self) {
-        let mut reports = Vec::new();
-        {
-            let mut state = self.lock();
-            if state.in_flight.is_empty() {
-                return;
-            }
-            let on_panic = state.on_panic;
-            let (done, running): (Vec<InFlight>, Vec<InFlight>) =
-                std::mem::take(&mut state.in_flight)
-                    .into_iter()
-                    .partition(|f| f.task.done());
-            state.in_flight = running;
-            for finished in done {
-                let Some(entry) = state.jobs.get_mut(&finished.job) else {
-                    continue;
-                };
-                entry.task_running = false;
-                if let Ok(Some(error)) = finished.task.exception()
-                    && error.is_panic()
-                {
-                    let message = error.panic_message().unwrap_or("").to_owned();
-                    let cancelled = on_panic == PanicPolicy::Cancel;
-                    reports.push(Report::Panicked {
-                        job: state.describe(finished.job),
-                        message,
-                        cancelled,
-                    });
-                    if cancelled {
-                        state.remove(finished.job);
-                    }
-                }
-            }
-        }
-        self.emit(reports);
     }
 
     /// All jobs, in the order they were added (Python's `get_jobs()`).
     pub fn get_jobs(&self) -> Vec<Job> {
-        let mut ids: Vec<u64> = self.lock().jobs.iter().map(|(id, _)| id).collect();
-        ids.sort_unstable();
+        let ids = self.lock().store.ids_where(|_| true);
         ids.into_iter().map(|id| self.job(id)).collect()
     }
 
     /// The jobs with this tag (Python's `get_jobs(tag)`).
     pub fn get_jobs_tagged(&self, tag: &str) -> Vec<Job> {
-        let mut ids: Vec<u64> = self
-            .lock()
-            .jobs
-            .iter()
-            .filter(|(_, e)| e.tags.iter().any(|t| t == tag))
-            .map(|(id, _)| id)
-            .collect();
-        ids.sort_unstable();
+        let ids = self.lock().store.ids_where(|e| e.has_tag(tag));
         ids.into_iter().map(|id| self.job(id)).collect()
     }
 
     /// Removes every job (Python's `clear()`).
     pub fn clear(&self) {
         let mut state = self.lock();
-        state.jobs.clear();
-        state.order.clear();
+        let jobs = std::mem::take(&mut state.store);
         state.wake_sleeper();
+        drop(state);
+        drop_caught("(all, by clear)", jobs);
     }
 
     /// Removes the jobs with this tag (Python's `clear(tag)`).
     pub fn clear_tagged(&self, tag: &str) {
         let mut state = self.lock();
-        let ids: Vec<u64> = state
-            .jobs
-            .iter()
-            .filter(|(_, e)| e.tags.iter().any(|t| t == tag))
-            .map(|(id, _)| id)
+        let ids = state.store.ids_where(|e| e.has_tag(tag));
+        let removed: Vec<Entry> = ids
+            .into_iter()
+            .filter_map(|id| state.store.remove(id))
             .collect();
-        for id in ids {
-            state.remove(id);
-        }
         state.wake_sleeper();
+        drop(state);
+        for entry in removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
     }
 
     /// Removes `job` (Python's `cancel_job(job)`). Returns whether it was still
@@ -575,9 +268,14 @@ impl Scheduler {
             return false;
         }
         let mut state = self.lock();
-        let removed = state.remove(job.id);
+        let removed = state.store.remove(job.id);
         state.wake_sleeper();
-        removed
+        drop(state);
+        let found = removed.is_some();
+        if let Some(entry) = removed {
+            drop_caught(&entry.name.clone(), entry);
+        }
+        found
     }
 
     /// The earliest next run of all jobs, in the clock's zone (Python's
@@ -595,37 +293,39 @@ impl Scheduler {
         Some(next.duration_since(now).as_secs_f64())
     }
 
+    /// The earliest next run, counting the jobs running right now at the next run
+    /// they were taken at (in the past): while a job runs, or its reports are being
+    /// sent, `idle_seconds()` is not positive. Someone who waits for "the next run
+    /// is in the future" has waited for the runs to finish, not just to start.
     pub(crate) fn next_timestamp(&self) -> Option<Timestamp> {
         let mut state = self.lock();
-        // A running job is not in `order`; Python would count its old next_run,
-        // which is in the past. Its new one is known when it returns.
-        state.head().map(|(t, _)| t)
+        let waiting = state.store.head().map(|(t, _, _)| t);
+        let running = state.running.iter().map(|&(_, t)| t).min();
+        waiting.into_iter().chain(running).min()
     }
 
-    // ---- for Every, Job and the background runner ----
+    // ---- for Every and Job (see the module doc), and the background runner ----
 
+    /// Adds a job described by `spec`, computing its first run from now.
     pub(crate) fn add(&self, spec: Spec, name: String, tags: Vec<String>, action: Action) -> Job {
         let now = self.shared.clock.timestamp_now();
         let slot = spec.first_after(now, spec.interval);
         let next_run = spec.resolve(slot);
+        let entry = Entry {
+            spec,
+            name,
+            tags,
+            slot,
+            next_run,
+            last_run: None,
+            action: Some(action),
+            task_running: false,
+        };
         let id = {
             let mut state = self.lock();
             let id = state.next_id;
             state.next_id += 1;
-            state.jobs.insert(
-                id,
-                Entry {
-                    spec,
-                    name,
-                    tags,
-                    slot,
-                    next_run,
-                    last_run: None,
-                    action: Some(action),
-                    task_running: false,
-                },
-            );
-            state.order.push(next_run.as_nanosecond(), id);
+            state.store.insert(id, entry);
             state.wake_sleeper();
             id
         };
@@ -639,43 +339,48 @@ impl Scheduler {
         }
     }
 
+    /// Whether `other` is a clone of this scheduler (shares its jobs).
     pub(crate) fn same_as(&self, other: &Scheduler) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
+    /// Job `id`'s next run, last run and zone; `None` once it is cancelled.
     pub(crate) fn job_times(
         &self,
         id: u64,
     ) -> Option<(Timestamp, Option<Timestamp>, jiff::tz::TimeZone)> {
         let zone = self.shared.clock.time_zone();
         let state = self.lock();
-        state.jobs.get(&id).map(|e| (e.next_run, e.last_run, zone))
-    }
-
-    pub(crate) fn job_tags(&self, id: u64) -> Vec<String> {
-        let state = self.lock();
         state
+            .store
             .jobs
             .get(&id)
-            .map(|e| e.tags.clone())
-            .unwrap_or_default()
+            .map(|e| (e.next_run, e.last_run, zone))
     }
 
+    /// Job `id`'s tags (none once it is cancelled).
+    pub(crate) fn job_tags(&self, id: u64) -> Vec<String> {
+        let state = self.lock();
+        let entry = state.store.jobs.get(&id);
+        entry.map(|e| e.tags.clone()).unwrap_or_default()
+    }
+
+    /// Tags job `id` with `tag`, unless it has it already.
     pub(crate) fn add_tag(&self, id: u64, tag: &str) {
         let mut state = self.lock();
-        if let Some(entry) = state.jobs.get_mut(&id)
+        if let Some(entry) = state.store.jobs.get_mut(&id)
             && !entry.tags.iter().any(|t| t == tag)
         {
             entry.tags.push(tag.to_owned());
         }
     }
 
+    /// Python's repr of job `id`, or `job #id (cancelled)`.
     pub(crate) fn describe(&self, id: u64) -> String {
         let state = self.lock();
-        if state.jobs.contains_key(&id) {
-            state.describe(id)
-        } else {
-            format!("job #{id} (cancelled)")
+        match state.store.jobs.get(&id) {
+            Some(entry) => entry.describe(),
+            None => format!("job #{id} (cancelled)"),
         }
     }
 
@@ -684,140 +389,51 @@ impl Scheduler {
     pub(crate) fn register_sleeper(&self, thread: Option<Thread>) -> Option<Timestamp> {
         let mut state = self.lock();
         state.sleeper = thread;
-        state.head().map(|(t, _)| t)
+        state.store.head().map(|(t, _, _)| t)
     }
 
-    fn emit(&self, reports: Vec<Report>) {
+    /// Sends `reports` to the report function, outside the lock.
+    pub(super) fn emit(&self, reports: Vec<Report>) {
         if reports.is_empty() {
             return;
         }
         let report = self.lock().report.clone();
         for r in &reports {
-            report(r);
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic never happens under this lock (jobs run outside it), but a
-        // report function could; the state is still consistent then.
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Job ids by next-run time, in buckets: the jobs due at the same instant share one,
-/// in the order they were filed. (Python sorts its list by next run, so its ties
-/// run in the order the jobs were added; here, jobs added together keep that
-/// order, and a job filed again after a run goes behind those already waiting for
-/// the same instant.)
-#[derive(Default)]
-struct Order {
-    buckets: BTreeMap<i128, VecDeque<u64>>,
-    len: usize,
-}
-
-impl Order {
-    fn push(&mut self, time: i128, id: u64) {
-        self.buckets.entry(time).or_default().push_back(id);
-        self.len += 1;
-    }
-
-    /// The first entry: the earliest time, and the first id filed under it.
-    fn peek(&self) -> Option<(i128, u64)> {
-        let (&time, ids) = self.buckets.first_key_value()?;
-        Some((time, *ids.front().expect("empty buckets are removed")))
-    }
-
-    /// Removes the first entry.
-    fn pop(&mut self) {
-        if let Some(mut first) = self.buckets.first_entry() {
-            first.get_mut().pop_front();
-            self.len -= 1;
-            if first.get().is_empty() {
-                first.remove();
+            // The hook is user code: its panic is reported, and the scheduler (the
+            // background runner, the caller's `run_pending`) goes on.
+            if let Err(payload) = panics::catch(|| report(r)) {
+                let what = format!(
+                    "the report hook given to on_report (reporting on job {})",
+                    r.job()
+                );
+                panics::report(what, &*payload, "the scheduler goes on");
             }
         }
     }
 
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn clear(&mut self) {
-        self.buckets.clear();
-        self.len = 0;
-    }
-}
-
-impl FromIterator<(i128, u64)> for Order {
-    fn from_iter<I: IntoIterator<Item = (i128, u64)>>(entries: I) -> Order {
-        let mut entries: Vec<(i128, u64)> = entries.into_iter().collect();
-        // Ids grow with insertion: sorting keeps insertion order within a time.
-        entries.sort_unstable();
-        let mut order = Order::default();
-        for (time, id) in entries {
-            order.push(time, id);
-        }
-        order
+    /// The scheduler's lock. A panic never happens under it (jobs and report
+    /// functions run outside it), so its poison flag means nothing here.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        panics::lock(&self.shared.state)
     }
 }
 
 impl State {
-    fn remove(&mut self, id: u64) -> bool {
-        let removed = self.jobs.remove(&id).is_some();
-        // Its entry in the order goes stale. When stale entries outnumber live
-        // ones, rebuild the heap from the jobs: O(n), once per n cancels.
-        if self.order.len() > 2 * self.jobs.len() + 64 {
-            self.order = self
-                .jobs
-                .iter()
-                .filter(|(_, e)| e.action.is_some())
-                .map(|(id, e)| (e.next_run.as_nanosecond(), id))
-                .collect();
-        }
-        removed
-    }
-
-    /// The first entry of the order that is not stale, dropping stale ones found
-    /// on top. Amortised O(log n): each stale entry is popped once.
-    fn head(&mut self) -> Option<(Timestamp, u64)> {
-        while let Some((t, id)) = self.order.peek() {
-            if let Some(e) = self.jobs.get(&id)
-                && e.next_run.as_nanosecond() == t
-                && e.action.is_some()
-            {
-                return Some((e.next_run, id));
-            }
-            self.order.pop();
-        }
-        None
-    }
-
     fn wake_sleeper(&self) {
         if let Some(thread) = &self.sleeper {
             thread.unpark();
         }
     }
 
-    /// Python's repr: `Every 10 minutes do job() (last run: [never], next run: ...)`.
-    fn describe(&self, id: u64) -> String {
-        let entry = &self.jobs[&id];
-        let zone = &entry.spec.zone;
-        let last = entry
-            .last_run
-            .map_or_else(|| "[never]".to_owned(), |t| format_time(t, zone));
-        format!(
-            "{} do {}() (last run: {last}, next run: {})",
-            describe_spec(&entry.spec),
-            entry.name,
-            format_time(entry.next_run, zone)
-        )
+    /// Job `id` is filed and reported: it no longer counts as running.
+    pub(super) fn done_running(&mut self, id: u64) {
+        if let Some(i) = self.running.iter().position(|&(job, _)| job == id) {
+            self.running.swap_remove(i);
+        }
     }
 
     /// SplitMix64: a few lines, good enough to spread `to()` intervals.
-    fn next_random(&mut self) -> u64 {
+    pub(super) fn next_random(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -836,99 +452,9 @@ impl fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
         f.debug_struct("Scheduler")
-            .field("jobs", &state.jobs.len())
+            .field("jobs", &state.store.jobs.len())
             .field("clock", &self.shared.clock)
             .finish()
-    }
-}
-
-/// The jobs: entries packed in a `Vec` (a slab: a removed job's place is reused),
-/// and a small map from id to place.
-///
-/// Measured with `perf` on the 10,000-job day of `benches/schedule.rs`: walking a
-/// `BTreeMap<u64, Entry>` to the job was a third of the cost of a run, and a
-/// `HashMap<u64, Entry>` still missed the cache twice (its control bytes, then the
-/// large bucket). The id-to-place map is 16 bytes a job and stays in cache; the
-/// entry itself is the one miss left.
-#[derive(Default)]
-struct Jobs {
-    place: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
-    slots: Vec<Option<(u64, Entry)>>,
-    free: Vec<u32>,
-}
-
-impl Jobs {
-    fn get(&self, id: &u64) -> Option<&Entry> {
-        let &place = self.place.get(id)?;
-        self.slots[place as usize].as_ref().map(|(_, e)| e)
-    }
-
-    fn get_mut(&mut self, id: &u64) -> Option<&mut Entry> {
-        let &place = self.place.get(id)?;
-        self.slots[place as usize].as_mut().map(|(_, e)| e)
-    }
-
-    fn contains_key(&self, id: &u64) -> bool {
-        self.place.contains_key(id)
-    }
-
-    fn insert(&mut self, id: u64, entry: Entry) {
-        let place = match self.free.pop() {
-            Some(place) => {
-                self.slots[place as usize] = Some((id, entry));
-                place
-            }
-            None => {
-                self.slots.push(Some((id, entry)));
-                u32::try_from(self.slots.len() - 1).expect("fewer than 4 billion jobs")
-            }
-        };
-        self.place.insert(id, place);
-    }
-
-    fn remove(&mut self, id: &u64) -> Option<Entry> {
-        let place = self.place.remove(id)?;
-        self.free.push(place);
-        self.slots[place as usize].take().map(|(_, e)| e)
-    }
-
-    fn len(&self) -> usize {
-        self.place.len()
-    }
-
-    fn clear(&mut self) {
-        *self = Jobs::default();
-    }
-
-    /// In no particular order: sort the ids for insertion order.
-    fn iter(&self) -> impl Iterator<Item = (u64, &Entry)> {
-        self.slots.iter().flatten().map(|(id, e)| (*id, e))
-    }
-}
-
-impl std::ops::Index<&u64> for Jobs {
-    type Output = Entry;
-    fn index(&self, id: &u64) -> &Entry {
-        self.get(id).expect("a job id of this scheduler")
-    }
-}
-
-/// Hashes a job id (a counter) with one multiplication (Fibonacci hashing): ids
-/// are ours, not an attacker's, so std's SipHash protects against nothing here.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 

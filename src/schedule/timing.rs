@@ -10,6 +10,17 @@
 //!   ("2026-11-24 10:30") in the job's zone, a step adds days to the date, and the
 //!   time of day stays 10:30 whether the day lasts 23, 24 or 25 hours.
 //!
+//! Python's `schedule` does all of this in one method, `Job._schedule_next_run`,
+//! with naive `datetime`s. Here it is five small methods of a [`Spec`]:
+//!
+//! | step                     | when                                 | Python                   |
+//! |--------------------------|--------------------------------------|--------------------------|
+//! | [`Spec::fits`]           | at `do_`: the interval stays before the year 10000 | (an `OverflowError` later) |
+//! | [`Spec::first_after`]    | the first run, and [`DriftPolicy::FromFinish`] | `_schedule_next_run` |
+//! | [`Spec::next_on_grid`]   | after a run, [`DriftPolicy::Grid`]   | (none: Python drifts)    |
+//! | [`Spec::next_slot`]      | after a run: picks one of the two    | `_schedule_next_run`     |
+//! | [`Spec::resolve`]        | slot to instant, in the job's zone   | `datetime.astimezone`    |
+//!
 //! ## A civil time on the change day ([`Spec::resolve`])
 //!
 //! ```text
@@ -68,10 +79,15 @@ pub enum DriftPolicy {
 /// Python (`every().monday` sets `unit = "weeks"`, `start_day = "monday"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Unit {
+    /// `seconds()`: a length of time, 1 s.
     Seconds,
+    /// `minutes()`: a length of time, 60 s.
     Minutes,
+    /// `hours()`: a length of time, 3,600 s, also on the nights the clocks change.
     Hours,
+    /// `days()`: a calendar step, the next date at the same time of day.
     Days,
+    /// `weeks()` and the weekdays: a calendar step of seven dates.
     Weeks,
 }
 
@@ -102,12 +118,17 @@ impl Unit {
 /// is scheduled.
 #[derive(Clone, Debug)]
 pub(crate) struct Spec {
+    /// `every(interval)`: how many units between two runs.
     pub(crate) interval: u32,
     /// `to(latest)`: the interval is drawn in `interval..=latest` before each run.
     pub(crate) latest: Option<u32>,
+    /// The unit the interval counts in.
     pub(crate) unit: Unit,
+    /// `monday()` ... `sunday()`: the day a weekly job runs on.
     pub(crate) weekday: Option<Weekday>,
+    /// `at(..)`: the time of day (or of the hour, or of the minute) it runs at.
     pub(crate) at: Option<AtTime>,
+    /// The zone the `at()` time and the dates are counted in.
     pub(crate) zone: TimeZone,
     /// `until(..)`: no run after this instant.
     pub(crate) until: Option<Timestamp>,
@@ -117,7 +138,10 @@ pub(crate) struct Spec {
 /// the job's zone for days and weeks (see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
+    /// Seconds, minutes, hours: an instant; a step adds a length of time.
     Instant(Timestamp),
+    /// Days, weeks: a date and time in the job's zone; a step adds dates, and
+    /// [`Spec::resolve`] finds the instant.
     Civil(DateTime),
 }
 
@@ -136,17 +160,38 @@ impl Spec {
         }
     }
 
+    /// Whether one step of `interval` units from `now` stays within the dates jiff
+    /// can represent (up to 9999-12-31): checked by `do_`, so that no interval is
+    /// clamped silently (`every(u32::MAX).weeks()` is 82 million years).
+    pub(crate) fn fits(&self, now: Timestamp, interval: u32) -> bool {
+        let n = i64::from(interval);
+        if self.unit.is_calendar() {
+            let days = if self.unit == Unit::Weeks { n * 7 } else { n };
+            let civil = self.zone.to_datetime(now);
+            Span::new()
+                .try_days(days)
+                .is_ok_and(|span| civil.checked_add(span).is_ok())
+        } else {
+            let seconds = n * self.seconds_per_unit();
+            now.checked_add(SignedDuration::from_secs(seconds)).is_ok()
+        }
+    }
+
+    /// The length of one unit, for sub-day units.
+    fn seconds_per_unit(&self) -> i64 {
+        match self.unit {
+            Unit::Seconds => 1,
+            Unit::Minutes => 60,
+            _ => 3600,
+        }
+    }
+
     /// `slot` moved forward by `times` steps of `interval` units.
     fn step(&self, slot: Slot, interval: u32, times: i64) -> Slot {
         let n = i64::from(interval).saturating_mul(times);
         match slot {
             Slot::Instant(t) => {
-                let seconds_per_unit = match self.unit {
-                    Unit::Seconds => 1,
-                    Unit::Minutes => 60,
-                    _ => 3600,
-                };
-                let length = SignedDuration::from_secs(n.saturating_mul(seconds_per_unit));
+                let length = SignedDuration::from_secs(n.saturating_mul(self.seconds_per_unit()));
                 Slot::Instant(t.checked_add(length).unwrap_or(Timestamp::MAX))
             }
             Slot::Civil(dt) => {
@@ -203,6 +248,28 @@ impl Spec {
             slot = self.step(slot, interval, 1);
         }
         slot
+    }
+
+    /// The slot after a run that ended at `after`: on the grid, or afresh from
+    /// `after` (Python's way, and always for a `to()` job, whose interval is drawn
+    /// from `draw`, a random number).
+    pub(crate) fn next_slot(
+        &self,
+        previous: Slot,
+        drift: DriftPolicy,
+        draw: u64,
+        after: Timestamp,
+    ) -> Slot {
+        match (drift, self.latest) {
+            (DriftPolicy::Grid, None) => self.next_on_grid(previous, after),
+            (_, None) => self.first_after(after, self.interval),
+            (_, Some(latest)) => {
+                let span = u64::from(latest - self.interval) + 1;
+                // `draw % span` < span <= u32::MAX + 1: it fits.
+                let interval = self.interval + (draw % span) as u32;
+                self.first_after(after, interval)
+            }
+        }
     }
 
     /// [`DriftPolicy::Grid`]: the first slot `previous + k × interval` (k ≥ 0) that
