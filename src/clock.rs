@@ -248,6 +248,7 @@ impl Clock {
     ///
     /// On the real clock, which nobody can move: build the runtime or scheduler on
     /// [`Clock::virtual_clock`] or [`Clock::manual`] to control time.
+    #[track_caller]
     pub fn advance(&self, by: Duration) {
         let v = self.expect_virtual("advance");
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
@@ -261,6 +262,7 @@ impl Clock {
     /// # Panics
     ///
     /// On the real clock; see [`advance`](Clock::advance).
+    #[track_caller]
     pub fn advance_to(&self, to: Instant) {
         let v = self.expect_virtual("advance_to");
         let target =
@@ -312,6 +314,7 @@ impl Clock {
         self.sleep_until(self.now() + duration);
     }
 
+    #[track_caller]
     fn expect_virtual(&self, what: &str) -> &VirtualTime {
         match &self.kind {
             Kind::Virtual(v) => v,

@@ -100,7 +100,7 @@ pub use queue::{
 };
 pub use semaphore::{
     Acquire, BoundedSemaphore, OverRelease, PermitOverflow, Semaphore, SemaphorePermit,
-    TryAcquireError,
+    TooManyPermits, TryAcquireError,
 };
 
 /// The mutex that guards each primitive's internal state: loom's under `--cfg loom`
