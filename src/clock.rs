@@ -15,6 +15,7 @@
 //!   now()  = Instant::now()              now()  = origin + elapsed
 //!   wait   = park the thread             wait   = auto-advance: jump `elapsed`
 //!            until the deadline                   to the deadline and return
+//!                                                 (once nothing is in flight)
 //!                                                 manual: park until another
 //!                                                 thread calls advance()
 //! ```
@@ -278,8 +279,11 @@ impl Clock {
     ///
     /// It may return early: callers check their condition and park again. On an
     /// auto-advance virtual clock a deadline in the future is reached at once by
-    /// moving time forward to it; on a manual clock the thread sleeps until another
-    /// thread advances time or unparks it.
+    /// moving time forward to it, unless work is in flight (a blocking-pool job that
+    /// a task awaits): then the thread waits in real time, without moving virtual
+    /// time, until it is unparked (see "When virtual time may jump" in the
+    /// [module documentation](self)). On a manual clock the thread sleeps until
+    /// another thread advances time or unparks it.
     pub fn park_until(&self, deadline: Option<Instant>) {
         match (&self.kind, deadline) {
             (Kind::Real, Some(deadline)) => {
@@ -668,6 +672,59 @@ mod tests {
         let t0 = clock.now();
         clock.sleep(Duration::from_millis(2500));
         assert_eq!(clock.now() - t0, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn work_in_flight_holds_virtual_time_until_it_ends() {
+        use std::sync::atomic::AtomicBool;
+        let clock = Clock::virtual_clock();
+        let t0 = clock.now();
+        let work = clock.start_work().expect("auto-advance clocks count work");
+        let ended = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let ended = ended.clone();
+            thread::spawn(move || {
+                // Real work, in real time (not a test of timing: it only has to
+                // outlast the moment the main thread starts waiting).
+                thread::sleep(Duration::from_millis(20));
+                ended.store(true, Ordering::SeqCst);
+                work.finish();
+            })
+        };
+        clock.sleep(Duration::from_secs(1));
+        assert!(
+            ended.load(Ordering::SeqCst),
+            "time jumped while work was in flight"
+        );
+        assert_eq!(clock.now() - t0, Duration::from_secs(1));
+        worker.join().unwrap();
+        // Nothing in flight any more: the next sleep jumps at once.
+        clock.sleep(Duration::from_secs(1));
+        assert_eq!(clock.now() - t0, Duration::from_secs(2));
+        assert!(Clock::real().start_work().is_none());
+        assert!(Clock::manual(SystemTime::UNIX_EPOCH).start_work().is_none());
+    }
+
+    #[test]
+    fn work_sleeping_on_the_clock_is_waiting_for_its_deadline() {
+        let clock = Clock::virtual_clock();
+        let t0 = clock.now();
+        let work = clock.start_work().unwrap();
+        let worker = {
+            let clock = clock.clone();
+            thread::spawn(move || {
+                let woke_at = work.enter(|| {
+                    clock.sleep(Duration::from_secs(3));
+                    clock.now() - t0
+                });
+                work.finish();
+                woke_at
+            })
+        };
+        // The main thread moves time: first to the work's 3 s, then to its own 5 s.
+        clock.sleep(Duration::from_secs(5));
+        assert_eq!(worker.join().unwrap(), Duration::from_secs(3));
+        assert_eq!(clock.now() - t0, Duration::from_secs(5));
     }
 
     #[test]

@@ -10,19 +10,16 @@
 //! asyncio.sleep(period)`, which is the drifting loop above. clearloop follows tokio's
 //! `tokio::time::interval`, and names what happens to **missed ticks** (the work took
 //! longer than a period, so a tick's instant passed before `tick()` was called) the
-//! way the [`schedule`](crate::schedule) module names its
-//! [`DriftPolicy`](crate::schedule::DriftPolicy):
+//! way the `schedule` module names its `DriftPolicy` (`Grid`, `FromFinish`):
 //!
 //! ```text
-//!   period 100 ms; after the tick of 100 the work lasts 250 ms: tick() is called at 350
+//!   period 100 ms; after the tick of 100 the work lasts 250 ms, so the next
+//!   tick() is called at 350. When each tick is taken, and (the instant it returns):
 //!
-//!   instants of ticks:     0   100   200   300   400   500   600
-//!   Grid (default)         0   100   [350]             400   500   600    skip 200 and 300's
-//!                                   (the late tick)                      slots, stay on the grid
-//!   FromFinish             0   100   [350]               450   550   650  the late tick moves
-//!                                                                        the grid: +100 from 350
-//!   CatchUp                0   100   [350] [350]         400   500   600  every missed tick fires,
-//!                                    200's  300's                        at once, then the grid
+//!   on time        0      100      200      300      400      500      600
+//!   Grid           0      100      350(200)          400      500      600   300's slot skipped
+//!   FromFinish     0      100      350(200)          450      550      650   grid moved: +100
+//!   CatchUp        0      100      350(200) 350(300) 400      500      600   300 fired late too
 //! ```
 //!
 //! [`MissedTickPolicy::Grid`] is tokio's `Skip`, [`MissedTickPolicy::FromFinish`] its
@@ -33,7 +30,7 @@
 //! description names, and a late tick causes no storm of catch-up ticks.
 //!
 //! `tick()` returns the instant the tick was *scheduled* for (on the grid), not when it
-//! was taken: `[350]` above returns 200. Built on [`time::sleep_until`] and
+//! was taken: the late tick taken at 350 returns 200. Built on [`time::sleep_until`] and
 //! [`time::now`], so it runs on the runtime's clock, real or virtual.
 //!
 //! ```
@@ -65,12 +62,12 @@ use crate::time;
 pub enum MissedTickPolicy {
     /// Fire the late tick now, then go on at the first instant of the original grid
     /// that is after now: the missed slots are skipped. No drift, no burst (tokio's
-    /// `Skip`; `schedule`'s [`DriftPolicy::Grid`](crate::schedule::DriftPolicy::Grid)).
+    /// `Skip`; `schedule`'s `DriftPolicy::Grid`).
     #[default]
     Grid,
     /// Fire the late tick now, and start a new grid from this moment: the next tick
     /// is one period after the late one (tokio's `Delay`; `schedule`'s
-    /// [`DriftPolicy::FromFinish`](crate::schedule::DriftPolicy::FromFinish)).
+    /// `DriftPolicy::FromFinish`).
     FromFinish,
     /// Fire every missed tick, one per call, at once, until the ticks are back on
     /// time; the grid does not move (tokio's `Burst`, its default).

@@ -13,6 +13,9 @@ thread_local! {
     static LAST: RefCell<Option<(String, u32, String)>> = const { RefCell::new(None) };
 }
 
+/// A misuse to try: what its message starts with, the line it is called on, the call.
+type Case = (&'static str, u32, Box<dyn FnOnce()>);
+
 /// Runs `f`, which must panic; returns the panic's file, line and message.
 fn panic_site(f: impl FnOnce()) -> (String, u32, String) {
     let outcome = panic::catch_unwind(AssertUnwindSafe(f));
@@ -26,7 +29,7 @@ fn misuse_panics_point_at_the_caller() {
     let here = file!();
     let too_many = Semaphore::MAX_PERMITS + 1;
 
-    let cases: Vec<(&str, u32, Box<dyn FnOnce()>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "Semaphore::release()",
             line!() + 1,
