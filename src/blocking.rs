@@ -78,6 +78,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::clock::Work;
 use crate::panics::lock;
 use crate::panics::message as panic_message;
 use crate::task::TaskError;
@@ -184,11 +185,22 @@ impl BlockingPool {
         let handoff = Arc::new(Handoff {
             slot: Mutex::new(Slot::Waiting(None)),
         });
+        // A task of a runtime on an auto-advance clock awaits this job: until it ends,
+        // virtual time must not jump (the `clock` module doc states the rule). Counted
+        // from now, not from when a pool thread picks the job up.
+        let work = crate::runtime::with_current_scheduler("to_thread", |s| s.clock.start_work())
+            .ok()
+            .flatten();
         let completer = Completer {
             handoff: Some(handoff.clone()),
+            work: work.clone(),
         };
         let job: Job = Box::new(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(f));
+            let outcome = match &completer.work {
+                // A `clock.sleep` inside `f` is waiting, not work in flight.
+                Some(work) => work.enter(|| catch_unwind(AssertUnwindSafe(f))),
+                None => catch_unwind(AssertUnwindSafe(f)),
+            };
             completer.complete(outcome);
         });
         let mut state = lock(&self.shared.state);
@@ -205,7 +217,7 @@ impl BlockingPool {
                 self.start_thread(&mut state);
             }
         }
-        Blocking { handoff }
+        Blocking { handoff, work }
     }
 
     fn start_thread(&self, state: &mut PoolState) {
@@ -329,21 +341,30 @@ enum Slot<T> {
 /// Sends the job's outcome to its awaitable; dropped unused, it sends "cancelled".
 struct Completer<T> {
     handoff: Option<Arc<Handoff<T>>>,
+    /// The job in flight on a virtual clock, if any: released after the wake.
+    work: Option<Arc<Work>>,
 }
 
 impl<T> Completer<T> {
     fn complete(mut self, outcome: std::thread::Result<T>) {
+        self.send(Some(outcome));
+    }
+
+    fn send(&mut self, outcome: Option<std::thread::Result<T>>) {
         if let Some(handoff) = self.handoff.take() {
-            handoff.finish(Some(outcome));
+            handoff.finish(outcome);
+        }
+        // Wake first, then stop holding virtual time: in the other order the loop
+        // could see nothing in flight and no task ready, and jump.
+        if let Some(work) = self.work.take() {
+            work.finish();
         }
     }
 }
 
 impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
-        if let Some(handoff) = self.handoff.take() {
-            handoff.finish(None);
-        }
+        self.send(None);
     }
 }
 
@@ -371,6 +392,17 @@ impl<T> Handoff<T> {
 #[must_use = "the job runs anyway; await this to get its result"]
 pub struct Blocking<T> {
     handoff: Arc<Handoff<T>>,
+    /// The job in flight on a virtual clock, if any: dropping the awaitable releases
+    /// it, since the job can then wake nobody.
+    work: Option<Arc<Work>>,
+}
+
+impl<T> Drop for Blocking<T> {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            work.finish();
+        }
+    }
 }
 
 impl<T> Blocking<T> {

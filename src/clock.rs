@@ -15,6 +15,7 @@
 //!   now()  = Instant::now()              now()  = origin + elapsed
 //!   wait   = park the thread             wait   = auto-advance: jump `elapsed`
 //!            until the deadline                   to the deadline and return
+//!                                                 (once nothing is in flight)
 //!                                                 manual: park until another
 //!                                                 thread calls advance()
 //! ```
@@ -26,6 +27,44 @@
 //! itself: a thread that waits on it sleeps until another thread calls
 //! [`Clock::advance`]. Tests of thread-backed schedulers use it to decide exactly when
 //! time passes, while other threads add events.
+//!
+//! ## When virtual time may jump: nothing in flight
+//!
+//! Jumping is only honest when nothing that could wake a task is still working. A
+//! job on the blocking pool ([`to_thread`](crate::blocking::to_thread)) is such a
+//! thing: it runs in *real* time, and when it ends it wakes the task that awaits it.
+//! So a job that a task of a runtime on an auto-advance clock starts is **in flight**
+//! on that clock, from `to_thread` until it has ended and woken its task (or its
+//! awaiter gave up on it). The rule, all in [`Clock::park_until`]:
+//!
+//! * a thread that waits while something is in flight waits in **real** time, frozen
+//!   at the current virtual time, until it is unparked (the job woke its task, or the
+//!   last job in flight ended);
+//! * a job that itself sleeps on the clock (`clock.sleep(1 s)` on the pool thread)
+//!   counts as *waiting*, not in flight, for as long as it sleeps: it does not move
+//!   time, it waits for its deadline like a timer does;
+//! * when nothing is in flight, the thread that waits moves time to the earliest
+//!   deadline of all the waiters (its own or a sleeping job's) and wakes whoever is due.
+//!
+//! ```text
+//!   loop thread            in flight     pool thread                virtual time
+//!   to_thread(job) ------> 1 ----------> job starts                 0
+//!   park_until(1 s)                      thread::sleep(100 ms)      0  (waits, real time)
+//!     ... waits, real time ...           |
+//!   <------------ wake task ------------ job ends: Ok(7)
+//!                          0 <---------- in flight ends             0
+//!   timeout(1 s, ..) -> Ok(7)                                       0  (no jump happened)
+//!
+//!   park_until(0.25 s)     1             clock.sleep(1 s):          0
+//!                          0 <---------- waiting until 1 s
+//!   nothing in flight: jump to min(0.25, 1) -------------------->   0.25
+//! ```
+//!
+//! With nothing in flight the rule changes nothing: the runtime's loop jumps at once,
+//! as before. Only the runtime knows its own threads are busy, so it calls
+//! `park_until` only when all of them are idle (see `workers`); plain threads that
+//! sleep on an auto-advance clock (`threads`' `Worker`s) are not in flight either:
+//! each one moves time for itself.
 //!
 //! Waiting goes through [`Clock::park_until`], built on `std::thread::park`: whoever
 //! wants to wake the waiter early (a new event, a task woken from another thread)
@@ -39,8 +78,9 @@
 //! [`Clock::zoned_now`] reads "Monday 2026-11-23 09:00 in Europe/Paris" and a week of
 //! virtual time later reads the next Monday, daylight-saving changes included.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -76,8 +116,51 @@ struct VirtualTime {
     elapsed_nanos: AtomicU64,
     /// Whether a thread that waits moves time forward itself.
     auto_advance: bool,
-    /// Threads parked in `park_until`, unparked when time moves.
-    sleepers: Mutex<Vec<Thread>>,
+    /// Threads parked in `park_until`, and the work in flight (auto-advance only).
+    waiters: Mutex<Waiters>,
+}
+
+/// Who waits on a virtual clock, and how much work is in flight on it.
+/// Who may touch it: anyone, under [`VirtualTime::waiters`]'s lock.
+#[derive(Default)]
+struct Waiters {
+    /// Pieces of [`Work`] in flight and running (not parked on this clock). Virtual
+    /// time may jump only while it is 0.
+    busy: usize,
+    /// Threads parked in `park_until`, each with its deadline. Whoever unparks one
+    /// on the clock's behalf removes it first, so that a thread which is running
+    /// again is never taken for a waiter.
+    parked: Vec<Parked>,
+}
+
+/// A thread parked on a virtual clock.
+struct Parked {
+    thread: Thread,
+    deadline: Option<Instant>,
+    /// `Some` when the thread runs a piece of work in flight and sleeps on the clock
+    /// (a pool job's `clock.sleep`): waking it makes it busy again.
+    work: Option<Arc<Work>>,
+}
+
+/// One piece of work in flight on an auto-advance clock: a blocking-pool job awaited
+/// by a task. While it runs, virtual time does not jump (the module doc says why).
+pub(crate) struct Work {
+    time: Arc<VirtualTime>,
+    /// [`RUNNING`], [`PARKED`] or [`DONE`]; written only under `time.waiters`' lock.
+    state: AtomicU8,
+}
+
+/// The work runs: it is counted in [`Waiters::busy`].
+const RUNNING: u8 = 0;
+/// The thread doing the work sleeps on the clock: it is in [`Waiters::parked`], not
+/// counted as busy.
+const PARKED: u8 = 1;
+/// The work ended (or nobody awaits it any more): it counts for nothing.
+const DONE: u8 = 2;
+
+thread_local! {
+    /// The work the current thread is doing, if a pool job entered it.
+    static CURRENT_WORK: RefCell<Option<Arc<Work>>> = const { RefCell::new(None) };
 }
 
 impl Clock {
@@ -125,7 +208,7 @@ impl Clock {
                 wall_origin: wall,
                 elapsed_nanos: AtomicU64::new(0),
                 auto_advance,
-                sleepers: Mutex::new(Vec::new()),
+                waiters: Mutex::new(Waiters::default()),
             })),
             zone: None,
         }
@@ -148,7 +231,7 @@ impl Clock {
     pub fn now(&self) -> Instant {
         match &self.kind {
             Kind::Real => Instant::now(),
-            Kind::Virtual(v) => v.origin + v.elapsed(),
+            Kind::Virtual(v) => v.now(),
         }
     }
 
@@ -166,6 +249,7 @@ impl Clock {
     ///
     /// On the real clock, which nobody can move: build the runtime or scheduler on
     /// [`Clock::virtual_clock`] or [`Clock::manual`] to control time.
+    #[track_caller]
     pub fn advance(&self, by: Duration) {
         let v = self.expect_virtual("advance");
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
@@ -179,6 +263,7 @@ impl Clock {
     /// # Panics
     ///
     /// On the real clock; see [`advance`](Clock::advance).
+    #[track_caller]
     pub fn advance_to(&self, to: Instant) {
         let v = self.expect_virtual("advance_to");
         let target =
@@ -194,20 +279,21 @@ impl Clock {
     ///
     /// It may return early: callers check their condition and park again. On an
     /// auto-advance virtual clock a deadline in the future is reached at once by
-    /// moving time forward to it; on a manual clock the thread sleeps until another
-    /// thread advances time or unparks it.
+    /// moving time forward to it, unless work is in flight (a blocking-pool job that
+    /// a task awaits): then the thread waits in real time, without moving virtual
+    /// time, until it is unparked (see "When virtual time may jump" in the
+    /// [module documentation](self)). On a manual clock the thread sleeps until
+    /// another thread advances time or unparks it.
     pub fn park_until(&self, deadline: Option<Instant>) {
         match (&self.kind, deadline) {
-            (_, None) => thread::park(),
             (Kind::Real, Some(deadline)) => {
                 let now = Instant::now();
                 if deadline > now {
                     thread::park_timeout(deadline - now);
                 }
             }
-            (Kind::Virtual(_), Some(deadline)) if self.is_auto_advance() => {
-                self.advance_to(deadline)
-            }
+            (Kind::Virtual(v), deadline) if v.auto_advance => v.park_auto(deadline),
+            (_, None) => thread::park(),
             (Kind::Virtual(v), Some(deadline)) => {
                 // Register first, then check, then sleep: an `advance` that lands
                 // between the check and the park leaves an unpark token behind.
@@ -232,6 +318,7 @@ impl Clock {
         self.sleep_until(self.now() + duration);
     }
 
+    #[track_caller]
     fn expect_virtual(&self, what: &str) -> &VirtualTime {
         match &self.kind {
             Kind::Virtual(v) => v,
@@ -328,20 +415,214 @@ impl VirtualTime {
         Duration::from_nanos(self.elapsed_nanos.load(Ordering::SeqCst))
     }
 
+    fn now(&self) -> Instant {
+        self.origin + self.elapsed()
+    }
+
+    fn waiters(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Manual clock: register before checking the time, so that an `advance` landing
+    /// between the check and the park leaves an unpark token behind.
     fn register_sleeper(&self) {
         let me = thread::current();
-        let mut sleepers = self.sleepers.lock().unwrap_or_else(PoisonError::into_inner);
-        if !sleepers.iter().any(|t| t.id() == me.id()) {
-            sleepers.push(me);
+        let mut waiters = self.waiters();
+        if !waiters.parked.iter().any(|p| p.thread.id() == me.id()) {
+            waiters.parked.push(Parked {
+                thread: me,
+                deadline: None,
+                work: None,
+            });
         }
     }
 
+    /// Time moved from outside (`advance`): every waiter looks at the clock again.
     fn wake_sleepers(&self) {
-        let sleepers =
-            std::mem::take(&mut *self.sleepers.lock().unwrap_or_else(PoisonError::into_inner));
-        for thread in sleepers {
-            thread.unpark();
+        let woken = {
+            let mut waiters = self.waiters();
+            let all = std::mem::take(&mut waiters.parked);
+            waiters.resume(all)
+        };
+        woken.into_iter().for_each(|thread| thread.unpark());
+    }
+
+    /// `park_until` on an auto-advance clock: the rule of the module doc.
+    fn park_auto(self: &Arc<Self>, deadline: Option<Instant>) {
+        let me = thread::current();
+        let work = CURRENT_WORK.with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .filter(|work| Arc::ptr_eq(&work.time, self))
+                .cloned()
+        });
+        let mut waiters = self.waiters();
+        let mut woken = Vec::new();
+        match work {
+            // A job in flight sleeps on the clock: it now waits like a timer, and
+            // whoever else waits may be able to move time.
+            Some(work) if work.state.load(Ordering::Relaxed) == RUNNING => {
+                if deadline.is_some_and(|deadline| self.now() >= deadline) {
+                    return;
+                }
+                work.state.store(PARKED, Ordering::Relaxed);
+                waiters.busy -= 1;
+                if waiters.busy == 0 {
+                    woken = waiters.take_advancers();
+                }
+                waiters.parked.push(Parked {
+                    thread: me.clone(),
+                    deadline,
+                    work: Some(work.clone()),
+                });
+                drop(waiters);
+                woken.into_iter().for_each(|thread| thread.unpark());
+                thread::park();
+                // Whoever woke us on the clock's behalf made us busy again; a stray
+                // unpark did not, so do it here.
+                let mut waiters = self.waiters();
+                waiters.parked.retain(|p| p.thread.id() != me.id());
+                if work.state.load(Ordering::Relaxed) == PARKED {
+                    work.state.store(RUNNING, Ordering::Relaxed);
+                    waiters.busy += 1;
+                }
+                return;
+            }
+            // Any other thread: a runtime's loop, a scheduler's runner, a test.
+            _ => {
+                if waiters.busy == 0 {
+                    // Nothing in flight: jump to the earliest deadline of all waiters.
+                    let earliest = waiters.parked.iter().filter_map(|p| p.deadline).min();
+                    let target = match (deadline, earliest) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    if let Some(target) = target {
+                        woken = self.jump_to(&mut waiters, target);
+                    }
+                }
+                if deadline.is_some_and(|deadline| self.now() >= deadline) {
+                    drop(waiters);
+                    woken.into_iter().for_each(|thread| thread.unpark());
+                    return;
+                }
+                // Work in flight (or a job's earlier deadline just woke it): wait in
+                // real time until something unparks us.
+                waiters.parked.push(Parked {
+                    thread: me.clone(),
+                    deadline,
+                    work: None,
+                });
+            }
         }
+        drop(waiters);
+        woken.into_iter().for_each(|thread| thread.unpark());
+        thread::park();
+        self.waiters().parked.retain(|p| p.thread.id() != me.id());
+    }
+
+    /// Moves time to `target` (never back) and takes out the waiters now due; returns
+    /// the threads to unpark once the lock is released.
+    fn jump_to(&self, waiters: &mut Waiters, target: Instant) -> Vec<Thread> {
+        let nanos = u64::try_from(target.saturating_duration_since(self.origin).as_nanos())
+            .unwrap_or(u64::MAX);
+        self.elapsed_nanos.fetch_max(nanos, Ordering::SeqCst);
+        let now = self.now();
+        let (due, waiting) = std::mem::take(&mut waiters.parked)
+            .into_iter()
+            .partition(|p| p.deadline.is_some_and(|deadline| deadline <= now));
+        waiters.parked = waiting;
+        waiters.resume(due)
+    }
+}
+
+impl Waiters {
+    /// The threads of `woken`, taken out of `parked` by the caller: a sleeping job
+    /// among them is busy again from this instant (not from when its thread gets to
+    /// run: until then, a jump would be a lie).
+    fn resume(&mut self, woken: Vec<Parked>) -> Vec<Thread> {
+        woken
+            .into_iter()
+            .map(|parked| {
+                if let Some(work) = parked.work
+                    && work.state.load(Ordering::Relaxed) == PARKED
+                {
+                    work.state.store(RUNNING, Ordering::Relaxed);
+                    self.busy += 1;
+                }
+                parked.thread
+            })
+            .collect()
+    }
+
+    /// The parked threads that are not sleeping jobs: the ones that may move time.
+    fn take_advancers(&mut self) -> Vec<Thread> {
+        let (advancers, jobs) = std::mem::take(&mut self.parked).into_iter().partition(|p| {
+            p.work
+                .as_ref()
+                .is_none_or(|work| work.state.load(Ordering::Relaxed) != PARKED)
+        });
+        self.parked = jobs;
+        self.resume(advancers)
+    }
+}
+
+impl Clock {
+    /// Counts one piece of work in flight on this clock until [`Work::finish`]:
+    /// `None` unless the clock is virtual with auto-advance (a real or manual clock
+    /// never jumps by itself, so there is nothing to hold back).
+    pub(crate) fn start_work(&self) -> Option<Arc<Work>> {
+        match &self.kind {
+            Kind::Virtual(v) if v.auto_advance => {
+                v.waiters().busy += 1;
+                Some(Arc::new(Work {
+                    time: v.clone(),
+                    state: AtomicU8::new(RUNNING),
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Work {
+    /// Runs `f` as this work on the current thread: a `sleep` on the clock inside
+    /// `f` counts as waiting, not as work in flight.
+    pub(crate) fn enter<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
+        let previous = CURRENT_WORK.with(|current| current.replace(Some(self.clone())));
+        // Restore even if `f` unwinds (the pool catches the panic further out).
+        struct Restore(Option<Arc<Work>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                let _ = CURRENT_WORK.try_with(|current| current.replace(previous));
+            }
+        }
+        let _restore = Restore(previous);
+        f()
+    }
+
+    /// The work is over (or nobody waits for it any more): it stops holding virtual
+    /// time back. Call it *after* waking the task it serves, so that the loop never
+    /// sees "nothing in flight" before the task is ready. Idempotent.
+    pub(crate) fn finish(&self) {
+        let woken = {
+            let mut waiters = self.time.waiters();
+            match self.state.swap(DONE, Ordering::Relaxed) {
+                RUNNING => {
+                    waiters.busy -= 1;
+                    if waiters.busy == 0 {
+                        waiters.take_advancers()
+                    } else {
+                        Vec::new()
+                    }
+                }
+                // PARKED: not counted as busy; its thread, once woken, finds DONE.
+                _ => Vec::new(),
+            }
+        };
+        woken.into_iter().for_each(|thread| thread.unpark());
     }
 }
 
@@ -391,6 +672,59 @@ mod tests {
         let t0 = clock.now();
         clock.sleep(Duration::from_millis(2500));
         assert_eq!(clock.now() - t0, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn work_in_flight_holds_virtual_time_until_it_ends() {
+        use std::sync::atomic::AtomicBool;
+        let clock = Clock::virtual_clock();
+        let t0 = clock.now();
+        let work = clock.start_work().expect("auto-advance clocks count work");
+        let ended = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let ended = ended.clone();
+            thread::spawn(move || {
+                // Real work, in real time (not a test of timing: it only has to
+                // outlast the moment the main thread starts waiting).
+                thread::sleep(Duration::from_millis(20));
+                ended.store(true, Ordering::SeqCst);
+                work.finish();
+            })
+        };
+        clock.sleep(Duration::from_secs(1));
+        assert!(
+            ended.load(Ordering::SeqCst),
+            "time jumped while work was in flight"
+        );
+        assert_eq!(clock.now() - t0, Duration::from_secs(1));
+        worker.join().unwrap();
+        // Nothing in flight any more: the next sleep jumps at once.
+        clock.sleep(Duration::from_secs(1));
+        assert_eq!(clock.now() - t0, Duration::from_secs(2));
+        assert!(Clock::real().start_work().is_none());
+        assert!(Clock::manual(SystemTime::UNIX_EPOCH).start_work().is_none());
+    }
+
+    #[test]
+    fn work_sleeping_on_the_clock_is_waiting_for_its_deadline() {
+        let clock = Clock::virtual_clock();
+        let t0 = clock.now();
+        let work = clock.start_work().unwrap();
+        let worker = {
+            let clock = clock.clone();
+            thread::spawn(move || {
+                let woke_at = work.enter(|| {
+                    clock.sleep(Duration::from_secs(3));
+                    clock.now() - t0
+                });
+                work.finish();
+                woke_at
+            })
+        };
+        // The main thread moves time: first to the work's 3 s, then to its own 5 s.
+        clock.sleep(Duration::from_secs(5));
+        assert_eq!(worker.join().unwrap(), Duration::from_secs(3));
+        assert_eq!(clock.now() - t0, Duration::from_secs(5));
     }
 
     #[test]

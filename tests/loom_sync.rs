@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use clearloop::sync::{Mutex, Semaphore};
+use clearloop::sync::{Barrier, BrokenBarrierError, Mutex, Semaphore};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
 
@@ -204,5 +204,71 @@ fn semaphore_with_a_big_request_and_a_quitter() {
         quitter.join().unwrap();
         assert_eq!(sem.available_permits(), 2);
         assert_eq!(sem.waiting(), 0);
+    });
+}
+
+/// Barrier(2): A waits; the last arrival B races an `abort()`. Either B releases the
+/// round (A gets index 0, B index 1) and the abort breaks nothing pending, or the
+/// abort comes first (A and B both get the error). A is woken either way.
+#[test]
+fn barrier_last_arrival_races_abort() {
+    loom::model(|| {
+        let barrier: &'static Barrier = leak(Barrier::new(2));
+        let (waker_a, woken_a) = flag_waker();
+        let mut a = Box::pin(barrier.wait());
+        assert!(poll(a.as_mut(), &waker_a).is_pending());
+
+        let aborter = thread::spawn(move || barrier.abort());
+        let (waker_b, _) = flag_waker();
+        let mut b = Box::pin(barrier.wait());
+        let Poll::Ready(b_outcome) = poll(b.as_mut(), &waker_b) else {
+            panic!("B is the last party, or finds the barrier broken: it never waits");
+        };
+        aborter.join().unwrap();
+
+        assert!(woken_a.0.load(Ordering::SeqCst), "lost wake-up");
+        let Poll::Ready(a_outcome) = poll(a.as_mut(), &waker_a) else {
+            panic!("A was woken but is still waiting");
+        };
+        match b_outcome {
+            Ok(index) => assert_eq!((a_outcome, index), (Ok(0), 1)),
+            Err(BrokenBarrierError) => assert_eq!(a_outcome, Err(BrokenBarrierError)),
+        }
+        assert_eq!(barrier.n_waiting(), 0);
+        assert!(barrier.broken());
+    });
+}
+
+/// Barrier(2): A waits and is cancelled while B arrives. Either B released A (then
+/// A's outcome is forgotten with it), or A left first and B waits for a partner; a
+/// third arrival C then completes B's round.
+#[test]
+fn barrier_arrival_races_a_cancelled_waiter() {
+    loom::model(|| {
+        let barrier: &'static Barrier = leak(Barrier::new(2));
+        let (waker_a, _) = flag_waker();
+        let mut a = Box::pin(barrier.wait());
+        assert!(poll(a.as_mut(), &waker_a).is_pending());
+
+        let canceller = thread::spawn(move || drop(a));
+        let (waker_b, woken_b) = flag_waker();
+        let mut b = Box::pin(barrier.wait());
+        let b_first = poll(b.as_mut(), &waker_b);
+        canceller.join().unwrap();
+
+        match b_first {
+            Poll::Ready(outcome) => {
+                assert_eq!(outcome, Ok(1));
+                assert_eq!(barrier.n_waiting(), 0);
+            }
+            Poll::Pending => {
+                assert_eq!(barrier.n_waiting(), 1, "A left; only B waits");
+                let (waker_c, _) = flag_waker();
+                let mut c = Box::pin(barrier.wait());
+                assert_eq!(poll(c.as_mut(), &waker_c), Poll::Ready(Ok(1)));
+                assert!(woken_b.0.load(Ordering::SeqCst), "lost wake-up");
+                assert_eq!(poll(b.as_mut(), &waker_b), Poll::Ready(Ok(0)));
+            }
+        }
     });
 }

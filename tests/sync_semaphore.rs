@@ -157,24 +157,103 @@ fn bounded_semaphore_refuses_one_release_too_many() {
 }
 
 #[test]
-fn a_count_that_does_not_fit_is_an_error_not_a_wrap() {
-    let sem = Semaphore::new(usize::MAX);
+fn a_count_above_the_maximum_is_an_error_not_a_wrap() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
     let error = sem.try_add_permits(1).unwrap_err();
     assert!(
-        error.to_string().contains("would not fit in a usize"),
+        error
+            .to_string()
+            .contains("would exceed Semaphore::MAX_PERMITS"),
         "{error}"
     );
-    assert_eq!(sem.available_permits(), usize::MAX, "unchanged");
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS, "unchanged");
     let taken = sem.try_acquire_many(10).unwrap();
     assert!(sem.try_add_permits(10).is_err(), "held permits still count");
     drop(taken);
-    assert_eq!(sem.available_permits(), usize::MAX);
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
 }
 
 #[test]
-#[should_panic(expected = "cannot add 1 permit(s) to a semaphore that counts")]
+#[should_panic(
+    expected = "Semaphore::add_permits(1): cannot add 1 permit(s) to a semaphore that counts"
+)]
 fn add_permits_panics_with_the_message_on_overflow() {
-    Semaphore::new(usize::MAX).add_permits(1);
+    Semaphore::new(Semaphore::MAX_PERMITS).add_permits(1);
+}
+
+#[test]
+fn bounded_acquire_many_above_the_bound_is_an_error_at_once() {
+    let sem = BoundedSemaphore::new(3);
+    let error = sem.acquire_many(5).unwrap_err();
+    assert_eq!((error.wanted(), error.most()), (5, 3));
+    assert_eq!(
+        error.to_string(),
+        "BoundedSemaphore::acquire_many(5): this semaphore will never hold more than 3 \
+         permit(s), so the request could only wait forever (and hold back every acquire() \
+         behind it); ask for at most its bound, or use a Semaphore and add_permits()"
+    );
+    let error = sem.try_acquire_many(4).unwrap_err();
+    assert!(error.can_never_succeed());
+    assert!(
+        error
+            .to_string()
+            .starts_with("BoundedSemaphore::try_acquire_many(4)"),
+        "{error}"
+    );
+    // Nothing was queued: a later acquire() is not held back.
+    assert_eq!(sem.available_permits(), 3);
+    let all = clearloop::run(async { sem.acquire_many(3).unwrap().await.count() });
+    assert_eq!(all, 3);
+    // Exactly the bound is fine, and an ordinary refusal can succeed later.
+    let held = sem.try_acquire_many(3).unwrap();
+    assert!(!sem.try_acquire_many(1).unwrap_err().can_never_succeed());
+    drop(held);
+}
+
+#[test]
+fn semaphore_refuses_a_request_no_semaphore_can_serve() {
+    let sem = Semaphore::new(3);
+    let n = 0usize.wrapping_sub(1); // the subtraction that wrapped
+    let error = sem.try_acquire_many(n).unwrap_err();
+    assert!(error.can_never_succeed());
+    assert!(
+        error
+            .to_string()
+            .contains("Semaphore::MAX_PERMITS is the limit"),
+        "{error}"
+    );
+    // A request a Semaphore might serve one day (it can grow) is not refused: it
+    // waits, and holds back the queue, as the head-of-line rule says.
+    assert!(!sem.try_acquire_many(4).unwrap_err().can_never_succeed());
+    let panic = std::panic::catch_unwind(|| drop(sem.acquire_many(n))).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Semaphore::acquire_many({n}): this semaphore will never"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_big_request_at_the_front_is_served_once_permits_are_added() {
+    // The head-of-line rule: acquire_many(5) on Semaphore(3) waits, and the
+    // acquire() behind it waits too, with all 3 permits free, until 2 are added.
+    let sem = Semaphore::new(3);
+    let (waker, _) = counting_waker();
+    let mut big = Box::pin(sem.acquire_many(5));
+    let mut small = Box::pin(sem.acquire());
+    assert!(poll_once(big.as_mut(), &waker).is_pending());
+    assert!(poll_once(small.as_mut(), &waker).is_pending());
+    assert_eq!(sem.available_permits(), 3);
+    sem.add_permits(2);
+    let Poll::Ready(permit) = poll_once(big.as_mut(), &waker) else {
+        panic!("the big request was not served after add_permits(2)");
+    };
+    assert_eq!(permit.count(), 5);
+    assert!(poll_once(small.as_mut(), &waker).is_pending());
+    drop(permit);
+    assert!(poll_once(small.as_mut(), &waker).is_ready());
 }
 
 #[test]

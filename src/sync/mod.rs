@@ -15,6 +15,7 @@
 //! | `asyncio.Event`                      | [`Event`]                          | `set()` is called                  |
 //! | `asyncio.Condition`                  | [`Condition`] (with a [`Mutex`])   | `notify(n)` reaches it             |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] | an item (or a free place) is there |
+//! | `asyncio.Barrier`                    | [`Barrier`]                        | the last of `parties` tasks arrives |
 //!
 //! ```text
 //!                 register (back)                      serve (front)
@@ -46,8 +47,9 @@
 //!    served (the lock or the permits were handed to it, but it had not run yet), it
 //!    hands them on to the next waiter. Nothing is lost and nobody waits forever.
 //!
-//! All of it lives in `waiters.rs` (one FIFO list of waiters, shared by all
-//! primitives) and in the small state each primitive keeps beside it, both under one
+//! All of it lives in `waiters` (private: one FIFO list of waiters, shared by all
+//! primitives but the [`Barrier`], whose waiters all leave together; `cargo doc
+//! --document-private-items` shows it) and in the small state each primitive keeps beside it, both under one
 //! `std::sync::Mutex` per primitive. That mutex is held for a few instructions, never
 //! across an `.await`.
 //!
@@ -84,13 +86,17 @@
 
 // One file per primitive, public so that each file's lesson (its `//!` doc) shows in
 // the rendered documentation; the types are re-exported here.
+pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod mutex;
 pub mod queue;
 pub mod semaphore;
-mod waiters;
+// Private: the waiter queue every primitive shares (and [`crate::future`] too);
+// read it with `cargo doc --document-private-items`.
+pub(crate) mod waiters;
 
+pub use barrier::{Barrier, BarrierWait, BrokenBarrierError};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
@@ -100,7 +106,7 @@ pub use queue::{
 };
 pub use semaphore::{
     Acquire, BoundedSemaphore, OverRelease, PermitOverflow, Semaphore, SemaphorePermit,
-    TryAcquireError,
+    TooManyPermits, TryAcquireError,
 };
 
 /// The mutex that guards each primitive's internal state: loom's under `--cfg loom`

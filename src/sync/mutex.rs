@@ -21,9 +21,51 @@
 //! Differences, the Rust habits: the data lives *inside* the mutex (`Mutex<T>`), so
 //! it cannot be touched without the lock; `Mutex<()>` is a bare `asyncio.Lock`.
 //! Releasing a lock you do not hold, asyncio's `RuntimeError('Lock is not
-//! acquired.')`, cannot be written: only a guard releases, and only once. There is no
-//! poisoning (asyncio has none either): if a task panics while holding the guard,
-//! the lock is released and the data is as the task left it.
+//! acquired.')`, cannot be written: only a guard releases, and only once.
+//!
+//! ## A task that panics while it holds the lock: released, not poisoned
+//!
+//! `std::sync::Mutex` is *poisoned* when a thread panics while holding it: every
+//! later `lock()` returns an error, to warn that the data may be half-updated. This
+//! mutex makes the other choice, the one of asyncio's `Lock` (an exception inside
+//! `async with lock:` releases the lock, and nothing remembers it) and of tokio's
+//! `Mutex`: the guard is dropped while the panic unwinds, the lock is released, and
+//! the next task to lock it sees the data **exactly as the panicking task left it**,
+//! half-updated if it panicked half-way. The panic itself is not lost: it is stored
+//! on the task (`task.join().await` returns it) and reported. Why not poison: a
+//! poisoned async lock would stop every task that shares it because of one, and the
+//! data is usually one the program can check (or rebuild) itself. If an update must
+//! be all-or-nothing, compute the new value first and write it in one assignment.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use clearloop::sync::Mutex;
+//!
+//! // A transfer between two accounts, (from, to), that panics half-way.
+//! let accounts = Arc::new(Mutex::new((100, 0)));
+//! let (error, seen) = clearloop::run({
+//!     let accounts = accounts.clone();
+//!     async move {
+//!         let transfer = clearloop::spawn({
+//!             let accounts = accounts.clone();
+//!             async move {
+//!                 let mut guard = accounts.lock().await;
+//!                 guard.0 -= 30; // first half done...
+//!                 if guard.0 < 100 {
+//!                     panic!("network down"); // ...the second never happens
+//!                 }
+//!                 guard.1 += 30;
+//!             }
+//!         });
+//!         let error = transfer.join().await.unwrap_err();
+//!         // Not poisoned: the lock is free, and the value is half-updated.
+//!         let seen = *accounts.lock().await;
+//!         (error, seen)
+//!     }
+//! });
+//! assert_eq!(error.panic_message(), Some("network down"));
+//! assert_eq!(seen, (70, 0)); // 30 left one account and reached no other
+//! ```
 //!
 //! Inside, a mutex is a [`Semaphore`] of one permit plus the data: waiting, FIFO
 //! order, the hand-off on release and cancellation all come from there.

@@ -36,6 +36,22 @@
 //! keep coming. The cost: those 3 permits stay idle until the big request is served.
 //! smol's `async-lock` and tokio's `Semaphore` choose the same.
 //!
+//! ## The head-of-line rule, and requests that can never be served
+//!
+//! The rule has a sharp edge: a request for more permits than will *ever* be free
+//! blocks the queue for good. `acquire_many(5)` on a `Semaphore(3)` waits at the
+//! front until somebody [adds](Semaphore::add_permits) two permits, and every
+//! `acquire()` after it waits too, even with all three free. A `Semaphore` can grow,
+//! so such a request may be legitimate; it is yours to make sure it gets served.
+//! What clearloop refuses, because it can never be served:
+//!
+//! * on a [`BoundedSemaphore`] (which cannot grow), a request above its bound:
+//!   [`BoundedSemaphore::acquire_many`] returns [`TooManyPermits`] at once;
+//! * on any semaphore, a request above [`Semaphore::MAX_PERMITS`], the largest count
+//!   a semaphore can hold: `try_acquire_many` returns an error that says so, and
+//!   `acquire_many` panics at the call. Such an `n` is nearly always a subtraction
+//!   that wrapped (`0usize.wrapping_sub(1)` is `usize::MAX`).
+//!
 //! ```
 //! use clearloop::sync::Semaphore;
 //!
@@ -116,11 +132,27 @@ impl State {
 }
 
 impl Semaphore {
+    /// The largest number of permits a semaphore can count: half of `usize`'s range,
+    /// so that a request computed by a subtraction that wrapped (just below
+    /// `usize::MAX`) is caught as an error instead of waiting forever.
+    pub const MAX_PERMITS: usize = usize::MAX >> 1;
+
     /// A semaphore with `permits` permits (`asyncio.Semaphore(permits)`).
     ///
     /// A negative count, asyncio's `ValueError`, cannot be written: the type is
     /// `usize`.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is above [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
     pub fn new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Semaphore::MAX_PERMITS,
+            "Semaphore::new({permits}): a semaphore counts at most Semaphore::MAX_PERMITS ({}) \
+             permits; was the count computed by a subtraction that wrapped?",
+            Semaphore::MAX_PERMITS
+        );
         Semaphore {
             state: StateLock::new(State {
                 available: permits,
@@ -143,8 +175,21 @@ impl Semaphore {
     ///
     /// While it waits at the front, it holds back every request behind it, even
     /// smaller ones: see the fairness policy in the [module documentation](self).
-    /// Asking for more permits than will ever exist waits forever.
+    /// Asking for more permits than will ever exist waits forever, and holds back
+    /// every later `acquire()`: the head-of-line rule.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is above [`Semaphore::MAX_PERMITS`]: no semaphore can ever hold that
+    /// many, so the call could only wait forever.
+    #[track_caller]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        if n > Semaphore::MAX_PERMITS {
+            panic!(
+                "{}",
+                TooManyPermits::never("Semaphore::acquire_many", n, Semaphore::MAX_PERMITS)
+            );
+        }
         Acquire {
             semaphore: self,
             want: n,
@@ -165,15 +210,29 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`TryAcquireError`] if the call would have had to wait.
+    /// [`TryAcquireError`] if the call would have had to wait, or if `n` is above
+    /// [`Semaphore::MAX_PERMITS`] ([`TryAcquireError::can_never_succeed`]).
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        if n > Semaphore::MAX_PERMITS {
+            return Err(TryAcquireError {
+                wanted: n,
+                never: Some(TooManyPermits::never(
+                    "Semaphore::try_acquire_many",
+                    n,
+                    Semaphore::MAX_PERMITS,
+                )),
+            });
+        }
         if lock_state(&self.state).try_take(n) {
             Ok(SemaphorePermit {
                 semaphore: self,
                 count: n,
             })
         } else {
-            Err(TryAcquireError { wanted: n })
+            Err(TryAcquireError {
+                wanted: n,
+                never: None,
+            })
         }
     }
 
@@ -199,21 +258,26 @@ impl Semaphore {
     ///
     /// # Panics
     ///
-    /// If the count would not fit in a `usize`; see [`try_add_permits`](Self::try_add_permits).
+    /// If the count would go above [`Semaphore::MAX_PERMITS`]; see
+    /// [`try_add_permits`](Self::try_add_permits).
+    #[track_caller]
     pub fn release(&self) {
-        self.add_permits(1);
+        if let Err(err) = self.try_add_permits(1) {
+            panic!("Semaphore::release(): {err}");
+        }
     }
 
     /// Adds `n` permits, serving waiters first.
     ///
     /// # Panics
     ///
-    /// If the number of permits would not fit in a `usize`, with the
+    /// If the number of permits would go above [`Semaphore::MAX_PERMITS`], with the
     /// [`PermitOverflow`] message; [`try_add_permits`](Self::try_add_permits)
     /// returns the error instead.
+    #[track_caller]
     pub fn add_permits(&self, n: usize) {
         if let Err(err) = self.try_add_permits(n) {
-            panic!("{err}");
+            panic!("Semaphore::add_permits({n}): {err}");
         }
     }
 
@@ -221,10 +285,10 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`PermitOverflow`] if the number of permits would not fit in a `usize`;
-    /// nothing changes then.
+    /// [`PermitOverflow`] if the number of permits would go above
+    /// [`Semaphore::MAX_PERMITS`]; nothing changes then.
     pub fn try_add_permits(&self, n: usize) -> Result<(), PermitOverflow> {
-        self.add_permits_bounded(n, usize::MAX)
+        self.add_permits_bounded(n, Semaphore::MAX_PERMITS)
             .map_err(|err| PermitOverflow {
                 total: err.total,
                 added: n,
@@ -339,7 +403,10 @@ impl<'a> Future for Acquire<'a> {
             }
             // Served means the permits were already taken off `available` for us.
             AcquireState::Waiting(id) => state.waiters.poll(id, cx.waker()).is_ready(),
-            AcquireState::Done => panic!("`Acquire` polled after it returned its permit"),
+            AcquireState::Done => panic!(
+                "a semaphore's acquire() future was polled after it returned its permit; \
+                 await it once"
+            ),
         };
         drop(state);
         if !served {
@@ -375,14 +442,28 @@ impl Drop for Acquire<'_> {
     }
 }
 
-/// [`Semaphore::try_acquire`] found it would have to wait.
+/// [`Semaphore::try_acquire`] found it would have to wait, or that the request can
+/// never be served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryAcquireError {
     wanted: usize,
+    /// `Some` when no wait would ever be enough.
+    never: Option<TooManyPermits>,
+}
+
+impl TryAcquireError {
+    /// Whether waiting would never help: more permits were asked for than the
+    /// semaphore can ever hold.
+    pub fn can_never_succeed(&self) -> bool {
+        self.never.is_some()
+    }
 }
 
 impl fmt::Display for TryAcquireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(never) = &self.never {
+            return never.fmt(f);
+        }
         write!(
             f,
             "cannot take {} permit(s) now: too few are free, or other tasks are queued first; \
@@ -394,7 +475,52 @@ impl fmt::Display for TryAcquireError {
 
 impl std::error::Error for TryAcquireError {}
 
-/// Adding permits would make a count that does not fit in a `usize`.
+/// A request for more permits than a semaphore will ever hold: waiting for them would
+/// last forever and hold back every request behind it (the head-of-line rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooManyPermits {
+    /// The function called, for the message.
+    call: &'static str,
+    wanted: usize,
+    most: usize,
+}
+
+impl TooManyPermits {
+    fn never(call: &'static str, wanted: usize, most: usize) -> TooManyPermits {
+        TooManyPermits { call, wanted, most }
+    }
+
+    /// How many permits were asked for.
+    pub fn wanted(&self) -> usize {
+        self.wanted
+    }
+
+    /// The most the semaphore will ever hold.
+    pub fn most(&self) -> usize {
+        self.most
+    }
+}
+
+impl fmt::Display for TooManyPermits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let TooManyPermits { call, wanted, most } = self;
+        let hint = if call.starts_with("BoundedSemaphore") {
+            "ask for at most its bound, or use a Semaphore and add_permits()"
+        } else {
+            "Semaphore::MAX_PERMITS is the limit; was n computed by a subtraction that wrapped?"
+        };
+        write!(
+            f,
+            "{call}({wanted}): this semaphore will never hold more than {most} permit(s), so \
+             the request could only wait forever (and hold back every acquire() behind it); \
+             {hint}"
+        )
+    }
+}
+
+impl std::error::Error for TooManyPermits {}
+
+/// Adding permits would make a count above [`Semaphore::MAX_PERMITS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermitOverflow {
     total: usize,
@@ -405,11 +531,11 @@ impl fmt::Display for PermitOverflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "cannot add {} permit(s) to a semaphore that counts {}: the total would not fit in a \
-             usize (max {})",
+            "cannot add {} permit(s) to a semaphore that counts {}: the total would exceed \
+             Semaphore::MAX_PERMITS ({})",
             self.added,
             self.total,
-            usize::MAX
+            Semaphore::MAX_PERMITS
         )
     }
 }
@@ -439,7 +565,18 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// A semaphore with `permits` permits that will never hold more.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is above [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
     pub fn new(permits: usize) -> BoundedSemaphore {
+        assert!(
+            permits <= Semaphore::MAX_PERMITS,
+            "BoundedSemaphore::new({permits}): a semaphore counts at most \
+             Semaphore::MAX_PERMITS ({}) permits",
+            Semaphore::MAX_PERMITS
+        );
         BoundedSemaphore {
             semaphore: Semaphore::new(permits),
             bound: permits,
@@ -452,8 +589,49 @@ impl BoundedSemaphore {
     }
 
     /// Waits for `n` permits; see [`Semaphore::acquire_many`].
-    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
-        self.semaphore.acquire_many(n)
+    ///
+    /// ```
+    /// use clearloop::sync::BoundedSemaphore;
+    ///
+    /// let sem = BoundedSemaphore::new(3);
+    /// let error = sem.acquire_many(5).unwrap_err(); // at once, not after a wait
+    /// assert!(error.to_string().contains("never hold more than 3 permit(s)"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TooManyPermits`] at once if `n` is above the [bound](Self::bound): a
+    /// bounded semaphore never holds more, so the request could only wait forever,
+    /// holding back every `acquire()` behind it.
+    pub fn acquire_many(&self, n: usize) -> Result<Acquire<'_>, TooManyPermits> {
+        if n > self.bound {
+            return Err(TooManyPermits::never(
+                "BoundedSemaphore::acquire_many",
+                n,
+                self.bound,
+            ));
+        }
+        Ok(self.semaphore.acquire_many(n))
+    }
+
+    /// Takes `n` permits if that needs no waiting; see [`Semaphore::try_acquire_many`].
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`] if the call would have had to wait, or at once if `n` is
+    /// above the [bound](Self::bound) ([`TryAcquireError::can_never_succeed`]).
+    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        if n > self.bound {
+            return Err(TryAcquireError {
+                wanted: n,
+                never: Some(TooManyPermits::never(
+                    "BoundedSemaphore::try_acquire_many",
+                    n,
+                    self.bound,
+                )),
+            });
+        }
+        self.semaphore.try_acquire_many(n)
     }
 
     /// Takes one permit if that needs no waiting; see [`Semaphore::try_acquire`].
