@@ -353,11 +353,10 @@ fn main() {
                 about(left)
             );
         }
-        match (all_virtual, &stop.time) {
-            (true, Time::RealWork { why, .. } | Time::AlwaysReal { why, .. }) => {
-                println!("   with --virtual: {why}");
-            }
-            _ => {}
+        if let (true, Time::RealWork { why, .. } | Time::AlwaysReal { why, .. }) =
+            (all_virtual, &stop.time)
+        {
+            println!("   with --virtual: {why}");
         }
         left = left.saturating_sub(stop.lasts());
         let (real_start, clock_start) = (Instant::now(), clock.now());

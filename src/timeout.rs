@@ -83,46 +83,45 @@ pub fn wait_for<F: Future>(
     )
 }
 
-/// The future behind [`timeout`] and [`wait_for`]. `called` is the function the user
-/// called and `at` the line they called it from: both only serve the panic message,
-/// since the runtime is looked up at the first poll, far from the call.
-fn with_deadline<F: Future>(
+/// The future behind [`timeout`] and [`wait_for`]: an `async fn`, so nothing runs
+/// before the first poll. `called` is the function the user called and `at` the line
+/// they called it from: both only serve the panic message, since the runtime is
+/// looked up at the first poll, far from the call.
+async fn with_deadline<F: Future>(
     called: &'static str,
     at: &'static Location<'static>,
     duration: Duration,
     future: F,
-) -> impl Future<Output = Result<F::Output, TimeoutError>> {
-    async move {
-        // The first poll: find the runtime polling us, and start counting now.
-        let scheduler = current_scheduler(called).unwrap_or_else(|_| {
-            panic!(
-                "{called} (called at {at}) was polled outside a clearloop runtime; \
-                 await it inside clearloop::run(async {{ ... }}), or pass it to \
-                 clearloop::run() or Runtime::block_on()"
-            )
-        });
-        let deadline = scheduler.clock.now().checked_add(duration);
-        // Pinned inside this async block's own state: no allocation, no unsafe.
-        let mut future = pin!(future);
-        let mut sleep: Option<Sleep> = None;
-        poll_fn(|cx| {
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(Ok(output));
-            }
-            let Some(deadline) = deadline else {
-                return Poll::Pending; // a timeout too far away to represent: never
-            };
-            // The timer is created only now: a future ready at once costs none.
-            let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
-            match Pin::new(sleep).poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
-            }
-        })
-        .await
-        // Returning drops `future` (cancelled if it timed out) and `sleep` (its
-        // timer leaves the wheel): nothing is left behind either way.
-    }
+) -> Result<F::Output, TimeoutError> {
+    // The first poll: find the runtime polling us, and start counting now.
+    let scheduler = current_scheduler(called).unwrap_or_else(|_| {
+        panic!(
+            "{called} (called at {at}) was polled outside a clearloop runtime; \
+             await it inside clearloop::run(async {{ ... }}), or pass it to \
+             clearloop::run() or Runtime::block_on()"
+        )
+    });
+    let deadline = scheduler.clock.now().checked_add(duration);
+    // Pinned inside this async fn's own state: no allocation, no unsafe.
+    let mut future = pin!(future);
+    let mut sleep: Option<Sleep> = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let Some(deadline) = deadline else {
+            return Poll::Pending; // a timeout too far away to represent: never
+        };
+        // The timer is created only now: a future ready at once costs none.
+        let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
+        match Pin::new(sleep).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
+        }
+    })
+    .await
+    // Returning drops `future` (cancelled if it timed out) and `sleep` (its timer
+    // leaves the wheel): nothing is left behind either way.
 }
 
 /// The future did not finish in time (asyncio's `TimeoutError`).
