@@ -262,7 +262,7 @@ pub fn stops() -> Vec<Stop> {
             slide: "Alternative : le module schedule (une semaine simulée)",
             name: "schedule_week",
             time: Time::Simulated {
-                what: "a week in Paris, Monday 09:00 to Monday 09:00, on a clock of its own",
+                what: "a week in Paris, from Monday 09:00 to the next Monday 09:00",
             },
             run: schedule_week::example,
         },

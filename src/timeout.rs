@@ -16,7 +16,8 @@
 //! first polled, as asyncio's `wait_for` coroutine starts counting when it starts
 //! running. So `clearloop::run(wait_for(f, d))` works as
 //! `asyncio.run(asyncio.wait_for(f, d))` does, and a `wait_for` built early and
-//! awaited later still gives its future the whole `d`. The timer is only created if
+//! awaited later still gives its future the whole `d` (tokio's `timeout` fixes its
+//! deadline at the call instead). The timer is only created if
 //! the future is not ready at its first poll, so a future that finishes at once costs
 //! no timer at all.
 //!
