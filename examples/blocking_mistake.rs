@@ -50,7 +50,7 @@ pub fn example(_clock: Clock) {
     });
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
     example(Clock::real());
 }

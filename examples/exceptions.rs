@@ -19,15 +19,18 @@
 //! ```
 //!
 //! Watch the list: the exception comes back *in its place*, between the two
-//! messages, instead of stopping everything. A Rust panic plays the exception; Rust
-//! prints every panic when it happens, so the example sets a one-line panic hook
-//! (that line goes to stderr).
+//! messages, instead of stopping everything. A Rust panic plays the exception. Rust
+//! would print the panic as it happens, as if the program crashed; the example
+//! installs clearloop's one-line hook ([`clearloop::panics::install_hook`]), which
+//! prints instead, on stderr, which task panicked, where, and that the panic is
+//! stored on the task.
 //!
 //! Run: `cargo run --example exceptions` (add `-- --virtual` for the virtual
 //! clock). Prints:
 //!
 //! ```text
 //! False
+//! task 'Task-3' panicked at examples/exceptions.rs:54:5: Ceci est une erreur !; stored on the task
 //! True ['Bienvenue en Python', Exception('Ceci est une erreur !'), 'Bienvenue en Python']
 //! ```
 
@@ -71,14 +74,9 @@ fn py(b: bool) -> &'static str {
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
     // Rust prints every panic when it happens (with a backtrace if RUST_BACKTRACE
-    // is set); keep it to one line here, so the course's output stays readable.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!(
-            "(a task panicked: {}; stored on the task)",
-            info.payload_as_str().unwrap_or("?")
-        );
-    }));
+    // is set): this hook makes it one line naming the task, so the course's output
+    // stays readable.
+    clearloop::panics::install_hook();
     let runtime = Builder::new().clock(clock).build();
     runtime.block_on(async {
         let coroutines: Vec<Message> = vec![
@@ -95,7 +93,6 @@ pub fn example(clock: Clock) {
         let results = task.join().await.expect("return_exceptions never fails");
         println!("{} {}", py(done), python_list(&results));
     });
-    std::panic::set_hook(default_hook);
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

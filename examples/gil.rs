@@ -154,12 +154,7 @@ pub fn example(clock: Clock) {
     println!("CPython with the GIL would show x1.0 on the second line too.");
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    example(if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    });
+    example(Clock::from_args());
 }

@@ -13,7 +13,7 @@
 //! happens meanwhile: the loop parks its thread until the timer's deadline.
 //!
 //! Run: `cargo run --example say_after` (add `-- --virtual` for the virtual clock).
-//! Prints (times in UTC):
+//! Prints (the time of day in your time zone, as `%X` does):
 //!
 //! ```text
 //! before Hello 15:31:04
@@ -23,13 +23,13 @@
 use std::time::Duration;
 
 use clearloop::Builder;
-use clearloop::clock::{Clock, format_hms};
+use clearloop::clock::Clock;
 use clearloop::time::sleep;
 
 async fn say_after(clock: &Clock, delay: Duration, what: &str) {
-    println!("before {what} {}", format_hms(clock.wall_now()));
+    println!("before {what} {}", clock.zoned_now().strftime("%X"));
     sleep(delay).await;
-    println!("after {what} {}", format_hms(clock.wall_now()));
+    println!("after {what} {}", clock.zoned_now().strftime("%X"));
 }
 
 /// Runs the example on `clock`.

@@ -19,11 +19,12 @@
 //!
 //! What to watch: `start()` returns at once, so "2 Threads démarrés" is printed
 //! while both workers are already running; then T1 and T2 print once a second each,
-//! in an order that changes from run to run (the OS decides who wakes first). Five
-//! calls one second apart: about 4 seconds in all, not 8. Python waits for its
+//! in an order that changes from run to run (the OS decides who wakes first). Each
+//! thread makes five calls one second apart and sleeps after each: 5 seconds in all,
+//! not the 10 that one thread doing both lists would take. Python waits for its
 //! threads at exit; Rust's `main` does not, so the example joins them.
 //!
-//! Run: `cargo run --example threads`. Prints (times in UTC):
+//! Run: `cargo run --example threads`. Prints (the time of day in your time zone, as `%X` does):
 //!
 //! ```text
 //! T1 : Appel 0, 17:38:23
@@ -44,7 +45,7 @@
 
 use std::time::Duration;
 
-use clearloop::clock::{Clock, format_hms};
+use clearloop::clock::Clock;
 use clearloop::threads::{Thread, Worker};
 
 /// The course's `Worker(Thread)`: a name and a `run()` body.
@@ -63,7 +64,7 @@ impl Worker for Appels {
             println!(
                 "{} : Appel {i}, {}",
                 self.name,
-                format_hms(self.clock.wall_now())
+                self.clock.zoned_now().strftime("%X")
             );
             // `time.sleep(1)`: this thread blocks; the other one goes on.
             self.clock.sleep(Duration::from_secs(1));
@@ -90,12 +91,7 @@ pub fn example(clock: Clock) {
     }
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    example(if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    });
+    example(Clock::from_args());
 }

@@ -23,7 +23,7 @@
 //! thread, never the loop. Call `blocking_io()` directly in the task instead and the
 //! ticks would wait for it.
 //!
-//! Run: `cargo run --example to_thread`. Prints (times in UTC):
+//! Run: `cargo run --example to_thread`. Prints (the time of day in your time zone, as `%X` does):
 //!
 //! ```text
 //! started main at 17:38:23
@@ -44,15 +44,18 @@
 
 use std::time::Duration;
 
-use clearloop::clock::{Clock, format_hms, format_timedelta};
+use clearloop::clock::{Clock, format_timedelta};
 use clearloop::time::sleep;
 use clearloop::{Builder, spawn, to_thread};
 
 fn blocking_io(clock: &Clock) {
-    println!("start blocking_io at {}", format_hms(clock.wall_now()));
+    println!("start blocking_io at {}", clock.zoned_now().strftime("%X"));
     // `time.sleep(1)`: a blocking wait, on the pool thread.
     clock.sleep(Duration::from_secs(1));
-    println!("blocking_io complete at {}", format_hms(clock.wall_now()));
+    println!(
+        "blocking_io complete at {}",
+        clock.zoned_now().strftime("%X")
+    );
 }
 
 async fn ticker() {
@@ -67,23 +70,18 @@ pub fn example(clock: Clock) {
     let runtime = Builder::new().clock(clock.clone()).build();
     runtime.block_on(async {
         let start = clock.now();
-        println!("started main at {}", format_hms(clock.wall_now()));
+        println!("started main at {}", clock.zoned_now().strftime("%X"));
         let job_clock = clock.clone();
         let job = to_thread(move || blocking_io(&job_clock));
         let ticks = spawn(ticker());
         job.await.unwrap_or_else(|error| error.raise());
         ticks.await;
-        println!("finished main at {}", format_hms(clock.wall_now()));
+        println!("finished main at {}", clock.zoned_now().strftime("%X"));
         println!("{}", format_timedelta(clock.now() - start));
     });
 }
 
-#[allow(dead_code)]
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    let virtual_clock = std::env::args().any(|arg| arg == "--virtual");
-    example(if virtual_clock {
-        Clock::virtual_clock()
-    } else {
-        Clock::real()
-    });
+    example(Clock::from_args());
 }

@@ -2,11 +2,26 @@
 //! title of the slide it reproduces, with its output and how long it took.
 //!
 //! Run: `cargo run --release --example tour`. The threads and asyncio examples run
-//! on the real clock, so their durations are measured as the course measures them
-//! (about 25 seconds in all); `-- --virtual` runs every example on the virtual clock,
-//! instantly, with exact durations.
+//! on the real clock, so their durations are measured as the course measures them:
+//! about 31 seconds in all, the waits of the examples plus about 3 s of computing
+//! for the GIL stop (its figure depends on the machine and on what else runs). The
+//! tour says so when it starts, numbers its stops `k/N`, and prints before each
+//! stop how long it lasts.
+//!
+//! `-- --virtual` runs every stop on the virtual clock: waits are instant and
+//! durations exact, and the tour ends in about 5 s. Four stops use real threads or
+//! real work, which a virtual clock cannot make instant or exact; the tour names
+//! them at the start, and each says why when it runs: `threads` (each thread moves
+//! the shared clock by itself), `gil` (about 3 s of computing on any clock),
+//! `to_thread` (a pool thread moves the clock beside the loop) and
+//! `blocking_mistake` (it blocks the loop for a real second, always on the real
+//! clock).
+//!
+//! The examples that panic on purpose use [`clearloop::panics::install_hook`], and
+//! so does the tour: each caught panic prints one line naming the task or job that
+//! failed, never Rust's raw `thread '...' panicked at` report.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clearloop::clock::{Clock, format_timedelta};
 
@@ -64,139 +79,260 @@ mod schedule_week;
 #[path = "schedule_background.rs"]
 mod schedule_background;
 
-/// How an example wants to be run in the tour.
-enum Time {
-    /// Real clock, unless the tour itself runs with `--virtual`.
-    Real,
-    /// Virtual clock always, so the tour stays short (`cargo run --example NAME`
-    /// runs the example alone on the real clock).
-    Virtual,
+/// How a stop runs, and what `--virtual` does to it.
+pub enum Time {
+    /// Its waits are on the loop's clock: the real clock, or with `--virtual` the
+    /// virtual one, where it runs instantly and measures exactly `lasts`.
+    Loop {
+        /// How long it lasts on the real clock (and exactly, on the virtual one).
+        lasts: Duration,
+    },
+    /// Real threads or real work: `--virtual` cannot make it both instant and exact.
+    RealWork {
+        /// About how long it lasts on the real clock.
+        lasts: Duration,
+        /// Why `--virtual` does not help, printed under the stop's title.
+        why: &'static str,
+    },
+    /// Always on the real clock, even with `--virtual`: the lesson is real time lost.
+    AlwaysReal {
+        /// About how long it lasts.
+        lasts: Duration,
+        /// Why, printed under the stop's title with `--virtual`.
+        why: &'static str,
+    },
+    /// Always on a virtual clock, so the tour stays short: a simulated week, or
+    /// `sched`'s seconds (`cargo run --example NAME` runs it alone on the real clock).
+    Simulated {
+        /// What time it simulates, printed under the stop's title.
+        what: &'static str,
+    },
 }
 
-struct Stop {
-    slide: &'static str,
-    name: &'static str,
-    time: Time,
-    run: fn(Clock),
+/// One stop of the tour: an example, under the title of its slide.
+pub struct Stop {
+    /// The title of the course's slide.
+    pub slide: &'static str,
+    /// The example's file name: `cargo run --example NAME` runs it alone.
+    pub name: &'static str,
+    /// Its clock, and how long it lasts.
+    pub time: Time,
+    /// The example itself.
+    pub run: fn(Clock),
 }
 
-fn main() {
-    let all_virtual = std::env::args().any(|arg| arg == "--virtual");
-    let stops = [
+impl Stop {
+    /// About how long the stop lasts on the real clock (`Simulated`: no time).
+    pub fn lasts(&self) -> Duration {
+        match self.time {
+            Time::Loop { lasts }
+            | Time::RealWork { lasts, .. }
+            | Time::AlwaysReal { lasts, .. } => lasts,
+            Time::Simulated { .. } => Duration::ZERO,
+        }
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+/// The stops, in the course's order.
+pub fn stops() -> Vec<Stop> {
+    vec![
         Stop {
             slide: "Déclaration et lancement d'un thread (Worker(Thread), start)",
             name: "threads",
-            time: Time::Real,
+            time: Time::RealWork {
+                lasts: secs(5.0),
+                why: "instant, but with real threads each thread's sleep moves the \
+                      shared virtual time by itself: T1 and T2 no longer share their \
+                      seconds, and the times run to 10 s instead of 5",
+            },
             run: threads::example,
         },
         Stop {
             slide: "Le GIL (le même calcul sur 1 et 2 threads, puis en tâches)",
             name: "gil",
-            time: Time::Real,
+            time: Time::RealWork {
+                lasts: secs(3.0),
+                why: "not instant: the work is real computing, about 3 s on any clock \
+                      (more on a busy machine)",
+            },
             run: gil::example,
         },
         Stop {
             slide: "Déléguer le travail bloquant à un thread (asyncio.to_thread)",
             name: "to_thread",
-            time: Time::Real,
+            time: Time::RealWork {
+                lasts: secs(1.0),
+                why: "instant, but the blocking sleep runs on a real pool thread and \
+                      moves the virtual clock beside the loop's timers: the lines may \
+                      come in another order and the total may read 2 s",
+            },
             run: to_thread::example,
         },
         Stop {
             slide: "Invocation d'une coroutine",
             name: "say_after",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(1.0) },
             run: say_after::example,
         },
         Stop {
             slide: "Exécution simultanée (await, l'un après l'autre)",
             name: "await_sequential",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(4.0) },
             run: await_sequential::example,
         },
         Stop {
             slide: "Les tâches asynchrones (create_task)",
             name: "create_task",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(2.0) },
             run: create_task::example,
         },
         Stop {
             slide: "Exécution concurrente de tâches asynchrones (gather)",
             name: "gather",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(2.0) },
             run: gather::example,
         },
         Stop {
             slide: "Les résultats (done, result)",
             name: "task_result",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(2.0) },
             run: task_result::example,
         },
         Stop {
             slide: "Récupération des exceptions (return_exceptions)",
             name: "exceptions",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(2.0) },
             run: exceptions::example,
         },
         Stop {
             slide: "asyncio.wait_for: un délai maximum",
             name: "timeout",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(2.5) },
             run: timeout::example,
         },
         Stop {
             slide: "L'erreur classique: bloquer la boucle (mode debug)",
             name: "blocking_mistake",
-            time: Time::Real,
+            time: Time::AlwaysReal {
+                lasts: secs(1.0),
+                why: "not instant: it blocks the loop's thread for a real second, \
+                      which is the lesson, so it always runs on the real clock",
+            },
             run: blocking_mistake::example,
         },
         Stop {
             slide: "Les verrous (async with lock / acquire, release)",
             name: "lock",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(0.9) },
             run: lock::example,
         },
         Stop {
             slide: "Les sémaphores (trois à la fois)",
             name: "semaphore",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(4.0) },
             run: semaphore::example,
         },
         Stop {
             slide: "Producteurs et consommateurs (asyncio.Queue, join)",
             name: "queue",
-            time: Time::Real,
+            time: Time::Loop { lasts: secs(0.6) },
             run: queue::example,
         },
         Stop {
             slide: "Le module sched (enter, run)",
             name: "sched_addition",
-            time: Time::Virtual,
+            time: Time::Simulated {
+                what: "sched's 3 seconds",
+            },
             run: sched_addition::example,
         },
         Stop {
             slide: "Gestion de la file d'attente (priorités, cancel, threads)",
             name: "sched_priorities",
-            time: Time::Virtual,
+            time: Time::Simulated {
+                what: "sched's 1.75 seconds, with a producer thread",
+            },
             run: sched_priorities::example,
         },
         Stop {
             slide: "Alternative : le module schedule (une semaine simulée)",
             name: "schedule_week",
-            time: Time::Virtual,
+            time: Time::Simulated {
+                what: "a week in Paris, from Monday 09:00 to the next Monday 09:00",
+            },
             run: schedule_week::example,
         },
         Stop {
             slide: "Le module schedule dans un thread (run_in_background)",
             name: "schedule_background",
-            time: Time::Virtual,
+            time: Time::Simulated {
+                what: "5 seconds of a background thread, on a clock of its own moved \
+                       half a second at a time",
+            },
             run: schedule_background::example,
         },
-    ];
+    ]
+}
+
+/// Whole seconds, rounded: "31 s".
+fn about(duration: Duration) -> String {
+    format!("{:.0} s", duration.as_secs_f64())
+}
+
+/// What the tour says before its first stop: how many stops, how long, and which
+/// stops `--virtual` cannot make instant or exact.
+pub fn announce(stops: &[Stop], all_virtual: bool) -> String {
+    let real: Duration = stops.iter().map(Stop::lasts).sum();
+    let real_work: Vec<&str> = stops
+        .iter()
+        .filter(|stop| matches!(stop.time, Time::RealWork { .. } | Time::AlwaysReal { .. }))
+        .map(|stop| stop.name)
+        .collect();
+    let mut text = format!(
+        "The clearloop tour: {} stops, the course's examples in its order.\n",
+        stops.len()
+    );
+    if all_virtual {
+        text += &format!(
+            "On the virtual clock: every wait is instant and every duration exact, \
+             except in the stops with real threads or real work ({}), which say why \
+             when they run. About 5 s in all; about {} on the real clock \
+             (without --virtual).",
+            real_work.join(", "),
+            about(real)
+        );
+    } else {
+        text += &format!(
+            "About {} on the real clock: the waits are real, as in the course. \
+             `cargo run --release --example tour -- --virtual` runs it in about 5 s: \
+             instantly, with exact durations, except the stops with real threads or \
+             real work ({}).",
+            about(real),
+            real_work.join(", ")
+        );
+    }
+    text
+}
+
+fn main() {
+    // One line per caught panic (a task's, a job's), never a raw panic report:
+    // several stops panic on purpose.
+    clearloop::panics::install_hook();
+    let all_virtual = std::env::args().any(|arg| arg == "--virtual");
+    let stops = stops();
+    println!("{}", announce(&stops, all_virtual));
     let total = Instant::now();
+    let mut left: Duration = stops.iter().map(Stop::lasts).sum();
     for (number, stop) in stops.iter().enumerate() {
         let clock = match stop.time {
-            Time::Real if !all_virtual => Clock::real(),
-            _ => Clock::virtual_clock(),
+            Time::Simulated { .. } => Clock::virtual_clock(),
+            Time::AlwaysReal { .. } => Clock::real(),
+            _ if all_virtual => Clock::virtual_clock(),
+            _ => Clock::real(),
         };
         let kind = if clock.is_virtual() {
             "virtual"
@@ -204,24 +340,41 @@ fn main() {
             "real"
         };
         println!();
-        println!(
-            "== {}. {} ({}, {} clock) ==",
-            number + 1,
-            stop.slide,
-            stop.name,
-            kind
-        );
+        println!("== {}/{} {} ==", number + 1, stops.len(), stop.slide);
+        if let Time::Simulated { what } = stop.time {
+            println!("   {}, on a virtual clock: {what}", stop.name);
+        } else if all_virtual || stop.lasts().is_zero() {
+            println!("   {}, on the {kind} clock", stop.name);
+        } else {
+            println!(
+                "   {}, on the {kind} clock: about {} ({} left in the tour)",
+                stop.name,
+                about(stop.lasts()),
+                about(left)
+            );
+        }
+        if let (true, Time::RealWork { why, .. } | Time::AlwaysReal { why, .. }) =
+            (all_virtual, &stop.time)
+        {
+            println!("   with --virtual: {why}");
+        }
+        left = left.saturating_sub(stop.lasts());
         let (real_start, clock_start) = (Instant::now(), clock.now());
         (stop.run)(clock.clone());
-        println!(
-            "-- took {} on the {kind} clock ({} real)",
-            format_timedelta(clock.now() - clock_start),
-            format_timedelta(real_start.elapsed())
-        );
+        let real = format_timedelta(real_start.elapsed());
+        let on_the_clock = clock.now() - clock_start;
+        if clock.is_virtual() && !on_the_clock.is_zero() {
+            let on_the_clock = format_timedelta(on_the_clock);
+            println!("-- took {on_the_clock} on the virtual clock, in {real} of real time");
+        } else {
+            // The real clock; or a stop whose time is real work, or on a clock of its own.
+            println!("-- took {real} of real time");
+        }
     }
     println!();
     println!(
-        "Tour finished in {} (real).",
+        "Tour finished: {} stops in {} (real).",
+        stops.len(),
         format_timedelta(total.elapsed())
     );
 }

@@ -3,17 +3,36 @@
 //! clearloop builds, from scratch and in plain Rust, what Python's `asyncio` does
 //! inside: an event loop that polls tasks, wakers that bring them back, a timer wheel
 //! that knows when to wake the loop, task handles that hold a result or an exception,
-//! and a clock that tests can stop. Read the modules in this order: [`clock`],
-//! [`wheel`], [`task`] (and its state machine), [`time`], [`runtime`], then
-//! [`children`], [`gather`](mod@gather), [`group`], [`timeout`](mod@timeout) and
-//! [`debug`] (tasks together), then [`sync`]
-//! (locks, semaphores, events, conditions, queues), then [`sched`], CPython's event
-//! scheduler on plain threads, and [`schedule`], the course's last slide: jobs
-//! "every Monday at 13:15", with time zones and a background thread.
+//! and a clock that tests can stop. The tables below translate asyncio, `threading`,
+//! `sched` and `schedule` into clearloop; `cargo run --release --example tour` runs
+//! every example of the course.
 //!
-//! The course opens with threads: [`threads`] (the `Worker(Thread)` pattern, and why
-//! Rust has no GIL), [`blocking`] (`to_thread`) and [`workers`] (the multi-threaded
-//! runtime) can be read first or last.
+//! ## Reading order
+//!
+//! Each module teaches one idea and opens with its Python equivalent and a drawing.
+//! The same order as the README's:
+//!
+//! 1. [`clock`]: real and virtual time, and how a thread waits.
+//! 2. [`wheel`]: the hierarchical timer wheel, a pure data structure.
+//! 3. [`task`]: the task handle; then its private modules `task::state` (the
+//!    four-bit state machine) and `task::cell` (the task's one allocation).
+//! 4. [`time`]: `sleep`, `sleep_until`, `now`.
+//! 5. [`runtime`]: the event loop, which ties the four together.
+//! 6. Tasks together: [`children`], [`gather`](mod@gather), [`group`],
+//!    [`timeout`](mod@timeout), [`debug`], and [`panics`] (what happens when a task
+//!    panics).
+//! 7. [`sync`]: locks, semaphores, events, conditions, queues (and the private
+//!    `sync::waiters`, the FIFO queue they share).
+//! 8. [`sched`], CPython's event scheduler on plain threads, then [`schedule`], the
+//!    course's last slide: jobs "every Monday at 13:15", with time zones and a
+//!    background thread (the private `schedule::timing`: when a job runs next).
+//! 9. Threads: [`threads`] (the `Worker(Thread)` pattern, and why Rust has no GIL),
+//!    [`blocking`] (`to_thread`) and [`workers`] (the multi-threaded runtime, with
+//!    the private `workers::idle`, its parking protocol). The course opens with
+//!    threads, but `blocking` and `workers` build on the runtime: read them last.
+//!
+//! The private modules named above are course material too. This page does not show
+//! them; `cargo doc --open --document-private-items` does, with everything else.
 //!
 //! ## asyncio → clearloop
 //!
@@ -36,16 +55,19 @@
 //! | `BaseEventLoop._run_once`                 | one turn of [`Runtime::block_on`]'s loop               |
 //! | `Task.__step`                             | one poll of a task by the loop                         |
 //! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
+//! | `run_coroutine_threadsafe(coro, loop)`    | [`Runtime::handle`], then [`Handle::spawn`] from any thread |
 //! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
-//! | `await gather(a(), b())`                  | [`gather()`]`(futures).await`, [`gather!`]`(a(), b())`  |
+//! | `await gather(a(), b())`                  | [`gather(futures)`](fn@gather)`.await`, [`gather!`]`(a(), b())` |
+//! | `await gather(task1, task2)`              | [`gather_tasks(tasks)`](fn@gather_tasks)`.await`       |
 //! | `gather(..., return_exceptions=True)`     | [`gather::Gather::return_exceptions`]                  |
 //! | `asyncio.wait(tasks, return_when=...)`    | [`wait`]`(tasks, `[`ReturnWhen`]`::...)`               |
 //! | `asyncio.as_completed(tasks)`             | [`as_completed`]                                       |
-//! | `asyncio.wait_for(f, t)`, `timeout(t)`    | [`wait_for()`]`(f, d)`, [`timeout()`]`(d, f)`              |
+//! | `asyncio.wait_for(f, t)`, `timeout(t)`    | [`wait_for(f, d)`](fn@wait_for), [`timeout(d, f)`](fn@timeout) |
 //! | `TimeoutError`                            | [`TimeoutError`]                                       |
 //! | `async with TaskGroup() as tg:`           | [`TaskGroup`], left with [`TaskGroup::wait`]           |
 //! | `ExceptionGroup`                          | [`ExceptionGroup`]                                     |
 //! | `PYTHONASYNCIODEBUG=1`, `loop.set_debug`  | `CLEARLOOP_DEBUG=1`, [`Builder::debug`]                |
+//! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |

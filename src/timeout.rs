@@ -11,17 +11,38 @@
 //! ```
 //!
 //! [`timeout`] (tokio's and asyncio 3.11's argument order) and [`wait_for`]
-//! (asyncio's) are the same thing. The deadline is fixed when you call them, and the
-//! timer is only created if the future is not ready at its first poll, so a future
-//! that finishes at once costs no timer at all.
+//! (asyncio's) are the same thing. Calling them does nothing yet: the future they
+//! return looks up the runtime, reads its clock and fixes the deadline when it is
+//! first polled, as asyncio's `wait_for` coroutine starts counting when it starts
+//! running. So `clearloop::run(wait_for(f, d))` works as
+//! `asyncio.run(asyncio.wait_for(f, d))` does, and a `wait_for` built early and
+//! awaited later still gives its future the whole `d` (tokio's `timeout` fixes its
+//! deadline at the call instead). The timer is only created if
+//! the future is not ready at its first poll, so a future that finishes at once costs
+//! no timer at all.
 //!
 //! Cancellation is drop: a plain future is dropped on timeout, which cancels it.
 //! A [`Task`](crate::Task) handle, however, *detaches* when dropped: to stop a task
 //! that timed out, keep its handle and call [`cancel`](crate::Task::cancel), as
 //! `examples/timeout.rs` shows.
+//!
+//! ```
+//! use std::time::Duration;
+//! use clearloop::{Builder, clock::Clock, time::sleep, wait_for};
+//!
+//! let slow = async {
+//!     sleep(Duration::from_secs(10)).await;
+//!     "too late"
+//! };
+//! // Built outside the runtime, awaited by it: asyncio.run(asyncio.wait_for(slow(), 2)).
+//! let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+//! let outcome = runtime.block_on(wait_for(slow, Duration::from_secs(2)));
+//! assert_eq!(outcome.unwrap_err().duration(), Duration::from_secs(2));
+//! ```
 
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::panic::Location;
 use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
@@ -29,55 +50,79 @@ use std::time::Duration;
 use crate::runtime::current_scheduler;
 use crate::time::Sleep;
 
-/// Runs `future` with a deadline `duration` from now: `Ok(output)` if it finishes
-/// in time, `Err(TimeoutError)` (and the future dropped) if not.
+/// Runs `future` with a deadline `duration` after its first poll: `Ok(output)` if it
+/// finishes in time, `Err(TimeoutError)` (and the future dropped) if not.
 ///
 /// # Panics
 ///
-/// Outside a running runtime.
+/// When the returned future is polled outside a running clearloop runtime. The
+/// message names `timeout()` and the line that called it.
+#[track_caller]
 pub fn timeout<F: Future>(
     duration: Duration,
     future: F,
 ) -> impl Future<Output = Result<F::Output, TimeoutError>> {
-    let scheduler = current_scheduler("clearloop::timeout()").unwrap_or_else(|message| {
-        panic!("{message}; call it inside clearloop::run(async {{ ... }})")
-    });
-    // The deadline is fixed now, at the call, as asyncio's `wait_for` does.
-    let deadline = scheduler.clock.now().checked_add(duration);
-    async move {
-        // Pinned inside this async block's own state: no allocation, no unsafe.
-        let mut future = pin!(future);
-        let mut sleep: Option<Sleep> = None;
-        poll_fn(|cx| {
-            if let Poll::Ready(output) = future.as_mut().poll(cx) {
-                return Poll::Ready(Ok(output));
-            }
-            let Some(deadline) = deadline else {
-                return Poll::Pending; // a timeout too far away to represent: never
-            };
-            // The timer is created only now: a future ready at once costs none.
-            let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
-            match Pin::new(sleep).poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
-            }
-        })
-        .await
-        // Returning drops `future` (cancelled if it timed out) and `sleep` (its
-        // timer leaves the wheel): nothing is left behind either way.
-    }
+    with_deadline("clearloop::timeout()", Location::caller(), duration, future)
 }
 
 /// asyncio's `wait_for(future, timeout)`: [`timeout`] with asyncio's argument order.
 ///
 /// # Panics
 ///
-/// Outside a running runtime.
+/// When the returned future is polled outside a running clearloop runtime. The
+/// message names `wait_for()` and the line that called it.
+#[track_caller]
 pub fn wait_for<F: Future>(
     future: F,
     duration: Duration,
 ) -> impl Future<Output = Result<F::Output, TimeoutError>> {
-    timeout(duration, future)
+    with_deadline(
+        "clearloop::wait_for()",
+        Location::caller(),
+        duration,
+        future,
+    )
+}
+
+/// The future behind [`timeout`] and [`wait_for`]: an `async fn`, so nothing runs
+/// before the first poll. `called` is the function the user called and `at` the line
+/// they called it from: both only serve the panic message, since the runtime is
+/// looked up at the first poll, far from the call.
+async fn with_deadline<F: Future>(
+    called: &'static str,
+    at: &'static Location<'static>,
+    duration: Duration,
+    future: F,
+) -> Result<F::Output, TimeoutError> {
+    // The first poll: find the runtime polling us, and start counting now.
+    let scheduler = current_scheduler(called).unwrap_or_else(|_| {
+        panic!(
+            "{called} (called at {at}) was polled outside a clearloop runtime; \
+             await it inside clearloop::run(async {{ ... }}), or pass it to \
+             clearloop::run() or Runtime::block_on()"
+        )
+    });
+    let deadline = scheduler.clock.now().checked_add(duration);
+    // Pinned inside this async fn's own state: no allocation, no unsafe.
+    let mut future = pin!(future);
+    let mut sleep: Option<Sleep> = None;
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let Some(deadline) = deadline else {
+            return Poll::Pending; // a timeout too far away to represent: never
+        };
+        // The timer is created only now: a future ready at once costs none.
+        let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
+        match Pin::new(sleep).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
+        }
+    })
+    .await
+    // Returning drops `future` (cancelled if it timed out) and `sleep` (its timer
+    // leaves the wheel): nothing is left behind either way.
 }
 
 /// The future did not finish in time (asyncio's `TimeoutError`).
