@@ -58,8 +58,12 @@ pub fn to_chrome_trace(events: &[Event]) -> String {
         }
     }
     for event in events {
-        let Some((name, detail)) = instant(&event.kind) else { continue };
-        let Some(tid) = event.kind.task().and_then(|task| tid_of.get(&task)) else { continue };
+        let Some((name, detail)) = instant(&event.kind) else {
+            continue;
+        };
+        let Some(tid) = event.kind.task().and_then(|task| tid_of.get(&task)) else {
+            continue;
+        };
         lines.push(format!(
             "{{\"name\":\"{name}\",\"ph\":\"i\",\"s\":\"t\",\"ts\":{},\"pid\":1,\"tid\":{tid},\"args\":{{\"detail\":{}}}}}",
             micros(event.at),

@@ -100,8 +100,15 @@ impl TraceConfig {
         }
         let mut outputs = Vec::new();
         for part in trimmed.split(',').map(str::trim) {
-            let error = || TraceEnvError { value: value.to_string(), part: part.to_string() };
-            let file = |prefix: &str| part.strip_prefix(prefix).filter(|p| !p.is_empty()).map(PathBuf::from);
+            let error = || TraceEnvError {
+                value: value.to_string(),
+                part: part.to_string(),
+            };
+            let file = |prefix: &str| {
+                part.strip_prefix(prefix)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+            };
             let output = match part {
                 "1" | "on" | "true" | "yes" | "timeline" => Output::Timeline,
                 _ => {
@@ -131,7 +138,8 @@ impl TraceConfig {
         for output in &self.outputs {
             let (path, text) = match output {
                 Output::Timeline => {
-                    let chart = render_terminal(&Timeline::from_events(events), Charset::from_env());
+                    let chart =
+                        render_terminal(&Timeline::from_events(events), Charset::from_env());
                     eprint!("{chart}");
                     continue;
                 }
@@ -177,20 +185,36 @@ mod tests {
     fn a_typo_is_an_error_naming_the_part() {
         let error = TraceConfig::parse("timeline,svg:").unwrap_err();
         assert_eq!(error.part, "svg:");
-        assert!(error.to_string().contains("cannot read \"svg:\""), "{error}");
+        assert!(
+            error.to_string().contains("cannot read \"svg:\""),
+            "{error}"
+        );
         assert_eq!(TraceConfig::parse("timelime").unwrap_err().part, "timelime");
     }
 
     #[test]
     fn files_are_written_and_a_bad_path_is_named() {
-        let dir = std::env::temp_dir().join(format!("clearloop-trace-config-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("clearloop-trace-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("run.jsonl");
-        let config = TraceConfig { outputs: vec![Output::JsonLines(path.clone())] };
-        let events = [Event::new(Default::default(), crate::trace::EventKind::TimerFired { task: crate::trace::TaskId(3) })];
+        let config = TraceConfig {
+            outputs: vec![Output::JsonLines(path.clone())],
+        };
+        let events = [Event::new(
+            Default::default(),
+            crate::trace::EventKind::TimerFired {
+                task: crate::trace::TaskId(3),
+            },
+        )];
         config.write(&events).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"t_ns\":0,\"ev\":\"timer_fired\",\"task\":3}\n");
-        let bad = TraceConfig { outputs: vec![Output::Svg(dir.join("no/such/dir/x.svg"))] };
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"t_ns\":0,\"ev\":\"timer_fired\",\"task\":3}\n"
+        );
+        let bad = TraceConfig {
+            outputs: vec![Output::Svg(dir.join("no/such/dir/x.svg"))],
+        };
         let error = bad.write(&events).unwrap_err();
         assert!(error.to_string().contains("no/such/dir/x.svg"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -181,7 +181,10 @@ pub struct Resource {
 impl Resource {
     /// A resource of `kind` named `name`.
     pub fn new(kind: ResourceKind, name: impl Into<String>) -> Resource {
-        Resource { kind, name: name.into() }
+        Resource {
+            kind,
+            name: name.into(),
+        }
     }
 }
 

@@ -175,7 +175,10 @@ pub fn from_json_lines(text: &str) -> Result<Vec<Event>, ParseError> {
         if line.trim().is_empty() {
             continue;
         }
-        let error = |message: String| ParseError { line: n + 1, message };
+        let error = |message: String| ParseError {
+            line: n + 1,
+            message,
+        };
         let fields = Scanner::new(line).object().map_err(error)?;
         events.push(event_from(&fields).map_err(error)?);
     }
@@ -196,7 +199,9 @@ impl Line {
     fn int(&self, key: &str) -> Result<u64, String> {
         match self.get(key)? {
             Value::Int(n) => Ok(*n),
-            other => Err(format!("field \"{key}\" should be an integer, not {other:?}")),
+            other => Err(format!(
+                "field \"{key}\" should be an integer, not {other:?}"
+            )),
         }
     }
     fn text(&self, key: &str) -> Result<String, String> {
@@ -234,16 +239,43 @@ fn event_from(fields: &[(String, Value)]) -> Result<Event, String> {
                 _ => Some(line.task("parent")?),
             },
         },
-        "poll_start" => EventKind::PollStart { task: task()?, worker: worker()? },
-        "poll_end" => EventKind::PollEnd { task: task()?, worker: worker()? },
-        "woken" => EventKind::Woken { task: task()?, by: wake_source(&line)? },
-        "timer_registered" => EventKind::TimerRegistered { task: task()?, due: line.time("due_ns")? },
+        "poll_start" => EventKind::PollStart {
+            task: task()?,
+            worker: worker()?,
+        },
+        "poll_end" => EventKind::PollEnd {
+            task: task()?,
+            worker: worker()?,
+        },
+        "woken" => EventKind::Woken {
+            task: task()?,
+            by: wake_source(&line)?,
+        },
+        "timer_registered" => EventKind::TimerRegistered {
+            task: task()?,
+            due: line.time("due_ns")?,
+        },
         "timer_fired" => EventKind::TimerFired { task: task()? },
-        "waiting" => EventKind::Waiting { task: task()?, resource: line.resource()? },
-        "granted" => EventKind::Granted { task: task()?, resource: line.resource()? },
-        "done" => EventKind::Done { task: task()?, outcome: outcome(&line)? },
-        "sched_run" => EventKind::SchedRun { name: line.text("name")?, took: line.time("took_ns")? },
-        "job_run" => EventKind::JobRun { name: line.text("name")?, took: line.time("took_ns")? },
+        "waiting" => EventKind::Waiting {
+            task: task()?,
+            resource: line.resource()?,
+        },
+        "granted" => EventKind::Granted {
+            task: task()?,
+            resource: line.resource()?,
+        },
+        "done" => EventKind::Done {
+            task: task()?,
+            outcome: outcome(&line)?,
+        },
+        "sched_run" => EventKind::SchedRun {
+            name: line.text("name")?,
+            took: line.time("took_ns")?,
+        },
+        "job_run" => EventKind::JobRun {
+            name: line.text("name")?,
+            took: line.time("took_ns")?,
+        },
         other => return Err(format!("unknown event \"{other}\"")),
     };
     Ok(Event { at, kind })
@@ -317,7 +349,10 @@ impl<'a> Scanner<'a> {
         }
         self.skip_spaces();
         if !self.rest.is_empty() {
-            return Err(format!("unexpected text after the object: \"{}\"", preview(self.rest)));
+            return Err(format!(
+                "unexpected text after the object: \"{}\"",
+                preview(self.rest)
+            ));
         }
         Ok(fields)
     }
@@ -331,7 +366,11 @@ impl<'a> Scanner<'a> {
             self.rest = rest;
             return Ok(Value::Null);
         }
-        let digits = self.rest.len() - self.rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let digits = self.rest.len()
+            - self
+                .rest
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
         if digits == 0 {
             return Err(format!(
                 "a trace holds strings, non-negative integers and null only; found \"{}\"",
@@ -340,7 +379,10 @@ impl<'a> Scanner<'a> {
         }
         let (number, rest) = self.rest.split_at(digits);
         self.rest = rest;
-        number.parse().map(Value::Int).map_err(|e| format!("{number}: {e}"))
+        number
+            .parse()
+            .map(Value::Int)
+            .map_err(|e| format!("{number}: {e}"))
     }
 
     fn string(&mut self) -> Result<String, String> {
@@ -380,7 +422,8 @@ fn unescape(chars: &mut std::str::CharIndices<'_>) -> Result<char, String> {
                     return Err("a \\u surrogate is not followed by its pair".to_string());
                 };
                 let second = hex4(chars)?;
-                let code = 0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF);
+                let code =
+                    0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF);
                 return char::from_u32(code).ok_or_else(|| "invalid surrogate pair".to_string());
             }
             return char::from_u32(first).ok_or_else(|| format!("invalid \\u{first:04x}"));
@@ -406,9 +449,19 @@ mod tests {
 
     #[test]
     fn strings_with_quotes_controls_and_unicode_read_back_unchanged() {
-        for text in ["plain", "say \"hi\"", "back\\slash", "tab\tnew\nline\u{1}", "é ✓ 😀"] {
+        for text in [
+            "plain",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\tnew\nline\u{1}",
+            "é ✓ 😀",
+        ] {
             let literal = json_string(text);
-            assert_eq!(Scanner::new(&literal).string().as_deref(), Ok(text), "{literal}");
+            assert_eq!(
+                Scanner::new(&literal).string().as_deref(),
+                Ok(text),
+                "{literal}"
+            );
         }
         let pair = Scanner::new(r#""\ud83d\ude00 \u00e9""#).string();
         assert_eq!(pair.as_deref(), Ok("😀 é"));
@@ -416,11 +469,21 @@ mod tests {
 
     #[test]
     fn a_broken_line_names_its_number_and_the_problem() {
-        let text = "{\"t_ns\":0,\"ev\":\"timer_fired\",\"task\":1}\n\n{\"t_ns\":1,\"ev\":\"done\"}\n";
+        let text =
+            "{\"t_ns\":0,\"ev\":\"timer_fired\",\"task\":1}\n\n{\"t_ns\":1,\"ev\":\"done\"}\n";
         let error = from_json_lines(text).unwrap_err();
         assert_eq!(error.line, 3);
-        assert_eq!(error.to_string(), "trace JSON lines, line 3: missing field \"task\"");
-        for bad in ["[1]", "{\"t_ns\":-1}", "{\"a\":1} x", "{\"a\":\"open}", "{\"t_ns\":1.5}"] {
+        assert_eq!(
+            error.to_string(),
+            "trace JSON lines, line 3: missing field \"task\""
+        );
+        for bad in [
+            "[1]",
+            "{\"t_ns\":-1}",
+            "{\"a\":1} x",
+            "{\"a\":\"open}",
+            "{\"t_ns\":1.5}",
+        ] {
             assert!(from_json_lines(bad).is_err(), "{bad} should not parse");
         }
     }

@@ -61,10 +61,22 @@ mod tests {
             (ms(23), ms(25), ms(50)),
             (ms(50), ms(50), ms(50)),
             (ms(51), ms(100), ms(100)),
-            (Duration::from_nanos(3), Duration::from_nanos(5), Duration::from_nanos(5)),
-            (Duration::ZERO, Duration::from_nanos(1), Duration::from_nanos(1)),
+            (
+                Duration::from_nanos(3),
+                Duration::from_nanos(5),
+                Duration::from_nanos(5),
+            ),
+            (
+                Duration::ZERO,
+                Duration::from_nanos(1),
+                Duration::from_nanos(1),
+            ),
         ] {
-            assert_eq!(round_up(wanted, &[10, 20, 25, 50]), with_quarter, "{wanted:?}");
+            assert_eq!(
+                round_up(wanted, &[10, 20, 25, 50]),
+                with_quarter,
+                "{wanted:?}"
+            );
             assert_eq!(round_up(wanted, &RULER), ruler, "{wanted:?}");
         }
     }

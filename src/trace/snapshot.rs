@@ -130,14 +130,20 @@ impl Snapshot {
         let mut tasks: BTreeMap<TaskId, TaskSnapshot> = BTreeMap::new();
         let mut wait: BTreeMap<TaskId, Option<WaitingOn>> = BTreeMap::new();
         for event in events.iter().take_while(|event| event.at <= at) {
-            let Some(id) = event.kind.task() else { continue };
+            let Some(id) = event.kind.task() else {
+                continue;
+            };
             if let EventKind::Done { .. } = event.kind {
                 tasks.remove(&id);
                 continue;
             }
             let task = tasks.entry(id).or_insert_with(|| TaskSnapshot {
                 id,
-                name: if id.0 == 0 { "main".to_string() } else { format!("Task-{id}") },
+                name: if id.0 == 0 {
+                    "main".to_string()
+                } else {
+                    format!("Task-{id}")
+                },
                 state: TaskState::Ready,
                 since: event.at,
                 waiting_on: None,
@@ -146,7 +152,10 @@ impl Snapshot {
             });
             follow(task, wait.entry(id).or_default(), event);
         }
-        Snapshot { at, tasks: tasks.into_values().collect() }
+        Snapshot {
+            at,
+            tasks: tasks.into_values().collect(),
+        }
     }
 }
 
@@ -182,12 +191,24 @@ fn follow(task: &mut TaskSnapshot, next: &mut Option<WaitingOn>, event: &Event) 
 
 impl fmt::Display for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name_width = self.tasks.iter().map(|t| t.name.chars().count()).max().unwrap_or(0).max(4);
-        writeln!(f, "{:>3}  {:<name_width$}  {:<7}  {:<8}  {:>5}  {:<8}  WAITING ON", "ID", "NAME", "STATE", "FOR", "POLLS", "BUSY")?;
+        let name_width = self
+            .tasks
+            .iter()
+            .map(|t| t.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        writeln!(
+            f,
+            "{:>3}  {:<name_width$}  {:<7}  {:<8}  {:>5}  {:<8}  WAITING ON",
+            "ID", "NAME", "STATE", "FOR", "POLLS", "BUSY"
+        )?;
         for task in &self.tasks {
             let waiting = match &task.waiting_on {
                 Some(on) => on.to_string(),
-                None if task.state == TaskState::Waiting => "(not named: another task, I/O?)".to_string(),
+                None if task.state == TaskState::Waiting => {
+                    "(not named: another task, I/O?)".to_string()
+                }
                 None => String::new(),
             };
             let line = format!(
@@ -228,9 +249,16 @@ impl fmt::Display for DeadlockReport {
         for task in &self.tasks {
             let on = match &task.waiting_on {
                 Some(on) => on.to_string(),
-                None => "something the runtime cannot name (a future never woken, like pending())".to_string(),
+                None => "something the runtime cannot name (a future never woken, like pending())"
+                    .to_string(),
             };
-            writeln!(f, "  task {} '{}' waits on {on}, since {}", task.id, task.name, format_secs(task.since))?;
+            writeln!(
+                f,
+                "  task {} '{}' waits on {on}, since {}",
+                task.id,
+                task.name,
+                format_secs(task.since)
+            )?;
         }
         write!(
             f,
@@ -261,24 +289,69 @@ mod tests {
         let (a, b, worker) = (TaskId(1), TaskId(2), 0);
         let lock = Resource::new(ResourceKind::Lock, "db");
         let events = [
-            at(0, EventKind::Spawned { task: a, name: "holder".into(), parent: None }),
-            at(0, EventKind::Spawned { task: b, name: "late".into(), parent: Some(a) }),
+            at(
+                0,
+                EventKind::Spawned {
+                    task: a,
+                    name: "holder".into(),
+                    parent: None,
+                },
+            ),
+            at(
+                0,
+                EventKind::Spawned {
+                    task: b,
+                    name: "late".into(),
+                    parent: Some(a),
+                },
+            ),
             at(0, EventKind::PollStart { task: a, worker }),
             at(10, EventKind::PollEnd { task: a, worker }),
             at(10, EventKind::PollStart { task: b, worker }),
-            at(10, EventKind::Waiting { task: b, resource: lock.clone() }),
+            at(
+                10,
+                EventKind::Waiting {
+                    task: b,
+                    resource: lock.clone(),
+                },
+            ),
             at(10, EventKind::PollEnd { task: b, worker }),
-            at(500, EventKind::Woken { task: a, by: WakeSource::Thread }),
-            at(900, EventKind::Done { task: a, outcome: crate::trace::Outcome::Value }),
+            at(
+                500,
+                EventKind::Woken {
+                    task: a,
+                    by: WakeSource::Thread,
+                },
+            ),
+            at(
+                900,
+                EventKind::Done {
+                    task: a,
+                    outcome: crate::trace::Outcome::Value,
+                },
+            ),
         ];
         let at_600 = Snapshot::from_events(&events, Duration::from_millis(600));
-        let states: Vec<_> = at_600.tasks.iter().map(|t| (t.id, t.state, t.since.as_millis())).collect();
-        assert_eq!(states, [(a, TaskState::Ready, 500), (b, TaskState::Waiting, 10)]);
+        let states: Vec<_> = at_600
+            .tasks
+            .iter()
+            .map(|t| (t.id, t.state, t.since.as_millis()))
+            .collect();
+        assert_eq!(
+            states,
+            [(a, TaskState::Ready, 500), (b, TaskState::Waiting, 10)]
+        );
         assert_eq!(at_600.tasks[0].busy, Duration::from_millis(10));
         assert_eq!(at_600.tasks[1].waiting_on, Some(WaitingOn::Resource(lock)));
         let table = at_600.to_string();
-        assert!(table.starts_with(" ID  NAME    STATE    FOR       POLLS  BUSY      WAITING ON\n"), "{table}");
-        assert!(table.contains("  2  late    waiting  0.590s        1  0.000s    lock 'db'"), "{table}");
+        assert!(
+            table.starts_with(" ID  NAME    STATE    FOR       POLLS  BUSY      WAITING ON\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("  2  late    waiting  0.590s        1  0.000s    lock 'db'"),
+            "{table}"
+        );
         let at_end = Snapshot::from_events(&events, Duration::from_secs(1));
         assert_eq!(at_end.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [b]);
     }
@@ -300,9 +373,18 @@ mod tests {
             tasks: vec![task(1, "twice", Some(lock)), task(2, "forever", None)],
         };
         let text = report.to_string();
-        assert!(text.starts_with("deadlock at 3.000s: no task can run"), "{text}");
+        assert!(
+            text.starts_with("deadlock at 3.000s: no task can run"),
+            "{text}"
+        );
         assert!(text.contains("2 tasks are waiting:"), "{text}");
-        assert!(text.contains("  task 1 'twice' waits on lock 'db', since 1.000s\n"), "{text}");
-        assert!(text.contains("  task 2 'forever' waits on something the runtime cannot name"), "{text}");
+        assert!(
+            text.contains("  task 1 'twice' waits on lock 'db', since 1.000s\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  task 2 'forever' waits on something the runtime cannot name"),
+            "{text}"
+        );
     }
 }

@@ -91,7 +91,11 @@ fn x_of(at: Duration, end: Duration) -> f64 {
 /// Tick texts and light vertical lines, about every 80 pixels.
 fn axis(out: &mut String, end: Duration, bottom: f64) {
     let _ = writeln!(out, "<g class=\"axis\" fill=\"#374151\">");
-    let _ = writeln!(out, "<text x=\"10\" y=\"{}\" font-weight=\"bold\">task</text>", TOP - 14.0);
+    let _ = writeln!(
+        out,
+        "<text x=\"10\" y=\"{}\" font-weight=\"bold\">task</text>",
+        TOP - 14.0
+    );
     let step = round_up(end.mul_f64(80.0 / (RIGHT - LEFT)), &RULER);
     let mut at = Duration::ZERO;
     while at <= end {
@@ -116,7 +120,11 @@ fn draw_row(out: &mut String, row: &Row, top: f64, end: Duration) {
     let class = if row.task.is_some() { "task" } else { "job" };
     let label = escape(&row.label);
     let _ = writeln!(out, "<g class=\"{class}\">");
-    let _ = writeln!(out, "<text x=\"10\" y=\"{:.1}\">{label}</text>", top + BAR - 3.0);
+    let _ = writeln!(
+        out,
+        "<text x=\"10\" y=\"{:.1}\">{label}</text>",
+        top + BAR - 3.0
+    );
     // Waits first, polls last: a zero-length poll stays visible on top of the wait
     // that begins at the same instant.
     let (polls, waits): (Vec<&Segment>, Vec<&Segment>) =
@@ -177,7 +185,11 @@ fn legend(out: &mut String, y: f64) {
         x += 34.0 + 7.5 * state.word().len() as f64;
     }
     x = 10.0;
-    for outcome in [Outcome::Value, Outcome::Panic(String::new()), Outcome::Cancelled] {
+    for outcome in [
+        Outcome::Value,
+        Outcome::Panic(String::new()),
+        Outcome::Cancelled,
+    ] {
         let (mark, fill, words) = end_mark(&outcome);
         let words = words.trim_end_matches(": ");
         let _ = writeln!(
@@ -215,7 +227,10 @@ mod tests {
 
     #[test]
     fn special_characters_are_escaped() {
-        assert_eq!(escape("a<b & 'c' \"d\">"), "a&lt;b &amp; &apos;c&apos; &quot;d&quot;&gt;");
+        assert_eq!(
+            escape("a<b & 'c' \"d\">"),
+            "a&lt;b &amp; &apos;c&apos; &quot;d&quot;&gt;"
+        );
     }
 
     #[test]

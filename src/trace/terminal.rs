@@ -46,13 +46,24 @@ impl Charset {
 
     /// [`from_env`](Charset::from_env) with the three variables given: `Unicode` when
     /// the one in force contains `UTF-8` (or `utf8`, any case).
-    pub fn from_locale(lc_all: Option<String>, lc_ctype: Option<String>, lang: Option<String>) -> Charset {
-        let locale = [lc_all, lc_ctype, lang].into_iter().flatten().find(|v| !v.is_empty());
+    pub fn from_locale(
+        lc_all: Option<String>,
+        lc_ctype: Option<String>,
+        lang: Option<String>,
+    ) -> Charset {
+        let locale = [lc_all, lc_ctype, lang]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_empty());
         let utf8 = locale.is_some_and(|v| {
             let v = v.to_ascii_lowercase();
             v.contains("utf-8") || v.contains("utf8")
         });
-        if utf8 { Charset::Unicode } else { Charset::Ascii }
+        if utf8 {
+            Charset::Unicode
+        } else {
+            Charset::Ascii
+        }
     }
 
     /// The character for a state.
@@ -105,7 +116,12 @@ struct Layout {
 
 impl Layout {
     fn of(timeline: &Timeline) -> Layout {
-        let longest = timeline.rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0);
+        let longest = timeline
+            .rows
+            .iter()
+            .map(|r| r.label.chars().count())
+            .max()
+            .unwrap_or(0);
         let label_width = longest.clamp(4, LABEL_MAX);
         let most = WIDTH - label_width - 1 - TAIL;
         // Time zero has a column of its own, hence `most - 1` slices for the span.
@@ -117,7 +133,12 @@ impl Layout {
             tick = round_up(tick + Duration::from_nanos(1), &RULER);
         }
         let tick_every = (tick.as_nanos() / per_column.as_nanos()) as usize;
-        Layout { label_width, columns, per_column, tick_every }
+        Layout {
+            label_width,
+            columns,
+            per_column,
+            tick_every,
+        }
     }
 
     fn column(&self, at: Duration) -> usize {
@@ -170,7 +191,12 @@ fn axis(layout: &Layout, charset: Charset) -> String {
     let texts: String = texts.into_iter().collect();
     let ruler: String = ruler.into_iter().collect();
     let pad = " ".repeat(layout.label_width);
-    format!("{:<width$} {}\n{pad} {ruler}\n", "task", texts.trim_end(), width = layout.label_width)
+    format!(
+        "{:<width$} {}\n{pad} {ruler}\n",
+        "task",
+        texts.trim_end(),
+        width = layout.label_width
+    )
 }
 
 /// The label cut or padded to `width` characters.
@@ -190,7 +216,10 @@ fn row_cells(row: &Row, layout: &Layout, charset: Charset) -> Vec<char> {
     let mut polled = vec![false; layout.columns];
     let width = layout.per_column;
     for segment in &row.segments {
-        let state_index = State::ALL.iter().position(|s| *s == segment.state).unwrap_or(0);
+        let state_index = State::ALL
+            .iter()
+            .position(|s| *s == segment.state)
+            .unwrap_or(0);
         if segment.state == State::Running {
             polled[layout.column(segment.start)] = true;
         }
@@ -232,14 +261,20 @@ fn longest_state(time_in: &[Duration; State::ALL.len()]) -> Option<State> {
 }
 
 fn legend(charset: Charset, per_column: Duration) -> String {
-    let states: Vec<String> = State::ALL.iter().map(|s| format!("{} {}", charset.glyph(*s), s.word())).collect();
+    let states: Vec<String> = State::ALL
+        .iter()
+        .map(|s| format!("{} {}", charset.glyph(*s), s.word()))
+        .collect();
     let first = states.join("  ");
     let ends = [
         (Outcome::Value, "done"),
         (Outcome::Panic(String::new()), "panicked"),
         (Outcome::Cancelled, "cancelled"),
     ];
-    let mut second: Vec<String> = ends.iter().map(|(o, w)| format!("{} {w}", charset.end_glyph(o))).collect();
+    let mut second: Vec<String> = ends
+        .iter()
+        .map(|(o, w)| format!("{} {w}", charset.end_glyph(o)))
+        .collect();
     second.push(format!("(one column = {})", tick_label(per_column)));
     format!("{first}\n{}\n", second.join("  "))
 }
@@ -262,23 +297,39 @@ mod tests {
             (lc(""), lc("C.UTF-8"), lc("C"), Unicode),
             (None, None, None, Ascii),
         ] {
-            assert_eq!(Charset::from_locale(all.clone(), ctype.clone(), lang.clone()), expected, "{all:?} {ctype:?} {lang:?}");
+            assert_eq!(
+                Charset::from_locale(all.clone(), ctype.clone(), lang.clone()),
+                expected,
+                "{all:?} {ctype:?} {lang:?}"
+            );
         }
     }
 
     #[test]
     fn two_seconds_take_81_columns_of_25ms_with_a_tick_every_half_second() {
-        let timeline = Timeline { rows: Vec::new(), end: Duration::from_secs(2) };
+        let timeline = Timeline {
+            rows: Vec::new(),
+            end: Duration::from_secs(2),
+        };
         let layout = Layout::of(&timeline);
         assert_eq!(layout.per_column, Duration::from_millis(25));
         assert_eq!((layout.columns, layout.tick_every), (81, 20));
-        let four = Layout::of(&Timeline { rows: Vec::new(), end: Duration::from_secs(4) });
-        assert_eq!((four.per_column, four.columns, four.tick_every), (Duration::from_millis(50), 81, 20));
+        let four = Layout::of(&Timeline {
+            rows: Vec::new(),
+            end: Duration::from_secs(4),
+        });
+        assert_eq!(
+            (four.per_column, four.columns, four.tick_every),
+            (Duration::from_millis(50), 81, 20)
+        );
     }
 
     #[test]
     fn long_labels_are_cut_with_a_mark() {
-        assert_eq!(fit_label("a-very-long-task-name", 8, Charset::Unicode), "a-very-…");
+        assert_eq!(
+            fit_label("a-very-long-task-name", 8, Charset::Unicode),
+            "a-very-…"
+        );
         assert_eq!(fit_label("short", 8, Charset::Ascii), "short   ");
     }
 }

@@ -37,7 +37,13 @@ pub enum State {
 
 impl State {
     /// Every state, in legend order.
-    pub const ALL: [State; 5] = [State::Running, State::Ready, State::Timer, State::Sync, State::Idle];
+    pub const ALL: [State; 5] = [
+        State::Running,
+        State::Ready,
+        State::Timer,
+        State::Sync,
+        State::Idle,
+    ];
 
     /// A short name, for a legend or a hover title.
     pub fn word(self) -> &'static str {
@@ -123,7 +129,10 @@ impl Timeline {
         for task in open {
             builder.close(task, end);
         }
-        Timeline { rows: builder.rows, end }
+        Timeline {
+            rows: builder.rows,
+            end,
+        }
     }
 }
 
@@ -143,7 +152,12 @@ impl Builder {
                 let open = self.task(*task, at);
                 open.next = None;
                 open.woken_in_poll = false;
-                self.switch(*task, at, State::Running, format!("polled on worker {worker}"));
+                self.switch(
+                    *task,
+                    at,
+                    State::Running,
+                    format!("polled on worker {worker}"),
+                );
             }
             EventKind::PollEnd { task, .. } => {
                 let open = self.task(*task, at);
@@ -157,7 +171,12 @@ impl Builder {
             }
             EventKind::Woken { task, by } => self.woken(*task, at, wake_words(by)),
             EventKind::TimerRegistered { task, due } => {
-                self.wait(*task, at, State::Timer, format!("sleeping until {}", format_secs(*due)));
+                self.wait(
+                    *task,
+                    at,
+                    State::Timer,
+                    format!("sleeping until {}", format_secs(*due)),
+                );
             }
             EventKind::TimerFired { .. } => {} // the Woken that follows moves the row
             EventKind::Waiting { task, resource } => {
@@ -183,7 +202,12 @@ impl Builder {
     }
 
     fn new_row(&mut self, task: Option<TaskId>, label: String) -> usize {
-        self.rows.push(Row { task, label, segments: Vec::new(), end: None });
+        self.rows.push(Row {
+            task,
+            label,
+            segments: Vec::new(),
+            end: None,
+        });
         self.rows.len() - 1
     }
 
@@ -191,9 +215,14 @@ impl Builder {
     /// gets a row named as the runtime would name it.
     fn task(&mut self, task: TaskId, at: Duration) -> &mut Open {
         if !self.open.contains_key(&task) {
-            let label = if task.0 == 0 { "main".to_string() } else { format!("Task-{task}") };
+            let label = if task.0 == 0 {
+                "main".to_string()
+            } else {
+                format!("Task-{task}")
+            };
             let row = self.new_row(Some(task), label);
-            self.open.insert(task, Open::new(row, at, "seen first here".to_string()));
+            self.open
+                .insert(task, Open::new(row, at, "seen first here".to_string()));
         }
         self.open.get_mut(&task).expect("inserted above")
     }
@@ -243,17 +272,32 @@ impl Builder {
 
     /// A `sched` or `schedule` run: a Running segment on the row of that name.
     fn run(&mut self, label: String, at: Duration, took: Duration) {
-        let found = self.rows.iter().position(|row| row.task.is_none() && row.label == label);
+        let found = self
+            .rows
+            .iter()
+            .position(|row| row.task.is_none() && row.label == label);
         let row = found.unwrap_or_else(|| self.new_row(None, label));
         let detail = format!("ran for {}", format_secs(took));
-        let segment = Segment { state: State::Running, start: at, end: at + took, detail };
+        let segment = Segment {
+            state: State::Running,
+            start: at,
+            end: at + took,
+            detail,
+        };
         self.rows[row].segments.push(segment);
     }
 }
 
 impl Open {
     fn new(row: usize, at: Duration, detail: String) -> Open {
-        Open { row, state: State::Ready, since: at, detail, next: None, woken_in_poll: false }
+        Open {
+            row,
+            state: State::Ready,
+            since: at,
+            detail,
+            next: None,
+            woken_in_poll: false,
+        }
     }
 
     /// The current segment, ended at `at`; none for an empty wait (a poll is kept
@@ -292,26 +336,80 @@ mod tests {
         let (task, worker) = (TaskId(1), 0);
         let lock = Resource::new(ResourceKind::Lock, "db");
         let events = vec![
-            at(0, EventKind::Spawned { task, name: "worker".into(), parent: None }),
+            at(
+                0,
+                EventKind::Spawned {
+                    task,
+                    name: "worker".into(),
+                    parent: None,
+                },
+            ),
             at(0, EventKind::PollStart { task, worker }),
-            at(0, EventKind::TimerRegistered { task, due: Duration::from_secs(1) }),
+            at(
+                0,
+                EventKind::TimerRegistered {
+                    task,
+                    due: Duration::from_secs(1),
+                },
+            ),
             at(0, EventKind::PollEnd { task, worker }),
             at(1000, EventKind::TimerFired { task }),
-            at(1000, EventKind::Woken { task, by: WakeSource::Timer }),
+            at(
+                1000,
+                EventKind::Woken {
+                    task,
+                    by: WakeSource::Timer,
+                },
+            ),
             at(1000, EventKind::PollStart { task, worker }),
-            at(1000, EventKind::Waiting { task, resource: lock.clone() }),
+            at(
+                1000,
+                EventKind::Waiting {
+                    task,
+                    resource: lock.clone(),
+                },
+            ),
             at(1000, EventKind::PollEnd { task, worker }),
-            at(1500, EventKind::Granted { task, resource: lock }),
-            at(1500, EventKind::Woken { task, by: WakeSource::Task(TaskId(2)) }),
+            at(
+                1500,
+                EventKind::Granted {
+                    task,
+                    resource: lock,
+                },
+            ),
+            at(
+                1500,
+                EventKind::Woken {
+                    task,
+                    by: WakeSource::Task(TaskId(2)),
+                },
+            ),
             at(1600, EventKind::PollStart { task, worker }),
             at(1600, EventKind::PollEnd { task, worker }),
-            at(1600, EventKind::Done { task, outcome: Outcome::Value }),
+            at(
+                1600,
+                EventKind::Done {
+                    task,
+                    outcome: Outcome::Value,
+                },
+            ),
         ];
         let timeline = Timeline::from_events(&events);
         let row = &timeline.rows[0];
-        let states: Vec<_> = row.segments.iter().map(|s| (s.state, s.start.as_millis())).collect();
+        let states: Vec<_> = row
+            .segments
+            .iter()
+            .map(|s| (s.state, s.start.as_millis()))
+            .collect();
         use State::*;
-        let expected = [(Running, 0), (Timer, 0), (Running, 1000), (Sync, 1000), (Ready, 1500), (Running, 1600)];
+        let expected = [
+            (Running, 0),
+            (Timer, 0),
+            (Running, 1000),
+            (Sync, 1000),
+            (Ready, 1500),
+            (Running, 1600),
+        ];
         assert_eq!(states, expected);
         assert_eq!(row.segments[3].detail, "waiting on lock 'db'");
         assert_eq!(row.end, Some((Duration::from_millis(1600), Outcome::Value)));
@@ -321,15 +419,36 @@ mod tests {
     #[test]
     fn sched_runs_share_a_row_per_name_and_unknown_tasks_get_one() {
         let events = vec![
-            at(0, EventKind::SchedRun { name: "backup".into(), took: Duration::from_millis(5) }),
-            at(10, EventKind::PollStart { task: TaskId(0), worker: 1 }),
-            at(20, EventKind::SchedRun { name: "backup".into(), took: Duration::from_millis(5) }),
+            at(
+                0,
+                EventKind::SchedRun {
+                    name: "backup".into(),
+                    took: Duration::from_millis(5),
+                },
+            ),
+            at(
+                10,
+                EventKind::PollStart {
+                    task: TaskId(0),
+                    worker: 1,
+                },
+            ),
+            at(
+                20,
+                EventKind::SchedRun {
+                    name: "backup".into(),
+                    took: Duration::from_millis(5),
+                },
+            ),
         ];
         let timeline = Timeline::from_events(&events);
         let labels: Vec<_> = timeline.rows.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["sched: backup", "main"]);
         assert_eq!(timeline.rows[0].segments.len(), 2);
         assert_eq!(timeline.end, Duration::from_millis(25));
-        assert_eq!(timeline.rows[1].segments.last().unwrap().end, Duration::from_millis(25));
+        assert_eq!(
+            timeline.rows[1].segments.last().unwrap().end,
+            Duration::from_millis(25)
+        );
     }
 }
