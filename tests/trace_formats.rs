@@ -35,7 +35,7 @@ fn the_chrome_export_is_json_with_names_polls_and_instants() {
     };
     let count = |ph: &str| events.iter().filter(|e| phase(e) == ph).count();
     assert_eq!(count("M"), 7, "a thread_name per task");
-    assert_eq!(count("X") > 0 && count("i") > 0, true);
+    assert!(count("X") > 0 && count("i") > 0, "segments and instants");
     for event in &events {
         for key in ["name", "ph", "pid", "tid"] {
             assert!(event.get(key).is_some(), "{key} missing in {event:?}");
@@ -98,7 +98,7 @@ fn check_xml(text: &str) -> Result<(), String> {
             + start;
         let tag = &rest[start + 1..end];
         rest = &rest[end + 1..];
-        if tag.matches('"').count() % 2 != 0 || tag.contains('<') {
+        if !tag.matches('"').count().is_multiple_of(2) || tag.contains('<') {
             return Err(format!("bad tag <{tag}>"));
         }
         if let Some(name) = tag.strip_prefix('/') {
@@ -151,7 +151,7 @@ impl Json {
     fn value(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Json, String> {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         match chars.next().ok_or("unexpected end")? {
-            '[' => Json::items(chars, ']', |chars| Json::value(chars)).map(Json::Array),
+            '[' => Json::items(chars, ']', Json::value).map(Json::Array),
             '{' => Json::items(chars, '}', |chars| {
                 let Json::Text(key) = Json::value(chars)? else {
                     return Err("a key is not a string".to_string());

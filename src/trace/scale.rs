@@ -14,7 +14,7 @@ pub(crate) fn round_up(at_least: Duration, mantissas: &[u64]) -> Duration {
         for &tenths in mantissas {
             // In tenths of a nanosecond, so that 2.5 ns is skipped, not rounded to 2.
             let tenths_of_ns = u128::from(tenths) * power;
-            if tenths_of_ns % 10 == 0 && tenths_of_ns >= at_least * 10 {
+            if tenths_of_ns.is_multiple_of(10) && tenths_of_ns >= at_least * 10 {
                 let step = tenths_of_ns / 10;
                 return Duration::from_nanos(u64::try_from(step).unwrap_or(u64::MAX));
             }

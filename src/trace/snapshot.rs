@@ -172,16 +172,12 @@ fn follow(task: &mut TaskSnapshot, next: &mut Option<WaitingOn>, event: &Event) 
             *next = None;
             become_(task, TaskState::Running, None);
         }
-        EventKind::PollEnd { .. } => {
+        EventKind::PollEnd { .. } if task.state == TaskState::Running => {
             task.busy += event.at.saturating_sub(task.since);
-            if task.state == TaskState::Running {
-                become_(task, TaskState::Waiting, next.take());
-            }
+            become_(task, TaskState::Waiting, next.take());
         }
-        EventKind::Woken { .. } | EventKind::Granted { .. } => {
-            if task.state == TaskState::Waiting {
-                become_(task, TaskState::Ready, None);
-            }
+        EventKind::Woken { .. } | EventKind::Granted { .. } if task.state == TaskState::Waiting => {
+            become_(task, TaskState::Ready, None);
         }
         EventKind::TimerRegistered { due, .. } => *next = Some(WaitingOn::Timer { due: *due }),
         EventKind::Waiting { resource, .. } => *next = Some(WaitingOn::Resource(resource.clone())),

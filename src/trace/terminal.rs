@@ -129,7 +129,7 @@ impl Layout {
         let per_column = round_up(wanted, &[10, 20, 25, 50]);
         let columns = column_of(timeline.end, per_column) + 1;
         let mut tick = round_up(per_column * 12, &RULER);
-        while tick.as_nanos() % per_column.as_nanos() != 0 {
+        while !tick.as_nanos().is_multiple_of(per_column.as_nanos()) {
             tick = round_up(tick + Duration::from_nanos(1), &RULER);
         }
         let tick_every = (tick.as_nanos() / per_column.as_nanos()) as usize;
@@ -227,10 +227,11 @@ fn row_cells(row: &Row, layout: &Layout, charset: Charset) -> Vec<char> {
             continue;
         }
         let last = layout.column(segment.end - Duration::from_nanos(1));
-        for column in layout.column(segment.start)..=last {
+        let first = layout.column(segment.start);
+        for (column, time) in time_in.iter_mut().enumerate().take(last + 1).skip(first) {
             let from = segment.start.max(width * column as u32);
             let to = segment.end.min(width * (column as u32 + 1));
-            time_in[column][state_index] += to.saturating_sub(from);
+            time[state_index] += to.saturating_sub(from);
         }
     }
     let mut cells: Vec<char> = (0..layout.columns)
