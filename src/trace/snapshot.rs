@@ -280,11 +280,12 @@ mod tests {
         Event::new(Duration::from_millis(ms), kind)
     }
 
-    #[test]
-    fn a_snapshot_follows_polls_waits_and_ends() {
+    /// 'holder' (1) runs 10 ms, 'late' (2) then waits on lock 'db'; 1 is woken at
+    /// 500 ms and ends at 900 ms.
+    fn two_tasks() -> Vec<Event> {
         let (a, b, worker) = (TaskId(1), TaskId(2), 0);
         let lock = Resource::new(ResourceKind::Lock, "db");
-        let events = [
+        vec![
             at(
                 0,
                 EventKind::Spawned {
@@ -326,7 +327,14 @@ mod tests {
                     outcome: crate::trace::Outcome::Value,
                 },
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_snapshot_follows_polls_waits_and_ends() {
+        let (a, b) = (TaskId(1), TaskId(2));
+        let lock = Resource::new(ResourceKind::Lock, "db");
+        let events = two_tasks();
         let at_600 = Snapshot::from_events(&events, Duration::from_millis(600));
         let states: Vec<_> = at_600
             .tasks

@@ -148,27 +148,8 @@ impl Builder {
                 };
                 self.open.insert(*task, Open::new(row, at, detail));
             }
-            EventKind::PollStart { task, worker } => {
-                let open = self.task(*task, at);
-                open.next = None;
-                open.woken_in_poll = false;
-                self.switch(
-                    *task,
-                    at,
-                    State::Running,
-                    format!("polled on worker {worker}"),
-                );
-            }
-            EventKind::PollEnd { task, .. } => {
-                let open = self.task(*task, at);
-                let (state, detail) = if open.woken_in_poll {
-                    (State::Ready, "woken while running".to_string())
-                } else {
-                    let idle = (State::Idle, "waiting on another task or I/O".to_string());
-                    open.next.take().unwrap_or(idle)
-                };
-                self.switch(*task, at, state, detail);
-            }
+            EventKind::PollStart { task, worker } => self.poll_start(*task, at, *worker),
+            EventKind::PollEnd { task, .. } => self.poll_end(*task, at),
             EventKind::Woken { task, by } => self.woken(*task, at, wake_words(by)),
             EventKind::TimerRegistered { task, due } => {
                 self.wait(
@@ -199,6 +180,26 @@ impl Builder {
             EventKind::SchedRun { name, took } => self.run(format!("sched: {name}"), at, *took),
             EventKind::JobRun { name, took } => self.run(format!("job: {name}"), at, *took),
         }
+    }
+
+    fn poll_start(&mut self, task: TaskId, at: Duration, worker: usize) {
+        let open = self.task(task, at);
+        open.next = None;
+        open.woken_in_poll = false;
+        let detail = format!("polled on worker {worker}");
+        self.switch(task, at, State::Running, detail);
+    }
+
+    /// The poll is over: the task goes on to the wait it announced while polled.
+    fn poll_end(&mut self, task: TaskId, at: Duration) {
+        let open = self.task(task, at);
+        let (state, detail) = if open.woken_in_poll {
+            (State::Ready, "woken while running".to_string())
+        } else {
+            let idle = (State::Idle, "waiting on another task or I/O".to_string());
+            open.next.take().unwrap_or(idle)
+        };
+        self.switch(task, at, state, detail);
     }
 
     fn new_row(&mut self, task: Option<TaskId>, label: String) -> usize {
@@ -331,11 +332,11 @@ mod tests {
         Event::new(Duration::from_millis(ms), kind)
     }
 
-    #[test]
-    fn a_task_that_sleeps_then_waits_on_a_lock_gets_one_segment_per_state() {
+    /// Task 1 sleeps 1 s, then waits on lock 'db' until 1.5 s, then ends at 1.6 s.
+    fn sleep_then_lock() -> Vec<Event> {
         let (task, worker) = (TaskId(1), 0);
         let lock = Resource::new(ResourceKind::Lock, "db");
-        let events = vec![
+        vec![
             at(
                 0,
                 EventKind::Spawned {
@@ -393,7 +394,12 @@ mod tests {
                     outcome: Outcome::Value,
                 },
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_task_that_sleeps_then_waits_on_a_lock_gets_one_segment_per_state() {
+        let events = sleep_then_lock();
         let timeline = Timeline::from_events(&events);
         let row = &timeline.rows[0];
         let states: Vec<_> = row
