@@ -334,62 +334,57 @@ mod tests {
 
     /// Task 1 sleeps 1 s, then waits on lock 'db' until 1.5 s, then ends at 1.6 s.
     fn sleep_then_lock() -> Vec<Event> {
+        use EventKind::*;
         let (task, worker) = (TaskId(1), 0);
-        let lock = Resource::new(ResourceKind::Lock, "db");
+        let name = "worker".to_string();
+        let (lock, due) = (
+            Resource::new(ResourceKind::Lock, "db"),
+            Duration::from_secs(1),
+        );
+        let resource = || lock.clone();
+        let by = WakeSource::Task(TaskId(2));
         vec![
             at(
                 0,
-                EventKind::Spawned {
+                Spawned {
                     task,
-                    name: "worker".into(),
+                    name,
                     parent: None,
                 },
             ),
-            at(0, EventKind::PollStart { task, worker }),
-            at(
-                0,
-                EventKind::TimerRegistered {
-                    task,
-                    due: Duration::from_secs(1),
-                },
-            ),
-            at(0, EventKind::PollEnd { task, worker }),
-            at(1000, EventKind::TimerFired { task }),
+            at(0, PollStart { task, worker }),
+            at(0, TimerRegistered { task, due }),
+            at(0, PollEnd { task, worker }),
+            at(1000, TimerFired { task }),
             at(
                 1000,
-                EventKind::Woken {
+                Woken {
                     task,
                     by: WakeSource::Timer,
                 },
             ),
-            at(1000, EventKind::PollStart { task, worker }),
+            at(1000, PollStart { task, worker }),
             at(
                 1000,
-                EventKind::Waiting {
+                Waiting {
                     task,
-                    resource: lock.clone(),
+                    resource: resource(),
                 },
             ),
-            at(1000, EventKind::PollEnd { task, worker }),
+            at(1000, PollEnd { task, worker }),
             at(
                 1500,
-                EventKind::Granted {
+                Granted {
                     task,
-                    resource: lock,
+                    resource: resource(),
                 },
             ),
-            at(
-                1500,
-                EventKind::Woken {
-                    task,
-                    by: WakeSource::Task(TaskId(2)),
-                },
-            ),
-            at(1600, EventKind::PollStart { task, worker }),
-            at(1600, EventKind::PollEnd { task, worker }),
+            at(1500, Woken { task, by }),
+            at(1600, PollStart { task, worker }),
+            at(1600, PollEnd { task, worker }),
             at(
                 1600,
-                EventKind::Done {
+                Done {
                     task,
                     outcome: Outcome::Value,
                 },
