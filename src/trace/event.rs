@@ -90,14 +90,17 @@ pub enum EventKind {
         task: TaskId,
     },
     /// The task found a lock, semaphore, event, condition or queue unavailable and
-    /// now waits in its line.
+    /// now waits in its line. (Getting it at once records nothing: the common,
+    /// uncontended case costs no event.)
     Waiting {
         /// The task that waits.
         task: TaskId,
         /// What it waits on.
         resource: Resource,
     },
-    /// The task got what it waited for (the lock, a permit, the event set, an item).
+    /// The task got what it waited for (the lock, a permit, the event set, an item),
+    /// after a [`EventKind::Waiting`]; recorded by whoever hands it over, so it may
+    /// come before the task's [`EventKind::Woken`].
     Granted {
         /// The task served.
         task: TaskId,

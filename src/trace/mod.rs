@@ -15,13 +15,17 @@
 //! draws its timeline from inside the program, on the real or the virtual clock.
 //!
 //! ```text
-//!   create_task x2 (2 s)                 awaited one after the other (4 s)
-//!   task   0s   1s   2s                  task   0s   1s   2s   3s   4s
-//!          ├────┼────┤                          ├────┼────┼────┼────┤
-//!   main   █────────✓                    main   █────█─────────✓
-//!   Task-1 █────────✓                    (no task: the coroutines run inside main)
-//!   Task-2 █────────✓
-//!           █ polled   ─ sleeping   ▒ waiting on a lock   ✓ done
+//!  t1 = create_task(long()); t2 = create_task(long()); await t1; await t2    (2 s)
+//!  task   0s        1s        2s
+//!         ├─────────┼─────────┤
+//!  main   █···················✓   main waits for its tasks (·)
+//!  Task-1 █───────────────────✓   polled (█), sleeps 2 s (─), done (✓)
+//!  Task-2 █───────────────────✓   ... at the same time
+//!
+//!  await long(); await long()                                                 (4 s)
+//!  task 0s        1s        2s        3s        4s
+//!       ├─────────┼─────────┼─────────┼─────────┤
+//!  main █───────────────────█───────────────────✓   one sleep after the other
 //! ```
 //!
 //! ```

@@ -6,9 +6,9 @@
 //! prints the same list, ours:
 //!
 //! ```text
-//!  ID  NAME     STATE    FOR     POLLS  BUSY    WAITING ON
-//!   0  main     waiting  1.000s      1  0.000s  task 2 'worker'
-//!   2  worker   waiting  1.000s      1  0.000s  lock 'db'
+//!  ID  NAME    STATE    FOR       POLLS  BUSY      WAITING ON
+//!   0  main    waiting  1.000s        1  0.000s    task 2 'worker'
+//!   2  worker  waiting  1.000s        1  0.000s    lock 'db'
 //! ```
 //!
 //! The runtime fills one from its tasks (`Runtime::dump`, and the deadlock check of
