@@ -152,6 +152,7 @@ pub mod task;
 pub mod threads;
 pub mod time;
 pub mod timeout;
+pub mod trace;
 pub mod wheel;
 pub mod workers;
 

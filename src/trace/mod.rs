@@ -1,0 +1,136 @@
+//! Seeing the loop work: a trace of what every task did, drawn as a timeline in the
+//! terminal or in an SVG file, saved as JSON lines, opened in Perfetto.
+//!
+//! Concurrency is easier to believe when you see it: two tasks of 2 s started with
+//! `create_task` overlap and end at 2 s; awaited one after the other they end at
+//! 4 s; through a semaphore of 3, three bars at a time. The runtime records an
+//! [`Event`] (task spawned, polled, woken, sleeping, waiting on a lock, done) in a
+//! [`Recorder`], stamped with the loop's own clock, so a virtual-clock trace is
+//! exact; the renderers draw from the recorded events only.
+//!
+//! **Python.** asyncio has no trace: `PYTHONASYNCIODEBUG=1` (`loop.set_debug`)
+//! reports slow callbacks and forgotten exceptions, and `asyncio.all_tasks()` lists
+//! tasks. tokio has `tokio-console`, a separate program that connects to a running
+//! process (through `console-subscriber`) and shows a live task list. clearloop
+//! draws its timeline from inside the program, on the real or the virtual clock.
+//!
+//! ```text
+//!  t1 = create_task(long()); t2 = create_task(long()); await t1; await t2    (2 s)
+//!  task   0s        1s        2s
+//!         ├─────────┼─────────┤
+//!  main   █···················✓   main waits for its tasks (·)
+//!  Task-1 █───────────────────✓   polled (█), sleeps 2 s (─), done (✓)
+//!  Task-2 █───────────────────✓   ... at the same time
+//!
+//!  await long(); await long()                                                 (4 s)
+//!  task 0s        1s        2s        3s        4s
+//!       ├─────────┼─────────┼─────────┼─────────┤
+//!  main █───────────────────█───────────────────✓   one sleep after the other
+//! ```
+//!
+//! ```
+//! use std::time::Duration;
+//! use clearloop::trace::{Charset, Event, EventKind::*, Outcome, TaskId, Timeline};
+//! use clearloop::trace::{WakeSource, render_terminal};
+//!
+//! // Two tasks spawned at 0 s, each sleeping 2 s (all polls at once: virtual clock).
+//! let s = Duration::from_secs;
+//! let mut events = Vec::new();
+//! for (time, step) in [(s(0), 0), (s(2), 1)] {
+//!     for task in [TaskId(1), TaskId(2)] {
+//!         let mut push = |kind| events.push(Event::new(time, kind));
+//!         if step == 0 {
+//!             push(Spawned { task, name: format!("Task-{task}"), parent: None });
+//!         } else {
+//!             push(Woken { task, by: WakeSource::Timer });
+//!         }
+//!         push(PollStart { task, worker: 0 });
+//!         if step == 0 {
+//!             push(TimerRegistered { task, due: s(2) });
+//!         }
+//!         push(PollEnd { task, worker: 0 });
+//!         if step == 1 {
+//!             push(Done { task, outcome: Outcome::Value });
+//!         }
+//!     }
+//! }
+//! let chart = render_terminal(&Timeline::from_events(&events), Charset::Ascii);
+//! let row = chart.lines().find(|line| line.starts_with("Task-2")).unwrap();
+//! // 81 columns of 25 ms: polled at 0 s, sleeping, done at 2 s; not 4 s.
+//! assert_eq!(row, format!("Task-2 #{}v", "-".repeat(79)));
+//! ```
+//!
+//! ## Recording costs one branch when off
+//!
+//! Whoever records holds a [`Tracer`] (`Option<Arc<Recorder>>`), `None` when tracing
+//! is off, and builds the event inside the `if`:
+//!
+//! ```
+//! use clearloop::trace::{EventKind, TaskId, Tracer};
+//!
+//! struct Loop {
+//!     trace: Tracer,
+//! }
+//!
+//! impl Loop {
+//!     fn poll(&self, task: TaskId, worker: usize) {
+//!         if let Some(trace) = &self.trace {
+//!             trace.record(EventKind::PollStart { task, worker });
+//!         }
+//!         // ... poll the task ...
+//!     }
+//! }
+//! Loop { trace: None }.poll(TaskId(1), 0); // off: nothing recorded, nothing built
+//! ```
+//!
+//! `CLEARLOOP_TRACE` says where the trace goes: see [`TraceConfig`].
+//!
+//! ## JSON lines
+//!
+//! [`to_json_lines`] writes one event per line, [`from_json_lines`] reads them back.
+//! Every line has `t_ns` and `ev`; the other fields depend on `ev`:
+//!
+//! | field           | in events (`ev`)                              | value                                   |
+//! |-----------------|-----------------------------------------------|-----------------------------------------|
+//! | `t_ns`          | all                                           | nanoseconds since the trace began       |
+//! | `ev`            | all                                           | `spawned`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `done`, `sched_run`, `job_run` |
+//! | `task`          | all but `sched_run`, `job_run`                | the task's id (0: `block_on`'s future)  |
+//! | `name`          | `spawned`, `sched_run`, `job_run`             | the task's, event's or job's name       |
+//! | `parent`        | `spawned`                                     | the spawning task's id, or `null`       |
+//! | `worker`        | `poll_start`, `poll_end`                      | the worker thread's index (0, 1, ...)   |
+//! | `by`            | `woken`                                       | `timer`, `task`, `thread` or `io`       |
+//! | `waker`         | `woken` with `"by":"task"`                    | the waking task's id                    |
+//! | `due_ns`        | `timer_registered`                            | when the timer is due, in trace time    |
+//! | `resource`      | `waiting`, `granted`                          | `lock`, `semaphore`, `event`, `condition` or `queue` |
+//! | `resource_name` | `waiting`, `granted`                          | the resource's name                     |
+//! | `outcome`       | `done`                                        | `value`, `panic` or `cancelled`         |
+//! | `message`       | `done` with `"outcome":"panic"`               | the panic message                       |
+//! | `took_ns`       | `sched_run`, `job_run`                        | how long the action ran                 |
+//!
+//! ## The pieces
+//!
+//! [`event`] (what is recorded), [`recorder`] (recording), [`timeline`] (events to
+//! rows), [`terminal`], [`svg`], [`jsonl`], [`chrome`] (renderers and formats),
+//! [`snapshot`] (what every task waits on; deadlock reports), [`config`]
+//! (`CLEARLOOP_TRACE`).
+
+pub mod chrome;
+pub mod config;
+pub mod event;
+pub mod jsonl;
+pub mod recorder;
+mod scale;
+pub mod snapshot;
+pub mod svg;
+pub mod terminal;
+pub mod timeline;
+
+pub use chrome::to_chrome_trace;
+pub use config::{Output, TraceConfig, TraceEnvError};
+pub use event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeSource};
+pub use jsonl::{ParseError, from_json_lines, to_json_lines};
+pub use recorder::{Recorder, Tracer};
+pub use snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState, WaitingOn};
+pub use svg::render_svg;
+pub use terminal::{Charset, render_terminal};
+pub use timeline::{Row, Segment, State, Timeline};

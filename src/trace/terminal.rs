@@ -1,0 +1,336 @@
+//! The timeline as text: one row per task, time across, at most 100 columns.
+//!
+//! Each column is a slice of time (25 ms for a 2 s run); its character says what
+//! the task did during most of it, except that a poll always shows, however short
+//! (on the virtual clock polls take no time at all):
+//!
+//! ```text
+//! task   0s                  500ms               1s                  1.5s                2s
+//!        ├───────────────────┼───────────────────┼───────────────────┼───────────────────┤
+//! main   █───────────────────────────────────────────────────────────────────────────────✓
+//! Task-1 █───────────────────────────────────────────────────────────────────────────────✓
+//! ```
+//!
+//! Unicode block characters when the terminal speaks UTF-8, ASCII otherwise
+//! ([`Charset::from_env`]); tests pick one explicitly.
+
+use std::time::Duration;
+
+use super::event::Outcome;
+use super::scale::{RULER, round_up, tick_label};
+use super::timeline::{Row, State, Timeline};
+
+/// The widest line the chart writes.
+pub const WIDTH: usize = 100;
+/// Room kept right of the last column for the last tick's text.
+const TAIL: usize = 6;
+/// Row labels are cut to this many characters.
+const LABEL_MAX: usize = 16;
+
+/// Which characters draw the chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    /// Block and box-drawing characters: `█ ░ ▒ ─ · ✓ ✗ ⊘`.
+    Unicode,
+    /// Plain ASCII: `# + = - . v X C`.
+    Ascii,
+}
+
+impl Charset {
+    /// UTF-8 if the locale says so, as the C library decides it: the first of
+    /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set and not empty names the encoding.
+    pub fn from_env() -> Charset {
+        let var = |name| std::env::var(name).ok();
+        Charset::from_locale(var("LC_ALL"), var("LC_CTYPE"), var("LANG"))
+    }
+
+    /// [`from_env`](Charset::from_env) with the three variables given: `Unicode` when
+    /// the one in force contains `UTF-8` (or `utf8`, any case).
+    pub fn from_locale(
+        lc_all: Option<String>,
+        lc_ctype: Option<String>,
+        lang: Option<String>,
+    ) -> Charset {
+        let locale = [lc_all, lc_ctype, lang]
+            .into_iter()
+            .flatten()
+            .find(|v| !v.is_empty());
+        let utf8 = locale.is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        });
+        if utf8 {
+            Charset::Unicode
+        } else {
+            Charset::Ascii
+        }
+    }
+
+    /// The character for a state.
+    pub fn glyph(self, state: State) -> char {
+        let (unicode, ascii) = match state {
+            State::Running => ('█', '#'),
+            State::Ready => ('░', '+'),
+            State::Timer => ('─', '-'),
+            State::Sync => ('▒', '='),
+            State::Idle => ('·', '.'),
+        };
+        self.pick(unicode, ascii)
+    }
+
+    /// The character for how a task ended.
+    pub fn end_glyph(self, outcome: &Outcome) -> char {
+        let (unicode, ascii) = match outcome {
+            Outcome::Value => ('✓', 'v'),
+            Outcome::Panic(_) => ('✗', 'X'),
+            Outcome::Cancelled => ('⊘', 'C'),
+        };
+        self.pick(unicode, ascii)
+    }
+
+    fn pick(self, unicode: char, ascii: char) -> char {
+        match self {
+            Charset::Unicode => unicode,
+            Charset::Ascii => ascii,
+        }
+    }
+
+    /// Axis characters: line, first tick, tick, last tick.
+    fn axis(self) -> [char; 4] {
+        match self {
+            Charset::Unicode => ['─', '├', '┼', '┤'],
+            Charset::Ascii => ['-', '+', '+', '+'],
+        }
+    }
+}
+
+/// How the chart is laid out: label width, columns, and time per column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    label_width: usize,
+    columns: usize,
+    per_column: Duration,
+    /// Columns between two ticks.
+    tick_every: usize,
+}
+
+impl Layout {
+    fn of(timeline: &Timeline) -> Layout {
+        let longest = timeline
+            .rows
+            .iter()
+            .map(|r| r.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let label_width = longest.clamp(4, LABEL_MAX);
+        let most = WIDTH - label_width - 1 - TAIL;
+        // Time zero has a column of its own, hence `most - 1` slices for the span.
+        let wanted = timeline.end / (most as u32 - 1);
+        let per_column = round_up(wanted, &[10, 20, 25, 50]);
+        let columns = column_of(timeline.end, per_column) + 1;
+        let mut tick = round_up(per_column * 12, &RULER);
+        while !tick.as_nanos().is_multiple_of(per_column.as_nanos()) {
+            tick = round_up(tick + Duration::from_nanos(1), &RULER);
+        }
+        let tick_every = (tick.as_nanos() / per_column.as_nanos()) as usize;
+        Layout {
+            label_width,
+            columns,
+            per_column,
+            tick_every,
+        }
+    }
+
+    fn column(&self, at: Duration) -> usize {
+        column_of(at, self.per_column).min(self.columns - 1)
+    }
+}
+
+fn column_of(at: Duration, per_column: Duration) -> usize {
+    (at.as_nanos() / per_column.as_nanos()) as usize
+}
+
+/// Draws `timeline` in at most [`WIDTH`] columns: axis, one row per task, legend.
+///
+/// ```
+/// use clearloop::trace::{Charset, Timeline, render_terminal};
+///
+/// let empty = render_terminal(&Timeline::from_events(&[]), Charset::Ascii);
+/// assert!(empty.starts_with("task 0s\n     +\n"));
+/// ```
+pub fn render_terminal(timeline: &Timeline, charset: Charset) -> String {
+    let layout = Layout::of(timeline);
+    let mut out = axis(&layout, charset);
+    for row in &timeline.rows {
+        let label = fit_label(&row.label, layout.label_width, charset);
+        let cells: String = row_cells(row, &layout, charset).into_iter().collect();
+        out.push_str(format!("{label} {cells}").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&legend(charset, layout.per_column));
+    out
+}
+
+/// The tick texts line and the axis line.
+fn axis(layout: &Layout, charset: Charset) -> String {
+    let [line, first, tick, last] = charset.axis();
+    let mut texts = vec![' '; layout.columns + TAIL];
+    let mut ruler = vec![line; layout.columns];
+    let mut free_from = 0;
+    for column in (0..layout.columns).step_by(layout.tick_every) {
+        ruler[column] = if column == 0 { first } else { tick };
+        let text = tick_label(layout.per_column * column as u32);
+        if column >= free_from && column + text.len() <= texts.len() {
+            texts.splice(column..column + text.len(), text.chars());
+            free_from = column + text.len() + 1;
+        }
+    }
+    if layout.columns > 1 {
+        ruler[layout.columns - 1] = last;
+    }
+    let texts: String = texts.into_iter().collect();
+    let ruler: String = ruler.into_iter().collect();
+    let pad = " ".repeat(layout.label_width);
+    format!(
+        "{:<width$} {}\n{pad} {ruler}\n",
+        "task",
+        texts.trim_end(),
+        width = layout.label_width
+    )
+}
+
+/// The label cut or padded to `width` characters.
+fn fit_label(label: &str, width: usize, charset: Charset) -> String {
+    if label.chars().count() <= width {
+        return format!("{label:<width$}");
+    }
+    let mut cut: String = label.chars().take(width - 1).collect();
+    cut.push(charset.pick('…', '~'));
+    cut
+}
+
+/// One character per column: the state held longest in it, a poll if there was one,
+/// the end mark in the column where the task ended.
+fn row_cells(row: &Row, layout: &Layout, charset: Charset) -> Vec<char> {
+    let mut time_in = vec![[Duration::ZERO; State::ALL.len()]; layout.columns];
+    let mut polled = vec![false; layout.columns];
+    let width = layout.per_column;
+    for segment in &row.segments {
+        let state_index = State::ALL
+            .iter()
+            .position(|s| *s == segment.state)
+            .unwrap_or(0);
+        if segment.state == State::Running {
+            polled[layout.column(segment.start)] = true;
+        }
+        if segment.end <= segment.start {
+            continue;
+        }
+        let last = layout.column(segment.end - Duration::from_nanos(1));
+        let first = layout.column(segment.start);
+        for (column, time) in time_in.iter_mut().enumerate().take(last + 1).skip(first) {
+            let from = segment.start.max(width * column as u32);
+            let to = segment.end.min(width * (column as u32 + 1));
+            time[state_index] += to.saturating_sub(from);
+        }
+    }
+    let mut cells: Vec<char> = (0..layout.columns)
+        .map(|column| {
+            if polled[column] {
+                return charset.glyph(State::Running);
+            }
+            let longest = longest_state(&time_in[column]);
+            longest.map_or(' ', |state| charset.glyph(state))
+        })
+        .collect();
+    if let Some((at, outcome)) = &row.end {
+        cells[layout.column(*at)] = charset.end_glyph(outcome);
+    }
+    cells
+}
+
+/// The state with the most time in a column (a tie goes to the earlier in
+/// [`State::ALL`]); `None` for an empty column.
+fn longest_state(time_in: &[Duration; State::ALL.len()]) -> Option<State> {
+    let mut best: Option<(State, Duration)> = None;
+    for (state, time) in State::ALL.iter().zip(time_in) {
+        if *time > Duration::ZERO && best.is_none_or(|(_, longest)| *time > longest) {
+            best = Some((*state, *time));
+        }
+    }
+    best.map(|(state, _)| state)
+}
+
+fn legend(charset: Charset, per_column: Duration) -> String {
+    let states: Vec<String> = State::ALL
+        .iter()
+        .map(|s| format!("{} {}", charset.glyph(*s), s.word()))
+        .collect();
+    let first = states.join("  ");
+    let ends = [
+        (Outcome::Value, "done"),
+        (Outcome::Panic(String::new()), "panicked"),
+        (Outcome::Cancelled, "cancelled"),
+    ];
+    let mut second: Vec<String> = ends
+        .iter()
+        .map(|(o, w)| format!("{} {w}", charset.end_glyph(o)))
+        .collect();
+    second.push(format!("(one column = {})", tick_label(per_column)));
+    format!("{first}\n{}\n", second.join("  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lc(value: &str) -> Option<String> {
+        Some(value.to_string())
+    }
+
+    #[test]
+    fn the_locale_in_force_decides_the_charset() {
+        use Charset::*;
+        for (all, ctype, lang, expected) in [
+            (None, None, lc("fr_FR.UTF-8"), Unicode),
+            (None, None, lc("en_US.utf8"), Unicode),
+            (lc("C"), None, lc("fr_FR.UTF-8"), Ascii),
+            (lc(""), lc("C.UTF-8"), lc("C"), Unicode),
+            (None, None, None, Ascii),
+        ] {
+            assert_eq!(
+                Charset::from_locale(all.clone(), ctype.clone(), lang.clone()),
+                expected,
+                "{all:?} {ctype:?} {lang:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_seconds_take_81_columns_of_25ms_with_a_tick_every_half_second() {
+        let timeline = Timeline {
+            rows: Vec::new(),
+            end: Duration::from_secs(2),
+        };
+        let layout = Layout::of(&timeline);
+        assert_eq!(layout.per_column, Duration::from_millis(25));
+        assert_eq!((layout.columns, layout.tick_every), (81, 20));
+        let four = Layout::of(&Timeline {
+            rows: Vec::new(),
+            end: Duration::from_secs(4),
+        });
+        assert_eq!(
+            (four.per_column, four.columns, four.tick_every),
+            (Duration::from_millis(50), 81, 20)
+        );
+    }
+
+    #[test]
+    fn long_labels_are_cut_with_a_mark() {
+        assert_eq!(
+            fit_label("a-very-long-task-name", 8, Charset::Unicode),
+            "a-very-…"
+        );
+        assert_eq!(fit_label("short", 8, Charset::Ascii), "short   ");
+    }
+}
