@@ -4,7 +4,7 @@
 //! `Drop` of a task's output, a debug-mode hook, a `sched` action, a `schedule` job
 //! or report hook. Any of them may panic. The rule, everywhere in the crate:
 //!
-//! * **Caught.** Every such call goes through [`catch`] (a `catch_unwind`): a panic
+//! * **Caught.** Every such call goes through `catch` (a `catch_unwind`): a panic
 //!   never unwinds through the runtime's own frames, so a worker thread, a `sched`
 //!   runner or a `schedule` background thread never dies of it.
 //! * **Kept or reported, never lost.** A task's panic is *kept* on the task, as
@@ -12,7 +12,7 @@
 //!   panic that has nowhere to be kept (a hook, a detached output's `Drop`) is
 //!   *reported* on standard error, naming what failed and what happens next.
 //! * **Never poisoning.** The runtime's own locks are never held while user code
-//!   runs, so a panic cannot leave them half-changed: [`lock`] ignores the poison
+//!   runs, so a panic cannot leave them half-changed: `lock` ignores the poison
 //!   flag that `std` sets when a thread panics under a lock.
 //!
 //! Python has the same two fates: a `Task`'s exception waits on the task, and an
