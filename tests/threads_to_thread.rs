@@ -176,3 +176,30 @@ fn nothing_in_flight_jumps_at_once() {
         real.elapsed()
     );
 }
+
+/// At one virtual instant, a job woken from its sleep runs before the loop's tasks
+/// due at that instant: the order does not depend on which thread the OS runs first
+/// (the `to_thread` example prints "blocking_io complete" before "tick 3").
+#[test]
+fn at_one_instant_the_woken_job_goes_first() {
+    for runtime in [single(), two_workers()] {
+        let clock = runtime.clock().clone();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        runtime.block_on({
+            let log = log.clone();
+            async move {
+                let job = {
+                    let log = log.clone();
+                    to_thread(move || {
+                        clock.sleep(Duration::from_secs(1));
+                        log.lock().unwrap().push("job at 1 s");
+                    })
+                };
+                sleep(Duration::from_secs(1)).await;
+                log.lock().unwrap().push("task at 1 s");
+                job.await.unwrap();
+            }
+        });
+        assert_eq!(*log.lock().unwrap(), ["job at 1 s", "task at 1 s"]);
+    }
+}
