@@ -45,6 +45,14 @@
 //!   time, it waits for its deadline like a timer does;
 //! * when nothing is in flight, the thread that waits moves time to the earliest
 //!   deadline of all the waiters (its own or a sleeping job's) and wakes whoever is due.
+//!   A job woken that way runs before the loop goes on, even when the loop's own
+//!   deadline is the same instant: at one virtual instant, jobs go first, so the
+//!   output does not depend on which thread the OS happens to run first.
+//!
+//! The price (tokio's paused clock pays it too): a job that blocks until a task does
+//! something *after a virtual sleep* (`to_thread(|| rx.recv())` while the sender
+//! task sleeps first) waits forever, since time will not move while the job runs.
+//! On the virtual clock, give such a job a real-time limit (`recv_timeout`).
 //!
 //! ```text
 //!   loop thread            in flight     pool thread                virtual time
@@ -502,13 +510,18 @@ impl VirtualTime {
                         woken = self.jump_to(&mut waiters, target);
                     }
                 }
-                if deadline.is_some_and(|deadline| self.now() >= deadline) {
+                // Our deadline is reached: return, unless the jump just woke a
+                // sleeping job (due at the same instant, or earlier). Then let it run
+                // first, until it sleeps again or ends: at one virtual instant the
+                // jobs go before the loop, so the output does not depend on which
+                // thread the OS runs first.
+                if deadline.is_some_and(|deadline| self.now() >= deadline) && waiters.busy == 0 {
                     drop(waiters);
                     woken.into_iter().for_each(|thread| thread.unpark());
                     return;
                 }
-                // Work in flight (or a job's earlier deadline just woke it): wait in
-                // real time until something unparks us.
+                // Work in flight (or a job just woken by the jump): wait in real time
+                // until something unparks us.
                 waiters.parked.push(Parked {
                     thread: me.clone(),
                     deadline,

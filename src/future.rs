@@ -25,7 +25,7 @@
 //! `Result`: `wait().await` returns `Ok(value)`, or `Err(`[`PromiseError`]`)`, which
 //! is either the error given to `set_exception` (any `std::error::Error`, or a plain
 //! string, kept as an [`Exception`] that every waiter shares and that
-//! [`downcast_ref`](std::error::Error::downcast_ref) turns back into your type) or
+//! `downcast_ref` turns back into your type) or
 //! the cancellation. A panic would have been closer to Python's `raise`, but it would
 //! kill each awaiting task unless caught, and would not say in the types that the
 //! slot may hold an error. Since many tasks receive the same value, `wait()` clones
