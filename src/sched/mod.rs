@@ -310,11 +310,13 @@ impl Scheduler {
     /// # Panics
     ///
     /// If `now + delay` does not fit in an [`Instant`] (a delay of centuries).
+    #[track_caller]
     pub fn enter<F>(&self, delay: Duration, priority: i32, action: F) -> Event
     where
         F: FnOnce() + Send + 'static,
     {
-        self.enterabs(self.deadline_in(delay), priority, action)
+        let time = self.deadline_in(delay, "clearloop::sched::Scheduler::enter()");
+        self.enterabs(time, priority, action)
     }
 
     /// Schedules `action` at the absolute time `time` (CPython's `enterabs`). A time
@@ -350,6 +352,7 @@ impl Scheduler {
     /// # Panics
     ///
     /// If `now + delay` does not fit in an [`Instant`].
+    #[track_caller]
     pub fn enter_named<A, F>(
         &self,
         delay: Duration,
@@ -362,7 +365,8 @@ impl Scheduler {
         A: fmt::Debug + Send + 'static,
         F: FnOnce(A) + Send + 'static,
     {
-        self.enterabs_named(self.deadline_in(delay), priority, name, argument, action)
+        let time = self.deadline_in(delay, "clearloop::sched::Scheduler::enter_named()");
+        self.enterabs_named(time, priority, name, argument, action)
     }
 
     /// Like [`enterabs`](Scheduler::enterabs), with a name and an argument to show;
@@ -385,10 +389,15 @@ impl Scheduler {
         self.insert(time, priority, name, Some(text), Box::new(call))
     }
 
-    fn deadline_in(&self, delay: Duration) -> Instant {
-        self.now()
-            .checked_add(delay)
-            .expect("Scheduler::enter: now + delay does not fit in an Instant; use a shorter delay")
+    /// `now + delay`; panics naming `what`, at the caller's line, if it does not fit.
+    #[track_caller]
+    fn deadline_in(&self, delay: Duration, what: &str) -> Instant {
+        match self.now().checked_add(delay) {
+            Some(deadline) => deadline,
+            None => panic!(
+                "{what}: now + delay ({delay:?}) does not fit in an Instant; use a shorter delay"
+            ),
+        }
     }
 
     fn insert(
