@@ -127,6 +127,7 @@ where
     let mut output = None;
     let mut body_error = None;
     let mut failing = false;
+    let mut shut_down = false;
     poll_fn(|cx| {
         // 1. The body, until it returns, panics, or is dropped by a failure.
         if let Some(running) = body.as_mut().as_pin_mut() {
@@ -150,8 +151,10 @@ where
                     failing = true;
                 }
             }
-            // A failure (now or before): close, drop the body, cancel the rest.
-            if failing {
+            // A failure: close, drop the body, cancel the rest (once: a closed
+            // group adopts no new child).
+            if failing && !shut_down {
+                shut_down = true;
                 scope.close();
                 if body.is_some()
                     && let Err(payload) = crate::panics::catch(|| body.set(None))
@@ -166,7 +169,7 @@ where
             if body.is_some() || scope.watch.remaining() > 0 {
                 return Poll::Pending;
             }
-            if scope.close() {
+            if scope.close_if_no_newcomer() {
                 scope.finished = true;
                 return Poll::Ready(());
             }
@@ -227,20 +230,36 @@ impl Scope {
         }
     }
 
-    /// Refuses new children from now on. Returns true if none had arrived since
-    /// the last look; otherwise adopts them (the caller looks again).
-    fn close(&mut self) -> bool {
+    /// Refuses new children from now on, and adopts those that came in meanwhile.
+    fn close(&mut self) {
         let incoming = {
             let mut shared = crate::panics::lock(&self.shared);
             shared.closing = true;
             shared.waker = None;
             std::mem::take(&mut shared.incoming)
         };
-        let none = incoming.is_empty();
         for child in incoming {
             self.watch.push(child);
         }
-        none
+    }
+
+    /// The group's end, when the body is gone and every child it knows has ended:
+    /// closes and returns true if no child came in meanwhile (from another
+    /// thread); otherwise adopts the newcomers and stays open for them.
+    fn close_if_no_newcomer(&mut self) -> bool {
+        let incoming = {
+            let mut shared = crate::panics::lock(&self.shared);
+            if shared.incoming.is_empty() {
+                shared.closing = true;
+                shared.waker = None;
+                return true;
+            }
+            std::mem::take(&mut shared.incoming)
+        };
+        for child in incoming {
+            self.watch.push(child);
+        }
+        false
     }
 
     /// The panics of the children, in spawn order (each marked as retrieved).

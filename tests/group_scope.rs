@@ -462,3 +462,35 @@ fn a_timeout_around_the_group_cancels_it_like_any_future() {
     assert_eq!(took, secs(2.0));
     assert!(dropped.load(Ordering::SeqCst), "the child was cancelled");
 }
+
+#[test]
+fn on_two_workers_children_spawning_siblings_are_all_waited_for() {
+    let runtime = clearloop::Builder::new()
+        .clock(clearloop::clock::Clock::virtual_clock())
+        .worker_threads(2)
+        .build();
+    for _ in 0..20 {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let count = ran.clone();
+        runtime
+            .block_on(task_group(|tg| async move {
+                for _ in 0..50 {
+                    let (handle, count) = (tg.clone(), count.clone());
+                    tg.spawn(async move {
+                        clearloop::task::yield_now().await;
+                        let count2 = count.clone();
+                        handle.spawn(async move {
+                            count2.fetch_add(1, Ordering::SeqCst);
+                        });
+                        count.fetch_add(1, Ordering::SeqCst);
+                    });
+                }
+            }))
+            .unwrap();
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            100,
+            "every child and grandchild ran"
+        );
+    }
+}

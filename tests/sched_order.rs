@@ -210,3 +210,25 @@ fn events_are_equal_only_to_themselves() {
     assert_eq!(stranger.sequence(), a.sequence());
     assert_ne!(a, stranger, "same sequence number, another scheduler");
 }
+
+#[test]
+fn times_before_the_scheduler_was_created_still_run_in_time_order() {
+    // The queue keys times as nanoseconds from the scheduler's creation: times
+    // before it must sort below it, earliest first, and not collapse to one value.
+    let clock = Clock::manual(SystemTime::UNIX_EPOCH);
+    clock.advance(secs(100));
+    let s = Scheduler::with_clock(clock.clone());
+    let log = Log::default();
+    let t0 = s.now();
+    s.enterabs(t0, 0, log.pusher("at creation"));
+    s.enterabs(t0 - secs(10), 5, log.pusher("10 s before"));
+    s.enterabs(t0 - Duration::from_nanos(1), 9, log.pusher("1 ns before"));
+    s.enterabs(t0 - secs(50), 9, log.pusher("50 s before"));
+    let shown: Vec<_> = s.queue().iter().map(|e| e.since_start()).collect();
+    assert_eq!(shown, [Duration::ZERO; 4], "display clamps the past to 0");
+    s.run(true).unwrap();
+    assert_eq!(
+        log.get(),
+        ["50 s before", "10 s before", "1 ns before", "at creation"]
+    );
+}

@@ -193,3 +193,30 @@ fn run_still_returns_the_error_and_does_not_call_the_runner_hook() {
     assert_eq!(error.message(), "direct");
     assert_eq!(*calls.lock().unwrap(), 0, "run() returns the error instead");
 }
+
+#[test]
+fn a_delay_too_long_panics_naming_enter_at_the_callers_line() {
+    use std::cell::RefCell;
+    thread_local! {
+        static AT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| (l.file().to_owned(), l.line()));
+            AT.with(|cell| *cell.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    let line = line!() + 1;
+    let payload = std::panic::catch_unwind(|| s.enter(Duration::MAX, 1, || {})).unwrap_err();
+    let message = clearloop::panics::message(&*payload);
+    assert!(
+        message.starts_with("clearloop::sched::Scheduler::enter(): now + delay"),
+        "{message}"
+    );
+    let at = AT.with(|cell| cell.borrow_mut().take());
+    assert_eq!(at, Some((file!().to_owned(), line)));
+}
