@@ -24,14 +24,13 @@
 //! the vector comes out in time order with no sorting, and every thread sees one
 //! total order.
 //!
-//! tokio-console does it differently: tokio
-//! emits `tracing` spans and events; the `console-subscriber` layer keeps
-//! per-task counters in atomics (polls, busy time, wakes) and sends updates
-//! through a channel to an aggregator thread, which streams them over gRPC to the
-//! separate `tokio-console` program. No complete log is kept, so it can stay on
-//! for hours; we keep the complete log because the timeline is drawn from it. If
-//! the lock ever shows in a profile, one buffer per worker thread, merged by time
-//! at the end, removes it.
+//! tokio-console does it differently: tokio emits `tracing` spans and events; the
+//! `console-subscriber` layer keeps per-task counters in atomics (polls, busy time,
+//! wakes) and sends updates through a channel to an aggregator thread, which
+//! streams them over gRPC to the separate `tokio-console` program. No complete log
+//! is kept, so it can stay on for hours; we keep the complete log because the
+//! timeline is drawn from it. If the lock ever shows in a profile, one buffer per
+//! worker thread, merged by time at the end, removes it.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
