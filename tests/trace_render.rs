@@ -161,22 +161,24 @@ fn semaphore() -> Vec<Event> {
         s.fire(1000, task);
     }
     for task in 1..=3 {
-        // Leaving `async with` hands the permit to the first in line.
+        // Leaving `async with` hands the permit to the first in line and wakes it.
         s.poll(1000, task, |s| {
-            s.at(
-                1000,
-                Granted {
-                    task: TaskId(task + 3),
-                    resource: sem(),
-                },
-            )
-            .wake(1000, task + 3, task);
+            s.wake(1000, task + 3, task);
         })
         .done(1000, task);
     }
     for task in 4..=6 {
+        // The woken waiter finds the permit its own: Granted, in its poll.
         s.poll(1000, task, |s| {
-            s.sleep(1000, task, 2000);
+            let resource = sem();
+            s.at(
+                1000,
+                Granted {
+                    task: TaskId(task),
+                    resource,
+                },
+            )
+            .sleep(1000, task, 2000);
         });
     }
     for task in 4..=6 {

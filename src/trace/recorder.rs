@@ -65,6 +65,7 @@ impl Recorder {
     /// assert_eq!(recorder.events()[0].at.as_secs(), 2);
     /// ```
     pub fn new(clock: Clock) -> Recorder {
+        super::hooks::recorder_created();
         let start = clock.now();
         Recorder {
             clock,
@@ -119,6 +120,12 @@ impl Recorder {
     /// Whether nothing was recorded yet.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        super::hooks::recorder_dropped();
     }
 }
 
