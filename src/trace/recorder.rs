@@ -112,6 +112,12 @@ impl Recorder {
         events
     }
 
+    /// The events so far as a chart's rows, for an on-demand
+    /// [`render_terminal`](super::render_terminal) or [`render_svg`](super::render_svg).
+    pub fn timeline(&self) -> super::Timeline {
+        super::Timeline::from_events(&self.events())
+    }
+
     /// How many events were recorded.
     pub fn len(&self) -> usize {
         panics::lock(&self.events).len()
