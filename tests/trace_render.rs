@@ -161,22 +161,24 @@ fn semaphore() -> Vec<Event> {
         s.fire(1000, task);
     }
     for task in 1..=3 {
-        // Leaving `async with` hands the permit to the first in line.
+        // Leaving `async with` hands the permit to the first in line and wakes it.
         s.poll(1000, task, |s| {
-            s.at(
-                1000,
-                Granted {
-                    task: TaskId(task + 3),
-                    resource: sem(),
-                },
-            )
-            .wake(1000, task + 3, task);
+            s.wake(1000, task + 3, task);
         })
         .done(1000, task);
     }
     for task in 4..=6 {
+        // The woken waiter finds the permit its own: Granted, in its poll.
         s.poll(1000, task, |s| {
-            s.sleep(1000, task, 2000);
+            let resource = sem();
+            s.at(
+                1000,
+                Granted {
+                    task: TaskId(task),
+                    resource,
+                },
+            )
+            .sleep(1000, task, 2000);
         });
     }
     for task in 4..=6 {
@@ -381,4 +383,65 @@ fn json_lines_read_back_into_the_same_events() {
         );
         assert_eq!(from_json_lines(&text), Ok(events), "{name}");
     }
+}
+
+/// On the real clock polls take time: a long poll fills columns, a task woken while
+/// another runs waits its turn (ready), and failures get their own end marks.
+#[test]
+fn real_clock_polls_ready_time_panics_and_cancels_show() {
+    let mut s = Script::default();
+    s.spawn(0, 1, "slow", None)
+        .spawn(0, 2, "boom", None)
+        .spawn(0, 3, "stopped", None);
+    // `slow` holds the only worker for 100 ms, though `boom` is woken at 20 ms.
+    s.at(
+        0,
+        PollStart {
+            task: TaskId(1),
+            worker: 0,
+        },
+    );
+    s.wake(20, 2, 1);
+    s.at(
+        100,
+        PollEnd {
+            task: TaskId(1),
+            worker: 0,
+        },
+    )
+    .done(100, 1);
+    s.poll(150, 2, |_| {});
+    let panic = Outcome::Panic("index out of range".into());
+    s.at(
+        150,
+        Done {
+            task: TaskId(2),
+            outcome: panic,
+        },
+    );
+    s.at(
+        300,
+        Done {
+            task: TaskId(3),
+            outcome: Outcome::Cancelled,
+        },
+    );
+    let timeline = Timeline::from_events(&s.events);
+    let chart = render_terminal(&timeline, Charset::Ascii);
+    let row = |label: &str| {
+        let line = chart.lines().find(|line| line.starts_with(label)).unwrap();
+        line[8..].to_string() // after "stopped "
+    };
+    // 300 ms in 61 columns of 5 ms: `slow` runs for the first 20 columns, then ends.
+    assert_eq!(row("slow"), format!("{}v", "#".repeat(20)), "{chart}");
+    // `boom`: ready (+) from its spawn until the worker is free at 150 ms; then it fails.
+    assert_eq!(row("boom"), format!("{}X", "+".repeat(30)), "{chart}");
+    assert_eq!(row("stopped"), format!("{}C", "+".repeat(60)), "{chart}");
+    let unicode = render_terminal(&timeline, Charset::Unicode);
+    assert!(
+        unicode.contains("░✗") && unicode.contains("░⊘"),
+        "{unicode}"
+    );
+    let svg = clearloop::trace::render_svg(&timeline);
+    assert!(svg.contains("<title>boom: panicked: index out of range at 0.150s</title>"));
 }

@@ -36,8 +36,16 @@ pub enum Output {
     Svg(PathBuf),
 }
 
-/// What `CLEARLOOP_TRACE` asks for: one or more outputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `CLEARLOOP_TRACE` asks for: one or more outputs. The default has none: the
+/// run is recorded, and read through its [`Recorder`](super::Recorder) only.
+///
+/// ```
+/// use clearloop::trace::{Output, TraceConfig};
+///
+/// let config = TraceConfig::default().with(Output::Timeline).with(Output::Svg("run.svg".into()));
+/// assert_eq!(config.outputs.len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceConfig {
     /// Where the trace goes, in the order given.
     pub outputs: Vec<Output>,
@@ -67,6 +75,12 @@ impl fmt::Display for TraceEnvError {
 impl std::error::Error for TraceEnvError {}
 
 impl TraceConfig {
+    /// This configuration with one more output.
+    pub fn with(mut self, output: Output) -> TraceConfig {
+        self.outputs.push(output);
+        self
+    }
+
     /// Reads `CLEARLOOP_TRACE`; `Ok(None)` when tracing is off.
     ///
     /// # Errors

@@ -99,8 +99,8 @@ pub enum EventKind {
         resource: Resource,
     },
     /// The task got what it waited for (the lock, a permit, the event set, an item),
-    /// after a [`EventKind::Waiting`]; recorded by whoever hands it over, so it may
-    /// come before the task's [`EventKind::Woken`].
+    /// after a [`EventKind::Waiting`]; recorded by the task's own poll that finds it
+    /// served (the hand-over itself shows as the [`EventKind::Woken`] before it).
     Granted {
         /// The task served.
         task: TaskId,

@@ -83,7 +83,10 @@
 //! Loop { trace: None }.poll(TaskId(1), 0); // off: nothing recorded, nothing built
 //! ```
 //!
-//! `CLEARLOOP_TRACE` says where the trace goes: see [`TraceConfig`].
+//! The runtime's calls ([`Recorder::spawned`], [`Recorder::poll`], [`Recorder::woken`],
+//! [`Recorder::done`], ...) and those of the sync primitives, which hold no tracer
+//! ([`enabled`], then [`record_current`]), are in [`hooks`]. `CLEARLOOP_TRACE` says
+//! where the trace goes: see [`TraceConfig`].
 //!
 //! ## JSON lines
 //!
@@ -109,7 +112,7 @@
 //!
 //! ## The pieces
 //!
-//! [`event`] (what is recorded), [`recorder`] (recording), [`timeline`] (events to
+//! [`event`] (what is recorded), [`recorder`] and [`hooks`] (recording), [`timeline`] (events to
 //! rows), [`terminal`], [`svg`], [`jsonl`], [`chrome`] (renderers and formats),
 //! [`snapshot`] (what every task waits on; deadlock reports), [`config`]
 //! (`CLEARLOOP_TRACE`).
@@ -117,6 +120,7 @@
 pub mod chrome;
 pub mod config;
 pub mod event;
+pub mod hooks;
 pub mod jsonl;
 pub mod recorder;
 mod scale;
@@ -128,6 +132,7 @@ pub mod timeline;
 pub use chrome::to_chrome_trace;
 pub use config::{Output, TraceConfig, TraceEnvError};
 pub use event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeSource};
+pub use hooks::{Scope, current_task, enabled, record_current};
 pub use jsonl::{ParseError, from_json_lines, to_json_lines};
 pub use recorder::{Recorder, Tracer};
 pub use snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState, WaitingOn};
