@@ -36,7 +36,9 @@ fn a_waker_used_after_the_runtime_is_dropped_does_nothing() {
         .clock(Clock::virtual_clock())
         .build();
     let task = runtime.spawn(HandsOutWaker(tx));
-    let waker = rx.recv().expect("a worker polls the task and hands out its waker");
+    let waker = rx
+        .recv()
+        .expect("a worker polls the task and hands out its waker");
     drop(runtime);
     // The task was cancelled at shutdown; waking it now must neither run it nor crash.
     waker.wake_by_ref();
@@ -52,7 +54,9 @@ fn two_threads_waking_a_task_while_it_is_cancelled_leave_it_cancelled() {
         .clock(Clock::virtual_clock())
         .build();
     let task = runtime.spawn(HandsOutWaker(tx));
-    let waker = rx.recv().expect("a worker polls the task and hands out its waker");
+    let waker = rx
+        .recv()
+        .expect("a worker polls the task and hands out its waker");
     let wakers = [waker.clone(), waker];
     let wakers: Vec<_> = wakers
         .into_iter()
