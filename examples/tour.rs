@@ -327,6 +327,14 @@ fn main() {
     let all_virtual = std::env::args().any(|arg| arg == "--virtual");
     let stops = stops();
     println!("{}", announce(&stops, all_virtual));
+    if cfg!(debug_assertions) {
+        // `cargo run --example tour` without `--release`: the timers do not care,
+        // the gil stop's computing does.
+        println!(
+            "This is a debug build: the gil stop computes several times slower than \
+             said above. `cargo run --release --example tour` gives the figures."
+        );
+    }
     let total = Instant::now();
     let mut left: Duration = stops.iter().map(Stop::lasts).sum();
     for (number, stop) in stops.iter().enumerate() {
