@@ -26,11 +26,11 @@
 //! stored on the task.
 //!
 //! Run: `cargo run --example exceptions` (add `-- --virtual` for the virtual
-//! clock). Prints:
+//! clock). Prints (the `task 'Task-2'` line on stderr):
 //!
 //! ```text
 //! False
-//! task 'Task-3' panicked at examples/exceptions.rs:54:5: Ceci est une erreur !; stored on the task
+//! task 'Task-2' panicked at examples/exceptions.rs:52:5: Ceci est une erreur !; stored on the task
 //! True ['Bienvenue en Python', Exception('Ceci est une erreur !'), 'Bienvenue en Python']
 //! ```
 

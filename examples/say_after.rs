@@ -13,7 +13,7 @@
 //! happens meanwhile: the loop parks its thread until the timer's deadline.
 //!
 //! Run: `cargo run --example say_after` (add `-- --virtual` for the virtual clock).
-//! Prints (the time of day in your time zone, as `%X` does):
+//! Prints (the time of day in your time zone, as Python's `time.strftime('%X')` does):
 //!
 //! ```text
 //! before Hello 15:31:04

@@ -24,7 +24,8 @@
 //! not the 10 that one thread doing both lists would take. Python waits for its
 //! threads at exit; Rust's `main` does not, so the example joins them.
 //!
-//! Run: `cargo run --example threads`. Prints (the time of day in your time zone, as `%X` does):
+//! Run: `cargo run --example threads`. Prints (the time of day in your time zone, as
+//! Python's `time.strftime('%X')` does):
 //!
 //! ```text
 //! T1 : Appel 0, 17:38:23

@@ -23,7 +23,8 @@
 //! thread, never the loop. Call `blocking_io()` directly in the task instead and the
 //! ticks would wait for it.
 //!
-//! Run: `cargo run --example to_thread`. Prints (the time of day in your time zone, as `%X` does):
+//! Run: `cargo run --example to_thread`. Prints (the time of day in your time zone, as
+//! Python's `time.strftime('%X')` does):
 //!
 //! ```text
 //! started main at 17:38:23

@@ -278,9 +278,10 @@ pub fn stops() -> Vec<Stop> {
     ]
 }
 
-/// Whole seconds, rounded: "31 s".
-fn about(duration: Duration) -> String {
-    format!("{:.0} s", duration.as_secs_f64())
+/// Seconds to a tenth, without a trailing ".0": "31 s", "2.5 s".
+pub fn about(duration: Duration) -> String {
+    let tenths = format!("{:.1}", duration.as_secs_f64());
+    format!("{} s", tenths.strip_suffix(".0").unwrap_or(&tenths))
 }
 
 /// What the tour says before its first stop: how many stops, how long, and which
@@ -307,7 +308,8 @@ pub fn announce(stops: &[Stop], all_virtual: bool) -> String {
         );
     } else {
         text += &format!(
-            "About {} on the real clock: the waits are real, as in the course. \
+            "About {} on the real clock (more on a busy machine, where the gil stop \
+             computes longer): the waits are real, as in the course. \
              `cargo run --release --example tour -- --virtual` runs it in about 5 s: \
              instantly, with exact durations, except the stops with real threads or \
              real work ({}).",
@@ -325,6 +327,14 @@ fn main() {
     let all_virtual = std::env::args().any(|arg| arg == "--virtual");
     let stops = stops();
     println!("{}", announce(&stops, all_virtual));
+    if cfg!(debug_assertions) {
+        // `cargo run --example tour` without `--release`: the timers do not care,
+        // the gil stop's computing does.
+        println!(
+            "This is a debug build: the gil stop computes several times slower than \
+             said above. `cargo run --release --example tour` gives the figures."
+        );
+    }
     let total = Instant::now();
     let mut left: Duration = stops.iter().map(Stop::lasts).sum();
     for (number, stop) in stops.iter().enumerate() {

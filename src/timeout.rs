@@ -4,9 +4,10 @@
 //! after 2 seconds, cancels it and raises `TimeoutError`. Here:
 //!
 //! ```text
-//!   wait_for(fetch(), 2 s).await
+//!   wait_for(fetch(), 2 s)           builds the future: no runtime needed yet
+//!   .await, first poll               finds the runtime; deadline = its now + 2 s
 //!       poll fetch ──Ready(v)──────────────────────────> Ok(v)   (the timer is dropped: none left behind)
-//!            └─Pending: arm a timer for start + 2 s
+//!            └─Pending: arm a timer for the deadline
 //!       ... timer fires first ──> drop fetch (its Drop runs) ──> Err(TimeoutError)
 //! ```
 //!
@@ -17,9 +18,8 @@
 //! running. So `clearloop::run(wait_for(f, d))` works as
 //! `asyncio.run(asyncio.wait_for(f, d))` does, and a `wait_for` built early and
 //! awaited later still gives its future the whole `d` (tokio's `timeout` fixes its
-//! deadline at the call instead). The timer is only created if
-//! the future is not ready at its first poll, so a future that finishes at once costs
-//! no timer at all.
+//! deadline at the call instead). The timer is only created if the future is not
+//! ready at its first poll, so a future that finishes at once costs no timer at all.
 //!
 //! Cancellation is drop: a plain future is dropped on timeout, which cancels it.
 //! A [`Task`](crate::Task) handle, however, *detaches* when dropped: to stop a task

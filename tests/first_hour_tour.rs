@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clearloop::clock::Clock;
-use tour::{Stop, Time, announce, stops};
+use tour::{Stop, Time, about, announce, stops};
 
 /// The stops whose waits are all on the loop's clock: instant on a virtual clock.
 fn loop_stops() -> Vec<Stop> {
@@ -47,10 +47,17 @@ fn every_loop_stop_lasts_exactly_what_the_tour_announces() {
 }
 
 #[test]
+fn durations_read_in_seconds_to_a_tenth() {
+    assert_eq!(about(Duration::from_secs(31)), "31 s");
+    assert_eq!(about(Duration::from_millis(2500)), "2.5 s");
+    assert_eq!(about(Duration::from_millis(600)), "0.6 s");
+}
+
+#[test]
 fn the_announcement_gives_the_stop_count_the_total_and_the_stops_virtual_cannot_speed_up() {
     let stops = stops();
     let total: Duration = stops.iter().map(Stop::lasts).sum();
-    let seconds = format!("About {:.0} s on the real clock", total.as_secs_f64());
+    let seconds = format!("About {} on the real clock", about(total));
     for all_virtual in [false, true] {
         let text = announce(&stops, all_virtual);
         let words: Vec<&str> = text
