@@ -375,11 +375,19 @@ where
     let cell = Cell::new(future, id, core.clone());
     core.register(cell.clone());
     if core.closed.load(Ordering::Acquire) {
-        cell.shut_down();
+        cancel_at_once(cell.clone());
     } else {
         core.schedule(cell.clone());
     }
     Task::new(cell)
+}
+
+/// A spawn on a runtime that shut down: the task is cancelled before it ever runs.
+/// Out of line, so that `spawn_on`'s common path stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn cancel_at_once(task: Arc<dyn Runnable>) {
+    task.shut_down();
 }
 
 /// Sets `CONTEXT` for as long as it lives, and clears it when dropped, even on a
@@ -389,6 +397,8 @@ pub(crate) struct Entered(());
 impl Drop for Entered {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
+        // The last poll's leftover budget must not limit what runs here next.
+        crate::task::coop::unlimited();
     }
 }
 

@@ -91,6 +91,7 @@ impl Timers {
     /// (inserted, or its waker refreshed). "Due" compares with the tick the wheel
     /// last advanced to, not with the clock: no clock read, and never early, since
     /// the wheel only advances to ticks that have passed.
+    #[inline] // called by every poll of a sleep, from another file (`time.rs`)
     pub(crate) fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
         let tick = self.tick_at_or_after(deadline);
         let mut wheel = self.lock();
@@ -167,13 +168,16 @@ impl Timers {
     }
 }
 
-/// Wakes the tasks of fired timers, each under [`catch`](crate::panics::catch): a
-/// waker is user code when a hand-written future stored its own, and one that panics
-/// must not stop the others, nor the thread that fires them.
+/// Wakes the tasks of fired timers, each under `catch_unwind`: a waker is user code
+/// when a hand-written future stored its own, and one that panics must not stop the
+/// others, nor the thread that fires them. (A plain `catch_unwind`, not
+/// `panics::catch`: this runs once per timer, and the quiet hook's bookkeeping would
+/// cost more than the wake itself.)
 pub(crate) fn wake_fired(fired: &mut Vec<Waker>) -> usize {
     let n = fired.len();
     for waker in fired.drain(..) {
-        if let Err(payload) = crate::panics::catch(|| waker.wake()) {
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+        if let Err(payload) = woken {
             crate::panics::report("a timer's waker", &*payload, "the other timers still fire");
         }
     }

@@ -358,8 +358,12 @@ where
         if let Some(outcome) = detached {
             self.drop_output(outcome);
         }
+        // A waker is user code only under a hand-written executor; a plain
+        // `catch_unwind` (not `panics::catch`, whose quiet-hook bookkeeping costs
+        // two thread-local writes on every finished task) keeps the worker alive.
         if !matches!(awaiters, Awaiters::None)
-            && let Err(payload) = catch(|| awaiters.wake_all())
+            && let Err(payload) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| awaiters.wake_all()))
         {
             let name = self.name();
             report(
