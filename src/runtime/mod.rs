@@ -86,8 +86,11 @@ pub(crate) mod timers;
 pub use builder::Builder;
 pub use handle::Handle;
 use scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
-// The paths other modules have used since before the scheduler had its own file.
+// The paths other modules have used since before the scheduler had its own file
+// (`timeout.rs` imports `current_scheduler` from here). Hidden: the docs show each
+// item once, where it lives.
 #[allow(unused_imports)]
+#[doc(hidden)]
 pub(crate) use scheduler::{
     RuntimeCore as Scheduler, current_scheduler, enter_worker, with_current_scheduler,
 };
