@@ -47,7 +47,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::scheduler::{Check, RuntimeCore, current_scheduler, with_current_scheduler};
+use crate::runtime::scheduler::{RuntimeCore, current_scheduler, with_current_scheduler};
+use crate::runtime::timers::Check;
 use crate::wheel::TimerKey;
 
 /// What "forever" means for a sleep whose deadline would overflow: about 30 years.
@@ -183,6 +184,8 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A sleep that is due is a ready resource: it spends the task's budget.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let this = &mut *self;
         let key = this.key;
         let (core, deadline) = this.start();

@@ -9,6 +9,7 @@ use super::Runtime;
 use super::scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
 use crate::clock::Clock;
 use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
+use crate::task::coop;
 use crate::workers;
 
 /// Builds a [`Runtime`]: which clock it runs on.
@@ -30,6 +31,8 @@ pub struct Builder {
     debug: bool,
     slow_poll: Duration,
     hook: Option<WarningHook>,
+    /// Ready polls a task may make before it yields; `None`: no budget.
+    budget: Option<u32>,
 }
 
 impl Builder {
@@ -42,6 +45,7 @@ impl Builder {
             slow_poll: DEFAULT_SLOW_POLL,
             hook: None,
             worker_threads: None,
+            budget: Some(coop::DEFAULT_BUDGET),
         }
     }
 
@@ -64,6 +68,26 @@ impl Builder {
     /// that panics is reported on standard error, and the runtime goes on.
     pub fn on_warning(mut self, hook: impl Fn(&Warning) + Send + Sync + 'static) -> Builder {
         self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// How many ready resources (an uncontended lock, a due sleep, a finished task)
+    /// a task may await in one poll before it yields to the loop once: the
+    /// cooperative budget, 128 by default (tokio's). `None` switches it off, and a
+    /// task that never waits then holds the loop as long as it likes, as in asyncio.
+    /// See [`task::coop`](crate::task::coop) for why, and what it costs.
+    ///
+    /// # Panics
+    ///
+    /// On `Some(0)`: a task could then never get past its first resource.
+    #[track_caller]
+    pub fn cooperative_budget(mut self, polls: Option<u32>) -> Builder {
+        assert!(
+            polls != Some(0),
+            "Builder::cooperative_budget(Some(0)): a task needs at least one poll per \
+             turn; pass None to switch the budget off"
+        );
+        self.budget = polls;
         self
     }
 
@@ -105,16 +129,17 @@ impl Builder {
                 .hook
                 .unwrap_or_else(|| Arc::new(crate::debug::print_warning)),
         });
+        let budget = self.budget.unwrap_or(coop::UNLIMITED);
         let core = match self.worker_threads {
             None => {
                 let ready = ReadyQueues::Loop(Remote::new(thread::current()));
-                Arc::new(RuntimeCore::new(ready, self.clock, debug))
+                Arc::new(RuntimeCore::new(ready, self.clock, debug, budget))
             }
             Some(n) => {
                 let (shared, locals) = workers::Shared::new(n, self.clock.is_auto_advance());
                 let shared = Arc::new(shared);
                 let ready = ReadyQueues::Workers(shared.clone());
-                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug));
+                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug, budget));
                 workers::start(&core, &shared, locals);
                 core
             }
@@ -139,6 +164,7 @@ impl std::fmt::Debug for Builder {
             .field("debug", &self.debug)
             .field("slow_poll", &self.slow_poll)
             .field("worker_threads", &self.worker_threads)
+            .field("cooperative_budget", &self.budget)
             .finish()
     }
 }

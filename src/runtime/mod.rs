@@ -33,9 +33,9 @@
 //!
 //! The loop is `Runtime::run_loop` below, and each step is one small method. Where a
 //! woken task goes (this loop's queue, or the channel from another thread) is the
-//! scheduler's business: `src/runtime/scheduler.rs` is the next file to read,
-//! and holds the timers too. [`Builder`] makes a runtime; a [`Handle`] spawns onto it
-//! from any thread.
+//! scheduler's business: `src/runtime/scheduler.rs` is the next file to read, then
+//! `src/runtime/timers.rs`, the timers it owns. [`Builder`] makes a runtime; a
+//! [`Handle`] spawns onto it from any thread.
 //!
 //! [`run`] is `asyncio.run`: a fresh runtime on the calling thread, the future driven
 //! to completion, then the runtime dropped. **Dropping a runtime cancels every task
@@ -48,6 +48,16 @@
 //! standard error with the task's name, as asyncio's `call_exception_handler` logs
 //! `Exception in callback ...` and goes on. Only the future given to `block_on`
 //! itself re-raises, as an exception from `main()` leaves `asyncio.run`.
+//!
+//! **A task that never waits still yields.** A task whose every `.await` is ready at
+//! once (an uncontended lock, in a loop) would hold the loop forever, and a 1 ms
+//! sleeper beside it would wake when it is done. Each poll of a task therefore gets a
+//! *cooperative budget* (128 ready resources by default, tokio's number): when it is
+//! spent, the next resource answers `Pending` and re-queues the task, and the loop
+//! turns. asyncio has no such thing, and the same loop starves there too (an
+//! uncontended `asyncio.Lock.acquire()` never yields); the price here is one
+//! thread-local decrement per resource poll. [`task::coop`](crate::task::coop) says
+//! more; [`Builder::cooperative_budget`] changes it or switches it off.
 //!
 //! The moments a tracer would want to see (a task spawned, polled, woken, a timer
 //! fired) each happen in one function: `spawn_on` and `RuntimeCore::schedule`
@@ -64,19 +74,23 @@ use std::thread::{self, Thread};
 use std::time::Instant;
 
 use crate::debug::{Debug, Warning};
-use crate::task::Task;
 use crate::task::cell::Runnable;
+use crate::task::{Task, coop};
 use crate::workers;
 
 mod builder;
 mod handle;
 pub(crate) mod scheduler;
+pub(crate) mod timers;
 
 pub use builder::Builder;
 pub use handle::Handle;
 use scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
-// The paths other modules have used since before the scheduler had its own file.
+// The paths other modules have used since before the scheduler had its own file
+// (`timeout.rs` imports `current_scheduler` from here). Hidden: the docs show each
+// item once, where it lives.
 #[allow(unused_imports)]
+#[doc(hidden)]
 pub(crate) use scheduler::{
     RuntimeCore as Scheduler, current_scheduler, enter_worker, with_current_scheduler,
 };
@@ -104,7 +118,7 @@ impl Runtime {
         let _entered = scheduler::enter(&self.core, &self.local);
         match &self.core.ready {
             ReadyQueues::Loop(remote) => self.run_loop(remote, future),
-            ReadyQueues::Workers(workers) => workers::block_on(workers, future),
+            ReadyQueues::Workers(workers) => workers::block_on(workers, self.core.budget, future),
         }
     }
 
@@ -120,7 +134,8 @@ impl Runtime {
         loop {
             if main.woken.load(Ordering::Acquire)
                 && main.woken.swap(false, Ordering::AcqRel)
-                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+                && let Poll::Ready(output) =
+                    coop::with_budget(self.core.budget, || future.as_mut().poll(&mut cx))
             {
                 return output;
             }
@@ -155,7 +170,7 @@ impl Runtime {
         let mut fired = self.local.fired.borrow_mut();
         timers.fire_due(self.core.clock.now(), &mut fired);
         // Wake outside the timers' lock: a woken task may register a new timer.
-        scheduler::wake_fired(&mut fired);
+        timers::wake_fired(&mut fired);
     }
 
     /// Step 3: poll each task that was ready when the turn began, once.

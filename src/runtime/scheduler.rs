@@ -40,21 +40,17 @@
 //! in the generated docs could not tell them apart; "the runtime's core" says what it
 //! is: the runtime's state that wakers, sleeps and handles share.
 //!
-//! The **timers** live here too: [`Timers`] is the wheel behind its lock, plus the
-//! conversion between instants and the wheel's ticks of one microsecond. A deadline
-//! is rounded *up* to the next tick and "now" *down*, so a timer never fires before
-//! its deadline; the loop then parks for the exact time left (`park_timeout`), so the
-//! rounding costs at most a microsecond, not a millisecond.
+//! The core owns the runtime's **timers** ([`Timers`], in `src/runtime/timers.rs`,
+//! the next file): `call_at`'s side of the loop.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::thread::Thread;
-use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -63,7 +59,8 @@ use crate::debug::{Debug, Warning};
 use crate::panics::lock;
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable, Schedule};
-use crate::wheel::{TimerKey, TimerWheel};
+
+use super::timers::Timers;
 use crate::workers;
 
 /// The part of a runtime that other threads may touch: every task, waker, sleep and
@@ -86,6 +83,9 @@ pub(crate) struct RuntimeCore {
     pub(crate) closed: AtomicBool,
     /// Debug mode's settings, when it is on.
     pub(crate) debug: Option<Debug>,
+    /// What each poll may spend on ready resources before it yields
+    /// ([`coop`](crate::task::coop); `UNLIMITED` when switched off).
+    pub(crate) budget: u32,
 }
 
 /// Where the ready tasks of a runtime wait (asyncio's `loop._ready`).
@@ -174,9 +174,15 @@ thread_local! {
 
 impl RuntimeCore {
     /// A runtime's core, before any task.
-    pub(crate) fn new(ready: ReadyQueues, clock: Clock, debug: Option<Debug>) -> RuntimeCore {
+    pub(crate) fn new(
+        ready: ReadyQueues,
+        clock: Clock,
+        debug: Option<Debug>,
+        budget: u32,
+    ) -> RuntimeCore {
         RuntimeCore {
             ready,
+            budget,
             registry: Default::default(),
             timers: Timers::new(clock.now()),
             clock,
@@ -346,6 +352,10 @@ impl Schedule for RuntimeCore {
             debug.warn(Warning::ExceptionNeverRetrieved { task, message });
         }
     }
+
+    fn budget(&self) -> u32 {
+        self.budget
+    }
 }
 
 /// Spawns `future` as a task of `core` (asyncio's `loop.create_task`): registered
@@ -365,11 +375,19 @@ where
     let cell = Cell::new(future, id, core.clone());
     core.register(cell.clone());
     if core.closed.load(Ordering::Acquire) {
-        cell.shut_down();
+        cancel_at_once(cell.clone());
     } else {
         core.schedule(cell.clone());
     }
     Task::new(cell)
+}
+
+/// A spawn on a runtime that shut down: the task is cancelled before it ever runs.
+/// Out of line, so that `spawn_on`'s common path stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn cancel_at_once(task: Arc<dyn Runnable>) {
+    task.shut_down();
 }
 
 /// Sets `CONTEXT` for as long as it lives, and clears it when dropped, even on a
@@ -379,6 +397,8 @@ pub(crate) struct Entered(());
 impl Drop for Entered {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
+        // The last poll's leftover budget must not limit what runs here next.
+        crate::task::coop::unlimited();
     }
 }
 
@@ -444,157 +464,4 @@ pub(crate) fn with_current_scheduler<R>(
         .ok()
         .flatten()
         .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
-}
-
-/// Nanoseconds in one tick of the runtime's timer wheel.
-const TICK_NANOS: u32 = 1_000;
-
-/// The runtime's timers (asyncio's `_scheduled` heap, and `call_at`): the wheel
-/// behind a lock, how many timers it holds (read without the lock, so a loop turn
-/// with no timers costs one load), and the conversion between instants and ticks.
-pub(crate) struct Timers {
-    /// The wheel (`src/wheel.rs`), holding the waker of each sleeping task.
-    wheel: Mutex<TimerWheel<Waker>>,
-    /// Mirrors `wheel.len()`; updated under the lock, read without it.
-    len: AtomicUsize,
-    /// Tick 0.
-    origin: Instant,
-}
-
-/// What a sleep's poll found.
-pub(crate) enum Check {
-    /// The deadline has passed.
-    Due,
-    /// The timer is in the wheel (inserted now, or already there).
-    Armed(TimerKey),
-}
-
-impl Timers {
-    /// No timers; tick 0 is `origin`, the runtime's start.
-    fn new(origin: Instant) -> Timers {
-        Timers {
-            wheel: Mutex::new(TimerWheel::new()),
-            len: AtomicUsize::new(0),
-            origin,
-        }
-    }
-
-    /// The wheel, under its lock.
-    fn lock(&self) -> MutexGuard<'_, TimerWheel<Waker>> {
-        // No user code runs under this lock (wakers are woken after it is released).
-        lock(&self.wheel)
-    }
-
-    /// The first tick at or after `deadline`: a timer must not fire early.
-    fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
-        // Whole microseconds, plus one for any part of a microsecond (u64 math: a
-        // u128 division would cost more than the rest of the insert).
-        let micros = since.as_secs().saturating_mul(1_000_000);
-        micros.saturating_add(u64::from(since.subsec_nanos().div_ceil(TICK_NANOS)))
-    }
-
-    /// The last tick at or before `now`.
-    fn tick_at_or_before(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.origin);
-        let micros = since.as_secs().saturating_mul(1_000_000);
-        micros.saturating_add(u64::from(since.subsec_nanos() / TICK_NANOS))
-    }
-
-    /// `None` for a tick too far away for an `Instant` (a `sleep(Duration::MAX)`).
-    fn instant_of(&self, tick: u64) -> Option<Instant> {
-        self.origin.checked_add(Duration::from_micros(tick))
-    }
-
-    /// A sleep's poll (asyncio's `call_at`): due already, or armed with `waker`
-    /// (inserted, or its waker refreshed). "Due" compares with the tick the wheel
-    /// last advanced to, not with the clock: no clock read, and never early, since
-    /// the wheel only advances to ticks that have passed.
-    pub(crate) fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
-        let tick = self.tick_at_or_after(deadline);
-        let mut wheel = self.lock();
-        if tick <= wheel.now() {
-            // Due but not fired yet (this poll came before the loop's turn): remove it.
-            if let Some(key) = key
-                && wheel.cancel(key).is_some()
-            {
-                self.len.fetch_sub(1, Ordering::Relaxed);
-            }
-            return Check::Due;
-        }
-        if let Some(stored) = key.and_then(|key| wheel.get_mut(key)) {
-            // Polled again before the deadline (another future of the same task woke
-            // it): keep the timer, refresh the waker if it changed.
-            if !stored.will_wake(waker) {
-                *stored = waker.clone();
-            }
-            return Check::Armed(key.expect("get_mut found it by this key"));
-        }
-        let key = wheel.insert(tick, waker.clone());
-        self.len.fetch_add(1, Ordering::Relaxed);
-        Check::Armed(key)
-    }
-
-    /// Removes a timer that has not fired (a dropped sleep: `TimerHandle.cancel`).
-    pub(crate) fn cancel(&self, key: TimerKey) {
-        let removed = self.lock().cancel(key);
-        if removed.is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        // The waker is dropped here, outside the lock.
-    }
-
-    /// Fires every timer due at `now`, in deadline order, into `fired`.
-    pub(crate) fn fire_due(&self, now: Instant, fired: &mut Vec<Waker>) {
-        if self.is_empty() {
-            return;
-        }
-        let now = self.tick_at_or_before(now);
-        let before = fired.len();
-        self.lock()
-            .advance(now, |_deadline, waker| fired.push(waker));
-        self.len.fetch_sub(fired.len() - before, Ordering::Relaxed);
-    }
-
-    /// When the loop must wake up next for its timers (`None`: no timers). This may
-    /// be a little before the earliest deadline, when the wheel must cascade first.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        if self.is_empty() {
-            return None;
-        }
-        let tick = self.lock().next_expiration()?;
-        self.instant_of(tick)
-    }
-
-    /// No timer at all (one relaxed load, no lock).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Timers in the wheel (`Runtime::pending_timers`).
-    pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
-    }
-
-    /// Drops every timer's waker (runtime shutdown).
-    pub(crate) fn clear(&self) {
-        let mut dropped = Vec::new();
-        self.lock()
-            .advance(u64::MAX, |_, waker| dropped.push(waker));
-        self.len.store(0, Ordering::Relaxed);
-        drop(dropped);
-    }
-}
-
-/// Wakes the tasks of fired timers, each under [`catch`](crate::panics::catch): a
-/// waker is user code when a hand-written future stored its own, and one that panics
-/// must not stop the others, nor the thread that fires them.
-pub(crate) fn wake_fired(fired: &mut Vec<Waker>) -> usize {
-    let n = fired.len();
-    for waker in fired.drain(..) {
-        if let Err(payload) = crate::panics::catch(|| waker.wake()) {
-            crate::panics::report("a timer's waker", &*payload, "the other timers still fire");
-        }
-    }
-    n
 }

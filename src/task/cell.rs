@@ -173,6 +173,8 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn release(&self, header: &Header);
     /// Debug mode: a task panicked and nobody looked at the panic.
     fn exception_never_retrieved(&self, task: String, message: String);
+    /// The cooperative budget each poll starts with ([`coop`](super::coop)).
+    fn budget(&self) -> u32;
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
@@ -264,7 +266,9 @@ where
         let pinned = unsafe { Pin::new_unchecked(pinned) };
         // A panic in the task is caught here, like an exception in a coroutine:
         // the loop and the other tasks go on, the panic is stored on the task.
-        let outcome = match catch(|| pinned.poll(&mut cx)) {
+        let budget = self.scheduler.budget();
+        let polled = catch(|| super::coop::with_budget(budget, || pinned.poll(&mut cx)));
+        let outcome = match polled {
             Ok(Poll::Pending) => {
                 drop(future);
                 if self.header.state.end_poll_pending() == AfterPoll::Requeue {
@@ -354,8 +358,12 @@ where
         if let Some(outcome) = detached {
             self.drop_output(outcome);
         }
+        // A waker is user code only under a hand-written executor; a plain
+        // `catch_unwind` (not `panics::catch`, whose quiet-hook bookkeeping costs
+        // two thread-local writes on every finished task) keeps the worker alive.
         if !matches!(awaiters, Awaiters::None)
-            && let Err(payload) = catch(|| awaiters.wake_all())
+            && let Err(payload) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| awaiters.wake_all()))
         {
             let name = self.name();
             report(

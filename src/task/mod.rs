@@ -41,6 +41,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 pub(crate) mod cell;
+pub mod coop;
 pub(crate) mod state;
 
 use cell::{Joinable, Outcome, Slot, name_of};
@@ -237,6 +238,7 @@ impl<T> Future for Task<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        std::task::ready!(coop::poll_budget(cx));
         match self.poll_outcome(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(value)) => Poll::Ready(value),
@@ -307,6 +309,7 @@ impl<T> Future for Wait<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        std::task::ready!(coop::poll_budget(cx));
         if self.task.poll_done(cx) {
             Poll::Ready(())
         } else {
@@ -325,6 +328,7 @@ impl<T> Future for Join<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        std::task::ready!(coop::poll_budget(cx));
         self.task.poll_outcome(cx)
     }
 }

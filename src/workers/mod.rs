@@ -100,7 +100,9 @@ use std::thread::Thread;
 use crossbeam_deque::{Steal, Worker as LocalQueue};
 
 use crate::panics::lock;
-use crate::runtime::scheduler::{RuntimeCore, enter_worker, wake_fired};
+use crate::runtime::scheduler::{RuntimeCore, enter_worker};
+use crate::runtime::timers::wake_fired;
+use crate::task::coop;
 
 mod idle;
 mod shared;
@@ -352,7 +354,7 @@ impl Worker<'_> {
 
 /// `block_on` for a multi-threaded runtime: the workers run the tasks; this thread
 /// polls `future` when woken and parks in between.
-pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, budget: u32, future: F) -> F::Output {
     shared.busy.fetch_add(1, Ordering::SeqCst);
     let main = Arc::new(WorkersMainWaker {
         state: AtomicU8::new(WOKEN),
@@ -367,7 +369,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     loop {
         if main.state.fetch_and(!WOKEN, Ordering::AcqRel) & WOKEN != 0 {
             // While we poll, the WOKEN we just took keeps us counted as busy.
-            let polled = future.as_mut().poll(&mut cx);
+            let polled = coop::with_budget(budget, || future.as_mut().poll(&mut cx));
             shared.unbusy(NONE);
             if let Poll::Ready(output) = polled {
                 drop(finish);
