@@ -76,7 +76,7 @@ impl Scheduler {
         let reports = self.file(id, place, action, ran, task_running, after);
         if !reports.is_empty() {
             self.emit(reports);
-            self.lock().done_running(id);
+            self.lock().done_reporting(id);
         }
     }
 
@@ -96,7 +96,7 @@ impl Scheduler {
         let action = entry.action.take()?;
         let task_running = entry.task_running;
         if entry.spec.until.is_none_or(|until| now <= until) {
-            state.running.push((id, entry.next_run));
+            state.running += 1;
             return Some(Taken {
                 action,
                 task_running,
@@ -164,11 +164,12 @@ impl Scheduler {
         let draw = state.next_random();
         // Cancelled while it ran (by itself or another thread): nothing to put back.
         let Some(entry) = state.store.jobs.at_mut(place, id) else {
-            state.done_running(id);
+            state.running -= 1;
             drop(state);
             drop_caught(&format!("job #{id} (cancelled)"), action);
             return Vec::new();
         };
+        let taken_at = entry.next_run;
         entry.record(action, &ran, drift, draw, after);
         let next_run = entry.next_run;
         let cancel = match ran {
@@ -193,12 +194,15 @@ impl Scheduler {
             None => Vec::new(),
             Some(job) => reports_for(job, &ran, task_running, panicked_cancel, cancel),
         };
-        if !custom_sink {
+        if !custom_sink && panicked.is_some() {
             // The panic's line is printed below; the default sink would repeat it.
             reports.retain(|report| !matches!(report, Report::Panicked { .. }));
         }
         if reports.is_empty() {
-            state.done_running(id);
+            state.running -= 1;
+        } else {
+            // Still due for `idle_seconds` until `run_one` has sent the reports.
+            state.reporting.push((id, taken_at));
         }
         drop(state);
         if let (Ran::Panicked(payload), Some((what, then))) = (&ran, panicked) {
