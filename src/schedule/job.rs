@@ -544,7 +544,8 @@ impl Job {
             .map(|(next, _, zone)| next.to_zoned_datetime(zone))
     }
 
-    /// The job's last run, in its zone; `None` before the first run or once cancelled.
+    /// When the job's last run finished, in its zone (Python sets `last_run` after
+    /// the job returns); `None` before the first run or once cancelled.
     pub fn last_run(&self) -> Option<ZonedDateTime> {
         self.scheduler
             .job_times(self.id)
