@@ -146,6 +146,7 @@ pub mod interval;
 pub mod panics;
 pub mod runtime;
 pub mod sched;
+#[cfg(feature = "schedule")]
 pub mod schedule;
 pub mod sync;
 pub mod task;
