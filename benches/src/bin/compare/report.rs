@@ -99,7 +99,7 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A horizontal plot of the ratios on a log scale from 1/8 to 8: a dot at the
+/// A horizontal plot of the ratios on a log scale from 1/32 to 32: a dot at the
 /// median, a bar from min to max, a hollow diamond at the instruction ratio, and
 /// the line at 1.0 (left of it, clearloop is faster).
 pub fn svg(points: &[PlotPoint], title: &str) -> String {
@@ -107,7 +107,7 @@ pub fn svg(points: &[PlotPoint], title: &str) -> String {
     const WIDTH: f64 = 520.0;
     const ROW: f64 = 18.0;
     const TOP: f64 = 60.0;
-    let (lo, hi) = (1.0f64 / 8.0, 8.0f64);
+    let (lo, hi) = (1.0f64 / 32.0, 32.0f64);
     let x = |ratio: f64| {
         let r = ratio.clamp(lo, hi);
         LEFT + (r.log2() - lo.log2()) / (hi.log2() - lo.log2()) * WIDTH
@@ -127,14 +127,22 @@ pub fn svg(points: &[PlotPoint], title: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r#"<text x="10" y="34">clearloop time / tokio time (tokio built with enable_all). Left of 1.0: clearloop is faster. Log scale, clamped to 1/8..8.</text>"#
+        r#"<text x="10" y="34">clearloop time / tokio time (tokio built with enable_all). Left of 1.0: clearloop is faster. Log scale, clamped to 1/32..32.</text>"#
     );
     let _ = writeln!(
         s,
         r##"<text x="10" y="48"><tspan fill="#1f6fb4">●</tspan> median of the runs, bar: min to max; <tspan fill="#c0392b">◇</tspan> instruction count ratio (callgrind)</text>"##
     );
+    // Stripes first, so that the grid and the points are drawn over them.
+    for i in (0..points.len()).step_by(2) {
+        let _ = writeln!(
+            s,
+            r##"<rect x="0" y="{:.1}" width="{total_width}" height="{ROW}" fill="#f3f3f3"/>"##,
+            TOP + ROW * i as f64
+        );
+    }
     // Grid and axis labels.
-    for tick in [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0] {
+    for tick in [1.0 / 32.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0] {
         let tx = x(tick);
         let (stroke, width) = if tick == 1.0 {
             ("#000", 1.5)
@@ -149,19 +157,17 @@ pub fn svg(points: &[PlotPoint], title: &str) -> String {
         );
         let _ = writeln!(
             s,
-            r#"<text x="{tx:.1}" y="{}" text-anchor="middle">{tick}</text>"#,
-            TOP + ROW * points.len() as f64 + 16.0
+            r#"<text x="{tx:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            TOP + ROW * points.len() as f64 + 16.0,
+            if tick < 1.0 {
+                format!("1/{}", (1.0 / tick).round())
+            } else {
+                format!("{tick}")
+            }
         );
     }
     for (i, p) in points.iter().enumerate() {
         let y = TOP + ROW * i as f64 + ROW / 2.0;
-        if i % 2 == 0 {
-            let _ = writeln!(
-                s,
-                r##"<rect x="0" y="{:.1}" width="{total_width}" height="{ROW}" fill="#f5f5f5"/>"##,
-                y - ROW / 2.0
-            );
-        }
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
