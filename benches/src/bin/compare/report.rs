@@ -142,7 +142,8 @@ pub fn svg(points: &[PlotPoint], title: &str) -> String {
         );
     }
     // Grid and axis labels.
-    for tick in [1.0 / 32.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0] {
+    for power in -5..=5 {
+        let tick = 2f64.powi(power);
         let tx = x(tick);
         let (stroke, width) = if tick == 1.0 {
             ("#000", 1.5)
