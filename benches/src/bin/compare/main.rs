@@ -243,6 +243,7 @@ fn run(plan: Plan, only: Option<&str>) {
         eprintln!("  [{} s] sleep lateness...", at());
         scale_md.push('\n');
         scale_md.push_str(&scale::lateness(plan));
+        scale_md.push('\n');
         eprintln!("  [{} s] Python...", at());
         python_md = python::section(plan);
     }
