@@ -229,3 +229,33 @@ pub fn human(seconds: f64) -> String {
         format!("{:.0} ns", seconds * 1e9)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_median_max_of_odd_and_even_counts() {
+        assert_eq!(min_median_max(&[3.0, 1.0, 2.0]), (1.0, 2.0, 3.0));
+        assert_eq!(min_median_max(&[4.0, 1.0, 3.0, 2.0]), (1.0, 2.5, 4.0));
+        assert_eq!(min_median_max(&[0.7]), (0.7, 0.7, 0.7));
+    }
+
+    #[test]
+    fn versions_come_from_the_lock_file() {
+        assert!(
+            locked_version("tokio").starts_with("1."),
+            "{}",
+            locked_version("tokio")
+        );
+        assert_eq!(locked_version("no-such-package"), "unknown");
+    }
+
+    #[test]
+    fn durations_keep_three_or_four_digits() {
+        assert_eq!(human(2.5), "2.50 s");
+        assert_eq!(human(0.012_34), "12.34 ms");
+        assert_eq!(human(0.000_123_4), "123.4 µs");
+        assert_eq!(human(0.000_000_456), "456 ns");
+    }
+}

@@ -212,3 +212,37 @@ pub fn svg(points: &[PlotPoint], title: &str) -> String {
     s.push_str("</svg>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plot_has_one_dot_per_point_the_one_line_and_escaped_labels() {
+        let points = [
+            PlotPoint {
+                label: "a<b".to_owned(),
+                min: 0.4,
+                median: 0.5,
+                max: 0.6,
+                instructions: Some(0.7),
+            },
+            PlotPoint {
+                label: "far".to_owned(),
+                min: 100.0,
+                median: 200.0,
+                max: 300.0,
+                instructions: None,
+            },
+        ];
+        let svg = svg(&points, "t");
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert_eq!(svg.matches("<path").count(), 1, "one instruction diamond");
+        assert!(svg.contains(r##"stroke="#000""##), "the 1.0 line");
+        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
+        // A ratio beyond the scale is drawn at its edge, not outside the picture.
+        let right_edge = format!(r#"cx="{:.1}""#, 330.0 + 520.0);
+        assert!(svg.contains(&right_edge), "{svg}");
+        assert!(svg.ends_with("</svg>\n"));
+    }
+}
