@@ -89,6 +89,50 @@ pub(crate) struct Meta<T> {
     /// Somebody looked at the outcome (await, join, result, exception): a failure
     /// that nobody looked at is reported in debug mode.
     pub(crate) retrieved: bool,
+    /// The message of `cancel_with`, for the cancellation error.
+    pub(crate) cancel_message: Option<Arc<str>>,
+    /// `add_done_callback`'s callbacks, in the order they were added, by id. Run by
+    /// the loop after the task finished (`call_soon`), never inside its last poll.
+    pub(crate) callbacks: Vec<(u32, Callback)>,
+}
+
+/// A done-callback, with the handle it was given bound in.
+pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// While `cancel_now` drops a cancelled task's future: that task's
+    /// `cancel_with` message, so that a task it was awaiting, cancelled by the
+    /// dropped await, is cancelled with the same message (asyncio passes `msg` on
+    /// to the future the task waits for).
+    static CANCELLING: std::cell::RefCell<Option<Arc<str>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message of the cancellation whose drop is running on this thread, if any.
+pub(crate) fn cancelling_message() -> Option<Arc<str>> {
+    CANCELLING
+        .try_with(|message| message.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Runs the done-callbacks of task `name` soon, on the loop (asyncio's
+/// `call_soon`): one small unregistered task polls them, in order, each under
+/// [`catch`]. Unregistered: it has no name, no handle, and is not in
+/// `live_tasks()`; a runtime that shuts down before its turn drops it unrun.
+pub(crate) fn call_soon<S: Schedule>(scheduler: &Arc<S>, name: String, callbacks: Vec<(u32, Callback)>) {
+    let run_them = async move {
+        for (_, callback) in callbacks {
+            if let Err(payload) = catch(callback) {
+                report(
+                    format_args!("a done callback of task '{name}'"),
+                    &*payload,
+                    "the other callbacks still run",
+                );
+            }
+        }
+    };
+    let cell = Cell::new(run_them, 0, scheduler.clone());
+    scheduler.schedule(cell);
 }
 
 impl<T> Meta<T> {
@@ -222,6 +266,8 @@ pub(crate) trait Joinable<T>: Send + Sync {
     fn schedule(self: Arc<Self>);
     /// Debug mode: the last handle of a task whose panic nobody looked at is gone.
     fn exception_never_retrieved(&self, task: String, message: String);
+    /// Runs done-callbacks soon, on the loop (a callback added to a finished task).
+    fn call_soon(&self, callbacks: Vec<(u32, Callback)>);
 }
 
 impl<F, S> Cell<F, S>
@@ -247,6 +293,8 @@ where
                 handles: 1,
                 next_handle_id: 1,
                 retrieved: false,
+                cancel_message: None,
+                callbacks: Vec::new(),
             }),
         })
     }
@@ -303,10 +351,17 @@ where
         if future.is_none() {
             return;
         }
+        // A task it awaits is cancelled by the drop, with our message.
+        let message = lock(&self.meta).cancel_message.clone();
+        let previous = CANCELLING
+            .try_with(|cancelling| cancelling.replace(message))
+            .ok()
+            .flatten();
         let outcome = match catch(|| *future = None) {
             Err(payload) => Outcome::Panicked(payload),
             Ok(()) => Outcome::Cancelled,
         };
+        let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
         drop(future);
         self.finish(outcome);
     }
@@ -317,8 +372,9 @@ where
     /// The registry lets go *before* the awaiters are woken, so that a `block_on`
     /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
-        let (awaiters, detached, unseen_panic) = {
+        let (awaiters, detached, unseen_panic, callbacks) = {
             let mut meta = lock(&self.meta);
+            let callbacks = std::mem::take(&mut meta.callbacks);
             if let Outcome::Panicked(payload) = &outcome {
                 let name = name_of(&self.header, &meta);
                 crate::panics::kept(
@@ -347,7 +403,7 @@ where
                 Slot::Running(awaiters) => awaiters,
                 _ => Awaiters::None,
             };
-            (awaiters, detached, unseen_panic)
+            (awaiters, detached, unseen_panic, callbacks)
         };
         self.scheduler.release(&self.header);
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
@@ -371,6 +427,9 @@ where
                 &*payload,
                 "the other awaiters may not have been woken",
             );
+        }
+        if !callbacks.is_empty() {
+            call_soon(&self.scheduler, self.name(), callbacks);
         }
     }
 
@@ -437,6 +496,10 @@ where
 
     fn exception_never_retrieved(&self, task: String, message: String) {
         self.scheduler.exception_never_retrieved(task, message);
+    }
+
+    fn call_soon(&self, callbacks: Vec<(u32, Callback)>) {
+        call_soon(&self.scheduler, self.name(), callbacks);
     }
 }
 
