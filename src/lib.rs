@@ -160,5 +160,6 @@ pub use blocking::{spawn_blocking, to_thread};
 pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
 pub use group::{ExceptionGroup, TaskGroup};
 pub use runtime::{Builder, Handle, Runtime, run, spawn};
+pub use runtime::spawn_local;
 pub use task::{Task, TaskError};
 pub use timeout::{TimeoutError, timeout, wait_for};
