@@ -37,7 +37,11 @@ fn callbacks_run_in_the_order_they_were_added_with_the_result() {
         task.wait().await;
         yield_now().await;
         assert_eq!(lines(&log), ["a: Ok(42)", "b: Ok(42)", "c: Ok(42)"]);
-        assert_eq!(task.await, 42, "the callbacks' handles left the value in place");
+        assert_eq!(
+            task.await,
+            42,
+            "the callbacks' handles left the value in place"
+        );
     });
 }
 
@@ -70,7 +74,12 @@ fn callbacks_run_at_the_next_turn_never_inside_the_last_poll() {
         sleep(Duration::from_secs(2)).await;
         assert_eq!(
             lines(&log),
-            ["task returns", "bystander, same turn", "callback", "bystander, next turn"]
+            [
+                "task returns",
+                "bystander, same turn",
+                "callback",
+                "bystander, next turn"
+            ]
         );
         drop((task, bystander));
     });
@@ -86,7 +95,10 @@ fn a_callback_added_after_completion_runs_soon() {
             let log = log.clone();
             move |task| say(&log, format!("late: {:?}", task.result()))
         });
-        assert!(lines(&log).is_empty(), "not run inline by add_done_callback");
+        assert!(
+            lines(&log).is_empty(),
+            "not run inline by add_done_callback"
+        );
         yield_now().await;
         assert_eq!(lines(&log), [r#"late: Ok("done")"#]);
     });

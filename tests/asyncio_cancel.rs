@@ -43,7 +43,12 @@ fn ms(n: u64) -> Duration {
 }
 
 /// A task that sleeps `d`, logs, and returns 1; logs `dropped` if dropped first.
-fn sleeper(log: &Log, d: u64, done: &'static str, dropped: &'static str) -> impl Future<Output = u32> + Send + 'static {
+fn sleeper(
+    log: &Log,
+    d: u64,
+    done: &'static str,
+    dropped: &'static str,
+) -> impl Future<Output = u32> + Send + 'static {
     let log = log.clone();
     async move {
         let _guard = OnDrop(log.clone(), dropped);
@@ -92,7 +97,8 @@ fn the_cancel_message_reaches_the_awaited_task() {
         let outer = spawn(async move {
             let inner = spawn(sleep(ms(1000)));
             let watch = inner.add_done_callback(move |inner| {
-                tx.send(inner.exception().unwrap().unwrap().to_string()).unwrap();
+                tx.send(inner.exception().unwrap().unwrap().to_string())
+                    .unwrap();
             });
             let _ = watch;
             inner.await
@@ -100,7 +106,10 @@ fn the_cancel_message_reaches_the_awaited_task() {
         sleep(ms(10)).await;
         outer.cancel_with("shutting down");
         sleep(ms(10)).await;
-        assert_eq!(rx.try_recv().unwrap(), "task 'Task-2' was cancelled: shutting down");
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            "task 'Task-2' was cancelled: shutting down"
+        );
     });
 }
 
@@ -170,7 +179,10 @@ fn a_handle_dropped_without_being_awaited_still_detaches() {
 #[test]
 fn a_finished_task_is_not_cancelled_by_dropping_its_awaited_handle() {
     virtual_runtime().block_on(async {
-        let task = spawn(async { sleep(ms(10)).await; 5 });
+        let task = spawn(async {
+            sleep(ms(10)).await;
+            5
+        });
         let mut task = task;
         assert!(wait_for(&mut task, ms(5)).await.is_err());
         sleep(ms(10)).await;
@@ -188,13 +200,19 @@ fn cancel_message_is_in_the_display_and_plain_cancel_still_works() {
         assert!(b.cancel());
         let a = a.join().await.unwrap_err();
         let b = b.join().await.unwrap_err();
-        assert_eq!(a.to_string(), "task 'Task-1' was cancelled: no longer needed");
+        assert_eq!(
+            a.to_string(),
+            "task 'Task-1' was cancelled: no longer needed"
+        );
         assert_eq!(a.cancel_message(), Some("no longer needed"));
         assert_eq!(b.to_string(), "task 'Task-2' was cancelled");
         assert_eq!(b.cancel_message(), None);
         let done = spawn(async {});
         clearloop::task::yield_now().await;
-        assert!(!done.cancel_with("too late"), "a finished task refuses, as in asyncio");
+        assert!(
+            !done.cancel_with("too late"),
+            "a finished task refuses, as in asyncio"
+        );
     });
 }
 

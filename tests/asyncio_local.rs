@@ -36,7 +36,11 @@ fn local_tasks_share_an_rc_refcell_counter() {
         }
         assert_eq!(finished_at, vec![1, 2, 3]);
         assert_eq!(*counter.borrow(), 3);
-        assert_eq!(Rc::strong_count(&counter), 1, "the tasks' futures were dropped");
+        assert_eq!(
+            Rc::strong_count(&counter),
+            1,
+            "the tasks' futures were dropped"
+        );
     });
 }
 
@@ -57,7 +61,10 @@ fn a_local_task_can_spawn_local_tasks_and_be_cancelled() {
         outer.cancel();
         assert!(outer.join().await.unwrap_err().is_cancelled());
         sleep(Duration::from_secs(10)).await;
-        assert!(log.borrow().is_empty(), "the awaited local task was cancelled too");
+        assert!(
+            log.borrow().is_empty(),
+            "the awaited local task was cancelled too"
+        );
         assert_eq!(Rc::strong_count(&log), 1);
     });
 }
@@ -77,7 +84,11 @@ fn dropping_the_runtime_cancels_local_tasks() {
     });
     assert_eq!(Rc::strong_count(&shared), 2, "the local task holds its Rc");
     drop(runtime);
-    assert_eq!(Rc::strong_count(&shared), 1, "its future was dropped with the runtime");
+    assert_eq!(
+        Rc::strong_count(&shared),
+        1,
+        "its future was dropped with the runtime"
+    );
     assert!(task.cancelled());
     assert_eq!(*shared.borrow(), 0);
 }
@@ -121,7 +132,10 @@ fn spawn_local_on_a_worker_runtime_says_what_to_do() {
     });
     let error = runtime.block_on(task.join()).unwrap_err();
     let message = error.panic_message().unwrap();
-    assert!(message.contains("spawn_local() was called on a multi-threaded runtime"), "{message}");
+    assert!(
+        message.contains("spawn_local() was called on a multi-threaded runtime"),
+        "{message}"
+    );
     assert!(message.contains("Arc<Mutex<_>>"), "{message}");
 }
 
@@ -144,7 +158,10 @@ fn handle_current_lets_a_thread_spawn_onto_the_loop_and_block_on_the_result() {
         // Let the loop run while the thread waits for its task.
         let answer = to_thread(move || answer.join().unwrap()).await.unwrap();
         assert_eq!(answer, 42);
-        assert!(ran_on_loop.load(Ordering::SeqCst), "the task ran on the loop's thread");
+        assert!(
+            ran_on_loop.load(Ordering::SeqCst),
+            "the task ran on the loop's thread"
+        );
     });
 }
 

@@ -112,7 +112,8 @@ impl<T: Send + 'static> LocalSlot<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        let boxed: LocalFuture = Box::pin(async move { Box::new(future.await) as Box<dyn Any + Send> });
+        let boxed: LocalFuture =
+            Box::pin(async move { Box::new(future.await) as Box<dyn Any + Send> });
         LocalSlot {
             key: local.insert(boxed),
             core: Arc::as_ptr(core) as usize,
@@ -135,7 +136,9 @@ impl Drop for PutBack {
         if let Some(future) = self.future.take() {
             let key = self.key;
             // Off the loop (impossible: only the loop polls it) the future drops here.
-            let _ = with_local(self.core, move |local| local.local_tasks.put_back(key, future));
+            let _ = with_local(self.core, move |local| {
+                local.local_tasks.put_back(key, future)
+            });
         }
     }
 }

@@ -502,17 +502,21 @@ where
         .ok()
         .flatten();
     let Some((core, local)) = found else {
-        return Err("clearloop::spawn_local() was called outside a clearloop runtime; call it \
+        return Err(
+            "clearloop::spawn_local() was called outside a clearloop runtime; call it \
                     from inside clearloop::run(async { ... }): a local task runs on the loop \
                     of the thread that spawns it"
-            .to_string());
+                .to_string(),
+        );
     };
     if let ReadyQueues::Workers(_) = core.ready {
-        return Err("clearloop::spawn_local() was called on a multi-threaded runtime \
+        return Err(
+            "clearloop::spawn_local() was called on a multi-threaded runtime \
                     (Builder::worker_threads): its tasks move between threads, so they must \
                     be Send. Use spawn() with Arc<Mutex<_>> instead of Rc<RefCell<_>>, or \
                     build the runtime without worker_threads to keep one loop thread"
-            .to_string());
+                .to_string(),
+        );
     }
     let slot = LocalSlot::new(&local.local_tasks, &core, future);
     Ok(spawn_on(&core, slot))

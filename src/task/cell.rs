@@ -119,7 +119,11 @@ pub(crate) fn cancelling_message() -> Option<Arc<str>> {
 /// `call_soon`): one small unregistered task polls them, in order, each under
 /// [`catch`]. Unregistered: it has no name, no handle, and is not in
 /// `live_tasks()`; a runtime that shuts down before its turn drops it unrun.
-pub(crate) fn call_soon<S: Schedule>(scheduler: &Arc<S>, name: String, callbacks: Vec<(u32, Callback)>) {
+pub(crate) fn call_soon<S: Schedule>(
+    scheduler: &Arc<S>,
+    name: String,
+    callbacks: Vec<(u32, Callback)>,
+) {
     let run_them = async move {
         for (_, callback) in callbacks {
             if let Err(payload) = catch(callback) {

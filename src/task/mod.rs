@@ -240,9 +240,10 @@ impl<T> Task<T> {
                 let name = || name_of(self.cell.header(), &meta);
                 Poll::Ready(match outcome {
                     Outcome::Value(value) => Ok(value),
-                    Outcome::Cancelled => {
-                        Err(TaskError::cancelled_with(name(), meta.cancel_message.clone()))
-                    }
+                    Outcome::Cancelled => Err(TaskError::cancelled_with(
+                        name(),
+                        meta.cancel_message.clone(),
+                    )),
                     Outcome::Panicked(payload) => {
                         let message = crate::panics::message(&*payload);
                         Err(TaskError::panicked(name(), message, Some(payload)))
@@ -292,7 +293,10 @@ impl<T: Send + 'static> Task<T> {
     /// the callback must be `Send` (a task may finish on a worker thread), and a
     /// runtime dropped before the callbacks' turn drops them unrun (`asyncio.run`
     /// gives cancelled tasks one more turn).
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + Send + 'static) -> CallbackId {
+    pub fn add_done_callback(
+        &self,
+        callback: impl FnOnce(&Task<T>) + Send + 'static,
+    ) -> CallbackId {
         let watcher = self.watcher();
         let callback: cell::Callback = Box::new(move || callback(&watcher));
         let mut meta = self.cell.meta();
