@@ -12,6 +12,10 @@
 //! | `task.result()`                   | [`Task::result`]: a clone of the value, or a [`TaskError`]|
 //! | `task.exception()`                | [`Task::exception`]                                       |
 //! | `task.cancel()`, `cancelled()`    | [`Task::cancel`], [`Task::cancelled`]                     |
+//! | `task.cancel(msg)`                | [`Task::cancel_with`]; [`TaskError::cancel_message`]      |
+//! | `asyncio.shield(task)`            | [`shield`]`(task)`                                        |
+//! | `add_done_callback(fn)`           | [`Task::add_done_callback`] (returns a [`CallbackId`])    |
+//! | `remove_done_callback(fn)`        | [`Task::remove_done_callback`]`(id)`                      |
 //! | `task.get_name()`, `set_name()`   | [`Task::name`], [`Task::set_name`]                        |
 //! | `InvalidStateError`               | [`TaskError`] with [`TaskError::is_not_done`]             |
 //! | `CancelledError`                  | [`TaskError`] with [`TaskError::is_cancelled`]           |
@@ -23,8 +27,44 @@
 //! [`Task::result`] *clones* it (`T: Clone`), so it can be asked again and again like
 //! Python's. Wait for the task without taking its value with [`Task::wait`].
 //!
-//! **Dropping the handle detaches the task**: it still runs to the end, as an asyncio
-//! task runs whether or not anyone awaits it. To stop it, call [`Task::cancel`].
+//! **Cancellation follows the await.** A handle dropped without ever being awaited
+//! *detaches* the task: it runs to the end, as an asyncio task runs whether or not
+//! anyone awaits it. But a handle dropped *while it is awaited* (`.await` or
+//! [`join`](Task::join) returned `Pending`, and the task has not finished) cancels
+//! the task, as asyncio cancels the task an awaiter was waiting for when the awaiter
+//! itself is cancelled, or when `wait_for` gives up:
+//!
+//! ```text
+//!   outer.cancel("msg")                      the loop drops outer's future ...
+//!     outer ──awaits──> inner (Task)   ──>   ... and with it the awaited handle:
+//!                                            inner.cancel("msg")  (same message)
+//!     outer ──awaits──> shield(inner)  ──>   the shield lets go: inner runs on
+//!     drop(spawn(job))  (never awaited) ──>  job runs on (detached)
+//!     wait_for(inner, 2 s) expires      ──>  inner is cancelled at the deadline
+//! ```
+//!
+//! The rule goes as deep as the awaits do: a task awaiting a task awaiting a task is
+//! cancelled all the way down, each at its next turn. [`shield`] (asyncio's
+//! `asyncio.shield`) awaits without binding, and [`Task::detach`] unbinds a handle
+//! that was awaited through `&mut task`. `gather` holds its children the same way (a
+//! dropped gather cancels those still running, as asyncio's does); `wait` does not
+//! (on timeout it hands back the pending tasks, running, as asyncio's does), nor does
+//! [`Task::wait`].
+//!
+//! tokio's `JoinHandle` always detaches, awaited or not: there, a `timeout` around a
+//! handle leaves the task running. Here the handle behaves like the asyncio `Task` a
+//! learner translates, and costs the same: one `bool` on the handle, set by the poll.
+//!
+//! **Done-callbacks** ([`Task::add_done_callback`], asyncio's
+//! `Future.add_done_callback`) run on the loop at the turn after the task finished,
+//! in the order they were added, never inside the task's last poll.
+//!
+//! **Local tasks.** [`spawn`](crate::spawn) requires a `Send` future, even on the
+//! single-threaded loop: the future lives in the task's cell, which wakers on any
+//! thread share, and on a multi-threaded runtime any worker polls it. A future
+//! holding an `Rc<RefCell<_>>` (asyncio's shared variables, translated) goes to
+//! [`spawn_local`](crate::spawn_local) instead, which keeps it on the loop's thread
+//! (`src/runtime/local.rs` shows how, without `unsafe`).
 //!
 //! **Cancellation is drop.** asyncio throws `CancelledError` into the coroutine at its
 //! `await`, and the coroutine may catch it. A Rust future cannot be resumed with an
@@ -359,7 +399,8 @@ impl<T> Future for Task<T> {
     }
 }
 
-/// Dropping a handle detaches the task (it runs on). In debug mode, the last
+/// Dropping a handle detaches the task (it runs on), unless the handle was being
+/// awaited: then the task is cancelled (see the module doc). In debug mode, the last
 /// handle of a task that panicked, and whose panic nobody looked at, reports
 /// "Task exception was never retrieved", as asyncio logs it.
 impl<T> Drop for Task<T> {
