@@ -78,8 +78,6 @@ pub(crate) enum Slot<T> {
 
 /// Everything about a task that the handle reads, under one lock.
 pub(crate) struct Meta<T> {
-    /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
-    pub(crate) name: Option<Box<str>>,
     /// Running (with its awaiters), finished (with the outcome), or taken.
     pub(crate) slot: Slot<T>,
     /// Handles alive (the owner's, plus any a gather or group holds).
@@ -89,11 +87,33 @@ pub(crate) struct Meta<T> {
     /// Somebody looked at the outcome (await, join, result, exception): a failure
     /// that nobody looked at is reported in debug mode.
     pub(crate) retrieved: bool,
+    /// What few tasks use (a name, a cancel message, done-callbacks), boxed on
+    /// first use: one pointer in every task, nothing to drop or move for the others.
+    pub(crate) extras: Option<Box<Extras>>,
+}
+
+/// The rarely used part of [`Meta`].
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
+    pub(crate) name: Option<Box<str>>,
     /// The message of `cancel_with`, for the cancellation error.
     pub(crate) cancel_message: Option<Arc<str>>,
     /// `add_done_callback`'s callbacks, in the order they were added, by id. Run by
     /// the loop after the task finished (`call_soon`), never inside its last poll.
     pub(crate) callbacks: Vec<(u32, Callback)>,
+}
+
+impl<T> Meta<T> {
+    /// `cancel_with`'s message, if any.
+    pub(crate) fn cancel_message(&self) -> Option<Arc<str>> {
+        self.extras.as_ref()?.cancel_message.clone()
+    }
+
+    /// The extras, made on first use.
+    pub(crate) fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
 }
 
 /// A done-callback, with the handle it was given bound in.
@@ -292,13 +312,11 @@ where
             scheduler,
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
-                name: None,
                 slot: Slot::Running(Awaiters::None),
                 handles: 1,
                 next_handle_id: 1,
                 retrieved: false,
-                cancel_message: None,
-                callbacks: Vec::new(),
+                extras: None,
             }),
         })
     }
@@ -356,7 +374,7 @@ where
             return;
         }
         // A task it awaits is cancelled by the drop, with our message.
-        let message = lock(&self.meta).cancel_message.clone();
+        let message = lock(&self.meta).cancel_message();
         let previous = CANCELLING
             .try_with(|cancelling| cancelling.replace(message))
             .ok()
@@ -376,9 +394,11 @@ where
     /// The registry lets go *before* the awaiters are woken, so that a `block_on`
     /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
-        let (awaiters, detached, unseen_panic, callbacks) = {
+        let (awaiters, detached, unseen_panic, extras) = {
             let mut meta = lock(&self.meta);
-            let callbacks = std::mem::take(&mut meta.callbacks);
+            // Only a flag here: the callbacks are taken below, under the lock
+            // again, so that the common task (no extras) carries nothing more out.
+            let extras = meta.extras.is_some();
             if let Outcome::Panicked(payload) = &outcome {
                 let name = name_of(&self.header, &meta);
                 crate::panics::kept(
@@ -407,7 +427,7 @@ where
                 Slot::Running(awaiters) => awaiters,
                 _ => Awaiters::None,
             };
-            (awaiters, detached, unseen_panic, callbacks)
+            (awaiters, detached, unseen_panic, extras)
         };
         self.scheduler.release(&self.header);
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
@@ -432,6 +452,21 @@ where
                 "the other awaiters may not have been woken",
             );
         }
+        if extras {
+            self.queue_callbacks();
+        }
+    }
+
+    /// Queues the done-callbacks of a finished task (out of line: few tasks have
+    /// any). One added since `finish` let go of the lock is in the list too, or
+    /// was queued by `add_done_callback` itself, which saw the task finished.
+    #[cold]
+    #[inline(never)]
+    fn queue_callbacks(&self) {
+        let callbacks = match &mut lock(&self.meta).extras {
+            Some(extras) => std::mem::take(&mut extras.callbacks),
+            None => return,
+        };
         if !callbacks.is_empty() {
             call_soon(&self.scheduler, self.name(), callbacks);
         }
@@ -522,7 +557,7 @@ where
 
 /// `Task-<id>` unless the task was given a name.
 pub(crate) fn name_of<T>(header: &Header, meta: &Meta<T>) -> String {
-    match &meta.name {
+    match meta.extras.as_ref().and_then(|extras| extras.name.as_ref()) {
         Some(name) => name.to_string(),
         None => format!("Task-{}", header.id),
     }

@@ -186,7 +186,7 @@ impl<T> Task<T> {
             if !matches!(meta.slot, Slot::Running(_)) {
                 return false;
             }
-            meta.cancel_message = Some(message);
+            meta.extras().cancel_message = Some(message);
         }
         match self.cell.header().state.cancel() {
             AfterCancel::Push => self.cell.clone().schedule(),
@@ -203,7 +203,7 @@ impl<T> Task<T> {
 
     /// Renames the task (asyncio's `set_name`); the name shows in panics and errors.
     pub fn set_name(&self, name: impl Into<String>) {
-        self.cell.meta().name = Some(name.into().into_boxed_str());
+        self.cell.meta().extras().name = Some(name.into().into_boxed_str());
     }
 
     /// The task's panic or cancellation, if it ended that way (asyncio's
@@ -241,7 +241,7 @@ impl<T> Task<T> {
             ))),
             Slot::Finished(Outcome::Cancelled) => Ok(Err(TaskError::cancelled_with(
                 name(),
-                meta.cancel_message.clone(),
+                meta.cancel_message(),
             ))),
         }
     }
@@ -280,10 +280,9 @@ impl<T> Task<T> {
                 let name = || name_of(self.cell.header(), &meta);
                 Poll::Ready(match outcome {
                     Outcome::Value(value) => Ok(value),
-                    Outcome::Cancelled => Err(TaskError::cancelled_with(
-                        name(),
-                        meta.cancel_message.clone(),
-                    )),
+                    Outcome::Cancelled => {
+                        Err(TaskError::cancelled_with(name(), meta.cancel_message()))
+                    }
                     Outcome::Panicked(payload) => {
                         let message = crate::panics::message(&*payload);
                         Err(TaskError::panicked(name(), message, Some(payload)))
@@ -343,7 +342,7 @@ impl<T: Send + 'static> Task<T> {
         let id = meta.next_handle_id;
         meta.next_handle_id += 1;
         if matches!(meta.slot, Slot::Running(_)) {
-            meta.callbacks.push((id, callback));
+            meta.extras().callbacks.push((id, callback));
         } else {
             drop(meta);
             self.cell.call_soon(vec![(id, callback)]);
@@ -356,10 +355,17 @@ impl<T: Send + 'static> Task<T> {
     /// was still there: false once the task finished (its callbacks are queued then).
     pub fn remove_done_callback(&self, id: CallbackId) -> bool {
         let mut meta = self.cell.meta();
-        let Some(index) = meta.callbacks.iter().position(|(other, _)| *other == id.0) else {
+        let Some(extras) = &mut meta.extras else {
             return false;
         };
-        let (_, callback) = meta.callbacks.remove(index);
+        let Some(index) = extras
+            .callbacks
+            .iter()
+            .position(|(other, _)| *other == id.0)
+        else {
+            return false;
+        };
+        let (_, callback) = extras.callbacks.remove(index);
         drop(meta);
         // Dropped outside the lock: it holds a handle, whose `Drop` takes the lock.
         drop(callback);
