@@ -26,7 +26,7 @@
 //! (A task handle that nobody awaits detaches when dropped, as an asyncio task runs
 //! whether or not anyone awaits it; it is the *await* that binds the two.)
 //!
-//! Run: `cargo run --example cancel_propagation` (real clock: 4 s), or add
+//! Run: `cargo run --example cancel_propagation` (real clock: 8 s), or add
 //! `-- --virtual` (instant). It prints:
 //!
 //! ```text

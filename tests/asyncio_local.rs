@@ -76,12 +76,15 @@ fn dropping_the_runtime_cancels_local_tasks() {
     let task = runtime.block_on({
         let shared = shared.clone();
         async move {
-            spawn_local(async move {
+            // Handed out of block_on unawaited (detached), to look at after the drop.
+            let task = spawn_local(async move {
                 sleep(Duration::from_secs(100)).await;
                 *shared.borrow_mut() += 1;
-            })
+            });
+            Some(task)
         }
     });
+    let task = task.unwrap();
     assert_eq!(Rc::strong_count(&shared), 2, "the local task holds its Rc");
     drop(runtime);
     assert_eq!(
