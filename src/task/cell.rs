@@ -144,6 +144,7 @@ pub(crate) fn call_soon<S: Schedule>(
     name: String,
     callbacks: Vec<(u32, Callback)>,
 ) {
+    let task = format!("task '{name}'");
     let run_them = async move {
         for (_, callback) in callbacks {
             if let Err(payload) = catch(callback) {
@@ -156,6 +157,8 @@ pub(crate) fn call_soon<S: Schedule>(
         }
     };
     let cell = Cell::new(run_them, 0, scheduler.clone());
+    // Named, for debug mode's slow-poll warning and a tracer.
+    lock(&cell.meta).extras().name = Some(format!("done callbacks of {task}").into_boxed_str());
     scheduler.schedule(cell);
 }
 
