@@ -12,9 +12,10 @@
 //! ```
 //!
 //! Watch what gets dropped: on timeout the future is cancelled, and its `Drop` (the
-//! "cleanup" line) runs at once, at 1.5 s. A `Task` handle is different: dropping
-//! it detaches the task, so to stop a task that timed out, keep the handle and call
-//! `cancel()`, as the second half shows.
+//! "cleanup" line) runs at once, at 1.5 s. A `Task` given to `wait_for` is cancelled
+//! at the deadline too: awaiting binds the task to its awaiter. The second half waits
+//! on `task.wait()` instead, which does not bind, so the task is still running after
+//! the timeout and the code chooses to `cancel()` it.
 //!
 //! Run: `cargo run --example timeout` (add `-- --virtual` for the virtual clock).
 //! Prints:

@@ -52,6 +52,12 @@ mod task_result;
 #[path = "exceptions.rs"]
 mod exceptions;
 
+#[path = "cancel_propagation.rs"]
+mod cancel_propagation;
+#[path = "shared_state.rs"]
+mod shared_state;
+#[path = "task_group_scope.rs"]
+mod task_group_scope;
 #[path = "timeout.rs"]
 mod timeout;
 
@@ -209,6 +215,24 @@ pub fn stops() -> Vec<Stop> {
             name: "timeout",
             time: Time::Loop { lasts: secs(2.5) },
             run: timeout::example,
+        },
+        Stop {
+            slide: "asyncio.TaskGroup : un enfant échoue, le corps s'arrête",
+            name: "task_group_scope",
+            time: Time::Loop { lasts: secs(1.0) },
+            run: task_group_scope::example,
+        },
+        Stop {
+            slide: "Annuler une tâche qui en attend une autre (cancel, shield)",
+            name: "cancel_propagation",
+            time: Time::Loop { lasts: secs(8.0) },
+            run: cancel_propagation::example,
+        },
+        Stop {
+            slide: "Variables partagées entre tâches (Rc<RefCell<_>>, spawn_local)",
+            name: "shared_state",
+            time: Time::Loop { lasts: secs(4.5) },
+            run: shared_state::example,
         },
         Stop {
             slide: "L'erreur classique: bloquer la boucle (mode debug)",

@@ -50,6 +50,11 @@
 //! | `task.done()`, `result()`, `exception()`  | [`Task::done`], [`Task::result`], [`Task::exception`]  |
 //! | `task.cancel()`, `task.cancelled()`       | [`Task::cancel`], [`Task::cancelled`]                  |
 //! | `task.get_name()`, `set_name()`           | [`Task::name`], [`Task::set_name`]                     |
+//! | `task.cancel(msg)`                        | [`Task::cancel_with`]`(msg)`; [`TaskError::cancel_message`] |
+//! | `asyncio.shield(task)`                    | [`task::shield`]`(task).await` (the task survives a cancelled awaiter) |
+//! | `task.add_done_callback(fn)`              | [`Task::add_done_callback`]`(\|t\| ..)` → id; [`Task::remove_done_callback`]`(id)` |
+//! | tasks sharing a plain variable            | [`spawn_local`] with `Rc<RefCell<_>>` (single-threaded loop) |
+//! | `asyncio.get_running_loop()` (for a thread) | [`Handle::current`]`()`; [`Handle::try_current`] → `Option` |
 //! | `InvalidStateError`, `CancelledError`     | [`TaskError`]                                          |
 //! | `await asyncio.sleep(s)`                  | [`time::sleep`]`(duration).await`                      |
 //! | `await asyncio.sleep(0)`                  | [`task::yield_now`]`().await`                          |
@@ -58,7 +63,7 @@
 //! | `BaseEventLoop._run_once`                 | one turn of [`Runtime::block_on`]'s loop               |
 //! | `Task.__step`                             | one poll of a task by the loop                         |
 //! | `loop.call_soon_threadsafe`               | `waker.wake()` from another thread                     |
-//! | `run_coroutine_threadsafe(coro, loop)`    | [`Runtime::handle`], then [`Handle::spawn`] from any thread |
+//! | `run_coroutine_threadsafe(coro, loop)`    | [`Runtime::handle`] or [`Handle::current`], then [`Handle::spawn`] from any thread; `clearloop::run(task)` there for `.result()` |
 //! | a fake `loop.time` in tests               | [`clock::Clock::virtual_clock`]                        |
 //! | `await gather(a(), b())`                  | [`gather(futures)`](fn@gather)`.await`, [`gather!`]`(a(), b())` |
 //! | `await gather(task1, task2)`              | [`gather_tasks(tasks)`](fn@gather_tasks)`.await`       |
