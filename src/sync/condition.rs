@@ -164,6 +164,8 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let id = self.id.expect("`Notified` polled after it returned");
         let poll = lock_state(&self.condition.waiters).poll(id, cx.waker());
         if poll.is_ready() {

@@ -428,6 +428,8 @@ impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let this = &mut *self;
         let mut state = lock_state(&this.queue.state);
         match this.stage {
@@ -483,6 +485,8 @@ impl<T, O: QueueOrder<T>> Future for Get<'_, T, O> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let queue = self.queue;
         let mut state = lock_state(&queue.state);
         match self.stage {
@@ -536,6 +540,8 @@ impl<T, O: QueueOrder<T>> Future for Join<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let queue = self.queue;
         let mut state = lock_state(&queue.state);
         let poll = match self.stage {

@@ -175,6 +175,8 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn exception_never_retrieved(&self, task: String, message: String);
     /// The cooperative budget each poll starts with ([`coop`](super::coop)).
     fn budget(&self) -> u32;
+    /// The runtime's trace recorder, when tracing is on ([`crate::trace`]).
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>>;
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
@@ -267,11 +269,16 @@ where
         // A panic in the task is caught here, like an exception in a coroutine:
         // the loop and the other tasks go on, the panic is stored on the task.
         let budget = self.scheduler.budget();
+        let traced = self.scheduler.trace().map(|t| t.poll_task(self.header.id));
         let polled = catch(|| super::coop::with_budget(budget, || pinned.poll(&mut cx)));
+        drop(traced); // PollEnd before Done
         let outcome = match polled {
             Ok(Poll::Pending) => {
                 drop(future);
                 if self.header.state.end_poll_pending() == AfterPoll::Requeue {
+                    if let Some(trace) = self.scheduler.trace() {
+                        trace.requeued(self.header.id);
+                    }
                     // Clone the task, not the scheduler: every task and every
                     // worker shares the scheduler's reference count, and
                     // bumping it on each re-queue made two workers fight
@@ -317,6 +324,10 @@ where
     /// The registry lets go *before* the awaiters are woken, so that a `block_on`
     /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
+        let _traced = self
+            .scheduler
+            .trace()
+            .map(|t| t.task_done(self.header.id, &outcome));
         let (awaiters, detached, unseen_panic) = {
             let mut meta = lock(&self.meta);
             if let Outcome::Panicked(payload) = &outcome {
@@ -448,6 +459,9 @@ where
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.wake() == AfterWake::Push {
+            if let Some(trace) = arc_self.scheduler.trace() {
+                trace.woken(crate::trace::TaskId(arc_self.header.id));
+            }
             arc_self.scheduler.schedule(arc_self.clone());
         }
     }

@@ -50,6 +50,14 @@ struct Here {
 
 thread_local! {
     static HERE: RefCell<Here> = RefCell::new(Here::default());
+    /// This thread's worker index (0: the single-threaded loop, `block_on`'s thread).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Tells the recorders that this thread is worker `index` (called once, when a
+/// worker thread starts).
+pub(crate) fn set_worker(index: usize) {
+    WORKER.with(|worker| worker.set(index));
 }
 
 pub(crate) fn recorder_created() {
@@ -67,7 +75,10 @@ pub fn enabled() -> bool {
     RECORDERS.load(Ordering::Relaxed) > 0
 }
 
-/// The task being polled on this thread by a tracing runtime, if any.
+/// asyncio's `current_task()`: the task being polled on this thread, or `None`.
+/// Known only when its runtime traces (`Builder::trace`, `CLEARLOOP_TRACE`): keeping
+/// it without tracing would cost every poll two thread-local writes. Task 0 is
+/// `block_on`'s future.
 pub fn current_task() -> Option<TaskId> {
     HERE.with(|here| here.borrow().task)
 }
@@ -178,6 +189,44 @@ impl Recorder {
             let due = self.since_start(deadline);
             self.record(EventKind::TimerRegistered { task, due });
         }
+    }
+
+    /// The runtime polls task `id` on this thread: [`Recorder::poll`] with this
+    /// thread's worker index.
+    pub(crate) fn poll_task(self: &Arc<Self>, id: u64) -> Scope {
+        self.poll(TaskId(id), WORKER.with(std::cell::Cell::get))
+    }
+
+    /// Task `id` was woken while it was being polled (by itself, as `yield_now`
+    /// does, or by another thread meanwhile): it goes back to the ready queue.
+    pub(crate) fn requeued(&self, id: u64) {
+        let task = TaskId(id);
+        let by = WakeSource::Task(task);
+        self.record(EventKind::Woken { task, by });
+    }
+
+    /// Task `id` finished with `outcome` (its value is not recorded, only how it
+    /// ended). Until the returned guard is dropped, wake-ups on this thread are its
+    /// (the awaiters it wakes as it ends).
+    pub(crate) fn task_done<T>(
+        self: &Arc<Self>,
+        id: u64,
+        outcome: &crate::task::cell::Outcome<T>,
+    ) -> Scope {
+        use crate::task::cell::Outcome as Ended;
+        let outcome = match outcome {
+            Ended::Value(_) => Outcome::Value,
+            Ended::Panicked(payload) => Outcome::Panic(crate::panics::message(&**payload)),
+            Ended::Cancelled => Outcome::Cancelled,
+        };
+        self.done(TaskId(id), outcome);
+        let now = Here {
+            recorder: Some(self.clone()),
+            task: Some(TaskId(id)),
+            firing_timers: false,
+        };
+        let before = HERE.with(|here| std::mem::replace(&mut *here.borrow_mut(), now));
+        Scope { poll: None, before }
     }
 
     /// `task` finished.

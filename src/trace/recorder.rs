@@ -49,6 +49,10 @@ pub struct Recorder {
     /// The clock's reading when the trace began: event times are measured from it.
     start: Instant,
     events: Mutex<Vec<Event>>,
+    /// Where the trace goes when the runtime is dropped ([`Recorder::write_outputs`]).
+    outputs: super::TraceConfig,
+    /// `block_on`'s future (task 0) was seen spawned and is not done yet.
+    pub(crate) main_open: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
@@ -71,6 +75,27 @@ impl Recorder {
             clock,
             start,
             events: Mutex::new(Vec::new()),
+            outputs: super::TraceConfig::default(),
+            main_open: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// This recorder, writing its trace to `outputs` when
+    /// [`write_outputs`](Recorder::write_outputs) is called (the runtime calls it when
+    /// dropped).
+    pub fn with_outputs(mut self, outputs: super::TraceConfig) -> Recorder {
+        self.outputs = outputs;
+        self
+    }
+
+    /// Writes the trace to the configured outputs; a failure (a file that cannot be
+    /// written) is reported on stderr, naming the file: the program goes on.
+    pub fn write_outputs(&self) {
+        if self.outputs.outputs.is_empty() {
+            return;
+        }
+        if let Err(error) = self.outputs.write(&self.events()) {
+            eprintln!("clearloop: {error}; the trace is lost");
         }
     }
 

@@ -29,6 +29,8 @@ pub enum TaskState {
     Ready,
     /// Suspended until something wakes it (see [`TaskSnapshot::waiting_on`]).
     Waiting,
+    /// Not known: the runtime does not trace, and keeps no per-task state for this.
+    Unknown,
 }
 
 impl TaskState {
@@ -37,6 +39,7 @@ impl TaskState {
             TaskState::Running => "running",
             TaskState::Ready => "ready",
             TaskState::Waiting => "waiting",
+            TaskState::Unknown => "?",
         }
     }
 }
