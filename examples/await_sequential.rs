@@ -30,6 +30,7 @@ use std::time::Duration;
 use clearloop::Builder;
 use clearloop::clock::{Clock, format_timedelta};
 use clearloop::time::sleep;
+use clearloop::trace::TraceConfig;
 
 async fn print_message_long() {
     sleep(Duration::from_secs(2)).await;
@@ -38,7 +39,10 @@ async fn print_message_long() {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock.clone()).build();
+    let runtime = Builder::new()
+        .clock(clock.clone())
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let start_time = clock.now();
         print_message_long().await;
@@ -46,6 +50,11 @@ pub fn example(clock: Clock) {
         let duree = clock.now() - start_time;
         println!("{}", format_timedelta(duree));
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("await_sequential");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

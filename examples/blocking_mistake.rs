@@ -25,11 +25,15 @@ use std::time::{Duration, Instant};
 
 use clearloop::clock::Clock;
 use clearloop::time::sleep;
+use clearloop::trace::TraceConfig;
 use clearloop::{Builder, spawn};
 
 /// Runs the example (always on the real clock: blocking costs real time).
 pub fn example(_clock: Clock) {
-    let runtime = Builder::new().debug(true).build();
+    let runtime = Builder::new()
+        .debug(true)
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let polite = spawn(async {
             let start = Instant::now();
@@ -48,6 +52,11 @@ pub fn example(_clock: Clock) {
             waited.as_secs_f64()
         );
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("blocking_mistake");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

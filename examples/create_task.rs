@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use clearloop::clock::{Clock, format_timedelta};
 use clearloop::time::sleep;
+use clearloop::trace::TraceConfig;
 use clearloop::{Builder, spawn};
 
 async fn print_message_long() {
@@ -36,7 +37,10 @@ async fn print_message_long() {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock.clone()).build();
+    let runtime = Builder::new()
+        .clock(clock.clone())
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let start_time = clock.now();
         let t1 = spawn(print_message_long());
@@ -46,6 +50,11 @@ pub fn example(clock: Clock) {
         let duree = clock.now() - start_time;
         println!("{}", format_timedelta(duree));
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("create_task");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

@@ -47,6 +47,7 @@ use clearloop::Builder;
 use clearloop::clock::Clock;
 use clearloop::sync::Semaphore;
 use clearloop::time::{now, sleep};
+use clearloop::trace::TraceConfig;
 
 const PERMITS: usize = 3;
 
@@ -94,10 +95,13 @@ async fn explicit(room: Arc<Room>, id: usize) {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock).build();
+    let runtime = Builder::new()
+        .clock(clock)
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let room = Arc::new(Room {
-            sem: Semaphore::new(PERMITS),
+            sem: Semaphore::new(PERMITS).with_name("room"),
             inside: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
             start: now(),
@@ -120,6 +124,11 @@ pub fn example(clock: Clock) {
             room.most.load(Ordering::SeqCst)
         );
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("semaphore");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

@@ -224,6 +224,8 @@ pub(crate) trait Joinable<T>: Send + Sync {
     fn schedule(self: Arc<Self>);
     /// Debug mode: the last handle of a task whose panic nobody looked at is gone.
     fn exception_never_retrieved(&self, task: String, message: String);
+    /// The runtime's trace recorder, when tracing is on.
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>>;
 }
 
 impl<F, S> Cell<F, S>
@@ -448,6 +450,10 @@ where
 
     fn exception_never_retrieved(&self, task: String, message: String) {
         self.scheduler.exception_never_retrieved(task, message);
+    }
+
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>> {
+        self.scheduler.trace()
     }
 }
 

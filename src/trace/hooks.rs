@@ -229,6 +229,13 @@ impl Recorder {
         Scope { poll: None, before }
     }
 
+    /// Task `id` was given a name (`Task::set_name`): recorded as a second `Spawned`,
+    /// which the timeline and the snapshot read as a new name for the same task.
+    pub(crate) fn renamed(&self, id: u64, name: &str) {
+        let (task, name, parent) = (TaskId(id), name.to_string(), None);
+        self.record(EventKind::Spawned { task, name, parent });
+    }
+
     /// `task` finished.
     pub fn done(&self, task: TaskId, outcome: Outcome) {
         self.record(EventKind::Done { task, outcome });

@@ -136,7 +136,7 @@ pub use event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeS
 pub use hooks::{Scope, current_task, enabled, record_current};
 pub use jsonl::{ParseError, from_json_lines, to_json_lines};
 pub use live::all_tasks;
-pub use recorder::{Recorder, Tracer};
+pub use recorder::{Recorder, Tracer, write_svgs_to};
 pub use snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState, WaitingOn};
 pub use svg::render_svg;
 pub use terminal::{Charset, render_terminal};

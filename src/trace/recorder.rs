@@ -88,6 +88,39 @@ impl Recorder {
         self
     }
 
+    /// Prints this trace's timeline on standard output (ASCII when the terminal is
+    /// not UTF-8: [`Charset::from_env`](super::Charset::from_env)), and writes
+    /// `DIR/name.svg` too when [`write_svgs_to`] was given a directory (the tour's
+    /// `--svg DIR`). On the real clock the times are rounded to 0.1 s first, so that
+    /// the chart of a run does not change with the machine's jitter.
+    pub fn show(&self, name: &str) {
+        let mut events = self.events();
+        if !self.clock.is_virtual() {
+            let tenth = Duration::from_millis(100).as_nanos();
+            for event in &mut events {
+                let rounded = (event.at.as_nanos() + tenth / 2) / tenth * tenth;
+                event.at = Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX));
+                if let super::EventKind::TimerRegistered { due, .. } = &mut event.kind {
+                    let rounded = (due.as_nanos() + tenth / 2) / tenth * tenth;
+                    *due = Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX));
+                }
+            }
+        }
+        let timeline = super::Timeline::from_events(&events);
+        print!(
+            "{}",
+            super::render_terminal(&timeline, super::Charset::from_env())
+        );
+        let dir = panics::lock(&SVG_DIR).clone();
+        if let Some(dir) = dir {
+            let path = dir.join(format!("{name}.svg"));
+            match std::fs::write(&path, super::render_svg(&timeline)) {
+                Ok(()) => println!("(timeline written to {})", path.display()),
+                Err(error) => eprintln!("clearloop: writing {}: {error}", path.display()),
+            }
+        }
+    }
+
     /// Writes the trace to the configured outputs; a failure (a file that cannot be
     /// written) is reported on stderr, naming the file: the program goes on.
     pub fn write_outputs(&self) {
@@ -152,6 +185,14 @@ impl Recorder {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Where [`Recorder::show`] writes its SVGs (the tour's `--svg DIR`).
+static SVG_DIR: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
+
+/// From now on, [`Recorder::show`] also writes `DIR/NAME.svg` (`None`: stops).
+pub fn write_svgs_to(dir: Option<std::path::PathBuf>) {
+    *panics::lock(&SVG_DIR) = dir;
 }
 
 impl Drop for Recorder {
