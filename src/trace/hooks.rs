@@ -126,6 +126,8 @@ impl Drop for Scope {
 impl Recorder {
     /// A task was created; its parent is the task being polled on this thread.
     /// `name` is called only here, so the name is built only when tracing.
+    #[cold]
+    #[inline(never)]
     pub fn spawned(&self, task: TaskId, name: impl FnOnce() -> String) {
         let parent = current_task();
         self.record(EventKind::Spawned {
@@ -154,6 +156,8 @@ impl Recorder {
     /// The loop is about to wake the tasks of fired timers: until the guard is
     /// dropped, [`woken`](Recorder::woken) says "by a timer" (and records the
     /// `TimerFired`).
+    #[cold]
+    #[inline(never)]
     pub fn firing_timers(self: &Arc<Self>) -> Scope {
         let now = Here {
             recorder: Some(self.clone()),
@@ -167,6 +171,8 @@ impl Recorder {
     /// `task`'s waker was called on this thread: by a timer (inside
     /// [`firing_timers`](Recorder::firing_timers)), by the task being polled here,
     /// or else from a thread outside the loop.
+    #[cold]
+    #[inline(never)]
     pub fn woken(&self, task: TaskId) {
         let (firing, by_task) = HERE.with(|here| {
             let here = here.borrow();
@@ -184,6 +190,8 @@ impl Recorder {
     }
 
     /// The task being polled here set a timer due at `deadline` (the clock's instant).
+    #[cold]
+    #[inline(never)]
     pub fn timer_registered(&self, deadline: Instant) {
         if let Some(task) = current_task() {
             let due = self.since_start(deadline);
@@ -191,23 +199,50 @@ impl Recorder {
         }
     }
 
-    /// The runtime polls task `id` on this thread: [`Recorder::poll`] with this
-    /// thread's worker index.
-    pub(crate) fn poll_task(self: &Arc<Self>, id: u64) -> Scope {
-        self.poll(TaskId(id), WORKER.with(std::cell::Cell::get))
+    /// The runtime polls a task on this thread: `poll` runs inside
+    /// [`Recorder::poll`]'s scope, with this thread's worker index. A wake-up that
+    /// came during the poll (the task woke itself, as `yield_now` does, or another
+    /// thread woke it meanwhile) is recorded before `PollEnd`: the waker did not
+    /// queue the task, the loop does after the poll. Out of line (and cold): the
+    /// untraced poll is one branch and the plain call.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn poll_task<R>(
+        self: &Arc<Self>,
+        header: &crate::task::cell::Header,
+        poll: impl FnOnce() -> R,
+    ) -> R {
+        let task = TaskId(header.id);
+        let _scope = self.poll(task, WORKER.with(std::cell::Cell::get));
+        let polled = poll();
+        if header.state.notified_while_running() {
+            let by = WakeSource::Task(task);
+            self.record(EventKind::Woken { task, by });
+        }
+        polled
     }
+}
 
-    /// Task `id` was woken while it was being polled (by itself, as `yield_now`
-    /// does, or by another thread meanwhile): it goes back to the ready queue.
-    pub(crate) fn requeued(&self, id: u64) {
-        let task = TaskId(id);
-        let by = WakeSource::Task(task);
-        self.record(EventKind::Woken { task, by });
+/// [`Recorder::poll_task`] for a task whose header says its runtime traces.
+#[cold]
+#[inline(never)]
+pub(crate) fn poll_task<R>(
+    trace: Option<&Arc<Recorder>>,
+    header: &crate::task::cell::Header,
+    poll: impl FnOnce() -> R,
+) -> R {
+    match trace {
+        Some(trace) => trace.poll_task(header, poll),
+        None => poll(),
     }
+}
 
+impl Recorder {
     /// Task `id` finished with `outcome` (its value is not recorded, only how it
     /// ended). Until the returned guard is dropped, wake-ups on this thread are its
     /// (the awaiters it wakes as it ends).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn task_done<T>(
         self: &Arc<Self>,
         id: u64,
@@ -231,6 +266,8 @@ impl Recorder {
 
     /// Task `id` was given a name (`Task::set_name`): recorded as a second `Spawned`,
     /// which the timeline and the snapshot read as a new name for the same task.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn renamed(&self, id: u64, name: &str) {
         let (task, name, parent) = (TaskId(id), name.to_string(), None);
         self.record(EventKind::Spawned { task, name, parent });
