@@ -253,3 +253,87 @@ fn a_wake_from_another_thread_within_the_grace_is_not_a_deadlock() {
     }));
     thread.join().unwrap();
 }
+
+#[test]
+fn set_name_renames_the_task_in_the_timeline_and_json_lines_read_back_the_same_run() {
+    let runtime = traced();
+    runtime.block_on(async {
+        let worker = clearloop::spawn(sleep(Duration::from_secs(1)));
+        worker.set_name("worker");
+        worker.await;
+    });
+    let trace = runtime.trace().unwrap();
+    let labels: Vec<String> = trace.timeline().rows.into_iter().map(|r| r.label).collect();
+    assert_eq!(labels, ["main", "worker"]);
+    let events = trace.events();
+    let text = to_json_lines(&events);
+    assert_eq!(clearloop::trace::from_json_lines(&text).unwrap(), events);
+}
+
+#[test]
+fn waiting_on_a_named_semaphore_and_being_granted_are_recorded() {
+    let runtime = traced();
+    runtime.block_on(async {
+        let sem = std::sync::Arc::new(clearloop::sync::Semaphore::new(1).with_name("db"));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = sem.clone();
+                clearloop::spawn(async move {
+                    let _permit = sem.acquire().await;
+                    sleep(Duration::from_secs(1)).await;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+    });
+    let db = clearloop::trace::Resource::new(ResourceKind::Semaphore, "db");
+    let waits: Vec<_> = runtime
+        .trace()
+        .unwrap()
+        .events()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Waiting { .. } | EventKind::Granted { .. }
+            )
+        })
+        .map(|e| (e.at, e.kind))
+        .collect();
+    let (two, s0, s1) = (TaskId(2), Duration::ZERO, Duration::from_secs(1));
+    assert_eq!(
+        waits,
+        [
+            (
+                s0,
+                EventKind::Waiting {
+                    task: two,
+                    resource: db.clone()
+                }
+            ),
+            (
+                s1,
+                EventKind::Granted {
+                    task: two,
+                    resource: db
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_unnamed_lock_gets_a_name_of_its_kind() {
+    let runtime = traced();
+    let report = deadlock_of(runtime, async {
+        let lock = Mutex::new(());
+        let _held = lock.lock().await;
+        let _again = lock.lock().await;
+    });
+    assert!(
+        report.contains("task 0 'main' waits on lock 'Lock-"),
+        "{report}"
+    );
+}
