@@ -337,3 +337,60 @@ fn an_unnamed_lock_gets_a_name_of_its_kind() {
         "{report}"
     );
 }
+
+#[test]
+fn a_queue_never_fed_and_an_event_never_set_are_named_in_the_report() {
+    let runtime = traced();
+    let report = deadlock_of(runtime, async {
+        let jobs = std::sync::Arc::new(clearloop::sync::Queue::<u32>::new(0).with_name("jobs"));
+        let ready = std::sync::Arc::new(clearloop::sync::Event::new().with_name("ready"));
+        let consumer = clearloop::spawn(async move { jobs.get().await });
+        consumer.set_name("consumer");
+        ready.wait().await;
+        consumer.await;
+    });
+    assert!(
+        report.contains("task 0 'main' waits on event 'ready'"),
+        "{report}"
+    );
+    assert!(
+        report.contains("task 1 'consumer' waits on queue 'jobs'"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_notified_condition_is_granted() {
+    let runtime = traced();
+    runtime.block_on(async {
+        let pair = std::sync::Arc::new((
+            Mutex::new(false),
+            clearloop::sync::Condition::new().with_name("go"),
+        ));
+        let waiter_pair = pair.clone();
+        let waiter = clearloop::spawn(async move {
+            let (lock, cond) = &*waiter_pair;
+            let guard = lock.lock().await;
+            let _guard = cond.wait_for(guard, |ready| *ready).await;
+        });
+        sleep(Duration::from_secs(1)).await;
+        let (lock, cond) = &*pair;
+        *lock.lock().await = true;
+        cond.notify(1);
+        waiter.await;
+    });
+    let go = clearloop::trace::Resource::new(ResourceKind::Condition, "go");
+    let kinds: Vec<_> = runtime
+        .trace()
+        .unwrap()
+        .events()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    let task = TaskId(1);
+    assert!(kinds.contains(&EventKind::Waiting {
+        task,
+        resource: go.clone()
+    }));
+    assert!(kinds.contains(&EventKind::Granted { task, resource: go }));
+}

@@ -76,8 +76,9 @@
 //! ([`live`]`::poll_main`), a wake-up (the task's waker, `block_on`'s waker; inside
 //! `fire_timers` it says "by a timer"), a timer set (`Sleep::poll`), a task's end
 //! (`Cell::finish`: value, panic or cancellation), a rename (`Task::set_name`, a
-//! second `spawned`), and a lock's or semaphore's `waiting` and `granted` (its
-//! `Acquire::poll`). [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
+//! second `spawned`), and the `waiting` and `granted` of a lock, semaphore, event,
+//! condition or queue (in their futures' `poll`, behind [`enabled`]; each is named
+//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them). [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
 //! and the deadlock check.
 //!
 //! ## Recording costs one branch when off
