@@ -24,6 +24,15 @@
 //! Bienvenue en Python
 //! 0:00:04.000412
 //! ```
+//!
+//! and then its timeline, drawn from the loop's trace (`█` polled, `─` sleeping,
+//! `▒` waiting for a permit, `·` waiting on another task, `✓` done):
+//!
+//! ```text
+//! task 0s                  1s                  2s                  3s                  4s
+//!      ├───────────────────┼───────────────────┼───────────────────┼───────────────────┤
+//! main █───────────────────────────────────────█───────────────────────────────────────✓
+//! ```
 
 use std::time::Duration;
 

@@ -20,6 +20,20 @@
 //! clearloop debug: Executing <Task bad> took 1.001 seconds: something in it blocks the thread ...
 //! polite task asked for 0.100 s, woke after 1.001 s
 //! ```
+//!
+//! and then its timeline, drawn from the loop's trace (`█` polled, `─` sleeping,
+//! `▒` waiting for a permit, `·` waiting on another task, `✓` done):
+//!
+//! ```text
+//! task   0s                       500ms                    1s
+//!        ├────────────────────────┼────────────────────────┤
+//! main   █·················································✓
+//! polite █─────────────────────────────────────────────────✓
+//! bad    ██████████████████████████████████████████████████✓
+//! ```
+//!
+//! `bad` is one long poll (`█`) of a second: the loop ran nothing else meanwhile, and
+//! `polite`, whose timer was due at 0.1 s, could only wake when it ended.
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +59,7 @@ pub fn example(_clock: Clock) {
             std::thread::sleep(Duration::from_secs(1));
         });
         bad.set_name("bad");
+        polite.set_name("polite");
         bad.await;
         let waited = polite.await;
         println!(
