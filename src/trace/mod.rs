@@ -78,7 +78,9 @@
 //! (`Cell::finish`: value, panic or cancellation), a rename (`Task::set_name`, a
 //! second `spawned`), and the `waiting` and `granted` of a lock, semaphore, event,
 //! condition or queue (in their futures' `poll`, behind [`enabled`]; each is named
-//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them). [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
+//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them).
+//! `sched` and `schedule` have no tasks: `sched::Scheduler::trace_into(recorder)` and
+//! `schedule::Scheduler::trace_into(recorder)` record each action's or job's run. [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
 //! and the deadlock check.
 //!
 //! ## Recording costs one branch when off
