@@ -20,16 +20,34 @@
 //! clearloop debug: Executing <Task bad> took 1.001 seconds: something in it blocks the thread ...
 //! polite task asked for 0.100 s, woke after 1.001 s
 //! ```
+//!
+//! and then its timeline, drawn from the loop's trace (`█` polled, `─` sleeping,
+//! `▒` waiting for a permit, `·` waiting on another task, `✓` done):
+//!
+//! ```text
+//! task   0s                       500ms                    1s
+//!        ├────────────────────────┼────────────────────────┤
+//! main   █·················································✓
+//! polite █─────────────────────────────────────────────────✓
+//! bad    ██████████████████████████████████████████████████✓
+//! ```
+//!
+//! `bad` is one long poll (`█`) of a second: the loop ran nothing else meanwhile, and
+//! `polite`, whose timer was due at 0.1 s, could only wake when it ended.
 
 use std::time::{Duration, Instant};
 
 use clearloop::clock::Clock;
 use clearloop::time::sleep;
+use clearloop::trace::TraceConfig;
 use clearloop::{Builder, spawn};
 
 /// Runs the example (always on the real clock: blocking costs real time).
 pub fn example(_clock: Clock) {
-    let runtime = Builder::new().debug(true).build();
+    let runtime = Builder::new()
+        .debug(true)
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let polite = spawn(async {
             let start = Instant::now();
@@ -41,6 +59,7 @@ pub fn example(_clock: Clock) {
             std::thread::sleep(Duration::from_secs(1));
         });
         bad.set_name("bad");
+        polite.set_name("polite");
         bad.await;
         let waited = polite.await;
         println!(
@@ -48,6 +67,11 @@ pub fn example(_clock: Clock) {
             waited.as_secs_f64()
         );
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("blocking_mistake");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

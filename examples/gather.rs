@@ -21,11 +21,23 @@
 //! Bienvenue en Python
 //! 0:00:02.000187
 //! ```
+//!
+//! and then its timeline, drawn from the loop's trace (`█` polled, `─` sleeping,
+//! `▒` waiting for a permit, `·` waiting on another task, `✓` done):
+//!
+//! ```text
+//! task   0s                  500ms               1s                  1.5s                2s
+//!        ├───────────────────┼───────────────────┼───────────────────┼───────────────────┤
+//! main   █···············································································✓
+//! Task-1 █───────────────────────────────────────────────────────────────────────────────✓
+//! Task-2 █───────────────────────────────────────────────────────────────────────────────✓
+//! ```
 
 use std::time::Duration;
 
 use clearloop::clock::{Clock, format_timedelta};
 use clearloop::time::sleep;
+use clearloop::trace::TraceConfig;
 use clearloop::{Builder, gather};
 
 async fn print_message_long() {
@@ -35,13 +47,21 @@ async fn print_message_long() {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock.clone()).build();
+    let runtime = Builder::new()
+        .clock(clock.clone())
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let start_time = clock.now();
         gather([print_message_long(), print_message_long()]).await;
         let duree = clock.now() - start_time;
         println!("{}", format_timedelta(duree));
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("gather");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

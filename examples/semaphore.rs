@@ -38,6 +38,25 @@
 //! 4.000s  task 9 leaves  [   ]
 //! ten tasks in 4.000s, never more than 3 at once
 //! ```
+//!
+//! and then its timeline, drawn from the loop's trace (`█` polled, `─` sleeping,
+//! `▒` waiting for a permit, `·` waiting on another task, `✓` done):
+//!
+//! ```text
+//! task    0s                  1s                  2s                  3s                  4s
+//!         ├───────────────────┼───────────────────┼───────────────────┼───────────────────┤
+//! main    █···················█···················█···················█···················✓
+//! Task-1  █───────────────────✓
+//! Task-2  █───────────────────✓
+//! Task-3  █───────────────────✓
+//! Task-4  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-5  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-6  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-7  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-8  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-9  █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! Task-10 █▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒█───────────────────✓
+//! ```
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +66,7 @@ use clearloop::Builder;
 use clearloop::clock::Clock;
 use clearloop::sync::Semaphore;
 use clearloop::time::{now, sleep};
+use clearloop::trace::TraceConfig;
 
 const PERMITS: usize = 3;
 
@@ -94,10 +114,13 @@ async fn explicit(room: Arc<Room>, id: usize) {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock).build();
+    let runtime = Builder::new()
+        .clock(clock)
+        .trace(TraceConfig::default())
+        .build();
     runtime.block_on(async {
         let room = Arc::new(Room {
-            sem: Semaphore::new(PERMITS),
+            sem: Semaphore::new(PERMITS).with_name("room"),
             inside: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
             start: now(),
@@ -120,6 +143,11 @@ pub fn example(clock: Clock) {
             room.most.load(Ordering::SeqCst)
         );
     });
+    // What the loop did, drawn from its trace: one row per task, time across.
+    runtime
+        .trace()
+        .expect("built with .trace(..)")
+        .show("semaphore");
 }
 
 #[allow(dead_code)] // the tour includes this file and has its own main

@@ -17,6 +17,10 @@
 //! is exact on the virtual clock too: time does not jump while a pool job that a
 //! task awaits is in flight (see `clearloop::clock`).
 //!
+//! The stops that compare tasks (`await_sequential`, `create_task`, `gather`,
+//! `blocking_mistake`, `semaphore`) end with their timeline, drawn from the loop's
+//! trace; `-- --svg DIR` also writes each one as `DIR/NAME.svg`.
+//!
 //! The examples that panic on purpose use [`clearloop::panics::install_hook`], and
 //! so does the tour: each caught panic prints one line naming the task or job that
 //! failed, never Rust's raw `thread '...' panicked at` report.
@@ -63,6 +67,9 @@ mod timeout;
 
 #[path = "blocking_mistake.rs"]
 mod blocking_mistake;
+
+#[path = "starvation.rs"]
+mod starvation;
 
 #[path = "lock.rs"]
 mod lock;
@@ -245,6 +252,15 @@ pub fn stops() -> Vec<Stop> {
             run: blocking_mistake::example,
         },
         Stop {
+            slide: "Une tâche qui ne rend jamais la main (le budget coopératif)",
+            name: "starvation",
+            time: Time::Simulated {
+                what: "10,000 lock operations of 1 µs each, on a manual clock the hog \
+                       moves itself",
+            },
+            run: starvation::example,
+        },
+        Stop {
             slide: "Les verrous (async with lock / acquire, release)",
             name: "lock",
             time: Time::Loop { lasts: secs(0.9) },
@@ -345,11 +361,29 @@ pub fn announce(stops: &[Stop], all_virtual: bool) -> String {
     text
 }
 
+/// `--svg DIR`: the stops that draw their timeline also write `DIR/NAME.svg`.
+fn svg_dir() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|arg| arg == "--svg") else {
+        return;
+    };
+    let Some(dir) = args.get(at + 1) else {
+        eprintln!("tour: --svg needs a directory: `cargo run --example tour -- --svg DIR`");
+        std::process::exit(2);
+    };
+    if let Err(error) = std::fs::create_dir_all(dir) {
+        eprintln!("tour: cannot create {dir}: {error}");
+        std::process::exit(2);
+    }
+    clearloop::trace::write_svgs_to(Some(dir.into()));
+}
+
 fn main() {
     // One line per caught panic (a task's, a job's), never a raw panic report:
     // several stops panic on purpose.
     clearloop::panics::install_hook();
     let all_virtual = std::env::args().any(|arg| arg == "--virtual");
+    svg_dir();
     let stops = stops();
     println!("{}", announce(&stops, all_virtual));
     if cfg!(debug_assertions) {

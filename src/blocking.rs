@@ -191,6 +191,7 @@ impl BlockingPool {
         let work = crate::runtime::with_current_scheduler("to_thread", |s| s.clock.start_work())
             .ok()
             .flatten();
+        JOBS_IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let completer = Completer {
             handoff: Some(handoff.clone()),
             work: work.clone(),
@@ -338,6 +339,15 @@ enum Slot<T> {
     Taken,
 }
 
+/// Jobs handed to a pool whose outcome is not sent yet, in the whole process: while
+/// one is, the virtual loop's deadlock check says nothing (the job may wake a task).
+static JOBS_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any blocking job, of any pool, has not sent its outcome yet.
+pub(crate) fn jobs_in_flight() -> bool {
+    JOBS_IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
+
 /// Sends the job's outcome to its awaitable; dropped unused, it sends "cancelled".
 struct Completer<T> {
     handoff: Option<Arc<Handoff<T>>>,
@@ -353,6 +363,7 @@ impl<T> Completer<T> {
     fn send(&mut self, outcome: Option<std::thread::Result<T>>) {
         if let Some(handoff) = self.handoff.take() {
             handoff.finish(outcome);
+            JOBS_IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
         // Wake first, then stop holding virtual time: in the other order the loop
         // could see nothing in flight and no task ready, and jump.

@@ -199,6 +199,11 @@ impl Future for Sleep {
                 if key.is_none() && !core.is_current() {
                     core.unpark_timer_thread();
                 }
+                if key.is_none()
+                    && let Some(trace) = &core.trace
+                {
+                    trace.timer_registered(deadline);
+                }
                 this.key = Some(armed);
                 Poll::Pending
             }

@@ -33,6 +33,8 @@ pub struct Builder {
     hook: Option<WarningHook>,
     /// Ready polls a task may make before it yields; `None`: no budget.
     budget: Option<u32>,
+    /// Tracing ([`crate::trace`]): `None` off; read from `CLEARLOOP_TRACE` by `build`.
+    trace: Option<crate::trace::TraceConfig>,
 }
 
 impl Builder {
@@ -46,7 +48,19 @@ impl Builder {
             hook: None,
             worker_threads: None,
             budget: Some(coop::DEFAULT_BUDGET),
+            trace: None,
         }
+    }
+
+    /// Records a trace of the run ([`crate::trace`]): what each task did and when, on
+    /// the runtime's clock. `config` lists where it goes when the runtime is dropped
+    /// (the terminal timeline, JSON lines, Chrome's format, an SVG); an empty
+    /// `TraceConfig::default()` only keeps it for [`Runtime::trace`] and
+    /// [`Runtime::dump`]. Without this call, `CLEARLOOP_TRACE` decides (see
+    /// [`TraceConfig::from_env`](crate::trace::TraceConfig::from_env)).
+    pub fn trace(mut self, config: crate::trace::TraceConfig) -> Builder {
+        self.trace = Some(config);
+        self
     }
 
     /// Switches debug mode on or off (asyncio's `loop.set_debug`): slow polls and
@@ -130,16 +144,17 @@ impl Builder {
                 .unwrap_or_else(|| Arc::new(crate::debug::print_warning)),
         });
         let budget = self.budget.unwrap_or(coop::UNLIMITED);
+        let trace = crate::trace::live::recorder(self.trace, &self.clock);
         let core = match self.worker_threads {
             None => {
                 let ready = ReadyQueues::Loop(Remote::new(thread::current()));
-                Arc::new(RuntimeCore::new(ready, self.clock, debug, budget))
+                Arc::new(RuntimeCore::new(ready, self.clock, debug, budget, trace))
             }
             Some(n) => {
                 let (shared, locals) = workers::Shared::new(n, self.clock.is_auto_advance());
                 let shared = Arc::new(shared);
                 let ready = ReadyQueues::Workers(shared.clone());
-                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug, budget));
+                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug, budget, trace));
                 workers::start(&core, &shared, locals);
                 core
             }

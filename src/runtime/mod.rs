@@ -65,7 +65,7 @@
 //! `fire_timers` here.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -126,6 +126,7 @@ impl Runtime {
     /// The loop itself: poll the main future when woken, then one turn.
     fn run_loop<F: Future>(&self, remote: &Remote, future: F) -> F::Output {
         let main = Arc::new(LoopMainWaker {
+            trace: self.core.trace.clone(),
             woken: AtomicBool::new(true),
             thread: thread::current(),
         });
@@ -135,8 +136,9 @@ impl Runtime {
         loop {
             if main.woken.load(Ordering::Acquire)
                 && main.woken.swap(false, Ordering::AcqRel)
-                && let Poll::Ready(output) =
-                    coop::with_budget(self.core.budget, || future.as_mut().poll(&mut cx))
+                && let Poll::Ready(output) = coop::with_budget(self.core.budget, || {
+                    self.poll_main(future.as_mut(), &mut cx)
+                })
             {
                 return output;
             }
@@ -144,6 +146,7 @@ impl Runtime {
             self.fire_timers();
             self.run_ready();
             if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
+                crate::trace::live::check_deadlock(&self.core, &self.local, remote, &main.woken);
                 self.park();
             }
         }
@@ -170,6 +173,7 @@ impl Runtime {
         }
         let mut fired = self.local.fired.borrow_mut();
         timers.fire_due(self.core.clock.now(), &mut fired);
+        let _traced = self.core.trace.as_ref().map(|trace| trace.firing_timers());
         // Wake outside the timers' lock: a woken task may register a new timer.
         timers::wake_fired(&mut fired);
     }
@@ -192,6 +196,29 @@ impl Runtime {
     fn park(&self) {
         let deadline = self.core.timers.next_deadline();
         self.core.clock.park_until(deadline);
+    }
+
+    /// Polls `block_on`'s future once; traced as task 0, "main".
+    fn poll_main<F: Future>(&self, future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        match &self.core.trace {
+            None => future.poll(cx),
+            Some(trace) => crate::trace::live::poll_main(trace, future, cx),
+        }
+    }
+
+    /// What every live task is doing now (tokio-console's task list): name, state,
+    /// for how long, and, **when tracing is on**, what it waits on (a timer, a named
+    /// lock, semaphore, event, condition or queue). With tracing off the list has each
+    /// task's id and name only: the waits are known from the trace alone, so that a
+    /// runtime that does not trace pays nothing for them. See [`crate::trace::live`].
+    pub fn dump(&self) -> crate::trace::Snapshot {
+        crate::trace::live::snapshot(&self.core)
+    }
+
+    /// The recorder of this runtime's trace, when tracing is on
+    /// ([`Builder::trace`]): its events, its timeline.
+    pub fn trace(&self) -> Option<&Arc<crate::trace::Recorder>> {
+        self.core.trace.as_ref()
     }
 
     /// A single-threaded runtime on the real clock.
@@ -307,6 +334,8 @@ pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) {
 /// a task): a flag, and the thread to unpark. (The workers' `block_on` has its own,
 /// `WorkersMainWaker`, which also counts the thread as busy.)
 struct LoopMainWaker {
+    /// The runtime's recorder, to record the wake-ups of task 0 ("main").
+    trace: crate::trace::Tracer,
     woken: AtomicBool,
     thread: Thread,
 }
@@ -317,6 +346,9 @@ impl Wake for LoopMainWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(trace) = &self.trace {
+            trace.woken(crate::trace::TaskId(0));
+        }
         self.woken.store(true, Ordering::Release);
         self.thread.unpark();
     }
@@ -415,6 +447,9 @@ impl Default for Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shut_down();
+        if let Some(trace) = &self.core.trace {
+            trace.write_outputs();
+        }
     }
 }
 

@@ -87,6 +87,8 @@ pub(crate) struct RuntimeCore {
     /// What each poll may spend on ready resources before it yields
     /// ([`coop`](crate::task::coop); `UNLIMITED` when switched off).
     pub(crate) budget: u32,
+    /// The trace recorder when tracing is on ([`crate::trace`]); `None` costs one branch.
+    pub(crate) trace: crate::trace::Tracer,
 }
 
 /// Where the ready tasks of a runtime wait (asyncio's `loop._ready`).
@@ -183,10 +185,12 @@ impl RuntimeCore {
         clock: Clock,
         debug: Option<Debug>,
         budget: u32,
+        trace: crate::trace::Tracer,
     ) -> RuntimeCore {
         RuntimeCore {
             ready,
             budget,
+            trace,
             registry: Default::default(),
             timers: Timers::new(clock.now()),
             clock,
@@ -265,6 +269,15 @@ impl RuntimeCore {
     /// Number of tasks registered and not finished.
     pub(crate) fn live(&self) -> usize {
         self.registry.iter().map(|shard| lock(shard).live).sum()
+    }
+
+    /// Every live task (the registry's), for `all_tasks` and `Runtime::dump`.
+    pub(crate) fn live_tasks(&self) -> Vec<Arc<dyn Runnable>> {
+        let all = self
+            .registry
+            .iter()
+            .flat_map(|shard| lock(shard).slots.clone());
+        all.flatten().collect()
     }
 
     /// Empties the registry (shutdown): every task in it, which the caller cancels.
@@ -360,6 +373,10 @@ impl Schedule for RuntimeCore {
     fn budget(&self) -> u32 {
         self.budget
     }
+
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>> {
+        self.trace.as_ref()
+    }
 }
 
 /// Spawns `future` as a task of `core` (asyncio's `loop.create_task`): registered
@@ -377,6 +394,9 @@ where
 {
     let id = core.next_task_id.fetch_add(1, Ordering::Relaxed) + 1;
     let cell = Cell::new(future, id, core.clone());
+    if let Some(trace) = &core.trace {
+        trace.spawned(crate::trace::TaskId(id), || format!("Task-{id}"));
+    }
     core.register(cell.clone());
     if core.closed.load(Ordering::Acquire) {
         cancel_at_once(cell.clone());

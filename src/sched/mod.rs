@@ -158,6 +158,8 @@ struct Shared {
     /// When the scheduler was created; events display their time relative to it.
     start: Instant,
     queue: Mutex<Queue>,
+    /// Where each action's run is recorded ([`Scheduler::trace_into`]), if anywhere.
+    trace: std::sync::OnceLock<Arc<crate::trace::Recorder>>,
 }
 
 /// Everything the lock protects. Whoever holds it may read and change all of it;
@@ -264,8 +266,33 @@ impl Scheduler {
                     next_sequence: 0,
                     sleepers: Vec::new(),
                 }),
+                trace: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Records each action this scheduler runs (its name, when, how long) into
+    /// `recorder`, as a `sched_run` event ([`crate::trace`]): the timeline draws them
+    /// on rows of their own. Give it a recorder on the scheduler's clock. The first
+    /// recorder given stays; later calls return `false` and change nothing.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use clearloop::{clock::Clock, sched::Scheduler, trace::{EventKind, Recorder}};
+    ///
+    /// let clock = Clock::virtual_clock();
+    /// let s = Scheduler::with_clock(clock.clone());
+    /// let trace = Arc::new(Recorder::new(clock));
+    /// assert!(s.trace_into(trace.clone()));
+    /// s.enter_named(Duration::from_secs(3), 1, "addition", (10, 20), |(a, b)| { let _ = a + b; });
+    /// s.run(true).unwrap();
+    /// let run = &trace.events()[0];
+    /// assert_eq!(run.at, Duration::from_secs(3));
+    /// assert!(matches!(&run.kind, EventKind::SchedRun { name, .. } if name == "addition"));
+    /// ```
+    pub fn trace_into(&self, recorder: Arc<crate::trace::Recorder>) -> bool {
+        self.shared.trace.set(recorder).is_ok()
     }
 
     /// The clock this scheduler reads and waits on.
@@ -559,7 +586,11 @@ impl Scheduler {
         loop {
             match self.next_step(&until) {
                 Step::Run(entry) => {
-                    let Err((event, payload)) = run_action(entry) else {
+                    let ran = match self.shared.trace.get() {
+                        None => run_action(entry),
+                        Some(trace) => traced_action(trace, entry),
+                    };
+                    let Err((event, payload)) = ran else {
                         continue;
                     };
                     if let Until::Stopped(runner) = until {
@@ -709,6 +740,21 @@ impl Queue {
             .map(|s| s.thread.clone())
             .collect()
     }
+}
+
+/// [`run_action`], recorded as a `sched_run` event: when it began, how long it ran.
+#[cold]
+#[inline(never)]
+fn traced_action(
+    trace: &crate::trace::Recorder,
+    entry: Entry,
+) -> Result<(), (Event, crate::panics::Payload)> {
+    let name = entry.event.action().into_owned();
+    let start = trace.now();
+    let ran = run_action(entry);
+    let took = trace.now().saturating_sub(start);
+    trace.record_at(start, crate::trace::EventKind::SchedRun { name, took });
+    ran
 }
 
 /// Calls one action. This is the only place where actions are called, and no lock is

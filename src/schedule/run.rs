@@ -72,7 +72,10 @@ impl Scheduler {
             mut action,
             task_running,
         } = taken;
-        let ran = self.call(&mut action, task_running, id, runtime);
+        let ran = match self.shared.trace.get() {
+            None => self.call(&mut action, task_running, id, runtime),
+            Some(trace) => self.traced_call(trace, &mut action, task_running, (id, place), runtime),
+        };
         let after = self.shared.clock.timestamp_now();
         let reports = self.file(id, place, action, ran, task_running, after);
         if !reports.is_empty() {
@@ -113,6 +116,29 @@ impl Scheduler {
             why: "it is past its until()",
         }]);
         None
+    }
+
+    /// [`call`](Scheduler::call), recorded as a `job_run` event (tracing on).
+    #[cold]
+    #[inline(never)]
+    fn traced_call(
+        &self,
+        trace: &crate::trace::Recorder,
+        action: &mut Action,
+        task_running: bool,
+        (id, place): (u64, u32),
+        runtime: Option<&Handle>,
+    ) -> Ran {
+        let name = {
+            let mut state = self.lock();
+            let entry = state.store.jobs.at_mut(place, id);
+            entry.map_or_else(|| format!("job {id}"), |entry| entry.name.clone())
+        };
+        let start = trace.now();
+        let ran = self.call(action, task_running, id, runtime);
+        let took = trace.now().saturating_sub(start);
+        trace.record_at(start, crate::trace::EventKind::JobRun { name, took });
+        ran
     }
 
     /// Phase 2, without the lock: calls the job. A sync job's panic is caught; an

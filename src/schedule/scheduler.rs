@@ -66,6 +66,8 @@ pub struct Scheduler {
 pub(super) struct Shared {
     pub(super) clock: Clock,
     state: Mutex<State>,
+    /// Where each job's run is recorded ([`Scheduler::trace_into`]), if anywhere.
+    pub(super) trace: std::sync::OnceLock<Arc<crate::trace::Recorder>>,
 }
 
 /// Everything the lock protects; nobody holds it while a job runs.
@@ -133,8 +135,16 @@ impl Scheduler {
                     in_flight: Vec::new(),
                     sleeper: None,
                 }),
+                trace: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Records each job run (its name, when, how long) into `recorder`, as a
+    /// `job_run` event ([`crate::trace`]); give it a recorder on the scheduler's
+    /// clock. The first recorder given stays; later calls return `false`.
+    pub fn trace_into(&self, recorder: Arc<crate::trace::Recorder>) -> bool {
+        self.shared.trace.set(recorder).is_ok()
     }
 
     /// The scheduler's clock.

@@ -72,9 +72,17 @@ use super::{StateLock, lock_state};
 /// assert_eq!(cond.notify(1), 0);
 /// assert_eq!(cond.waiting(), 0);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Condition {
     waiters: StateLock<WaitList>,
+    /// Its name in traces (`Condition-1`, or [`with_name`](Condition::with_name)).
+    label: super::semaphore::Label,
+}
+
+impl Default for Condition {
+    fn default() -> Condition {
+        Condition::new()
+    }
 }
 
 impl Condition {
@@ -82,7 +90,15 @@ impl Condition {
     pub fn new() -> Condition {
         Condition {
             waiters: StateLock::new(WaitList::new()),
+            label: super::semaphore::Label::new(crate::trace::ResourceKind::Condition),
         }
+    }
+
+    /// This condition, named `name` in traces, `Runtime::dump` and deadlock
+    /// reports; unnamed, it is `Condition-1`, `Condition-2`, ...
+    pub fn with_name(mut self, name: impl Into<String>) -> Condition {
+        self.label.name(name.into());
+        self
     }
 
     /// Releases the lock held by `guard`, waits for a notification, locks again and
@@ -99,6 +115,9 @@ impl Condition {
         // Join the queue *before* letting go of the lock: a task that changes the state
         // must take the lock first, so its notify() will find us here.
         let id = lock_state(&self.waiters).push(1, None);
+        if crate::trace::enabled() {
+            self.label.record(false);
+        }
         let notified = Notified {
             condition: self,
             id: Some(id),
@@ -164,10 +183,15 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let id = self.id.expect("`Notified` polled after it returned");
         let poll = lock_state(&self.condition.waiters).poll(id, cx.waker());
         if poll.is_ready() {
             self.id = None;
+            if crate::trace::enabled() {
+                self.condition.label.record(true);
+            }
         }
         poll
     }

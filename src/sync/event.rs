@@ -37,6 +37,8 @@ use super::{StateLock, lock_state};
 #[derive(Debug)]
 pub struct Event {
     state: StateLock<State>,
+    /// Its name in traces (`Event-1`, or [`with_name`](Event::with_name)).
+    label: super::semaphore::Label,
 }
 
 #[derive(Debug)]
@@ -61,7 +63,15 @@ impl Event {
                 set: false,
                 waiters: WaitList::new(),
             }),
+            label: super::semaphore::Label::new(crate::trace::ResourceKind::Event),
         }
+    }
+
+    /// This event, named `name` in traces, `Runtime::dump` and deadlock reports;
+    /// unnamed, it is `Event-1`, `Event-2`, ...
+    pub fn with_name(mut self, name: impl Into<String>) -> Event {
+        self.label.name(name.into());
+        self
     }
 
     /// Sets the flag and wakes every waiter.
@@ -106,6 +116,8 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let event = self.event;
         let mut state = lock_state(&event.state);
         match self.id {
@@ -113,12 +125,18 @@ impl Future for EventWait<'_> {
                 let poll = state.waiters.poll(id, cx.waker());
                 if poll.is_ready() {
                     self.id = None;
+                    if crate::trace::enabled() {
+                        event.label.record(true);
+                    }
                 }
                 poll
             }
             None if state.set => Poll::Ready(()),
             None => {
                 self.id = Some(state.waiters.push(1, Some(cx.waker())));
+                if crate::trace::enabled() {
+                    event.label.record(false);
+                }
                 Poll::Pending
             }
         }

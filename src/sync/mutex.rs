@@ -176,9 +176,16 @@ impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            semaphore: Semaphore::new(1),
+            semaphore: Semaphore::for_lock(),
             value: UnsafeCell::new(value),
         }
+    }
+
+    /// This mutex, named `name` in traces, `Runtime::dump` and deadlock reports
+    /// (`Mutex::new(0).with_name("db")`); unnamed, it is `Lock-1`, `Lock-2`, ...
+    pub fn with_name(mut self, name: impl Into<String>) -> Mutex<T> {
+        self.semaphore.set_name(name.into());
+        self
     }
 
     /// Waits until the lock is ours (first come, first served) and returns the guard

@@ -123,6 +123,8 @@ impl<T: Ord> QueueOrder<T> for Priority<T> {
 /// A queue of `T`s between tasks (`asyncio.Queue`); `O` decides the order.
 pub struct Queue<T, O = Fifo<T>> {
     state: StateLock<State<O>>,
+    /// Its name in traces (`Queue-1`, or [`with_name`](Queue::with_name)).
+    label: super::semaphore::Label,
     /// The items live in `O`; this only names `T`. `fn() -> T` rather than `T` so that
     /// the marker does not demand `T: Sync` for the queue to be `Sync`: like
     /// `std::sync::Mutex<T>`, the queue only needs `T: Send`.
@@ -257,8 +259,16 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
                 unfinished: 0,
                 joiners: WaitList::new(),
             }),
+            label: super::semaphore::Label::new(crate::trace::ResourceKind::Queue),
             _items: PhantomData,
         }
+    }
+
+    /// This queue, named `name` in traces, `Runtime::dump` and deadlock reports;
+    /// unnamed, it is `Queue-1`, `Queue-2`, ...
+    pub fn with_name(mut self, name: impl Into<String>) -> Queue<T, O> {
+        self.label.name(name.into());
+        self
     }
 
     /// Puts `item`, waiting for a free place if the queue is full (`await q.put(item)`).
@@ -428,6 +438,8 @@ impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let this = &mut *self;
         let mut state = lock_state(&this.queue.state);
         match this.stage {
@@ -435,11 +447,17 @@ impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
             Stage::Start => {
                 // Queue up under the lock we checked under: no lost wake-up.
                 this.stage = Stage::Waiting(state.putters.push(1, Some(cx.waker())));
+                if crate::trace::enabled() {
+                    this.queue.label.record(false);
+                }
                 return Poll::Pending;
             }
             Stage::Waiting(id) => {
                 if state.putters.poll(id, cx.waker()).is_pending() {
                     return Poll::Pending;
+                }
+                if crate::trace::enabled() {
+                    this.queue.label.record(true);
                 }
                 state.promised_slots -= 1; // ours now: we fill it below
             }
@@ -483,17 +501,25 @@ impl<T, O: QueueOrder<T>> Future for Get<'_, T, O> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let queue = self.queue;
         let mut state = lock_state(&queue.state);
         match self.stage {
             Stage::Start if can_get_now(&state) => {}
             Stage::Start => {
                 self.stage = Stage::Waiting(state.getters.push(1, Some(cx.waker())));
+                if crate::trace::enabled() {
+                    queue.label.record(false);
+                }
                 return Poll::Pending;
             }
             Stage::Waiting(id) => {
                 if state.getters.poll(id, cx.waker()).is_pending() {
                     return Poll::Pending;
+                }
+                if crate::trace::enabled() {
+                    queue.label.record(true);
                 }
                 state.promised_items -= 1; // ours now: we take it below
             }
@@ -536,15 +562,26 @@ impl<T, O: QueueOrder<T>> Future for Join<'_, T, O> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let queue = self.queue;
         let mut state = lock_state(&queue.state);
         let poll = match self.stage {
             Stage::Start if state.unfinished == 0 => Poll::Ready(()),
             Stage::Start => {
                 self.stage = Stage::Waiting(state.joiners.push(1, Some(cx.waker())));
+                if crate::trace::enabled() {
+                    queue.label.record(false);
+                }
                 Poll::Pending
             }
-            Stage::Waiting(id) => state.joiners.poll(id, cx.waker()),
+            Stage::Waiting(id) => {
+                let poll = state.joiners.poll(id, cx.waker());
+                if poll.is_ready() && crate::trace::enabled() {
+                    queue.label.record(true);
+                }
+                poll
+            }
             Stage::Done => panic!("`Join` polled after it completed"),
         };
         if poll.is_ready() {

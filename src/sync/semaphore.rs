@@ -69,14 +69,75 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::waiters::{Removed, WaitList, WaiterId, WakeList};
 use super::{StateLock, lock_state};
+use crate::trace::{self, EventKind, Resource, ResourceKind};
 
 /// A counting semaphore with a FIFO queue of waiters (`asyncio.Semaphore`).
 ///
 /// See the [module documentation](self) for the fairness policy.
 pub struct Semaphore {
     state: StateLock<State>,
+    /// What a trace calls it (`Semaphore-1`, or a `Mutex`'s `Lock-1`, or its
+    /// [`with_name`](Semaphore::with_name)); made only when a trace records it.
+    label: Label,
+}
+
+/// A primitive's kind and name, for the trace ([`crate::trace`]).
+#[derive(Debug)]
+pub(crate) struct Label {
+    kind: ResourceKind,
+    /// Given by `with_name`, or numbered at the first event a trace records.
+    name: OnceLock<Box<str>>,
+}
+
+impl Label {
+    /// An unnamed primitive of `kind`.
+    pub(crate) fn new(kind: ResourceKind) -> Label {
+        Label {
+            kind,
+            name: OnceLock::new(),
+        }
+    }
+
+    /// Names it (a second name replaces the first).
+    pub(crate) fn name(&mut self, name: String) {
+        self.name = OnceLock::from(name.into_boxed_str());
+    }
+
+    /// The resource, as a trace records it; an unnamed one gets the next number of
+    /// its kind (`Lock-1`, `Semaphore-2`), in the order they first appear.
+    pub(crate) fn resource(&self) -> Resource {
+        static NEXT: [AtomicUsize; 5] = [const { AtomicUsize::new(1) }; 5];
+        let name = self.name.get_or_init(|| {
+            let (word, index) = match self.kind {
+                ResourceKind::Lock => ("Lock", 0),
+                ResourceKind::Semaphore => ("Semaphore", 1),
+                ResourceKind::Event => ("Event", 2),
+                ResourceKind::Condition => ("Condition", 3),
+                ResourceKind::Queue => ("Queue", 4),
+            };
+            let n = NEXT[index].fetch_add(1, Ordering::Relaxed);
+            format!("{word}-{n}").into_boxed_str()
+        });
+        Resource::new(self.kind, &**name)
+    }
+
+    /// Records that the task polled here waits on this primitive (`granted`: got it).
+    #[cold]
+    pub(crate) fn record(&self, granted: bool) {
+        trace::record_current(|task, _| {
+            let resource = self.resource();
+            if granted {
+                EventKind::Granted { task, resource }
+            } else {
+                EventKind::Waiting { task, resource }
+            }
+        });
+    }
 }
 
 /// What a semaphore knows, behind its internal lock.
@@ -159,7 +220,27 @@ impl Semaphore {
                 total: permits,
                 waiters: WaitList::new(),
             }),
+            label: Label::new(ResourceKind::Semaphore),
         }
+    }
+
+    /// This semaphore, named `name` in traces, `Runtime::dump` and deadlock reports
+    /// (`Semaphore::new(3).with_name("db")`); unnamed, it is `Semaphore-1`, `-2`, ...
+    pub fn with_name(mut self, name: impl Into<String>) -> Semaphore {
+        self.label.name(name.into());
+        self
+    }
+
+    /// A one-permit semaphore that traces call a lock (a `Mutex`'s).
+    pub(crate) fn for_lock() -> Semaphore {
+        let mut semaphore = Semaphore::new(1);
+        semaphore.label = Label::new(ResourceKind::Lock);
+        semaphore
+    }
+
+    /// Names it in traces (for `Mutex::with_name`).
+    pub(crate) fn set_name(&mut self, name: String) {
+        self.label.name(name);
     }
 
     /// Waits for one permit; it is given back when the returned permit is dropped.
@@ -387,6 +468,9 @@ impl<'a> Future for Acquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        // Out of budget: yield before looking. A permit already handed to us stays
+        // ours (served in the wait list), and the next poll takes it.
+        std::task::ready!(crate::task::coop::poll_budget(cx));
         let semaphore = self.semaphore;
         let mut state = lock_state(&semaphore.state);
         let served = match self.state {
@@ -398,6 +482,9 @@ impl<'a> Future for Acquire<'a> {
                     // cannot slip in between, so no wake-up is lost.
                     let id = state.waiters.push(self.want, Some(cx.waker()));
                     self.state = AcquireState::Waiting(id);
+                    if trace::enabled() {
+                        semaphore.label.record(false);
+                    }
                     false
                 }
             }
@@ -411,6 +498,9 @@ impl<'a> Future for Acquire<'a> {
         drop(state);
         if !served {
             return Poll::Pending;
+        }
+        if trace::enabled() && matches!(self.state, AcquireState::Waiting(_)) {
+            semaphore.label.record(true);
         }
         self.state = AcquireState::Done;
         Poll::Ready(SemaphorePermit {

@@ -246,6 +246,8 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn exception_never_retrieved(&self, task: String, message: String);
     /// The cooperative budget each poll starts with ([`coop`](super::coop)).
     fn budget(&self) -> u32;
+    /// The runtime's trace recorder, when tracing is on ([`crate::trace`]).
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>>;
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
@@ -254,6 +256,8 @@ pub(crate) struct Header {
     pub(crate) state: State,
     /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
     pub(crate) id: u64,
+    /// Its runtime records a trace ([`crate::trace`]): the poll's one branch.
+    pub(crate) traced: bool,
     /// Where the runtime's registry keeps the task (set when it registers it;
     /// `usize::MAX` once it let go of it).
     pub(crate) registry_index: AtomicUsize,
@@ -293,6 +297,8 @@ pub(crate) trait Joinable<T>: Send + Sync {
     fn schedule(self: Arc<Self>);
     /// Debug mode: the last handle of a task whose panic nobody looked at is gone.
     fn exception_never_retrieved(&self, task: String, message: String);
+    /// The runtime's trace recorder, when tracing is on.
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>>;
     /// Runs done-callbacks soon, on the loop (a callback added to a finished task).
     fn call_soon(&self, callbacks: Vec<(u32, Callback)>);
 }
@@ -310,6 +316,7 @@ where
             header: Header {
                 state: State::new_scheduled(),
                 id,
+                traced: scheduler.trace().is_some(),
                 registry_index: AtomicUsize::new(usize::MAX),
             },
             scheduler,
@@ -340,7 +347,12 @@ where
         // A panic in the task is caught here, like an exception in a coroutine:
         // the loop and the other tasks go on, the panic is stored on the task.
         let budget = self.scheduler.budget();
-        let polled = catch(|| super::coop::with_budget(budget, || pinned.poll(&mut cx)));
+        let poll = || catch(|| super::coop::with_budget(budget, || pinned.poll(&mut cx)));
+        // Tracing off: one test of a byte of the header, already in cache.
+        let polled = match self.header.traced {
+            false => poll(),
+            true => crate::trace::hooks::poll_task(self.scheduler.trace(), &self.header, poll),
+        };
         let outcome = match polled {
             Ok(Poll::Pending) => {
                 drop(future);
@@ -397,6 +409,10 @@ where
     /// The registry lets go *before* the awaiters are woken, so that a `block_on`
     /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
+        let _traced = self
+            .scheduler
+            .trace()
+            .map(|t| t.task_done(self.header.id, &outcome));
         let (awaiters, detached, unseen_panic, extras) = {
             let mut meta = lock(&self.meta);
             // Only a flag here: the callbacks are taken below, under the lock
@@ -540,6 +556,10 @@ where
         self.scheduler.exception_never_retrieved(task, message);
     }
 
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>> {
+        self.scheduler.trace()
+    }
+
     fn call_soon(&self, callbacks: Vec<(u32, Callback)>) {
         call_soon(&self.scheduler, self.name(), callbacks);
     }
@@ -553,9 +573,25 @@ where
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.wake() == AfterWake::Push {
-            arc_self.scheduler.schedule(arc_self.clone());
+            push_woken(arc_self);
         }
     }
+}
+
+/// A wake-up that queues the task (traced when tracing is on). Out of line, so
+/// that a wake-up that queues nothing (a task waking itself: `yield_now`) stays a
+/// few instructions with no stack frame (callgrind: 6 instructions a wake-up).
+#[inline(never)]
+fn push_woken<F, S>(task: &Arc<Cell<F, S>>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    if let Some(trace) = task.scheduler.trace() {
+        trace.woken(crate::trace::TaskId(task.header.id));
+    }
+    task.scheduler.schedule(task.clone());
 }
 
 /// `Task-<id>` unless the task was given a name.

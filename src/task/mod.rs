@@ -203,7 +203,11 @@ impl<T> Task<T> {
 
     /// Renames the task (asyncio's `set_name`); the name shows in panics and errors.
     pub fn set_name(&self, name: impl Into<String>) {
-        self.cell.meta().extras().name = Some(name.into().into_boxed_str());
+        let name = name.into();
+        if let Some(trace) = self.cell.trace() {
+            trace.renamed(self.cell.header().id, &name);
+        }
+        self.cell.meta().extras().name = Some(name.into_boxed_str());
     }
 
     /// The task's panic or cancellation, if it ended that way (asyncio's

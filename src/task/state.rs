@@ -179,6 +179,11 @@ impl State {
         self.0.fetch_or(DONE, Ordering::AcqRel);
     }
 
+    /// Whether a wake-up came during the poll in progress (for the trace).
+    pub(crate) fn notified_while_running(&self) -> bool {
+        self.0.load(Ordering::Acquire) & (SCHEDULED | RUNNING) == SCHEDULED | RUNNING
+    }
+
     /// Whether the task finished (asyncio's `Task.done()`).
     pub(crate) fn is_done(&self) -> bool {
         self.0.load(Ordering::Acquire) & DONE != 0

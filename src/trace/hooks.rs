@@ -50,6 +50,14 @@ struct Here {
 
 thread_local! {
     static HERE: RefCell<Here> = RefCell::new(Here::default());
+    /// This thread's worker index (0: the single-threaded loop, `block_on`'s thread).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Tells the recorders that this thread is worker `index` (called once, when a
+/// worker thread starts).
+pub(crate) fn set_worker(index: usize) {
+    WORKER.with(|worker| worker.set(index));
 }
 
 pub(crate) fn recorder_created() {
@@ -67,7 +75,10 @@ pub fn enabled() -> bool {
     RECORDERS.load(Ordering::Relaxed) > 0
 }
 
-/// The task being polled on this thread by a tracing runtime, if any.
+/// asyncio's `current_task()`: the task being polled on this thread, or `None`.
+/// Known only when its runtime traces (`Builder::trace`, `CLEARLOOP_TRACE`): keeping
+/// it without tracing would cost every poll two thread-local writes. Task 0 is
+/// `block_on`'s future.
 pub fn current_task() -> Option<TaskId> {
     HERE.with(|here| here.borrow().task)
 }
@@ -115,6 +126,8 @@ impl Drop for Scope {
 impl Recorder {
     /// A task was created; its parent is the task being polled on this thread.
     /// `name` is called only here, so the name is built only when tracing.
+    #[cold]
+    #[inline(never)]
     pub fn spawned(&self, task: TaskId, name: impl FnOnce() -> String) {
         let parent = current_task();
         self.record(EventKind::Spawned {
@@ -143,6 +156,8 @@ impl Recorder {
     /// The loop is about to wake the tasks of fired timers: until the guard is
     /// dropped, [`woken`](Recorder::woken) says "by a timer" (and records the
     /// `TimerFired`).
+    #[cold]
+    #[inline(never)]
     pub fn firing_timers(self: &Arc<Self>) -> Scope {
         let now = Here {
             recorder: Some(self.clone()),
@@ -156,6 +171,8 @@ impl Recorder {
     /// `task`'s waker was called on this thread: by a timer (inside
     /// [`firing_timers`](Recorder::firing_timers)), by the task being polled here,
     /// or else from a thread outside the loop.
+    #[cold]
+    #[inline(never)]
     pub fn woken(&self, task: TaskId) {
         let (firing, by_task) = HERE.with(|here| {
             let here = here.borrow();
@@ -173,11 +190,87 @@ impl Recorder {
     }
 
     /// The task being polled here set a timer due at `deadline` (the clock's instant).
+    #[cold]
+    #[inline(never)]
     pub fn timer_registered(&self, deadline: Instant) {
         if let Some(task) = current_task() {
             let due = self.since_start(deadline);
             self.record(EventKind::TimerRegistered { task, due });
         }
+    }
+
+    /// The runtime polls a task on this thread: `poll` runs inside
+    /// [`Recorder::poll`]'s scope, with this thread's worker index. A wake-up that
+    /// came during the poll (the task woke itself, as `yield_now` does, or another
+    /// thread woke it meanwhile) is recorded before `PollEnd`: the waker did not
+    /// queue the task, the loop does after the poll. Out of line (and cold): the
+    /// untraced poll is one branch and the plain call.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn poll_task<R>(
+        self: &Arc<Self>,
+        header: &crate::task::cell::Header,
+        poll: impl FnOnce() -> R,
+    ) -> R {
+        let task = TaskId(header.id);
+        let _scope = self.poll(task, WORKER.with(std::cell::Cell::get));
+        let polled = poll();
+        if header.state.notified_while_running() {
+            let by = WakeSource::Task(task);
+            self.record(EventKind::Woken { task, by });
+        }
+        polled
+    }
+}
+
+/// [`Recorder::poll_task`] for a task whose header says its runtime traces.
+#[cold]
+#[inline(never)]
+pub(crate) fn poll_task<R>(
+    trace: Option<&Arc<Recorder>>,
+    header: &crate::task::cell::Header,
+    poll: impl FnOnce() -> R,
+) -> R {
+    match trace {
+        Some(trace) => trace.poll_task(header, poll),
+        None => poll(),
+    }
+}
+
+impl Recorder {
+    /// Task `id` finished with `outcome` (its value is not recorded, only how it
+    /// ended). Until the returned guard is dropped, wake-ups on this thread are its
+    /// (the awaiters it wakes as it ends).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn task_done<T>(
+        self: &Arc<Self>,
+        id: u64,
+        outcome: &crate::task::cell::Outcome<T>,
+    ) -> Scope {
+        use crate::task::cell::Outcome as Ended;
+        let outcome = match outcome {
+            Ended::Value(_) => Outcome::Value,
+            Ended::Panicked(payload) => Outcome::Panic(crate::panics::message(&**payload)),
+            Ended::Cancelled => Outcome::Cancelled,
+        };
+        self.done(TaskId(id), outcome);
+        let now = Here {
+            recorder: Some(self.clone()),
+            task: Some(TaskId(id)),
+            firing_timers: false,
+        };
+        let before = HERE.with(|here| std::mem::replace(&mut *here.borrow_mut(), now));
+        Scope { poll: None, before }
+    }
+
+    /// Task `id` was given a name (`Task::set_name`): recorded as a second `Spawned`,
+    /// which the timeline and the snapshot read as a new name for the same task.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn renamed(&self, id: u64, name: &str) {
+        let (task, name, parent) = (TaskId(id), name.to_string(), None);
+        self.record(EventKind::Spawned { task, name, parent });
     }
 
     /// `task` finished.

@@ -60,6 +60,29 @@
 //! assert_eq!(row, format!("Task-2 #{}v", "-".repeat(79)));
 //! ```
 //!
+//! ## Switching it on
+//!
+//! `Builder::new().trace(TraceConfig::default())` records and keeps the trace
+//! (`Runtime::trace` gives the [`Recorder`]: its events, its timeline, and
+//! [`Recorder::show`], which the course's examples call at their end); the outputs
+//! listed in the [`TraceConfig`] are written when the runtime is dropped. Without
+//! `Builder::trace`, the environment decides: `CLEARLOOP_TRACE=1` prints the
+//! terminal chart on stderr at the end, `CLEARLOOP_TRACE=svg:run.svg,json:run.jsonl`
+//! writes files (see [`TraceConfig::parse`]).
+//!
+//! What records where: a spawn (`spawn_on`, with its parent: the task polled on this
+//! thread), a poll (`Cell::poll_once`, through [`Recorder::poll`]'s guard, on the
+//! loop and on every worker), `block_on`'s future as task 0 "main"
+//! ([`live`]`::poll_main`), a wake-up (the task's waker, `block_on`'s waker; inside
+//! `fire_timers` it says "by a timer"), a timer set (`Sleep::poll`), a task's end
+//! (`Cell::finish`: value, panic or cancellation), a rename (`Task::set_name`, a
+//! second `spawned`), and the `waiting` and `granted` of a lock, semaphore, event,
+//! condition or queue (in their futures' `poll`, behind [`enabled`]; each is named
+//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them).
+//! `sched` and `schedule` have no tasks: `sched::Scheduler::trace_into(recorder)` and
+//! `schedule::Scheduler::trace_into(recorder)` record each action's or job's run. [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
+//! and the deadlock check.
+//!
 //! ## Recording costs one branch when off
 //!
 //! Whoever records holds a [`Tracer`] (`Option<Arc<Recorder>>`), `None` when tracing
@@ -98,9 +121,9 @@
 //! | `t_ns`          | all                                           | nanoseconds since the trace began       |
 //! | `ev`            | all                                           | `spawned`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `done`, `sched_run`, `job_run` |
 //! | `task`          | all but `sched_run`, `job_run`                | the task's id (0: `block_on`'s future)  |
-//! | `name`          | `spawned`, `sched_run`, `job_run`             | the task's, event's or job's name       |
+//! | `name`          | `spawned`, `sched_run`, `job_run`             | the task's, event's or job's name (a second `spawned` for a task renames it) |
 //! | `parent`        | `spawned`                                     | the spawning task's id, or `null`       |
-//! | `worker`        | `poll_start`, `poll_end`                      | the worker thread's index (0, 1, ...)   |
+//! | `worker`        | `poll_start`, `poll_end`                      | 0: the loop's (or `block_on`'s) thread; 1..n: the worker threads |
 //! | `by`            | `woken`                                       | `timer`, `task`, `thread` or `io`       |
 //! | `waker`         | `woken` with `"by":"task"`                    | the waking task's id                    |
 //! | `due_ns`        | `timer_registered`                            | when the timer is due, in trace time    |
@@ -122,6 +145,7 @@ pub mod config;
 pub mod event;
 pub mod hooks;
 pub mod jsonl;
+pub mod live;
 pub mod recorder;
 mod scale;
 pub mod snapshot;
@@ -134,7 +158,8 @@ pub use config::{Output, TraceConfig, TraceEnvError};
 pub use event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeSource};
 pub use hooks::{Scope, current_task, enabled, record_current};
 pub use jsonl::{ParseError, from_json_lines, to_json_lines};
-pub use recorder::{Recorder, Tracer};
+pub use live::all_tasks;
+pub use recorder::{Recorder, Tracer, write_svgs_to};
 pub use snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState, WaitingOn};
 pub use svg::render_svg;
 pub use terminal::{Charset, render_terminal};

@@ -49,6 +49,10 @@ pub struct Recorder {
     /// The clock's reading when the trace began: event times are measured from it.
     start: Instant,
     events: Mutex<Vec<Event>>,
+    /// Where the trace goes when the runtime is dropped ([`Recorder::write_outputs`]).
+    outputs: super::TraceConfig,
+    /// `block_on`'s future (task 0) was seen spawned and is not done yet.
+    pub(crate) main_open: std::sync::atomic::AtomicBool,
 }
 
 impl Recorder {
@@ -71,6 +75,60 @@ impl Recorder {
             clock,
             start,
             events: Mutex::new(Vec::new()),
+            outputs: super::TraceConfig::default(),
+            main_open: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// This recorder, writing its trace to `outputs` when
+    /// [`write_outputs`](Recorder::write_outputs) is called (the runtime calls it when
+    /// dropped).
+    pub fn with_outputs(mut self, outputs: super::TraceConfig) -> Recorder {
+        self.outputs = outputs;
+        self
+    }
+
+    /// Prints this trace's timeline on standard output (ASCII when the terminal is
+    /// not UTF-8: [`Charset::from_env`](super::Charset::from_env)), and writes
+    /// `DIR/name.svg` too when [`write_svgs_to`] was given a directory (the tour's
+    /// `--svg DIR`). On the real clock the times are rounded to 0.1 s first, so that
+    /// the chart of a run does not change with the machine's jitter.
+    pub fn show(&self, name: &str) {
+        let mut events = self.events();
+        if !self.clock.is_virtual() {
+            let tenth = Duration::from_millis(100).as_nanos();
+            for event in &mut events {
+                let rounded = (event.at.as_nanos() + tenth / 2) / tenth * tenth;
+                event.at = Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX));
+                if let super::EventKind::TimerRegistered { due, .. } = &mut event.kind {
+                    let rounded = (due.as_nanos() + tenth / 2) / tenth * tenth;
+                    *due = Duration::from_nanos(u64::try_from(rounded).unwrap_or(u64::MAX));
+                }
+            }
+        }
+        let timeline = super::Timeline::from_events(&events);
+        print!(
+            "{}",
+            super::render_terminal(&timeline, super::Charset::from_env())
+        );
+        let dir = panics::lock(&SVG_DIR).clone();
+        if let Some(dir) = dir {
+            let path = dir.join(format!("{name}.svg"));
+            match std::fs::write(&path, super::render_svg(&timeline)) {
+                Ok(()) => println!("(timeline written to {})", path.display()),
+                Err(error) => eprintln!("clearloop: writing {}: {error}", path.display()),
+            }
+        }
+    }
+
+    /// Writes the trace to the configured outputs; a failure (a file that cannot be
+    /// written) is reported on stderr, naming the file: the program goes on.
+    pub fn write_outputs(&self) {
+        if self.outputs.outputs.is_empty() {
+            return;
+        }
+        if let Err(error) = self.outputs.write(&self.events()) {
+            eprintln!("clearloop: {error}; the trace is lost");
         }
     }
 
@@ -127,6 +185,14 @@ impl Recorder {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Where [`Recorder::show`] writes its SVGs (the tour's `--svg DIR`).
+static SVG_DIR: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
+
+/// From now on, [`Recorder::show`] also writes `DIR/NAME.svg` (`None`: stops).
+pub fn write_svgs_to(dir: Option<std::path::PathBuf>) {
+    *panics::lock(&SVG_DIR) = dir;
 }
 
 impl Drop for Recorder {

@@ -29,6 +29,8 @@ pub enum TaskState {
     Ready,
     /// Suspended until something wakes it (see [`TaskSnapshot::waiting_on`]).
     Waiting,
+    /// Not known: the runtime does not trace, and keeps no per-task state for this.
+    Unknown,
 }
 
 impl TaskState {
@@ -37,6 +39,7 @@ impl TaskState {
             TaskState::Running => "running",
             TaskState::Ready => "ready",
             TaskState::Waiting => "waiting",
+            TaskState::Unknown => "?",
         }
     }
 }
@@ -212,9 +215,9 @@ impl fmt::Display for Snapshot {
                 task.id.0,
                 task.name,
                 task.state.word(),
-                format_secs(self.at.saturating_sub(task.since)),
+                millis(self.at.saturating_sub(task.since)),
                 task.polls,
-                format_secs(task.busy),
+                millis(task.busy),
             );
             writeln!(f, "{}", line.trim_end())?;
         }
@@ -239,7 +242,7 @@ impl fmt::Display for DeadlockReport {
             f,
             "deadlock at {}: no task can run, no timer is pending and nothing outside the loop \
              can wake a task, so the loop would wait forever. {} waiting:",
-            format_secs(self.at),
+            millis(self.at),
             plural(self.tasks.len(), "task is", "tasks are")
         )?;
         for task in &self.tasks {
@@ -253,7 +256,7 @@ impl fmt::Display for DeadlockReport {
                 "  task {} '{}' waits on {on}, since {}",
                 task.id,
                 task.name,
-                format_secs(task.since)
+                millis(task.since)
             )?;
         }
         write!(
@@ -266,6 +269,12 @@ impl fmt::Display for DeadlockReport {
 }
 
 impl std::error::Error for DeadlockReport {}
+
+/// Seconds to the millisecond (`2.006s`): a table of real-clock durations stays
+/// aligned and readable.
+fn millis(duration: Duration) -> String {
+    format!("{}.{:03}s", duration.as_secs(), duration.subsec_millis())
+}
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -140,6 +140,11 @@ impl Builder {
     fn apply(&mut self, event: &Event) {
         let at = event.at;
         match &event.kind {
+            EventKind::Spawned { task, name, .. } if self.open.contains_key(task) => {
+                // A second `spawned`: the task was renamed (`Task::set_name`).
+                let row = self.open[task].row;
+                self.rows[row].label = name.clone();
+            }
             EventKind::Spawned { task, name, parent } => {
                 let row = self.new_row(Some(*task), name.clone());
                 let detail = match parent {

@@ -161,6 +161,7 @@ fn worker_main(
             running: Cell::new(std::ptr::null()),
         })
     });
+    crate::trace::hooks::set_worker(index + 1);
     enter_worker(scheduler.clone(), || {
         Worker {
             shared: &shared,
@@ -307,6 +308,7 @@ impl Worker<'_> {
             return 0; // one load: no lock, no clock read
         }
         timers.fire_due(self.scheduler.clock.now(), &mut self.fired);
+        let _traced = self.scheduler.trace.as_ref().map(|t| t.firing_timers());
         // Wake outside the timers' lock: a woken task may register a new timer.
         wake_fired(&mut self.fired)
     }
