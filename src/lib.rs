@@ -76,6 +76,10 @@
 //! | `async with TaskGroup() as tg:`           | [`task_group`]`(\|tg\| async move { .. }).await`; or [`TaskGroup`] + [`TaskGroup::wait`] |
 //! | `ExceptionGroup`                          | [`ExceptionGroup`]                                     |
 //! | `PYTHONASYNCIODEBUG=1`, `loop.set_debug`  | `CLEARLOOP_DEBUG=1`, [`Builder::debug`]                |
+//! | `asyncio.all_tasks()`                     | [`trace::all_tasks`] (what each waits on: with tracing on) |
+//! | `asyncio.current_task()`                  | [`trace::current_task`] (a `TaskId`; with tracing on)  |
+//! | (tokio-console's task list)               | [`Runtime::dump`] → [`trace::Snapshot`]                |
+//! | (none: a timeline of the loop's work)     | `CLEARLOOP_TRACE=1` or `svg:P,json:P,chrome:P`, [`Builder::trace`] |
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
