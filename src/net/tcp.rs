@@ -13,6 +13,9 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use super::{annotate, resolve};
 use crate::reactor::Registered;
 
+/// How many connections the kernel queues for `accept` (see `from_std`).
+const BACKLOG: i32 = 1024;
+
 /// A TCP socket listening for connections (the server side of asyncio's
 /// `start_server`, or `loop.sock_accept` on a listening socket).
 ///
@@ -56,6 +59,11 @@ impl TcpListener {
     ///
     /// When it cannot be made non-blocking or registered.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        // std listens with a backlog of 128: a burst of more connections than that
+        // (a thousand clients starting at once) would see SYNs dropped and retried a
+        // second later. Listening again only changes the backlog (Linux); 1024 is
+        // tokio's figure (asyncio's `start_server`: 100), capped by `somaxconn`.
+        rustix::net::listen(&listener, BACKLOG)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         Ok(TcpListener {
