@@ -68,6 +68,33 @@
 //!   nothing in flight: jump to min(0.25, 1) -------------------->   0.25
 //! ```
 //!
+//! ### I/O waits are in flight too, for a grace period
+//!
+//! A task waiting on a socket ([`net`](crate::net): a read, an accept, a connect)
+//! waits on the real world just as a pool job does: a peer on another thread or in
+//! another process may answer in a few milliseconds of real time, and a jump to a
+//! `timeout`'s deadline meanwhile would fire it on a read that was about to
+//! complete. So the [reactor](crate::reactor) counts such a wait **in flight** from
+//! the moment the task starts waiting (its first `Pending`), and ends it when the
+//! reactor wakes the task (after the wake, as above), when the socket is dropped, or
+//! after [`IO_GRACE`](crate::reactor::IO_GRACE) (250 ms) of real time, whichever
+//! comes first. The grace is what keeps a server usable on the virtual clock: its
+//! `accept` waits for ever, and if it held time for ever, a client task sleeping
+//! before it connects would never wake. What it costs and what it cannot see:
+//!
+//! * each virtual jump that happens while a task waits on I/O is delayed by what is
+//!   left of that wait's grace, in real time (a virtual echo exchange takes about a
+//!   quarter of a second per jump instead of nothing);
+//! * a peer that answers later than the grace is too late: time jumps, and a timeout
+//!   may fire first (give such a test a longer virtual timeout, or the real clock);
+//! * a write that nobody awaits the answer of (written, then the writer sleeps) is not
+//!   a wait: if the reader's wait began longer than the grace ago, time may jump
+//!   before the reactor's thread delivers the data. Await the answer, as a protocol
+//!   does, and the reader's readiness arrives while the answer's wait holds time.
+//!
+//! tokio's paused clock chooses the other side: it polls its I/O driver once without
+//! waiting before each jump, so a peer must have answered *already*.
+//!
 //! With nothing in flight the rule changes nothing: the runtime's loop jumps at once,
 //! as before. Only the runtime knows its own threads are busy, so it calls
 //! `park_until` only when all of them are idle (see `workers`); plain threads that

@@ -244,8 +244,14 @@ fn address_in_use_names_the_address() {
     let addr = first.local_addr().unwrap();
     let error = TcpListener::bind(addr).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AddrInUse);
-    assert!(error.to_string().starts_with(&format!("bind {addr}: ")), "{error}");
-    assert!(error.to_string().to_lowercase().contains("in use"), "{error}");
+    assert!(
+        error.to_string().starts_with(&format!("bind {addr}: ")),
+        "{error}"
+    );
+    assert!(
+        error.to_string().to_lowercase().contains("in use"),
+        "{error}"
+    );
     // The OS's own error is kept as the source.
     assert!(std::error::Error::source(&error.get_ref().unwrap()).is_some());
 }
@@ -268,7 +274,9 @@ fn reset_by_peer_and_write_to_a_closed_peer_are_errors_and_others_are_still_serv
         let error = client.read(&mut buf).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error}");
         assert!(
-            error.to_string().starts_with(&format!("read from {addr}: ")),
+            error
+                .to_string()
+                .starts_with(&format!("read from {addr}: ")),
             "{error}"
         );
 

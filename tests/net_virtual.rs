@@ -82,7 +82,11 @@ fn on_the_virtual_clock_a_read_about_to_complete_beats_its_timeout() {
         (got.map(|read| read.map(|()| buf)), now() - start)
     });
     assert_eq!(got.expect("timed out").unwrap(), *b"late");
-    assert_eq!(waited, Duration::ZERO, "virtual time moved during a read in flight");
+    assert_eq!(
+        waited,
+        Duration::ZERO,
+        "virtual time moved during a read in flight"
+    );
     writer.join().unwrap();
 }
 

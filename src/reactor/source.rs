@@ -83,11 +83,10 @@ impl Source {
         if wait.work.is_none() {
             // A task of a runtime on an auto-advance clock waits on the real world:
             // in flight until woken (the `clock` module's rule).
-            wait.work = crate::runtime::with_current_scheduler("an I/O wait", |s| {
-                s.clock.start_work()
-            })
-            .ok()
-            .flatten();
+            wait.work =
+                crate::runtime::with_current_scheduler("an I/O wait", |s| s.clock.start_work())
+                    .ok()
+                    .flatten();
             hold = wait.work.clone();
         }
         if !wait.armed {
@@ -128,7 +127,10 @@ impl Source {
                 done.extend(wait.work.take());
             }
         }
-        let (read, write) = (!state[READ].wakers.is_empty(), !state[WRITE].wakers.is_empty());
+        let (read, write) = (
+            !state[READ].wakers.is_empty(),
+            !state[WRITE].wakers.is_empty(),
+        );
         if read || write {
             state[READ].armed = read;
             state[WRITE].armed = write;
