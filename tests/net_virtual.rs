@@ -127,3 +127,41 @@ fn the_virtual_clock_rule_holds_on_two_workers_too() {
     assert_eq!(got.expect("timed out").unwrap(), *b"late");
     writer.join().unwrap();
 }
+
+#[test]
+fn on_the_virtual_clock_an_answer_written_after_a_sleep_arrives_at_its_instant() {
+    // The client's read waits far longer (in real time) than the grace; the server
+    // task answers after a virtual sleep. The write itself is activity: time must not
+    // jump to the client's deadline, 1 ms later, before the answer is delivered.
+    let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+    let arrivals = runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let start = now();
+        let answering = clearloop::spawn(async move {
+            for round in 1..=5u64 {
+                clearloop::time::sleep(Duration::from_secs(1)).await;
+                server.write_all(&[round as u8]).await.unwrap();
+            }
+        });
+        let mut arrivals = Vec::new();
+        for _ in 0..5 {
+            let mut byte = [0; 1];
+            let deadline = Duration::from_millis(1001);
+            timeout(deadline, client.read_exact(&mut byte))
+                .await
+                .expect("the answer lost the race against a timer 1 ms later")
+                .unwrap();
+            arrivals.push((byte[0], now() - start));
+        }
+        answering.await;
+        arrivals
+    });
+    let expected: Vec<(u8, Duration)> = (1..=5)
+        .map(|round| (round, Duration::from_secs(u64::from(round))))
+        .collect();
+    assert_eq!(arrivals, expected);
+}

@@ -168,10 +168,9 @@ impl Conn {
     }
 
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io
-            .get_ref()
-            .shutdown(how)
-            .map_err(|error| annotate(error, "shutdown of", Some(self.peer)))
+        let result = self.io.get_ref().shutdown(how);
+        self.io.touched_peer(); // the peer reads the end of stream
+        result.map_err(|error| annotate(error, "shutdown of", Some(self.peer)))
     }
 }
 
@@ -210,6 +209,8 @@ impl TcpStream {
             Err(errno) => return Err(errno.into()),
         }
         let io = Registered::new(std::net::TcpStream::from(fd))?;
+        // The handshake made the listener readable: a task may accept.
+        io.touched_peer();
         loop {
             poll_fn(|cx| io.poll_writable(cx)).await?;
             if let Some(error) = io.get_ref().take_error()? {

@@ -73,12 +73,13 @@
 //!
 //! ## Virtual time
 //!
-//! A task that waits here waits on the real world, so on an auto-advance virtual clock
-//! its wait counts as **in flight** (the rule of [`clock`](crate::clock)): time does
-//! not jump while the kernel may be about to answer. An I/O wait is in flight from the
-//! moment it registers until it is woken, its source is dropped, or [`IO_GRACE`] of real
-//! time has passed; after that the world is taken to be quiet and time may jump again
-//! (else a server waiting for connections would freeze virtual time for good).
+//! A task that waits here waits on the real world, so on an auto-advance virtual
+//! clock the loop must not jump past a read that the kernel is about to complete. The
+//! rule lives in [`clock`](crate::clock) ("Tasks waiting on I/O"): while a task waits
+//! in the reactor, time jumps only once the network has been quiet (no new wait, no
+//! event, no write or close) for [`IO_GRACE`] of real time. The reactor reports each
+//! of those moments to the clock of the task's runtime; on the real clock that is one
+//! thread-local read.
 //!
 //! ```
 //! use clearloop::net::{TcpListener, TcpStream};
@@ -103,16 +104,14 @@
 
 #![cfg(unix)]
 
-use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use polling::{Event, Events, Poller};
 
-use crate::clock::Work;
 use crate::panics::lock;
 
 mod registered;
@@ -122,11 +121,7 @@ pub use registered::Registered;
 pub use source::Source;
 use source::{READ, WRITE};
 
-/// How long an I/O wait holds virtual time back (see "Virtual time" above and the
-/// [`clock`](crate::clock) module): long enough for a peer on another thread or in
-/// another process to answer, short enough that a server waiting for clients does
-/// not freeze a virtual-clock test for long.
-pub const IO_GRACE: Duration = Duration::from_millis(250);
+pub use crate::clock::IO_GRACE;
 
 /// The selector and the table of sources it watches (asyncio's `selectors.DefaultSelector`
 /// plus the loop's `_process_events`).
@@ -141,9 +136,6 @@ pub struct Reactor {
     sources: Mutex<Sources>,
     /// The buffer `wait` fills; kept to reuse its allocation.
     events: Mutex<Events>,
-    /// I/O waits in flight on virtual clocks, each with the real instant it stops
-    /// holding time back. `IO_GRACE` is one constant, so the queue is in time order.
-    holds: Mutex<VecDeque<(Instant, Arc<Work>)>>,
 }
 
 /// Registered sources by key (the key epoll gives back with each event): a slab.
@@ -173,7 +165,6 @@ impl Reactor {
             poller,
             sources: Mutex::new(Sources::default()),
             events: Mutex::new(Events::new()),
-            holds: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -220,21 +211,10 @@ impl Reactor {
     /// on the ready sources; returns how many wakers it woke (asyncio's
     /// `selector.select(timeout)` followed by `_process_events`).
     ///
-    /// Also ends the virtual-time holds whose [`IO_GRACE`] has passed, so its real
-    /// timeout is at most the time to the next of those.
-    ///
     /// # Errors
     ///
     /// When `epoll_wait` fails (never for a signal: `EINTR` is retried).
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let next_release = lock(&self.holds).front().map(|(at, _)| *at);
-        let timeout = match next_release {
-            Some(at) => {
-                let left = at.saturating_duration_since(Instant::now());
-                Some(timeout.map_or(left, |timeout| timeout.min(left)))
-            }
-            None => timeout,
-        };
         let mut events = lock(&self.events);
         events.clear();
         self.poller.wait(&mut events, timeout)?;
@@ -254,8 +234,8 @@ impl Reactor {
         // Wake outside every lock, then stop holding virtual time: in the other order
         // the loop could see nothing in flight and no task ready, and jump.
         wakers.into_iter().for_each(Waker::wake);
-        done.into_iter().for_each(|work| work.finish());
-        self.release_holds();
+        // Each ended I/O wait tells the clock the network spoke; dropped after the wake.
+        drop(done);
         Ok(woken)
     }
 
@@ -303,7 +283,7 @@ impl Reactor {
     /// wakers still stored in it: after this, no event names it. Call it before the
     /// descriptor is closed.
     pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) {
-        let works = {
+        let waits = {
             let mut sources = lock(&self.sources);
             // Fails only if the descriptor is not registered, which `Registered`
             // rules out; nothing useful to do about it in a `Drop` anyway.
@@ -316,34 +296,16 @@ impl Reactor {
             }
             source.clear()
         };
-        works.into_iter().for_each(|work| work.finish());
+        // The waits end outside the locks (the clock has its own).
+        drop(waits);
     }
 
-    /// Holds virtual time for `work` (a new I/O wait on an auto-advance clock) until
-    /// it is woken, or for [`IO_GRACE`] of real time.
-    pub(crate) fn hold(&self, work: Arc<Work>) {
-        let mut holds = lock(&self.holds);
-        holds.push_back((Instant::now() + IO_GRACE, work));
-        let first = holds.len() == 1;
-        drop(holds);
-        if first {
-            // The waiting thread computed its timeout without this hold: have it
-            // compute again, so the hold is released on time.
-            let _ = self.poller.notify();
-        }
-    }
-
-    /// Ends the holds whose grace has passed (a no-op for those already woken).
-    fn release_holds(&self) {
-        let now = Instant::now();
-        let mut expired = Vec::new();
-        {
-            let mut holds = lock(&self.holds);
-            while holds.front().is_some_and(|(at, _)| *at <= now) {
-                expired.extend(holds.pop_front().map(|(_, work)| work));
-            }
-        }
-        expired.into_iter().for_each(|work| work.finish());
+    /// A task just wrote to a socket, connected or closed one: a peer may be about
+    /// to be woken. On an auto-advance clock, the network's quiet starts again (the
+    /// `clock` module's I/O rule); elsewhere nothing but a thread-local read.
+    pub(crate) fn note_activity(&self) {
+        let _ =
+            crate::runtime::with_current_scheduler("a socket operation", |s| s.clock.io_activity());
     }
 
     /// Re-arms `fd` for the directions that still have waiters (oneshot: any event

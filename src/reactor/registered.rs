@@ -103,9 +103,22 @@ impl<T: AsFd> Registered<T> {
                     ready!(self.poll_writable(cx))?;
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                done => return Poll::Ready(done),
+                done => {
+                    if done.is_ok() {
+                        // A peer may now be readable (virtual clocks only).
+                        self.reactor.note_activity();
+                    }
+                    return Poll::Ready(done);
+                }
             }
         }
+    }
+
+    /// Tells the reactor this object just did something a peer may be woken by,
+    /// other than a write through [`poll_write_with`](Self::poll_write_with) (which
+    /// says it itself): a `connect`, a `shutdown`. Matters on virtual clocks only.
+    pub(crate) fn touched_peer(&self) {
+        self.reactor.note_activity();
     }
 
     /// [`poll_read_with`](Self::poll_read_with) as a future.
@@ -124,6 +137,8 @@ impl<T: AsFd> Drop for Registered<T> {
         // Before `io` closes its descriptor (fields drop after this): the reactor
         // must never watch, or re-arm, a number the OS may give to a new socket.
         self.reactor.deregister(&self.source, self.io.as_fd());
+        // Closing may wake a peer (end of stream), as a write does.
+        self.reactor.note_activity();
     }
 }
 

@@ -2,21 +2,21 @@
 //!
 //! ```text
 //!   Source { key, fd }
-//!     [READ]  wakers: [task A]   armed: yes   ready: no    work: in flight (virtual)
-//!     [WRITE] wakers: []         armed: no    ready: no    work: none
+//!     [READ]  wakers: [task A]   armed: yes   ready: no    io_wait: counted (virtual)
+//!     [WRITE] wakers: []         armed: no    ready: no    io_wait: none
 //!   event (key, readable) -> take READ's wakers, ready = yes, disarm all,
 //!                            re-arm WRITE if someone waits there (oneshot)
 //! ```
 
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use polling::{Event, Poller};
 
 use super::{DIRECTIONS, Reactor};
-use crate::clock::Work;
+use crate::clock::IoWait;
 use crate::panics::lock;
 
 /// Index of the read direction in a source's state.
@@ -47,8 +47,8 @@ struct Direction {
     /// once. May be stale (the data was read since): the operation is then retried,
     /// finds `WouldBlock`, and waits again; a stale flag costs one try, never a hang.
     ready: bool,
-    /// The wait in flight on a virtual clock, while `wakers` is not empty.
-    work: Option<Arc<Work>>,
+    /// The wait, as the virtual clock counts it, while `wakers` is not empty.
+    io_wait: Option<IoWait>,
 }
 
 impl Source {
@@ -79,15 +79,13 @@ impl Source {
         if !wait.wakers.iter().any(|w| w.will_wake(cx.waker())) {
             wait.wakers.push(cx.waker().clone());
         }
-        let mut hold = None;
-        if wait.work.is_none() {
+        if wait.io_wait.is_none() {
             // A task of a runtime on an auto-advance clock waits on the real world:
-            // in flight until woken (the `clock` module's rule).
-            wait.work =
-                crate::runtime::with_current_scheduler("an I/O wait", |s| s.clock.start_work())
+            // virtual time listens before it jumps (the `clock` module's I/O rule).
+            wait.io_wait =
+                crate::runtime::with_current_scheduler("an I/O wait", |s| s.clock.start_io_wait())
                     .ok()
                     .flatten();
-            hold = wait.work.clone();
         }
         if !wait.armed {
             wait.armed = true;
@@ -98,10 +96,6 @@ impl Source {
                 state[direction].armed = false;
                 return Poll::Ready(Err(error));
             }
-        }
-        drop(state);
-        if let Some(work) = hold {
-            reactor.hold(work);
         }
         Poll::Pending
     }
@@ -114,7 +108,7 @@ impl Source {
         poller: &Poller,
         event: Event,
         wakers: &mut Vec<Waker>,
-        done: &mut Vec<Arc<Work>>,
+        done: &mut Vec<IoWait>,
     ) {
         let mut state = lock(&self.state);
         let fired = [event.readable, event.writable];
@@ -124,7 +118,7 @@ impl Source {
             if fired[direction] {
                 wait.ready = true;
                 wakers.append(&mut wait.wakers);
-                done.extend(wait.work.take());
+                done.extend(wait.io_wait.take());
             }
         }
         let (read, write) = (
@@ -142,17 +136,17 @@ impl Source {
         }
     }
 
-    /// Empties both directions (the source is being deregistered); returns the works
-    /// in flight for the caller to finish outside the locks.
-    pub(super) fn clear(&self) -> Vec<Arc<Work>> {
+    /// Empties both directions (the source is being deregistered); returns the I/O
+    /// waits for the caller to end (drop) outside the locks.
+    pub(super) fn clear(&self) -> Vec<IoWait> {
         let mut state = lock(&self.state);
-        let mut works = Vec::new();
+        let mut waits = Vec::new();
         for wait in state.iter_mut() {
             wait.wakers.clear();
             wait.armed = false;
-            works.extend(wait.work.take());
+            waits.extend(wait.io_wait.take());
         }
-        works
+        waits
     }
 
     /// How many tasks wait on this source, reading and writing.
