@@ -64,24 +64,28 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+mod stream;
 mod tcp;
 mod udp;
+mod unix;
 
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
 
 /// The error of one socket operation: what was done (`"read from"`), to which
 /// address, and the OS's error, kept as [`source`](std::error::Error::source).
 #[derive(Debug)]
 struct NetError {
     what: &'static str,
-    addr: Option<SocketAddr>,
+    /// The address (or Unix path), written out: only errors pay for the text.
+    addr: Option<String>,
     cause: io::Error,
 }
 
 impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.addr {
+        match &self.addr {
             Some(addr) => write!(f, "{} {addr}: {}", self.what, self.cause),
             None => write!(f, "{}: {}", self.what, self.cause),
         }
@@ -95,7 +99,8 @@ impl std::error::Error for NetError {
 }
 
 /// `cause`, with what was being done and to whom in its message; same kind.
-fn annotate(cause: io::Error, what: &'static str, addr: Option<SocketAddr>) -> io::Error {
+fn annotate(cause: io::Error, what: &'static str, addr: Option<impl fmt::Display>) -> io::Error {
+    let addr = addr.map(|addr| addr.to_string());
     io::Error::new(cause.kind(), NetError { what, addr, cause })
 }
 
@@ -103,11 +108,11 @@ fn annotate(cause: io::Error, what: &'static str, addr: Option<SocketAddr>) -> i
 fn resolve(addr: impl ToSocketAddrs, what: &'static str) -> io::Result<Vec<SocketAddr>> {
     let addrs: Vec<SocketAddr> = addr
         .to_socket_addrs()
-        .map_err(|error| annotate(error, what, None))?
+        .map_err(|error| annotate(error, what, None::<SocketAddr>))?
         .collect();
     if addrs.is_empty() {
         let error = io::Error::new(io::ErrorKind::InvalidInput, "no address to use");
-        return Err(annotate(error, what, None));
+        return Err(annotate(error, what, None::<SocketAddr>));
     }
     Ok(addrs)
 }

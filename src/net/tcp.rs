@@ -1,7 +1,7 @@
 //! TCP: a listener that accepts, a stream that reads and writes, and its two halves.
 
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
+use super::stream::Conn;
 use super::{annotate, resolve};
 use crate::reactor::Registered;
 
@@ -111,67 +112,7 @@ impl TcpListener {
 /// `copy`, `BufReader` and `lines` work on it.
 #[derive(Debug)]
 pub struct TcpStream {
-    inner: Arc<Conn>,
-}
-
-/// What a stream and its halves share: the socket and its peer's address (kept,
-/// since `getpeername` fails once the peer reset the connection, which is when an
-/// error message needs it most).
-#[derive(Debug)]
-struct Conn {
-    io: Registered<std::net::TcpStream>,
-    peer: SocketAddr,
-}
-
-impl Conn {
-    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_read_with(cx, |mut stream| stream.read(buf))
-            .map_err(|error| annotate(error, "read from", Some(self.peer)))
-    }
-
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_write_with(cx, |mut stream| stream.write(buf))
-            .map_err(|error| annotate(error, "write to", Some(self.peer)))
-    }
-
-    async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
-        let wanted = buf.len();
-        while !buf.is_empty() {
-            let n = poll_fn(|cx| self.poll_read(cx, buf)).await?;
-            if n == 0 {
-                let error = io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "the peer closed the stream after {} of {wanted} bytes",
-                        wanted - buf.len()
-                    ),
-                );
-                return Err(annotate(error, "read_exact from", Some(self.peer)));
-            }
-            buf = &mut buf[n..];
-        }
-        Ok(())
-    }
-
-    async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let n = poll_fn(|cx| self.poll_write(cx, buf)).await?;
-            if n == 0 {
-                let error = io::Error::new(io::ErrorKind::WriteZero, "the socket took 0 bytes");
-                return Err(annotate(error, "write to", Some(self.peer)));
-            }
-            buf = &buf[n..];
-        }
-        Ok(())
-    }
-
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        let result = self.io.get_ref().shutdown(how);
-        self.io.touched_peer(); // the peer reads the end of stream
-        result.map_err(|error| annotate(error, "shutdown of", Some(self.peer)))
-    }
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
 }
 
 impl TcpStream {
@@ -354,13 +295,13 @@ impl TcpStream {
 /// The reading half of a [`TcpStream`] (asyncio's `StreamReader`).
 #[derive(Debug)]
 pub struct ReadHalf {
-    inner: Arc<Conn>,
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
 }
 
 /// The writing half of a [`TcpStream`] (asyncio's `StreamWriter`).
 #[derive(Debug)]
 pub struct WriteHalf {
-    inner: Arc<Conn>,
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
 }
 
 impl ReadHalf {
@@ -446,14 +387,6 @@ impl futures_io::AsyncRead for ReadHalf {
     }
 }
 
-fn poll_close(conn: &Conn) -> Poll<io::Result<()>> {
-    match conn.shutdown(Shutdown::Write) {
-        // Already closed by the peer: nothing left to close.
-        Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-        other => Poll::Ready(other),
-    }
-}
-
 impl futures_io::AsyncWrite for TcpStream {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -468,7 +401,7 @@ impl futures_io::AsyncWrite for TcpStream {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_close(&self.inner)
+        self.inner.poll_close()
     }
 }
 
@@ -486,6 +419,6 @@ impl futures_io::AsyncWrite for WriteHalf {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_close(&self.inner)
+        self.inner.poll_close()
     }
 }
