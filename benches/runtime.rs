@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-#[path = "workloads/mod.rs"]
-mod workloads;
+use clearloop_bench::workloads;
 
 use workloads::CHAIN;
 const SLEEPS: usize = 10_000;

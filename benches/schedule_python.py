@@ -2,7 +2,7 @@
 
 Run by `cargo bench -p clearloop-bench --bench schedule` (which prints the ratios), or by hand:
 
-    python3 benches/schedule_python.py
+    python3 benches/schedule_python.py [--runs N] [--day-only]
 
 Each line printed is `name seconds` (or `name count`), for the Rust bench to read.
 Without the library (`pip install schedule`) it prints `skip: ...` and exits 0.
@@ -12,6 +12,7 @@ by a subclass whose `now()` returns a date-time we move by hand, starting on
 Monday 2026-11-23 09:00 (naive, local time as the library uses it).
 """
 
+import argparse
 import datetime
 import sys
 import time
@@ -81,9 +82,16 @@ def idle_run_pending(n, calls=20):
 
 
 def main():
-    seconds, runs = simulated_day()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=1, help="best of this many days")
+    parser.add_argument("--day-only", action="store_true", help="skip the idle timings")
+    args = parser.parse_args()
+    days = [simulated_day() for _ in range(args.runs)]
+    seconds, runs = min(days)
     print(f"day_10000 {seconds:.6f}")
     print(f"day_10000_runs {runs}")
+    if args.day_only:
+        return
     for n in (1_000, 10_000, 100_000):
         print(f"idle_{n} {idle_run_pending(n):.9f}")
 

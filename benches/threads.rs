@@ -7,8 +7,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const WORKERS: usize = 2;
-#[path = "workloads/mod.rs"]
-mod workloads;
+use clearloop_bench::workloads;
 
 use workloads::{CHAIN, SPAWNS};
 

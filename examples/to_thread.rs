@@ -38,10 +38,10 @@
 //! 0:00:01.001042
 //! ```
 //!
-//! With `-- --virtual` it is instant, but the loop's timers and the pool thread's
-//! `sleep` each move the virtual clock on their own: the lines may come in another
-//! order and the total may read 2 s. A virtual clock sees the loop's tasks, not a
-//! blocking thread; the real clock is the one to watch here.
+//! With `-- --virtual` it is instant and exact, with the same lines and the same
+//! `0:00:01`: the pool job is *in flight* on the virtual clock, so time moves only
+//! when both the loop and the job's sleep are waiting (see `clearloop::clock`). At
+//! exactly 1 s the job goes first: "blocking_io complete" comes before "tick 3".
 
 use std::time::Duration;
 

@@ -9,13 +9,13 @@
 //! stop how long it lasts.
 //!
 //! `-- --virtual` runs every stop on the virtual clock: waits are instant and
-//! durations exact, and the tour ends in about 5 s. Four stops use real threads or
-//! real work, which a virtual clock cannot make instant or exact; the tour names
-//! them at the start, and each says why when it runs: `threads` (each thread moves
-//! the shared clock by itself), `gil` (about 3 s of computing on any clock),
-//! `to_thread` (a pool thread moves the clock beside the loop) and
-//! `blocking_mistake` (it blocks the loop for a real second, always on the real
-//! clock).
+//! durations exact. Three stops use real threads or real work, which a virtual
+//! clock cannot make instant or exact; the tour names them at the start, and each
+//! says why when it runs: `threads` (two real threads sleeping, always on the real
+//! clock: 5 s), `gil` (about 3 s of computing on any clock) and `blocking_mistake`
+//! (it blocks the loop for a real second, always on the real clock). `to_thread`
+//! is exact on the virtual clock too: time does not jump while a pool job that a
+//! task awaits is in flight (see `clearloop::clock`).
 //!
 //! The examples that panic on purpose use [`clearloop::panics::install_hook`], and
 //! so does the tour: each caught panic prints one line naming the task or job that
@@ -143,11 +143,12 @@ pub fn stops() -> Vec<Stop> {
         Stop {
             slide: "Déclaration et lancement d'un thread (Worker(Thread), start)",
             name: "threads",
-            time: Time::RealWork {
+            time: Time::AlwaysReal {
                 lasts: secs(5.0),
-                why: "instant, but with real threads each thread's sleep moves the \
-                      shared virtual time by itself: T1 and T2 no longer share their \
-                      seconds, and the times run to 10 s instead of 5",
+                why: "not instant: two real threads each sleep for real; on a virtual \
+                      clock each thread's sleep would move the shared time by itself \
+                      (T1 and T2 would no longer share their seconds), so it always \
+                      runs on the real clock",
             },
             run: threads::example,
         },
@@ -164,12 +165,7 @@ pub fn stops() -> Vec<Stop> {
         Stop {
             slide: "Déléguer le travail bloquant à un thread (asyncio.to_thread)",
             name: "to_thread",
-            time: Time::RealWork {
-                lasts: secs(1.0),
-                why: "instant, but the blocking sleep runs on a real pool thread and \
-                      moves the virtual clock beside the loop's timers: the lines may \
-                      come in another order and the total may read 2 s",
-            },
+            time: Time::Loop { lasts: secs(1.0) },
             run: to_thread::example,
         },
         Stop {
@@ -288,11 +284,14 @@ pub fn about(duration: Duration) -> String {
 /// stops `--virtual` cannot make instant or exact.
 pub fn announce(stops: &[Stop], all_virtual: bool) -> String {
     let real: Duration = stops.iter().map(Stop::lasts).sum();
-    let real_work: Vec<&str> = stops
+    let slow: Vec<&Stop> = stops
         .iter()
         .filter(|stop| matches!(stop.time, Time::RealWork { .. } | Time::AlwaysReal { .. }))
-        .map(|stop| stop.name)
         .collect();
+    let real_work: Vec<&str> = slow.iter().map(|stop| stop.name).collect();
+    // With --virtual, only the slow stops take time, and about a second for the rest.
+    let virtual_total: Duration =
+        slow.iter().map(|stop| stop.lasts()).sum::<Duration>() + Duration::from_secs(1);
     let mut text = format!(
         "The clearloop tour: {} stops, the course's examples in its order.\n",
         stops.len()
@@ -301,19 +300,21 @@ pub fn announce(stops: &[Stop], all_virtual: bool) -> String {
         text += &format!(
             "On the virtual clock: every wait is instant and every duration exact, \
              except in the stops with real threads or real work ({}), which say why \
-             when they run. About 5 s in all; about {} on the real clock \
+             when they run. About {} in all; about {} on the real clock \
              (without --virtual).",
             real_work.join(", "),
+            about(virtual_total),
             about(real)
         );
     } else {
         text += &format!(
             "About {} on the real clock (more on a busy machine, where the gil stop \
              computes longer): the waits are real, as in the course. \
-             `cargo run --release --example tour -- --virtual` runs it in about 5 s: \
+             `cargo run --release --example tour -- --virtual` runs it in about {}: \
              instantly, with exact durations, except the stops with real threads or \
              real work ({}).",
             about(real),
+            about(virtual_total),
             real_work.join(", ")
         );
     }

@@ -132,7 +132,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant, SystemTime};
 
+#[cfg(feature = "schedule")]
 use jiff::tz::TimeZone;
+#[cfg(feature = "schedule")]
 use jiff::{Timestamp, ZonedDateTime};
 
 /// A source of time that the runtime and the schedulers share.
@@ -145,6 +147,7 @@ pub struct Clock {
     /// The zone [`zoned_now`](Clock::zoned_now) reads the wall clock in; `None`: the
     /// system's zone on the real clock, UTC on a virtual one (so that a test reads
     /// the same date-time on every machine).
+    #[cfg(feature = "schedule")]
     zone: Option<TimeZone>,
 }
 
@@ -267,6 +270,7 @@ impl Clock {
     pub fn real() -> Clock {
         Clock {
             kind: Kind::Real,
+            #[cfg(feature = "schedule")]
             zone: None,
         }
     }
@@ -309,6 +313,7 @@ impl Clock {
                 auto_advance,
                 waiters: Mutex::new(Waiters::default()),
             })),
+            #[cfg(feature = "schedule")]
             zone: None,
         }
     }
@@ -432,7 +437,9 @@ impl Clock {
 
 /// Wall-clock readings in a time zone, for the `schedule` module ("every day at
 /// 10:30 in Europe/Paris"). The zone travels with the clock, so a scheduler built on
-/// a clock needs no second notion of time.
+/// a clock needs no second notion of time. (With the `schedule` feature, on by
+/// default: it brings jiff's time-zone database.)
+#[cfg(feature = "schedule")]
 impl Clock {
     /// A virtual clock with auto-advance whose wall-clock reading starts at `start`
     /// and whose time zone is `start`'s: `Clock::virtual_in(paris_monday_9am)`.
@@ -478,6 +485,7 @@ impl Clock {
     }
 }
 
+#[cfg(feature = "schedule")]
 /// A jiff [`Timestamp`] as a [`SystemTime`]. Every timestamp jiff can hold (years
 /// -9999..=9999) fits in a Unix `SystemTime`; the fallback is only for platforms
 /// whose `SystemTime` is narrower.
@@ -485,9 +493,9 @@ fn system_time_of(timestamp: Timestamp) -> SystemTime {
     SystemTime::try_from(timestamp).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-/// Formats a wall-clock reading as `HH:MM:SS` in UTC, like Python's
-/// `time.strftime('%X')` (which uses local time; clearloop carries no time-zone
-/// database, so the examples print UTC).
+/// Formats a wall-clock reading as `HH:MM:SS` in UTC. Python's
+/// `time.strftime('%X')` uses local time: for that, read the clock in a time zone
+/// with [`Clock::zoned_now`] (the `schedule` feature) and format it with `%X`.
 pub fn format_hms(time: SystemTime) -> String {
     let secs = time
         .duration_since(SystemTime::UNIX_EPOCH)

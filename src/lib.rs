@@ -15,12 +15,15 @@
 //! 1. [`clock`]: real and virtual time, and how a thread waits.
 //! 2. [`wheel`]: the hierarchical timer wheel, a pure data structure.
 //! 3. [`task`]: the task handle; then its private modules `task::state` (the
-//!    four-bit state machine) and `task::cell` (the task's one allocation).
+//!    four-bit state machine) and `task::cell` (the task's one allocation), and
+//!    [`task::coop`], the cooperative budget.
 //! 4. [`time`]: `sleep`, `sleep_until`, `now`.
-//! 5. [`runtime`]: the event loop, which ties the four together.
+//! 5. [`runtime`]: the event loop, which ties the four together (then its private
+//!    files: `runtime/scheduler.rs`, where woken tasks go, and `runtime/timers.rs`).
 //! 6. Tasks together: [`children`], [`gather`](mod@gather), [`group`],
-//!    [`timeout`](mod@timeout), [`debug`], and [`panics`] (what happens when a task
-//!    panics).
+//!    [`timeout`](mod@timeout), [`future`] (asyncio's `Future`), [`interval`],
+//!    [`debug`], [`panics`] (what happens when a task panics) and [`trace`] (a
+//!    timeline of the loop's work).
 //! 7. [`sync`]: locks, semaphores, events, conditions, queues (and the private
 //!    `sync::waiters`, the FIFO queue they share).
 //! 8. [`sched`], CPython's event scheduler on plain threads, then [`schedule`], the
@@ -61,10 +64,11 @@
 //! | `await gather(task1, task2)`              | [`gather_tasks(tasks)`](fn@gather_tasks)`.await`       |
 //! | `gather(..., return_exceptions=True)`     | [`gather::Gather::return_exceptions`]                  |
 //! | `asyncio.wait(tasks, return_when=...)`    | [`wait`]`(tasks, `[`ReturnWhen`]`::...)`               |
+//! | `asyncio.wait(tasks, timeout=t)`          | [`wait`]`(tasks, ..)`[`.timeout(d)`](gather::Wait::timeout) |
 //! | `asyncio.as_completed(tasks)`             | [`as_completed`]                                       |
 //! | `asyncio.wait_for(f, t)`, `timeout(t)`    | [`wait_for(f, d)`](fn@wait_for), [`timeout(d, f)`](fn@timeout) |
 //! | `TimeoutError`                            | [`TimeoutError`]                                       |
-//! | `async with TaskGroup() as tg:`           | [`TaskGroup`], left with [`TaskGroup::wait`]           |
+//! | `async with TaskGroup() as tg:`           | [`task_group`]`(\|tg\| async move { .. }).await`; or [`TaskGroup`] + [`TaskGroup::wait`] |
 //! | `ExceptionGroup`                          | [`ExceptionGroup`]                                     |
 //! | `PYTHONASYNCIODEBUG=1`, `loop.set_debug`  | `CLEARLOOP_DEBUG=1`, [`Builder::debug`]                |
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
@@ -72,6 +76,11 @@
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
+//! | `asyncio.Barrier(n)`, `await barrier.wait()` | [`sync::Barrier`], `barrier.wait().await` → arrival index |
+//! | `loop.create_future()`, `fut.set_result(v)` | [`future::Promise::new`], [`set_result`](future::Promise::set_result) |
+//! | `await fut`, `fut.set_exception(e)`, `fut.cancel()` | `promise.wait().await` → `Result`, [`set_exception`](future::Promise::set_exception), [`cancel`](future::Promise::cancel) |
+//! | `while True: ...; await asyncio.sleep(p)` | [`interval::interval`]`(p)`, `ticks.tick().await`, [`interval::MissedTickPolicy`] |
+//! | (none: an uncontended `Lock` never yields) | [`task::coop`]: a task yields after 128 ready awaits; [`Builder::cooperative_budget`] |
 //!
 //! ## threading → clearloop
 //!
@@ -94,6 +103,7 @@
 //! | `s.cancel(event)`, `s.empty()`, `s.queue` | [`sched::Scheduler::cancel`], `empty`, `queue`         |
 //! | `s.run(blocking)`                         | [`sched::Scheduler::run`]                              |
 //! | a thread running `s.run()`                | [`sched::Scheduler::spawn_runner`]                     |
+//! | a thread dying of an action's exception  | [`sched::Scheduler::on_action_panic`]: the runner reports it and goes on |
 //!
 //! ## schedule → clearloop
 //!
@@ -148,6 +158,7 @@ pub mod panics;
 pub mod reactor;
 pub mod runtime;
 pub mod sched;
+#[cfg(feature = "schedule")]
 pub mod schedule;
 pub mod sync;
 pub mod task;
@@ -160,7 +171,7 @@ pub mod workers;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
-pub use group::{ExceptionGroup, TaskGroup};
+pub use group::{ExceptionGroup, GroupClosed, GroupHandle, GroupTask, TaskGroup, task_group};
 pub use runtime::{Builder, Handle, Runtime, run, spawn};
 pub use task::{Task, TaskError};
 pub use timeout::{TimeoutError, timeout, wait_for};

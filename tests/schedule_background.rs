@@ -170,6 +170,9 @@ fn async_jobs_run_on_a_runtime_handle_from_the_background_thread() {
     eventually("the async job ran once", || {
         runs.load(Ordering::SeqCst) == 1
     });
+    // The counter moves just before the task ends: wait for the end too, or the
+    // 09:20 run may find the 09:10 task still running and (rightly) skip it.
+    eventually("its task finished", || runtime.live_tasks() == 0);
     clock.advance(Duration::from_secs(600));
     eventually("and again ten minutes later", || {
         runs.load(Ordering::SeqCst) == 2

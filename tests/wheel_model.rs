@@ -380,6 +380,51 @@ fn advancing_backwards_does_nothing() {
     assert_eq!(wheel.len(), 1);
 }
 
+#[test]
+fn moves_counts_each_level_a_timer_passes_through() {
+    let mut wheel = TimerWheel::new();
+    // 64^3 + 64^2 + 64 + 1 ticks ahead: filed in level 3, then refiled in levels 2,
+    // 1 and 0 as time reaches each coarse slot: three moves before it fires.
+    let far = 262_144 + 4_096 + 64 + 1;
+    wheel.insert(far, 1);
+    // Due in level 0 from the start: fires where it was filed.
+    wheel.insert(7, 2);
+    let mut fired = Vec::new();
+    wheel.advance(far - 1, |deadline, value| fired.push((deadline, value)));
+    assert_eq!(fired, [(7, 2)]);
+    assert_eq!(wheel.moves(), 3, "levels 3 -> 2 -> 1 -> 0");
+    wheel.advance(far, |deadline, value| fired.push((deadline, value)));
+    assert_eq!(fired, [(7, 2), (far, 1)]);
+    assert_eq!(wheel.moves(), 3, "firing is not a move");
+}
+
+#[test]
+fn a_cancelled_timer_makes_no_more_moves() {
+    let mut wheel = TimerWheel::new();
+    let key = wheel.insert(262_144 + 4_096 + 64 + 1, ());
+    wheel.advance(262_144, |_, _| {}); // level 3 -> level 2
+    assert_eq!(wheel.moves(), 1);
+    wheel.cancel(key).unwrap();
+    wheel.advance(1 << 20, |_, _| {});
+    assert_eq!(wheel.moves(), 1);
+}
+
+proptest! {
+    /// Whatever the deadlines, a timer moves at most once per level below the one
+    /// it was filed in, plus once out of the overflow: never more than six times.
+    #[test]
+    fn no_timer_moves_more_than_six_times(deadlines in prop::collection::vec(0u64..1 << 40, 1..200)) {
+        let mut wheel = TimerWheel::new();
+        for (i, deadline) in deadlines.iter().enumerate() {
+            wheel.insert(*deadline, i);
+        }
+        let mut fired = 0;
+        wheel.advance(1 << 40, |_, _| fired += 1);
+        prop_assert_eq!(fired, deadlines.len());
+        prop_assert!(wheel.moves() <= 6 * deadlines.len() as u64);
+    }
+}
+
 /// Release-mode timing, not a pass/fail test:
 /// `cargo test --release --test wheel_model -- --ignored --nocapture`.
 #[test]

@@ -19,9 +19,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
-use jiff::civil::{self, Weekday};
+use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
 
@@ -29,6 +28,7 @@ use super::ScheduleError;
 use super::at::{self, AtKind, AtTime};
 use super::scheduler::Scheduler;
 use super::timing::{Spec, Unit};
+use super::until::Until;
 
 /// What a job returns: `()` to keep running, [`CancelJob`] to be removed after this
 /// run (Python's `return schedule.CancelJob`), or `Option<CancelJob>` to decide at
@@ -82,82 +82,6 @@ pub(crate) enum Action {
     Sync(SyncAction),
     /// Spawned on the runtime given to `run_pending_on`.
     Async(AsyncAction),
-}
-
-/// The end of a job's life, for [`Every::until`]: a date-time, a time today, or a
-/// length of time from now (Python's `until(datetime | time | timedelta | str)`).
-#[derive(Clone, Debug)]
-pub enum Until {
-    /// This instant, in any zone.
-    Zoned(ZonedDateTime),
-    /// This date and time in the job's zone.
-    Civil(civil::DateTime),
-    /// This time, today, in the job's zone.
-    TimeToday(civil::Time),
-    /// This long after the job is scheduled.
-    After(Duration),
-    /// Text: `"YYYY-MM-DD HH:MM:SS"`, `"YYYY-MM-DD HH:MM"`, `"YYYY-MM-DD"`,
-    /// `"HH:MM:SS"` or `"HH:MM"` (a time means today).
-    Text(String),
-}
-
-impl From<ZonedDateTime> for Until {
-    fn from(value: ZonedDateTime) -> Until {
-        Until::Zoned(value)
-    }
-}
-impl From<civil::DateTime> for Until {
-    fn from(value: civil::DateTime) -> Until {
-        Until::Civil(value)
-    }
-}
-impl From<civil::Time> for Until {
-    fn from(value: civil::Time) -> Until {
-        Until::TimeToday(value)
-    }
-}
-impl From<Duration> for Until {
-    fn from(value: Duration) -> Until {
-        Until::After(value)
-    }
-}
-impl From<&str> for Until {
-    fn from(value: &str) -> Until {
-        Until::Text(value.to_owned())
-    }
-}
-
-impl Until {
-    /// The instant this names, seen from `now` in `zone`.
-    fn resolve(&self, now: Timestamp, zone: &TimeZone) -> Result<Timestamp, ScheduleError> {
-        let today = zone.to_datetime(now).date();
-        let civil_in_zone = |dt: civil::DateTime| {
-            zone.to_ambiguous_timestamp(dt)
-                .compatible()
-                .unwrap_or(Timestamp::MAX)
-        };
-        Ok(match self {
-            Until::Zoned(z) => z.timestamp(),
-            Until::Civil(dt) => civil_in_zone(*dt),
-            Until::TimeToday(t) => civil_in_zone(today.to_datetime(*t)),
-            Until::After(d) => jiff::SignedDuration::try_from(*d)
-                .ok()
-                .and_then(|d| now.checked_add(d).ok())
-                .unwrap_or(Timestamp::MAX),
-            Until::Text(text) => {
-                let bad = || ScheduleError::UntilFormat { text: text.clone() };
-                let t = text.trim();
-                // A date-time has a '-' (the date), a time of day has none.
-                if t.contains('-') {
-                    let dt: civil::DateTime = t.parse().map_err(|_| bad())?;
-                    civil_in_zone(dt)
-                } else {
-                    let time: civil::Time = t.parse().map_err(|_| bad())?;
-                    civil_in_zone(today.to_datetime(time))
-                }
-            }
-        })
-    }
 }
 
 /// A job being described: what `every(n)` returns, before [`do_`](Every::do_).
@@ -544,7 +468,8 @@ impl Job {
             .map(|(next, _, zone)| next.to_zoned_datetime(zone))
     }
 
-    /// The job's last run, in its zone; `None` before the first run or once cancelled.
+    /// When the job's last run finished, in its zone (Python sets `last_run` after
+    /// the job returns); `None` before the first run or once cancelled.
     pub fn last_run(&self) -> Option<ZonedDateTime> {
         self.scheduler
             .job_times(self.id)

@@ -128,13 +128,15 @@ mod run;
 mod scheduler;
 mod store;
 mod timing;
+mod until;
 
 pub use background::Background;
 pub use error::ScheduleError;
-pub use job::{CancelJob, Every, Job, JobOutcome, Until};
+pub use job::{CancelJob, Every, Job, JobOutcome};
 pub use report::{PanicPolicy, Report};
 pub use scheduler::Scheduler;
 pub use timing::DriftPolicy;
+pub use until::Until;
 
 #[cfg(doc)]
 use crate::clock::Clock;

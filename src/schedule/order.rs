@@ -48,6 +48,7 @@ struct Bucket {
 
 impl Order {
     /// Files job `id` under `time`.
+    #[inline]
     pub(crate) fn push(&mut self, time: i128, id: u64) {
         let bucket = self.buckets.entry(time).or_insert_with(|| Bucket {
             ids: VecDeque::new(),

@@ -84,11 +84,15 @@ pub(super) struct State {
     pub(super) routine_reports: bool,
     /// SplitMix64 state, for `to()`.
     rng: u64,
-    /// Jobs taken to run and not yet filed and reported, with the next run they
-    /// were taken at: they count as due in `next_run` and `idle_seconds`, as
-    /// Python's running job does (its `next_run` changes only once it returns).
-    /// Most of the time empty, or one job.
-    pub(super) running: Vec<(u64, Timestamp)>,
+    /// How many jobs are taken to run and not yet filed and reported. They count
+    /// as due in `next_run` and `idle_seconds`, at the next run they were taken at,
+    /// as Python's running job does (its `next_run` changes only once it returns).
+    /// A count, not a list: two instructions a run; `next_timestamp` (cold) finds
+    /// the running jobs themselves when it is not zero.
+    pub(super) running: usize,
+    /// The jobs filed but whose reports are still being sent, with the next run
+    /// they were taken at. Only runs that report something come here.
+    pub(super) reporting: Vec<(u64, Timestamp)>,
     /// Tasks of async jobs that have not been seen finished yet.
     pub(super) in_flight: Vec<InFlight>,
     /// The background runner's thread while it sleeps: unparked by any change.
@@ -124,7 +128,8 @@ impl Scheduler {
                     report: default_sink(),
                     routine_reports: false,
                     rng: seed,
-                    running: Vec::new(),
+                    running: 0,
+                    reporting: Vec::new(),
                     in_flight: Vec::new(),
                     sleeper: None,
                 }),
@@ -300,8 +305,16 @@ impl Scheduler {
     pub(crate) fn next_timestamp(&self) -> Option<Timestamp> {
         let mut state = self.lock();
         let waiting = state.store.head().map(|(t, _, _)| t);
-        let running = state.running.iter().map(|&(_, t)| t).min();
-        waiting.into_iter().chain(running).min()
+        if state.running == 0 {
+            return waiting;
+        }
+        // A running job's entry has no action, and still its old next run.
+        let jobs = state.store.jobs.iter();
+        let running = jobs
+            .filter(|(_, e)| e.action.is_none())
+            .map(|(_, e)| e.next_run);
+        let reporting = state.reporting.iter().map(|&(_, t)| t);
+        waiting.into_iter().chain(running).chain(reporting).min()
     }
 
     // ---- for Every and Job (see the module doc), and the background runner ----
@@ -425,10 +438,11 @@ impl State {
         }
     }
 
-    /// Job `id` is filed and reported: it no longer counts as running.
-    pub(super) fn done_running(&mut self, id: u64) {
-        if let Some(i) = self.running.iter().position(|&(job, _)| job == id) {
-            self.running.swap_remove(i);
+    /// Job `id`'s reports are sent: it no longer counts as running.
+    pub(super) fn done_reporting(&mut self, id: u64) {
+        self.running -= 1;
+        if let Some(i) = self.reporting.iter().position(|&(job, _)| job == id) {
+            self.reporting.swap_remove(i);
         }
     }
 

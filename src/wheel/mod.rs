@@ -66,6 +66,9 @@
 //! timers again, relative to the new time. Being less than 64^k ticks away now, each
 //! lands on a finer level; the ones due at exactly that tick land in level 0 and fire.
 //! A timer is refiled at most once per level, so at most six times in its life.
+//! [`moves`](TimerWheel::moves) counts the refiles, so a benchmark can report the
+//! average per timer: a timer d ticks ahead moves about log64(d) times (a 100 ms
+//! sleep at 1 µs per tick: level 2, then 1, then 0, two moves).
 //!
 //! ## Overflow
 //!
@@ -96,6 +99,12 @@
 //! ```
 
 use std::fmt;
+
+mod level;
+mod slab;
+
+use level::{Level, List, Place, overflow_entry_time, place_for, slot_for, slot_start};
+use slab::{Entry, Node};
 
 /// log2 of the number of slots per level: one level resolves 6 bits of a deadline.
 const SLOT_BITS: u32 = 6;
@@ -156,119 +165,9 @@ pub struct TimerWheel<T> {
     /// The stamp of the next timer. A u64 incremented once per insert does not wrap
     /// in practice (584,000 years at a million inserts per second).
     next_stamp: u64,
-}
-
-/// One level: 64 slot lists and a bitmap saying which are non-empty, so that
-/// finding the next busy slot is one `trailing_zeros`, not a scan of 64 lists.
-#[derive(Clone)]
-struct Level {
-    occupied: u64,
-    slots: [List; SLOTS],
-}
-
-/// A doubly linked list of slab entries, by index. `NIL` head means empty.
-#[derive(Clone, Copy, Debug)]
-struct List {
-    head: u32,
-    tail: u32,
-}
-
-impl List {
-    const EMPTY: List = List {
-        head: NIL,
-        tail: NIL,
-    };
-}
-
-/// Which list a timer is on. Stored in the entry so a cancel can unlink it without
-/// recomputing anything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Place {
-    Wheel { level: u8, slot: u8 },
-    Overdue,
-    Overflow,
-}
-
-/// A cell of the slab.
-#[derive(Clone)]
-enum Entry<T> {
-    /// Free; `next_free` continues the free chain (`NIL` ends it).
-    Vacant {
-        next_free: u32,
-    },
-    Occupied(Node<T>),
-}
-
-/// A live timer and its links.
-#[derive(Clone)]
-struct Node<T> {
-    value: T,
-    deadline: u64,
-    stamp: u64,
-    place: Place,
-    prev: u32,
-    next: u32,
-}
-
-/// The level a deadline belongs to, seen from `now`: the highest bit where the two
-/// differ, divided by 6 (the bits one level resolves).
-///
-/// Example: `now = 1000`, `deadline = 1030`, only 30 ticks ahead.
-///
-/// ```text
-///   now      =  1000 = 0b_01111_101000    1000 / 64 = 15 rem 40
-///   deadline =  1030 = 0b_10000_000110    1030 / 64 = 16 rem  6
-///   xor             = 0b_11111_101110    highest set bit: 10  ->  level 10 / 6 = 1
-/// ```
-///
-/// Level 0 only holds the 64-tick block that `now` is in (960..1024), and 1030 is in
-/// the next one, so the timer waits in level 1, slot 16. When `now` reaches 1024 that
-/// slot cascades and the timer drops to level 0, slot 6. Choosing by differing bits,
-/// rather than by distance, is what lets a slot index mean one span of time only:
-/// a level never wraps around, so no slot mixes "this lap" and "next lap".
-fn level_for(now: u64, deadline: u64) -> usize {
-    // `| (SLOTS - 1)` so that equal values (xor = 0) give level 0, not bit "-1".
-    let differing = (now ^ deadline) | (SLOTS as u64 - 1);
-    let highest_bit = 63 - differing.leading_zeros();
-    (highest_bit / SLOT_BITS) as usize
-}
-
-/// The slot of `deadline` within `level`: its 6-bit digit in base 64.
-fn slot_for(deadline: u64, level: usize) -> usize {
-    ((deadline >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize
-}
-
-/// Where a timer goes when the wheel is at `now`.
-fn place_for(now: u64, deadline: u64) -> Place {
-    if deadline < now {
-        return Place::Overdue;
-    }
-    let level = level_for(now, deadline);
-    if level >= LEVELS {
-        return Place::Overflow;
-    }
-    Place::Wheel {
-        level: level as u8,
-        slot: slot_for(deadline, level) as u8,
-    }
-}
-
-/// The first tick covered by `slot` of `level` while the wheel is at `now`.
-///
-/// Every timer of a level-`k` slot shares all its bits above level `k` with `now`
-/// (that is how its level was chosen), so the start is `now`'s high bits, the slot
-/// number as digit `k`, and zeros below.
-fn slot_start(now: u64, level: usize, slot: usize) -> u64 {
-    let shift = SLOT_BITS * level as u32;
-    let shared_high_bits = now & !((1u64 << (shift + SLOT_BITS)) - 1);
-    shared_high_bits | ((slot as u64) << shift)
-}
-
-/// The tick at which the overflow must be walked so its timers with deadline
-/// `earliest` (or later in the same block) enter the wheel: the start of their
-/// 2^36-tick block, where they start sharing the high bits with `now`.
-fn overflow_entry_time(earliest: u64) -> u64 {
-    (earliest >> WHEEL_BITS) << WHEEL_BITS
+    /// Refiles so far: a timer cascaded from a coarse slot, or taken in from the
+    /// overflow. Only counted, for [`moves`](Self::moves).
+    moves: u64,
 }
 
 impl<T> TimerWheel<T> {
@@ -288,12 +187,31 @@ impl<T> TimerWheel<T> {
             free_head: NIL,
             len: 0,
             next_stamp: 0,
+            moves: 0,
         }
     }
 
     /// The tick the wheel has advanced to (0 for a new wheel).
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    /// How many times a timer has been refiled since the wheel was made: cascaded
+    /// from a coarse slot to a finer level, or taken from the overflow into the
+    /// wheel. Divided by the number of timers inserted, it is the average number of
+    /// moves per timer, the wheel's cost beyond one insert and one fire.
+    ///
+    /// ```
+    /// use clearloop::wheel::TimerWheel;
+    ///
+    /// let mut wheel = TimerWheel::new();
+    /// wheel.insert(5, ()); // level 0: fires where it was filed
+    /// wheel.insert(100, ()); // level 1 (64..4096): cascades once, to level 0
+    /// wheel.advance(1_000, |_, _| {});
+    /// assert_eq!(wheel.moves(), 1);
+    /// ```
+    pub fn moves(&self) -> u64 {
+        self.moves
     }
 
     /// The number of pending timers.
@@ -481,6 +399,7 @@ impl<T> TimerWheel<T> {
                 debug_assert!(
                     matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
                 );
+                self.moves += 1;
                 self.push_back(index, place);
             }
             index = next;
@@ -496,138 +415,15 @@ impl<T> TimerWheel<T> {
         while index != NIL {
             let next = self.node(index).next;
             let place = place_for(self.now, self.node(index).deadline);
+            if place != Place::Overflow {
+                self.moves += 1;
+            }
             self.push_back(index, place);
             index = next;
         }
     }
 
     // ---- lists -------------------------------------------------------------------
-
-    fn list_mut(&mut self, place: Place) -> &mut List {
-        match place {
-            Place::Wheel { level, slot } => &mut self.levels[level as usize].slots[slot as usize],
-            Place::Overdue => &mut self.overdue,
-            Place::Overflow => &mut self.overflow,
-        }
-    }
-
-    /// Appends entry `index` to the list of `place` (appending keeps insertion order).
-    fn push_back(&mut self, index: u32, place: Place) {
-        let deadline = self.node(index).deadline;
-        let list = self.list_mut(place);
-        let was_empty = list.head == NIL;
-        let old_tail = list.tail;
-        list.tail = index;
-        if was_empty {
-            list.head = index;
-        }
-        if !was_empty {
-            self.node_mut(old_tail).next = index;
-        }
-        let node = self.node_mut(index);
-        node.place = place;
-        node.prev = old_tail;
-        node.next = NIL;
-        match place {
-            Place::Wheel { level, slot } => self.levels[level as usize].occupied |= 1 << slot,
-            // An empty list forgets its old bound, which may belong to cancelled timers.
-            Place::Overdue if was_empty => self.overdue_min = deadline,
-            Place::Overdue => self.overdue_min = self.overdue_min.min(deadline),
-            Place::Overflow if was_empty => self.overflow_min = deadline,
-            Place::Overflow => self.overflow_min = self.overflow_min.min(deadline),
-        }
-    }
-
-    /// Takes entry `index` out of its list, wherever in the list it is.
-    fn unlink(&mut self, index: u32) {
-        let Node {
-            place, prev, next, ..
-        } = *self.node(index);
-        if prev == NIL {
-            self.list_mut(place).head = next;
-        } else {
-            self.node_mut(prev).next = next;
-        }
-        if next == NIL {
-            self.list_mut(place).tail = prev;
-        } else {
-            self.node_mut(next).prev = prev;
-        }
-        if let Place::Wheel { level, slot } = place
-            && self.levels[level as usize].slots[slot as usize].head == NIL
-        {
-            self.levels[level as usize].occupied &= !(1 << slot);
-        }
-    }
-
-    // ---- slab --------------------------------------------------------------------
-
-    /// The node of a key, if the key is still live.
-    fn lookup(&self, key: TimerKey) -> Option<&Node<T>> {
-        match self.entries.get(key.index as usize)? {
-            Entry::Occupied(node) if node.stamp == key.stamp => Some(node),
-            _ => None,
-        }
-    }
-
-    fn node(&self, index: u32) -> &Node<T> {
-        match &self.entries[index as usize] {
-            Entry::Occupied(node) => node,
-            Entry::Vacant { .. } => unreachable!("timer list links to vacant entry {index}"),
-        }
-    }
-
-    fn node_mut(&mut self, index: u32) -> &mut Node<T> {
-        match &mut self.entries[index as usize] {
-            Entry::Occupied(node) => node,
-            Entry::Vacant { .. } => unreachable!("timer list links to vacant entry {index}"),
-        }
-    }
-
-    /// Stores a node in a vacant entry, or at the end of the slab if none is free.
-    fn alloc(&mut self, node: Node<T>) -> u32 {
-        self.len += 1;
-        if self.free_head != NIL {
-            let index = self.free_head;
-            let slot = &mut self.entries[index as usize];
-            let Entry::Vacant { next_free } = *slot else {
-                unreachable!("free list links to occupied entry {index}")
-            };
-            self.free_head = next_free;
-            *slot = Entry::Occupied(node);
-            return index;
-        }
-        let index = u32::try_from(self.entries.len())
-            .ok()
-            .filter(|&index| index != NIL)
-            .expect("TimerWheel holds at most u32::MAX - 1 timers: cancel some first");
-        self.entries.push(Entry::Occupied(node));
-        index
-    }
-
-    /// Frees an entry (already unlinked) and returns its node.
-    fn release(&mut self, index: u32) -> Node<T> {
-        self.len -= 1;
-        let vacant = Entry::Vacant {
-            next_free: self.free_head,
-        };
-        self.free_head = index;
-        match std::mem::replace(&mut self.entries[index as usize], vacant) {
-            Entry::Occupied(node) => node,
-            Entry::Vacant { .. } => unreachable!("released entry {index} twice"),
-        }
-    }
-
-    /// Called when no timer is left: every entry is vacant, so the slab can be
-    /// emptied and give memory back. Stamps keep counting, so old keys stay stale.
-    fn reset_slab(&mut self) {
-        debug_assert_eq!(self.len, 0);
-        self.entries.clear();
-        self.free_head = NIL;
-        if self.entries.capacity() > KEEP_CAPACITY {
-            self.entries.shrink_to(KEEP_CAPACITY);
-        }
-    }
 }
 
 impl<T> Default for TimerWheel<T> {
@@ -650,105 +446,6 @@ impl<T> fmt::Debug for TimerWheel<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn level_for_picks_highest_differing_bit() {
-        // (now, deadline, expected level)
-        let cases = [
-            (0, 0, 0),
-            (0, 63, 0),
-            (0, 64, 1),
-            (1000, 1030, 1), // 30 ticks ahead, but in the next 64-tick block
-            (1000, 1023, 0),
-            (0, (1 << 12) - 1, 1),
-            (0, 1 << 12, 2),
-            (0, (1 << 36) - 1, 5),
-            (0, 1 << 36, 6), // beyond the top level: overflow
-            (1 << 36, (1 << 36) + 5, 0),
-            (0, u64::MAX, 10),
-        ];
-        for (now, deadline, expected) in cases {
-            assert_eq!(
-                level_for(now, deadline),
-                expected,
-                "now = {now}, deadline = {deadline}"
-            );
-        }
-    }
-
-    #[test]
-    fn slot_for_is_the_base_64_digit() {
-        let cases = [
-            (0, 0, 0),
-            (63, 0, 63),
-            (64, 0, 0),
-            (64, 1, 1),
-            (1030, 1, 16),
-            (1030, 0, 6),
-            (3 << 30, 5, 3),
-            (u64::MAX, 5, 63),
-        ];
-        for (deadline, level, expected) in cases {
-            assert_eq!(
-                slot_for(deadline, level),
-                expected,
-                "deadline = {deadline}, level = {level}"
-            );
-        }
-    }
-
-    #[test]
-    fn slot_start_keeps_the_high_bits_of_now() {
-        // (now, level, slot, expected first tick)
-        let cases = [
-            (0, 0, 5, 5),
-            (1000, 0, 50, 960 + 50),
-            (1000, 1, 16, 1024),
-            (5000, 1, 10, 4096 + 640),
-            ((7 << 36) + 3, 5, 2, (7 << 36) + (2 << 30)),
-        ];
-        for (now, level, slot, expected) in cases {
-            assert_eq!(
-                slot_start(now, level, slot),
-                expected,
-                "now = {now}, level = {level}, slot = {slot}"
-            );
-        }
-    }
-
-    #[test]
-    fn place_for_sorts_past_wheel_and_overflow() {
-        let cases = [
-            (10, 9, Place::Overdue),
-            (10, 10, Place::Wheel { level: 0, slot: 10 }),
-            (1000, 1030, Place::Wheel { level: 1, slot: 16 }),
-            (0, 1 << 36, Place::Overflow),
-            (1 << 36, (1 << 36) + 64, Place::Wheel { level: 1, slot: 1 }),
-        ];
-        for (now, deadline, expected) in cases {
-            assert_eq!(
-                place_for(now, deadline),
-                expected,
-                "now = {now}, deadline = {deadline}"
-            );
-        }
-    }
-
-    #[test]
-    fn overflow_enters_at_the_start_of_its_block() {
-        let cases = [
-            (1 << 36, 1 << 36),
-            ((1 << 36) + 12345, 1 << 36),
-            ((5 << 36) - 1, 4 << 36),
-        ];
-        for (deadline, expected) in cases {
-            assert_eq!(
-                overflow_entry_time(deadline),
-                expected,
-                "deadline = {deadline}"
-            );
-        }
-    }
 
     #[test]
     fn cascade_moves_a_timer_down_and_fires_it_on_time() {

@@ -1,0 +1,210 @@
+//! One level of the wheel, and the arithmetic that picks a timer's level and slot.
+//!
+//! A deadline is a number of ticks; written in base 64, its digits *are* the slots:
+//! digit 0 is the slot in level 0, digit 1 the slot in level 1, and so on. A timer
+//! goes to the highest level where its deadline's digit differs from `now`'s, so a
+//! level never holds two laps of time at once. These functions are pure, and tested
+//! here on their own; [`super`] (the wheel) files, cascades and fires with them.
+//!
+//! ```text
+//!   now      = 1000 = digits (0, 0, 0, 0, 15, 40)     level 1 differs: 15 vs 16
+//!   deadline = 1030 = digits (0, 0, 0, 0, 16,  6)  -> level 1, slot 16
+//! ```
+
+use super::{LEVELS, NIL, SLOT_BITS, SLOTS, WHEEL_BITS};
+
+/// One level: 64 slot lists and a bitmap saying which are non-empty, so that
+/// finding the next busy slot is one `trailing_zeros`, not a scan of 64 lists.
+#[derive(Clone)]
+pub(super) struct Level {
+    pub(super) occupied: u64,
+    pub(super) slots: [List; SLOTS],
+}
+
+/// A doubly linked list of slab entries, by index. `NIL` head means empty.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct List {
+    pub(super) head: u32,
+    pub(super) tail: u32,
+}
+
+impl List {
+    pub(super) const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+    };
+}
+
+/// Which list a timer is on. Stored in the entry so a cancel can unlink it without
+/// recomputing anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Place {
+    Wheel { level: u8, slot: u8 },
+    Overdue,
+    Overflow,
+}
+
+/// The level a deadline belongs to, seen from `now`: the highest bit where the two
+/// differ, divided by 6 (the bits one level resolves).
+///
+/// Example: `now = 1000`, `deadline = 1030`, only 30 ticks ahead.
+///
+/// ```text
+///   now      =  1000 = 0b_01111_101000    1000 / 64 = 15 rem 40
+///   deadline =  1030 = 0b_10000_000110    1030 / 64 = 16 rem  6
+///   xor             = 0b_11111_101110    highest set bit: 10  ->  level 10 / 6 = 1
+/// ```
+///
+/// Level 0 only holds the 64-tick block that `now` is in (960..1024), and 1030 is in
+/// the next one, so the timer waits in level 1, slot 16. When `now` reaches 1024 that
+/// slot cascades and the timer drops to level 0, slot 6. Choosing by differing bits,
+/// rather than by distance, is what lets a slot index mean one span of time only:
+/// a level never wraps around, so no slot mixes "this lap" and "next lap".
+pub(super) fn level_for(now: u64, deadline: u64) -> usize {
+    // `| (SLOTS - 1)` so that equal values (xor = 0) give level 0, not bit "-1".
+    let differing = (now ^ deadline) | (SLOTS as u64 - 1);
+    let highest_bit = 63 - differing.leading_zeros();
+    (highest_bit / SLOT_BITS) as usize
+}
+
+/// The slot of `deadline` within `level`: its 6-bit digit in base 64.
+pub(super) fn slot_for(deadline: u64, level: usize) -> usize {
+    ((deadline >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize
+}
+
+/// Where a timer goes when the wheel is at `now`.
+pub(super) fn place_for(now: u64, deadline: u64) -> Place {
+    if deadline < now {
+        return Place::Overdue;
+    }
+    let level = level_for(now, deadline);
+    if level >= LEVELS {
+        return Place::Overflow;
+    }
+    Place::Wheel {
+        level: level as u8,
+        slot: slot_for(deadline, level) as u8,
+    }
+}
+
+/// The first tick covered by `slot` of `level` while the wheel is at `now`.
+///
+/// Every timer of a level-`k` slot shares all its bits above level `k` with `now`
+/// (that is how its level was chosen), so the start is `now`'s high bits, the slot
+/// number as digit `k`, and zeros below.
+pub(super) fn slot_start(now: u64, level: usize, slot: usize) -> u64 {
+    let shift = SLOT_BITS * level as u32;
+    let shared_high_bits = now & !((1u64 << (shift + SLOT_BITS)) - 1);
+    shared_high_bits | ((slot as u64) << shift)
+}
+
+/// The tick at which the overflow must be walked so its timers with deadline
+/// `earliest` (or later in the same block) enter the wheel: the start of their
+/// 2^36-tick block, where they start sharing the high bits with `now`.
+pub(super) fn overflow_entry_time(earliest: u64) -> u64 {
+    (earliest >> WHEEL_BITS) << WHEEL_BITS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_for_picks_highest_differing_bit() {
+        // (now, deadline, expected level)
+        let cases = [
+            (0, 0, 0),
+            (0, 63, 0),
+            (0, 64, 1),
+            (1000, 1030, 1), // 30 ticks ahead, but in the next 64-tick block
+            (1000, 1023, 0),
+            (0, (1 << 12) - 1, 1),
+            (0, 1 << 12, 2),
+            (0, (1 << 36) - 1, 5),
+            (0, 1 << 36, 6), // beyond the top level: overflow
+            (1 << 36, (1 << 36) + 5, 0),
+            (0, u64::MAX, 10),
+        ];
+        for (now, deadline, expected) in cases {
+            assert_eq!(
+                level_for(now, deadline),
+                expected,
+                "now = {now}, deadline = {deadline}"
+            );
+        }
+    }
+
+    #[test]
+    fn slot_for_is_the_base_64_digit() {
+        let cases = [
+            (0, 0, 0),
+            (63, 0, 63),
+            (64, 0, 0),
+            (64, 1, 1),
+            (1030, 1, 16),
+            (1030, 0, 6),
+            (3 << 30, 5, 3),
+            (u64::MAX, 5, 63),
+        ];
+        for (deadline, level, expected) in cases {
+            assert_eq!(
+                slot_for(deadline, level),
+                expected,
+                "deadline = {deadline}, level = {level}"
+            );
+        }
+    }
+
+    #[test]
+    fn slot_start_keeps_the_high_bits_of_now() {
+        // (now, level, slot, expected first tick)
+        let cases = [
+            (0, 0, 5, 5),
+            (1000, 0, 50, 960 + 50),
+            (1000, 1, 16, 1024),
+            (5000, 1, 10, 4096 + 640),
+            ((7 << 36) + 3, 5, 2, (7 << 36) + (2 << 30)),
+        ];
+        for (now, level, slot, expected) in cases {
+            assert_eq!(
+                slot_start(now, level, slot),
+                expected,
+                "now = {now}, level = {level}, slot = {slot}"
+            );
+        }
+    }
+
+    #[test]
+    fn place_for_sorts_past_wheel_and_overflow() {
+        let cases = [
+            (10, 9, Place::Overdue),
+            (10, 10, Place::Wheel { level: 0, slot: 10 }),
+            (1000, 1030, Place::Wheel { level: 1, slot: 16 }),
+            (0, 1 << 36, Place::Overflow),
+            (1 << 36, (1 << 36) + 64, Place::Wheel { level: 1, slot: 1 }),
+        ];
+        for (now, deadline, expected) in cases {
+            assert_eq!(
+                place_for(now, deadline),
+                expected,
+                "now = {now}, deadline = {deadline}"
+            );
+        }
+    }
+
+    #[test]
+    fn overflow_enters_at_the_start_of_its_block() {
+        let cases = [
+            (1 << 36, 1 << 36),
+            ((1 << 36) + 12345, 1 << 36),
+            ((5 << 36) - 1, 4 << 36),
+        ];
+        for (deadline, expected) in cases {
+            assert_eq!(
+                overflow_entry_time(deadline),
+                expected,
+                "deadline = {deadline}"
+            );
+        }
+    }
+}
