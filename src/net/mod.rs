@@ -1,4 +1,4 @@
-//! TCP and UDP sockets that wait in the reactor instead of blocking the thread.
+//! TCP, UDP and Unix sockets that wait in the reactor instead of blocking the thread.
 //!
 //! asyncio gives two layers: streams (`asyncio.open_connection(host, port)` →
 //! `(reader, writer)`, `asyncio.start_server(handler, host, port)`) and the loop's
@@ -17,6 +17,8 @@
 //! | `writer.get_extra_info('peername')`            | [`TcpStream::peer_addr`]                    |
 //! | `await loop.sock_recv(sock, n)`                | [`Registered::read_with`](crate::reactor::Registered::read_with) |
 //! | `loop.create_datagram_endpoint(...)`           | [`UdpSocket::bind`], `send_to`, `recv_from` |
+//! | `await open_unix_connection(path)`             | [`UnixStream::connect`]`(path).await`       |
+//! | `await start_unix_server(handler, path)`       | [`UnixListener::bind`]`(path)`, then `accept().await` |
 //! | `async for line in reader` (a `StreamReader`)  | `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
 //!
 //! Every socket is non-blocking and registered with the [reactor](crate::reactor)
