@@ -139,3 +139,52 @@ fn ten_thousand_connections_leave_no_file_descriptor_behind() {
     assert_eq!(registered(), sources_before);
     assert_eq!(open_fds(), fds_before, "file descriptors leaked");
 }
+
+/// CPU time this process has used (user + system), from `/proc/self/stat`.
+fn cpu_time() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name (which may hold spaces, inside parentheses).
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // Linux reports in clock ticks of 1/100 s (USER_HZ) on every common platform.
+    std::time::Duration::from_millis(ticks * 10)
+}
+
+/// An idle server with open connections sleeps in the kernel: no thread spins, on
+/// one thread or on two workers (the reactor's thread waits in `epoll_wait`, the
+/// loops park).
+fn idle_server_uses_no_cpu(runtime: Runtime) {
+    use std::time::Duration;
+    let used = runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..100 {
+            let client = TcpStream::connect(addr).await.unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            // Each connection has a task waiting to read: 100 sources armed.
+            held.push((
+                client,
+                spawn(async move { server.read(&mut [0; 8]).await.map(|_| ()) }),
+            ));
+        }
+        yield_now().await;
+        let before = cpu_time();
+        // Real time on purpose: this measures what idleness costs, not when
+        // something happens.
+        clearloop::time::sleep(Duration::from_millis(500)).await;
+        cpu_time() - before
+    });
+    // A spinning thread would use about 500 ms here; allow scheduling noise.
+    assert!(
+        used < Duration::from_millis(100),
+        "idle for 0.5 s used {used:?} of CPU"
+    );
+}
+
+#[test]
+fn an_idle_server_uses_no_cpu_on_one_thread_or_two_workers() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    idle_server_uses_no_cpu(Runtime::new());
+    idle_server_uses_no_cpu(clearloop::Builder::new().worker_threads(2).build());
+}

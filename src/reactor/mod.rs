@@ -231,10 +231,10 @@ impl Reactor {
         }
         drop(events);
         let woken = wakers.len();
-        // Wake outside every lock, then stop holding virtual time: in the other order
-        // the loop could see nothing in flight and no task ready, and jump.
+        // Wake outside every lock; then end the waits, which tells a virtual clock
+        // that the network spoke (after the wake, so that a loop that looks at the
+        // clock then finds the woken task already in its queue).
         wakers.into_iter().for_each(Waker::wake);
-        // Each ended I/O wait tells the clock the network spoke; dropped after the wake.
         drop(done);
         Ok(woken)
     }
