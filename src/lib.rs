@@ -155,6 +155,7 @@ pub mod group;
 pub mod interval;
 pub mod net;
 pub mod panics;
+pub mod process;
 pub mod reactor;
 pub mod runtime;
 pub mod sched;
