@@ -173,6 +173,7 @@ pub mod workers;
 pub use blocking::{spawn_blocking, to_thread};
 pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
 pub use group::{ExceptionGroup, GroupClosed, GroupHandle, GroupTask, TaskGroup, task_group};
+pub use runtime::spawn_local;
 pub use runtime::{Builder, Handle, Runtime, run, spawn};
 pub use task::{Task, TaskError};
 pub use timeout::{TimeoutError, timeout, wait_for};

@@ -22,9 +22,12 @@
 //! ready at its first poll, so a future that finishes at once costs no timer at all.
 //!
 //! Cancellation is drop: a plain future is dropped on timeout, which cancels it.
-//! A [`Task`](crate::Task) handle, however, *detaches* when dropped: to stop a task
-//! that timed out, keep its handle and call [`cancel`](crate::Task::cancel), as
-//! `examples/timeout.rs` shows.
+//! A [`Task`](crate::Task) handle given to `wait_for` is awaited, so dropping it at
+//! the deadline cancels the task too, as asyncio's `wait_for(task, t)` does
+//! (cancellation follows the await: see [`task`](crate::task)). To give up waiting
+//! but let the task run on, pass [`shield`](crate::task::shield)`(task)`, or wait on
+//! [`task.wait()`](crate::Task::wait) and decide afterwards, as
+//! `examples/timeout.rs` does.
 //!
 //! ```
 //! use std::time::Duration;

@@ -80,6 +80,7 @@ use crate::workers;
 
 mod builder;
 mod handle;
+mod local;
 pub(crate) mod scheduler;
 pub(crate) mod timers;
 
@@ -250,6 +251,17 @@ impl Runtime {
             }
         }
         self.local.ready.borrow_mut().clear();
+        // The local tasks' futures (cancelled just above: their stand-ins could not
+        // reach the slab without a running loop) are dropped here, on our thread.
+        for future in self.local.local_tasks.take_all() {
+            if let Err(payload) = crate::panics::catch(move || drop(future)) {
+                crate::panics::report(
+                    "the runtime's cleanup of a local task",
+                    &*payload,
+                    "the runtime goes on",
+                );
+            }
+        }
         if let ReadyQueues::Loop(remote) = &self.core.ready {
             while remote.rx.try_recv().is_ok() {}
         }
@@ -333,6 +345,51 @@ where
             "{message}; call it from inside clearloop::run(async {{ ... }}), \
              or use Runtime::spawn on a runtime you built"
         ),
+    }
+}
+
+/// Spawns a task whose future need not be `Send` (an `Rc<RefCell<_>>` inside) on
+/// the single-threaded loop running on this thread (tokio's `spawn_local`; asyncio
+/// needs no such thing, since its tasks never leave the loop's thread).
+///
+/// The task is like any other (a [`Task`] handle; woken from any thread; cancelled
+/// when the runtime is dropped), but its future stays on this thread: see
+/// `src/runtime/local.rs` for how, and why [`spawn`] needs `Send`. Its output must
+/// be `Send`, as the handle may be awaited from anywhere.
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// let total = clearloop::run(async {
+///     let counter = Rc::new(RefCell::new(0));
+///     let tasks: Vec<_> = (0..3)
+///         .map(|_| {
+///             let counter = counter.clone();
+///             clearloop::spawn_local(async move { *counter.borrow_mut() += 1 })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await;
+///     }
+///     let total = *counter.borrow();
+///     total
+/// });
+/// assert_eq!(total, 3);
+/// ```
+///
+/// # Panics
+///
+/// Outside a running runtime, and on a multi-threaded runtime (its worker threads,
+/// or its `block_on`): the message says what to do instead.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    match scheduler::spawn_local_here(future) {
+        Ok(task) => task,
+        Err(message) => panic!("{message}"),
     }
 }
 

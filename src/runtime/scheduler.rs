@@ -60,6 +60,7 @@ use crate::panics::lock;
 use crate::task::Task;
 use crate::task::cell::{Cell, Header, Runnable, Schedule};
 
+use super::local::{LocalSlot, LocalTasks};
 use super::timers::Timers;
 use crate::workers;
 
@@ -146,6 +147,8 @@ pub(crate) struct Local {
     pub(crate) ready: RefCell<VecDeque<Arc<dyn Runnable>>>,
     /// Reused buffer for the wakers of fired timers.
     pub(crate) fired: RefCell<Vec<Waker>>,
+    /// The futures of local tasks (`spawn_local`), which never leave this thread.
+    pub(crate) local_tasks: LocalTasks,
 }
 
 impl Local {
@@ -154,6 +157,7 @@ impl Local {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
             fired: RefCell::new(Vec::new()),
+            local_tasks: LocalTasks::default(),
         })
     }
 }
@@ -464,4 +468,56 @@ pub(crate) fn with_current_scheduler<R>(
         .ok()
         .flatten()
         .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
+}
+
+/// Calls `f` with the thread-only part of the runtime whose core is at address
+/// `core`, if this thread runs its loop now (a local task's future is there).
+pub(crate) fn with_local<R>(core: usize, f: impl FnOnce(&Local) -> R) -> Option<R> {
+    let local = CONTEXT
+        .try_with(|context| {
+            let context = context.borrow();
+            let running = context.as_ref()?;
+            (Arc::as_ptr(&running.core) as usize == core).then(|| running.local.clone())
+        })
+        .ok()
+        .flatten()?;
+    // The `CONTEXT` borrow is over: `f` may drop a future that spawns.
+    Some(f(&local))
+}
+
+/// `spawn_local`: `future` goes into the running loop's slab, and a task whose
+/// future is its `Send` stand-in is spawned as any other. `Err` is the message of
+/// the panic (outside a runtime, or on a multi-threaded one).
+pub(crate) fn spawn_local_here<F>(future: F) -> Result<Task<F::Output>, String>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    let found = CONTEXT
+        .try_with(|context| {
+            let context = context.borrow();
+            let running = context.as_ref()?;
+            Some((running.core.clone(), running.local.clone()))
+        })
+        .ok()
+        .flatten();
+    let Some((core, local)) = found else {
+        return Err(
+            "clearloop::spawn_local() was called outside a clearloop runtime; call it \
+                    from inside clearloop::run(async { ... }): a local task runs on the loop \
+                    of the thread that spawns it"
+                .to_string(),
+        );
+    };
+    if let ReadyQueues::Workers(_) = core.ready {
+        return Err(
+            "clearloop::spawn_local() was called on a multi-threaded runtime \
+                    (Builder::worker_threads): its tasks move between threads, so they must \
+                    be Send. Use spawn() with Arc<Mutex<_>> instead of Rc<RefCell<_>>, or \
+                    build the runtime without worker_threads to keep one loop thread"
+                .to_string(),
+        );
+    }
+    let slot = LocalSlot::new(&local.local_tasks, &core, future);
+    Ok(spawn_on(&core, slot))
 }

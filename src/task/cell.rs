@@ -78,8 +78,6 @@ pub(crate) enum Slot<T> {
 
 /// Everything about a task that the handle reads, under one lock.
 pub(crate) struct Meta<T> {
-    /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
-    pub(crate) name: Option<Box<str>>,
     /// Running (with its awaiters), finished (with the outcome), or taken.
     pub(crate) slot: Slot<T>,
     /// Handles alive (the owner's, plus any a gather or group holds).
@@ -89,6 +87,79 @@ pub(crate) struct Meta<T> {
     /// Somebody looked at the outcome (await, join, result, exception): a failure
     /// that nobody looked at is reported in debug mode.
     pub(crate) retrieved: bool,
+    /// What few tasks use (a name, a cancel message, done-callbacks), boxed on
+    /// first use: one pointer in every task, nothing to drop or move for the others.
+    pub(crate) extras: Option<Box<Extras>>,
+}
+
+/// The rarely used part of [`Meta`].
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// Set by `Task::set_name`; `None` means the default `Task-<id>`.
+    pub(crate) name: Option<Box<str>>,
+    /// The message of `cancel_with`, for the cancellation error.
+    pub(crate) cancel_message: Option<Arc<str>>,
+    /// `add_done_callback`'s callbacks, in the order they were added, by id. Run by
+    /// the loop after the task finished (`call_soon`), never inside its last poll.
+    pub(crate) callbacks: Vec<(u32, Callback)>,
+}
+
+impl<T> Meta<T> {
+    /// `cancel_with`'s message, if any.
+    pub(crate) fn cancel_message(&self) -> Option<Arc<str>> {
+        self.extras.as_ref()?.cancel_message.clone()
+    }
+
+    /// The extras, made on first use.
+    pub(crate) fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+}
+
+/// A done-callback, with the handle it was given bound in.
+pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// While `cancel_now` drops a cancelled task's future: that task's
+    /// `cancel_with` message, so that a task it was awaiting, cancelled by the
+    /// dropped await, is cancelled with the same message (asyncio passes `msg` on
+    /// to the future the task waits for).
+    static CANCELLING: std::cell::RefCell<Option<Arc<str>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The message of the cancellation whose drop is running on this thread, if any.
+pub(crate) fn cancelling_message() -> Option<Arc<str>> {
+    CANCELLING
+        .try_with(|message| message.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Runs the done-callbacks of task `name` soon, on the loop (asyncio's
+/// `call_soon`): one small unregistered task polls them, in order, each under
+/// [`catch`]. Unregistered: it has no name, no handle, and is not in
+/// `live_tasks()`; a runtime that shuts down before its turn drops it unrun.
+pub(crate) fn call_soon<S: Schedule>(
+    scheduler: &Arc<S>,
+    name: String,
+    callbacks: Vec<(u32, Callback)>,
+) {
+    let task = format!("task '{name}'");
+    let run_them = async move {
+        for (_, callback) in callbacks {
+            if let Err(payload) = catch(callback) {
+                report(
+                    format_args!("a done callback of task '{name}'"),
+                    &*payload,
+                    "the other callbacks still run",
+                );
+            }
+        }
+    };
+    let cell = Cell::new(run_them, 0, scheduler.clone());
+    // Named, for debug mode's slow-poll warning and a tracer.
+    lock(&cell.meta).extras().name = Some(format!("done callbacks of {task}").into_boxed_str());
+    scheduler.schedule(cell);
 }
 
 impl<T> Meta<T> {
@@ -222,6 +293,8 @@ pub(crate) trait Joinable<T>: Send + Sync {
     fn schedule(self: Arc<Self>);
     /// Debug mode: the last handle of a task whose panic nobody looked at is gone.
     fn exception_never_retrieved(&self, task: String, message: String);
+    /// Runs done-callbacks soon, on the loop (a callback added to a finished task).
+    fn call_soon(&self, callbacks: Vec<(u32, Callback)>);
 }
 
 impl<F, S> Cell<F, S>
@@ -242,11 +315,11 @@ where
             scheduler,
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
-                name: None,
                 slot: Slot::Running(Awaiters::None),
                 handles: 1,
                 next_handle_id: 1,
                 retrieved: false,
+                extras: None,
             }),
         })
     }
@@ -303,10 +376,17 @@ where
         if future.is_none() {
             return;
         }
+        // A task it awaits is cancelled by the drop, with our message.
+        let message = lock(&self.meta).cancel_message();
+        let previous = CANCELLING
+            .try_with(|cancelling| cancelling.replace(message))
+            .ok()
+            .flatten();
         let outcome = match catch(|| *future = None) {
             Err(payload) => Outcome::Panicked(payload),
             Ok(()) => Outcome::Cancelled,
         };
+        let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
         drop(future);
         self.finish(outcome);
     }
@@ -317,8 +397,11 @@ where
     /// The registry lets go *before* the awaiters are woken, so that a `block_on`
     /// woken by this task already sees it gone from `live_tasks()`.
     fn finish(&self, outcome: Outcome<F::Output>) {
-        let (awaiters, detached, unseen_panic) = {
+        let (awaiters, detached, unseen_panic, extras) = {
             let mut meta = lock(&self.meta);
+            // Only a flag here: the callbacks are taken below, under the lock
+            // again, so that the common task (no extras) carries nothing more out.
+            let extras = meta.extras.is_some();
             if let Outcome::Panicked(payload) = &outcome {
                 let name = name_of(&self.header, &meta);
                 crate::panics::kept(
@@ -347,7 +430,7 @@ where
                 Slot::Running(awaiters) => awaiters,
                 _ => Awaiters::None,
             };
-            (awaiters, detached, unseen_panic)
+            (awaiters, detached, unseen_panic, extras)
         };
         self.scheduler.release(&self.header);
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
@@ -371,6 +454,24 @@ where
                 &*payload,
                 "the other awaiters may not have been woken",
             );
+        }
+        if extras {
+            self.queue_callbacks();
+        }
+    }
+
+    /// Queues the done-callbacks of a finished task (out of line: few tasks have
+    /// any). One added since `finish` let go of the lock is in the list too, or
+    /// was queued by `add_done_callback` itself, which saw the task finished.
+    #[cold]
+    #[inline(never)]
+    fn queue_callbacks(&self) {
+        let callbacks = match &mut lock(&self.meta).extras {
+            Some(extras) => std::mem::take(&mut extras.callbacks),
+            None => return,
+        };
+        if !callbacks.is_empty() {
+            call_soon(&self.scheduler, self.name(), callbacks);
         }
     }
 
@@ -438,6 +539,10 @@ where
     fn exception_never_retrieved(&self, task: String, message: String) {
         self.scheduler.exception_never_retrieved(task, message);
     }
+
+    fn call_soon(&self, callbacks: Vec<(u32, Callback)>) {
+        call_soon(&self.scheduler, self.name(), callbacks);
+    }
 }
 
 impl<F, S> ArcWake for Cell<F, S>
@@ -455,7 +560,7 @@ where
 
 /// `Task-<id>` unless the task was given a name.
 pub(crate) fn name_of<T>(header: &Header, meta: &Meta<T>) -> String {
-    match &meta.name {
+    match meta.extras.as_ref().and_then(|extras| extras.name.as_ref()) {
         Some(name) => name.to_string(),
         None => format!("Task-{}", header.id),
     }

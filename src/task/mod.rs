@@ -12,6 +12,10 @@
 //! | `task.result()`                   | [`Task::result`]: a clone of the value, or a [`TaskError`]|
 //! | `task.exception()`                | [`Task::exception`]                                       |
 //! | `task.cancel()`, `cancelled()`    | [`Task::cancel`], [`Task::cancelled`]                     |
+//! | `task.cancel(msg)`                | [`Task::cancel_with`]; [`TaskError::cancel_message`]      |
+//! | `asyncio.shield(task)`            | [`shield`]`(task)`                                        |
+//! | `add_done_callback(fn)`           | [`Task::add_done_callback`] (returns a [`CallbackId`])    |
+//! | `remove_done_callback(fn)`        | [`Task::remove_done_callback`]`(id)`                      |
 //! | `task.get_name()`, `set_name()`   | [`Task::name`], [`Task::set_name`]                        |
 //! | `InvalidStateError`               | [`TaskError`] with [`TaskError::is_not_done`]             |
 //! | `CancelledError`                  | [`TaskError`] with [`TaskError::is_cancelled`]           |
@@ -23,8 +27,44 @@
 //! [`Task::result`] *clones* it (`T: Clone`), so it can be asked again and again like
 //! Python's. Wait for the task without taking its value with [`Task::wait`].
 //!
-//! **Dropping the handle detaches the task**: it still runs to the end, as an asyncio
-//! task runs whether or not anyone awaits it. To stop it, call [`Task::cancel`].
+//! **Cancellation follows the await.** A handle dropped without ever being awaited
+//! *detaches* the task: it runs to the end, as an asyncio task runs whether or not
+//! anyone awaits it. But a handle dropped *while it is awaited* (`.await` or
+//! [`join`](Task::join) returned `Pending`, and the task has not finished) cancels
+//! the task, as asyncio cancels the task an awaiter was waiting for when the awaiter
+//! itself is cancelled, or when `wait_for` gives up:
+//!
+//! ```text
+//!   outer.cancel("msg")                      the loop drops outer's future ...
+//!     outer ──awaits──> inner (Task)   ──>   ... and with it the awaited handle:
+//!                                            inner.cancel("msg")  (same message)
+//!     outer ──awaits──> shield(inner)  ──>   the shield lets go: inner runs on
+//!     drop(spawn(job))  (never awaited) ──>  job runs on (detached)
+//!     wait_for(inner, 2 s) expires      ──>  inner is cancelled at the deadline
+//! ```
+//!
+//! The rule goes as deep as the awaits do: a task awaiting a task awaiting a task is
+//! cancelled all the way down, each at its next turn. [`shield`] (asyncio's
+//! `asyncio.shield`) awaits without binding, and [`Task::detach`] unbinds a handle
+//! that was awaited through `&mut task`. `gather` holds its children the same way (a
+//! dropped gather cancels those still running, as asyncio's does); `wait` does not
+//! (on timeout it hands back the pending tasks, running, as asyncio's does), nor does
+//! [`Task::wait`].
+//!
+//! tokio's `JoinHandle` always detaches, awaited or not: there, a `timeout` around a
+//! handle leaves the task running. Here the handle behaves like the asyncio `Task` a
+//! learner translates, and costs the same: one `bool` on the handle, set by the poll.
+//!
+//! **Done-callbacks** ([`Task::add_done_callback`], asyncio's
+//! `Future.add_done_callback`) run on the loop at the turn after the task finished,
+//! in the order they were added, never inside the task's last poll.
+//!
+//! **Local tasks.** [`spawn`](crate::spawn) requires a `Send` future, even on the
+//! single-threaded loop: the future lives in the task's cell, which wakers on any
+//! thread share, and on a multi-threaded runtime any worker polls it. A future
+//! holding an `Rc<RefCell<_>>` (asyncio's shared variables, translated) goes to
+//! [`spawn_local`](crate::spawn_local) instead, which keeps it on the loop's thread
+//! (`src/runtime/local.rs` shows how, without `unsafe`).
 //!
 //! **Cancellation is drop.** asyncio throws `CancelledError` into the coroutine at its
 //! `await`, and the coroutine may catch it. A Rust future cannot be resumed with an
@@ -56,12 +96,19 @@ pub struct Task<T> {
     cell: Arc<dyn Joinable<T>>,
     /// Which handle this is, for the task's list of awaiters.
     id: u32,
+    /// This handle is being awaited (`.await` or `join()` returned `Pending` and the
+    /// task has not finished): dropping it now cancels the task. See the module doc.
+    awaited: bool,
 }
 
 impl<T> Task<T> {
     /// The first handle, made by `spawn` (the cell counts it already).
     pub(crate) fn new(cell: Arc<dyn Joinable<T>>) -> Task<T> {
-        Task { cell, id: 0 }
+        Task {
+            cell,
+            id: 0,
+            awaited: false,
+        }
     }
 
     /// A second handle on the same task, for a gather or a task group that watches
@@ -75,6 +122,7 @@ impl<T> Task<T> {
         Task {
             cell: self.cell.clone(),
             id,
+            awaited: false,
         }
     }
 
@@ -120,6 +168,26 @@ impl<T> Task<T> {
     /// A task that is being polled when it is cancelled (it cancels itself, or
     /// another thread cancels it) finishes that poll first, then is dropped.
     pub fn cancel(&self) -> bool {
+        self.cancel_because(None)
+    }
+
+    /// [`cancel`](Task::cancel) with a message (asyncio's `task.cancel(msg)`): the
+    /// [`TaskError`] of the cancelled task carries it ([`TaskError::cancel_message`],
+    /// and its `Display`). A second call before the task stops replaces the message,
+    /// as in asyncio. Returns false if the task had already finished.
+    pub fn cancel_with(&self, message: impl Into<String>) -> bool {
+        self.cancel_because(Some(Arc::from(message.into())))
+    }
+
+    /// The one cancel behind `cancel`, `cancel_with` and a dropped await.
+    fn cancel_because(&self, message: Option<Arc<str>>) -> bool {
+        if let Some(message) = message {
+            let mut meta = self.cell.meta();
+            if !matches!(meta.slot, Slot::Running(_)) {
+                return false;
+            }
+            meta.extras().cancel_message = Some(message);
+        }
         match self.cell.header().state.cancel() {
             AfterCancel::Push => self.cell.clone().schedule(),
             AfterCancel::Marked => {}
@@ -135,7 +203,7 @@ impl<T> Task<T> {
 
     /// Renames the task (asyncio's `set_name`); the name shows in panics and errors.
     pub fn set_name(&self, name: impl Into<String>) {
-        self.cell.meta().name = Some(name.into().into_boxed_str());
+        self.cell.meta().extras().name = Some(name.into().into_boxed_str());
     }
 
     /// The task's panic or cancellation, if it ended that way (asyncio's
@@ -171,7 +239,10 @@ impl<T> Task<T> {
                 crate::panics::message(&**payload),
                 None,
             ))),
-            Slot::Finished(Outcome::Cancelled) => Ok(Err(TaskError::cancelled(name()))),
+            Slot::Finished(Outcome::Cancelled) => Ok(Err(TaskError::cancelled_with(
+                name(),
+                meta.cancel_message(),
+            ))),
         }
     }
 
@@ -209,7 +280,9 @@ impl<T> Task<T> {
                 let name = || name_of(self.cell.header(), &meta);
                 Poll::Ready(match outcome {
                     Outcome::Value(value) => Ok(value),
-                    Outcome::Cancelled => Err(TaskError::cancelled(name())),
+                    Outcome::Cancelled => {
+                        Err(TaskError::cancelled_with(name(), meta.cancel_message()))
+                    }
                     Outcome::Panicked(payload) => {
                         let message = crate::panics::message(&*payload);
                         Err(TaskError::panicked(name(), message, Some(payload)))
@@ -219,6 +292,91 @@ impl<T> Task<T> {
         }
     }
 }
+
+impl<T> Task<T> {
+    /// `poll_outcome` for whoever *awaits* the handle (`.await`, `join()`): while it
+    /// is pending the handle is marked awaited, so that dropping it cancels the task.
+    /// One store of a `bool` on the handle: awaiting costs nothing more.
+    fn poll_bound(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        let poll = self.poll_outcome(cx);
+        self.awaited = poll.is_pending();
+        poll
+    }
+
+    /// Lets the task run on even if this handle was being awaited: dropping the
+    /// returned handle detaches the task, as dropping a handle that was never
+    /// awaited does. For a handle awaited through `&mut task` (in a `select`-like
+    /// combinator, or `timeout(d, &mut task)`) that you mean to drop later without
+    /// cancelling the task.
+    pub fn detach(mut self) -> Task<T> {
+        self.awaited = false;
+        self
+    }
+}
+
+impl<T: Send + 'static> Task<T> {
+    /// Calls `callback` once the task is done (asyncio's
+    /// `Future.add_done_callback`), with a handle on the task to ask it
+    /// `result()`, `exception()`, `cancelled()`.
+    ///
+    /// The loop runs it *after* the task finished, never inside the task's last
+    /// poll: a small step of its own is queued when the task finishes (asyncio's
+    /// `call_soon`), so the callbacks run at the loop's next turn, in the order they
+    /// were added, after the awaiters were woken (they are queued first). A callback
+    /// added to a task that is done already is queued at once, and runs at the next
+    /// turn as well. A panicking callback is reported on standard error with the
+    /// task's name, and the others still run.
+    ///
+    /// The handle the callback gets counts as one of the task's handles until the
+    /// callback has run, so the outcome waits for it. Differences from asyncio:
+    /// the callback must be `Send` (a task may finish on a worker thread), and a
+    /// runtime dropped before the callbacks' turn drops them unrun (`asyncio.run`
+    /// gives cancelled tasks one more turn).
+    pub fn add_done_callback(
+        &self,
+        callback: impl FnOnce(&Task<T>) + Send + 'static,
+    ) -> CallbackId {
+        let watcher = self.watcher();
+        let callback: cell::Callback = Box::new(move || callback(&watcher));
+        let mut meta = self.cell.meta();
+        let id = meta.next_handle_id;
+        meta.next_handle_id += 1;
+        if matches!(meta.slot, Slot::Running(_)) {
+            meta.extras().callbacks.push((id, callback));
+        } else {
+            drop(meta);
+            self.cell.call_soon(vec![(id, callback)]);
+        }
+        CallbackId(id)
+    }
+
+    /// Removes a callback added by [`add_done_callback`](Task::add_done_callback)
+    /// before it was queued (asyncio's `remove_done_callback`). Returns whether it
+    /// was still there: false once the task finished (its callbacks are queued then).
+    pub fn remove_done_callback(&self, id: CallbackId) -> bool {
+        let mut meta = self.cell.meta();
+        let Some(extras) = &mut meta.extras else {
+            return false;
+        };
+        let Some(index) = extras
+            .callbacks
+            .iter()
+            .position(|(other, _)| *other == id.0)
+        else {
+            return false;
+        };
+        let (_, callback) = extras.callbacks.remove(index);
+        drop(meta);
+        // Dropped outside the lock: it holds a handle, whose `Drop` takes the lock.
+        drop(callback);
+        true
+    }
+}
+
+/// Names a done-callback, for [`Task::remove_done_callback`] (asyncio removes by the
+/// function itself; a Rust closure has no identity to compare, so `add` returns one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackId(u32);
 
 impl<T: Clone> Task<T> {
     /// The task's value, cloned, so it can be asked for again (asyncio's
@@ -237,9 +395,9 @@ impl<T: Clone> Task<T> {
 impl<T> Future for Task<T> {
     type Output = T;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         std::task::ready!(coop::poll_budget(cx));
-        match self.poll_outcome(cx) {
+        match self.poll_bound(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(value)) => Poll::Ready(value),
             Poll::Ready(Err(error)) => error.raise(),
@@ -247,11 +405,17 @@ impl<T> Future for Task<T> {
     }
 }
 
-/// Dropping a handle detaches the task (it runs on). In debug mode, the last
+/// Dropping a handle detaches the task (it runs on), unless the handle was being
+/// awaited: then the task is cancelled (see the module doc). In debug mode, the last
 /// handle of a task that panicked, and whose panic nobody looked at, reports
 /// "Task exception was never retrieved", as asyncio logs it.
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
+        if self.awaited {
+            // The await was dropped before the task finished: its awaiter was
+            // cancelled, so the task is too (with the awaiter's message, if any).
+            self.cancel_because(cell::cancelling_message());
+        }
         // Declared before the guard, so dropped after it: this handle's waker is
         // released outside the task's lock.
         let _our_waker;
@@ -327,9 +491,55 @@ pub struct Join<T> {
 impl<T> Future for Join<T> {
     type Output = Result<T, TaskError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         std::task::ready!(coop::poll_budget(cx));
-        self.task.poll_outcome(cx)
+        self.task.poll_bound(cx)
+    }
+}
+
+/// Awaits a task without binding its fate to the awaiter (asyncio's
+/// `asyncio.shield(task)`): if the await is dropped (the awaiter is cancelled, a
+/// `wait_for` around it expires), the task runs on, detached, instead of being
+/// cancelled. `shield(task).await` gives the value as `task.await` does.
+///
+/// asyncio's `shield` returns a new future and leaves you the task to await again
+/// later; here the handle moves into the shield (one owner takes the value). To keep
+/// the value of a task that outlives a cancelled awaiter, let the task put it
+/// somewhere shared (a [`Promise`](crate::future::Promise), a channel).
+pub fn shield<T>(task: Task<T>) -> Shield<T> {
+    Shield { task }
+}
+
+/// The future returned by [`shield`].
+#[must_use = "futures do nothing unless awaited; the task runs anyway"]
+pub struct Shield<T> {
+    task: Task<T>,
+}
+
+impl<T> Shield<T> {
+    /// The task handle back, unbound: dropping it detaches the task.
+    pub fn into_inner(self) -> Task<T> {
+        self.task
+    }
+}
+
+impl<T> Future for Shield<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        std::task::ready!(coop::poll_budget(cx));
+        // `poll_outcome`, not `poll_bound`: the handle is never marked awaited.
+        match self.task.poll_outcome(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(error)) => error.raise(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Shield<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Shield").field(&self.task).finish()
     }
 }
 
@@ -347,7 +557,8 @@ pub struct TaskError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
     Panicked(String),
-    Cancelled,
+    /// With `cancel_with`'s message, if any.
+    Cancelled(Option<Arc<str>>),
     NotDone,
     Taken,
 }
@@ -366,9 +577,13 @@ impl TaskError {
     }
 
     pub(crate) fn cancelled(task: String) -> Self {
+        Self::cancelled_with(task, None)
+    }
+
+    pub(crate) fn cancelled_with(task: String, message: Option<Arc<str>>) -> Self {
         TaskError {
             task,
-            kind: Kind::Cancelled,
+            kind: Kind::Cancelled(message),
             payload: None,
         }
     }
@@ -401,7 +616,16 @@ impl TaskError {
 
     /// The task was cancelled (asyncio's `CancelledError`).
     pub fn is_cancelled(&self) -> bool {
-        self.kind == Kind::Cancelled
+        matches!(self.kind, Kind::Cancelled(_))
+    }
+
+    /// The message given to [`Task::cancel_with`] (asyncio's `cancel(msg)`, found in
+    /// `CancelledError.args`), when the task was cancelled with one.
+    pub fn cancel_message(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Cancelled(message) => message.as_deref(),
+            _ => None,
+        }
     }
 
     /// The task has not finished yet (asyncio's `InvalidStateError`).
@@ -441,7 +665,8 @@ impl fmt::Display for TaskError {
         let task = &self.task;
         match &self.kind {
             Kind::Panicked(message) => write!(f, "task '{task}' panicked: {message}"),
-            Kind::Cancelled => write!(f, "task '{task}' was cancelled"),
+            Kind::Cancelled(None) => write!(f, "task '{task}' was cancelled"),
+            Kind::Cancelled(Some(message)) => write!(f, "task '{task}' was cancelled: {message}"),
             Kind::NotDone => write!(
                 f,
                 "task '{task}' is not done: its result is not ready yet \
