@@ -68,6 +68,46 @@
 //!   nothing in flight: jump to min(0.25, 1) -------------------->   0.25
 //! ```
 //!
+//! ### Tasks waiting on I/O: time jumps only once the network is quiet
+//!
+//! A task waiting on a socket ([`net`](crate::net): a read, an accept, a connect)
+//! waits on the real world, as a pool job does: a peer on another thread or in
+//! another process may answer in a few milliseconds of real time, and a jump to a
+//! `timeout`'s deadline meanwhile would fire it on a read about to complete. But it
+//! cannot count as in flight until it ends, as a job does: a server's `accept` waits
+//! for ever, and a client task sleeping before it connects would never wake. So the
+//! rule for I/O is a *quiet period*:
+//!
+//! * while at least one task waits on I/O in the [reactor](crate::reactor) (from its
+//!   first `Pending` until it is woken or its socket is dropped), virtual time jumps
+//!   only once nothing has happened on the network for [`IO_GRACE`] (250 ms) of real
+//!   time; until then the loop waits in real time, frozen at the current virtual
+//!   instant;
+//! * "something happened" is: a task started waiting on I/O, a wait was woken by a
+//!   readiness event, or a task wrote, connected, shut down or closed a socket (its
+//!   peer may be one of our tasks, about to be woken: on loopback the kernel delivers
+//!   the data a moment *after* `write` returns, so looking once is not enough);
+//! * with no task waiting on I/O, nothing changes: the loop jumps at once.
+//!
+//! ```text
+//!   loop thread                               reactor thread  virtual  real
+//!   client: read -> Pending (a wait begins)                    0 s      0 s
+//!   server: sleep(1 s); nothing ready: listen                  0 s      0 .. 0.25 s
+//!   quiet for 250 ms: jump                                     1 s      0.25 s
+//!   server writes the answer (activity); listen                1 s      0.25 s ..
+//!                                             event: readable
+//!   <----------------------------------------- wake (activity)
+//!   client: read -> the answer, at exactly 1 s                 1 s      0.2501 s
+//! ```
+//!
+//! What it costs and what it cannot see: each jump taken while a task waits on I/O
+//! comes [`IO_GRACE`] of real time after the network's last activity (an echo
+//! exchange of nine messages at nine instants takes about 2 s of real time on the
+//! virtual clock); a peer that answers later than the grace is too late, and a
+//! timeout may fire first (give such a test a longer virtual timeout, or the real
+//! clock). tokio's paused clock chooses the other side: it looks at its I/O driver
+//! once, without waiting, before each jump, so a peer must have answered *already*.
+//!
 //! With nothing in flight the rule changes nothing: the runtime's loop jumps at once,
 //! as before. Only the runtime knows its own threads are busy, so it calls
 //! `park_until` only when all of them are idle (see `workers`); plain threads that
@@ -142,6 +182,57 @@ struct Waiters {
     /// on the clock's behalf removes it first, so that a thread which is running
     /// again is never taken for a waiter.
     parked: Vec<Parked>,
+    /// Tasks waiting on I/O in the reactor ([`IoWait`]s alive).
+    io_waits: usize,
+    /// The real instant of the last thing that happened on the network (a wait began
+    /// or was woken, a write, a close): while `io_waits > 0`, time jumps only
+    /// [`IO_GRACE`] after it.
+    io_activity: Option<Instant>,
+}
+
+impl Waiters {
+    /// The real time left before the network counts as quiet; `None` when no task
+    /// waits on I/O, or it has been quiet for [`IO_GRACE`] already.
+    fn io_grace_left(&self) -> Option<Duration> {
+        if self.io_waits == 0 {
+            return None;
+        }
+        let quiet_for = self.io_activity?.elapsed();
+        IO_GRACE
+            .checked_sub(quiet_for)
+            .filter(|left| !left.is_zero())
+    }
+}
+
+/// How long the network must have been quiet (no readiness event, no write, no new
+/// wait, in real time) before virtual time may jump while a task waits on I/O: long
+/// enough for a peer on another thread or in another process to answer, short
+/// enough that a server waiting for clients does not slow a virtual-clock test much.
+/// The module doc states the rule.
+pub const IO_GRACE: Duration = Duration::from_millis(250);
+
+/// A task waiting on I/O in the reactor, on an auto-advance clock: alive from its
+/// first `Pending` until it is woken or its socket is dropped; dropping it is the end
+/// of the wait (and counts as activity: the woken task is about to run).
+pub(crate) struct IoWait {
+    time: Arc<VirtualTime>,
+}
+
+impl Drop for IoWait {
+    fn drop(&mut self) {
+        let woken = {
+            let mut waiters = self.time.waiters();
+            waiters.io_waits -= 1;
+            waiters.io_activity = Some(Instant::now());
+            if waiters.io_waits == 0 && waiters.busy == 0 {
+                // A loop listening for quiet may jump at once.
+                waiters.take_advancers()
+            } else {
+                Vec::new()
+            }
+        };
+        woken.into_iter().for_each(|thread| thread.unpark());
+    }
 }
 
 /// A thread parked on a virtual clock.
@@ -507,6 +598,7 @@ impl VirtualTime {
             }
             // Any other thread: a runtime's loop, a scheduler's runner, a test.
             _ => {
+                let mut listen = None;
                 if waiters.busy == 0 {
                     // Nothing in flight: jump to the earliest deadline of all waiters.
                     let earliest = waiters.parked.iter().filter_map(|p| p.deadline).min();
@@ -515,7 +607,12 @@ impl VirtualTime {
                         (a, b) => a.or(b),
                     };
                     if let Some(target) = target {
-                        woken = self.jump_to(&mut waiters, target);
+                        // Unless tasks wait on I/O and the network spoke less than
+                        // IO_GRACE ago: listen (in real time) for what is left of it.
+                        match waiters.io_grace_left() {
+                            Some(left) if target > self.now() => listen = Some(left),
+                            _ => woken = self.jump_to(&mut waiters, target),
+                        }
                     }
                 }
                 // Our deadline is reached: return, unless the jump just woke a
@@ -535,6 +632,14 @@ impl VirtualTime {
                     deadline,
                     work: None,
                 });
+                if let Some(left) = listen {
+                    drop(waiters);
+                    woken.into_iter().for_each(|thread| thread.unpark());
+                    // Returning early is allowed: the caller looks and parks again.
+                    thread::park_timeout(left);
+                    self.waiters().parked.retain(|p| p.thread.id() != me.id());
+                    return;
+                }
             }
         }
         drop(waiters);
@@ -603,6 +708,33 @@ impl Clock {
                 }))
             }
             _ => None,
+        }
+    }
+}
+
+impl Clock {
+    /// A task starts waiting on I/O: on an auto-advance clock, counted until the
+    /// returned [`IoWait`] is dropped, and the network's quiet starts again now.
+    /// `None` on other clocks.
+    pub(crate) fn start_io_wait(&self) -> Option<IoWait> {
+        match &self.kind {
+            Kind::Virtual(v) if v.auto_advance => {
+                let mut waiters = v.waiters();
+                waiters.io_waits += 1;
+                waiters.io_activity = Some(Instant::now());
+                Some(IoWait { time: v.clone() })
+            }
+            _ => None,
+        }
+    }
+
+    /// Something happened on the network that may wake a peer (a write, a close):
+    /// the quiet starts again now (auto-advance clocks only; else nothing).
+    pub(crate) fn io_activity(&self) {
+        if let Kind::Virtual(v) = &self.kind
+            && v.auto_advance
+        {
+            v.waiters().io_activity = Some(Instant::now());
         }
     }
 }

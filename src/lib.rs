@@ -162,7 +162,10 @@ pub mod future;
 pub mod gather;
 pub mod group;
 pub mod interval;
+pub mod net;
 pub mod panics;
+pub mod process;
+pub mod reactor;
 pub mod runtime;
 pub mod sched;
 #[cfg(feature = "schedule")]

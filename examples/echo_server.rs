@@ -1,0 +1,153 @@
+//! An echo server and three clients on one thread (asyncio's `start_server` and
+//! `open_connection`), on loopback only.
+//!
+//! ```python
+//! async def handle(reader, writer):          # one task per connection
+//!     while data := await reader.read(100):
+//!         writer.write(data)
+//!         await writer.drain()
+//!     writer.close()
+//!
+//! async def client(name, words, first):
+//!     reader, writer = await asyncio.open_connection('127.0.0.1', port)
+//!     await asyncio.sleep(first)
+//!     for i, word in enumerate(words):
+//!         if i: await asyncio.sleep(0.3)
+//!         writer.write(word.encode()); await writer.drain()
+//!         echo = await reader.readexactly(len(word))
+//! ```
+//!
+//! Watch the times in brackets (the runtime's clock, since the start): the three
+//! clients talk to the server *at the same time*, their messages interleaved 0.1 s
+//! apart, and the whole exchange of nine messages ends at 0.9 s, not at the sum of
+//! the clients' times. One thread does it all: while a task waits on its socket, the
+//! reactor watches the socket and the loop runs the others, as `create_task` showed
+//! with two sleeps. The server starts, serves three connections and stops by itself.
+//!
+//! Run: `cargo run --example echo_server` (add `-- --virtual` for the virtual clock:
+//! the times are then exact, but each jump of time waits until the network has been
+//! quiet for the reactor's grace, so it takes about 2 s of real time, not 0.9).
+//! Prints (times exact on the virtual clock, within a few ms on the real one):
+//!
+//! ```text
+//! [0.000] server: listening on 127.0.0.1 (port chosen by the OS)
+//! [0.000] server: 3 connections accepted
+//! [0.100] alice  -> bonjour
+//! [0.100] server: echo "bonjour" (7 bytes)
+//! [0.100] alice  <- bonjour
+//! [0.200] bob    -> hello
+//! [0.200] server: echo "hello" (5 bytes)
+//! [0.200] bob    <- hello
+//! ...
+//! [0.900] carol  <- ciao
+//! [0.900] server: 3 clients served, 9 messages echoed; closed
+//! ```
+
+use std::time::{Duration, Instant};
+
+use clearloop::clock::Clock;
+use clearloop::net::{TcpListener, TcpStream};
+use clearloop::time::{now, sleep};
+use clearloop::{Builder, spawn};
+
+/// The time since `start` on the runtime's clock, as `[s.mmm]`.
+fn stamp(start: Instant) -> String {
+    format!("[{:.3}]", (now() - start).as_secs_f64())
+}
+
+/// One connection: echo every message until the client closes; returns how many.
+async fn handle(mut stream: TcpStream, start: Instant) -> usize {
+    let mut buf = [0; 100];
+    let mut echoed = 0;
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) => return echoed, // the client closed: `reader.read()` gave b''
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]);
+                println!("{} server: echo {text:?} ({n} bytes)", stamp(start));
+                if let Err(error) = stream.write_all(&buf[..n]).await {
+                    println!("{} server: {error}", stamp(start));
+                    return echoed;
+                }
+                echoed += 1;
+            }
+            Err(error) => {
+                // One connection's error ends that connection only.
+                println!("{} server: {error}", stamp(start));
+                return echoed;
+            }
+        }
+    }
+}
+
+/// One client: connects, waits `first`, then sends each word 0.3 s apart and reads
+/// its echo.
+async fn client(name: &str, port: u16, first: Duration, words: &[&str], start: Instant) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the server listens on loopback");
+    sleep(first).await;
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            sleep(Duration::from_millis(300)).await;
+        }
+        println!("{} {name:<6} -> {word}", stamp(start));
+        stream.write_all(word.as_bytes()).await.unwrap();
+        let mut echo = vec![0; word.len()];
+        stream.read_exact(&mut echo).await.unwrap();
+        println!(
+            "{} {name:<6} <- {}",
+            stamp(start),
+            String::from_utf8_lossy(&echo)
+        );
+    }
+    // Dropping the stream closes it: the server's read returns 0.
+}
+
+/// Runs the example on `clock`.
+pub fn example(clock: Clock) {
+    let runtime = Builder::new().clock(clock).build();
+    runtime.block_on(async {
+        let start = now();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("loopback is there");
+        let port = listener.local_addr().unwrap().port();
+        println!(
+            "{} server: listening on 127.0.0.1 (port chosen by the OS)",
+            stamp(start)
+        );
+        let server = spawn(async move {
+            // Accept the three clients, each served by a task of its own.
+            let mut handlers = Vec::new();
+            for _ in 0..3 {
+                let (stream, _peer) = listener.accept().await.unwrap();
+                handlers.push(spawn(handle(stream, start)));
+            }
+            println!("{} server: 3 connections accepted", stamp(start));
+            let mut echoed = 0;
+            for handler in handlers {
+                echoed += handler.await;
+            }
+            echoed
+            // The listener drops here: the port is closed.
+        });
+        let ms = Duration::from_millis;
+        let clients = [
+            spawn(async move { client("alice", port, ms(100), &["bonjour", "salut", "merci"], start).await }),
+            spawn(async move { client("bob", port, ms(200), &["hello", "hi", "thanks"], start).await }),
+            spawn(async move { client("carol", port, ms(300), &["hola", "buongiorno", "ciao"], start).await }),
+        ];
+        for client in clients {
+            client.await;
+        }
+        let echoed = server.await;
+        println!(
+            "{} server: 3 clients served, {echoed} messages echoed; closed",
+            stamp(start)
+        );
+    });
+}
+
+#[allow(dead_code)] // the tour includes this file and has its own main
+fn main() {
+    example(Clock::from_args());
+}

@@ -1,0 +1,120 @@
+//! TCP, UDP and Unix sockets that wait in the reactor instead of blocking the thread.
+//!
+//! asyncio gives two layers: streams (`asyncio.open_connection(host, port)` →
+//! `(reader, writer)`, `asyncio.start_server(handler, host, port)`) and the loop's
+//! socket calls (`loop.sock_accept`, `sock_recv`, `sock_sendall`, `sock_connect`).
+//! clearloop's types sit between the two, like tokio's: a [`TcpListener`] accepts,
+//! a [`TcpStream`] reads and writes with `.await`, and [`TcpStream::split`] gives
+//! the reader and the writer to two tasks, as `open_connection` returns two objects.
+//!
+//! | asyncio                                        | clearloop                                   |
+//! |------------------------------------------------|---------------------------------------------|
+//! | `await open_connection(host, port)`            | [`TcpStream::connect`]`(addr).await`        |
+//! | `await start_server(handler, host, port)`      | [`TcpListener::bind`], then `accept().await` in a loop, `spawn(handler)` |
+//! | `await reader.read(n)`, `readexactly(n)`       | [`TcpStream::read`], [`TcpStream::read_exact`] |
+//! | `writer.write(b)`, `await writer.drain()`      | [`TcpStream::write_all`]`(b).await`         |
+//! | `writer.write_eof()`                           | [`TcpStream::shutdown`]`(Shutdown::Write)`  |
+//! | `writer.get_extra_info('peername')`            | [`TcpStream::peer_addr`]                    |
+//! | `await loop.sock_recv(sock, n)`                | [`Registered::read_with`](crate::reactor::Registered::read_with) |
+//! | `loop.create_datagram_endpoint(...)`           | [`UdpSocket::bind`], `send_to`, `recv_from` |
+//! | `await open_unix_connection(path)`             | [`UnixStream::connect`]`(path).await`       |
+//! | `await start_unix_server(handler, path)`       | [`UnixListener::bind`]`(path)`, then `accept().await` |
+//! | `async for line in reader` (a `StreamReader`)  | `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
+//!
+//! Every socket is non-blocking and registered with the [reactor](crate::reactor)
+//! while it lives: an operation is tried at once, and only when the OS says "would
+//! block" does the task wait for readiness. Dropping a socket deregisters and closes
+//! it, and dropping a pending `read`, `accept` or `connect` (a cancelled task, a
+//! timeout) leaves nothing behind but a stale waker, dropped at the next event.
+//!
+//! ## Errors name the cause and the address
+//!
+//! An error keeps its [`io::ErrorKind`] and says what was being done, to whom:
+//! `connect to 127.0.0.1:9: Connection refused (os error 111)`,
+//! `bind 127.0.0.1:8080: Address already in use (os error 98)`,
+//! `read from 127.0.0.1:40312: Connection reset by peer (os error 104)`. A read at the
+//! end of the stream is not an error: it returns 0, as in Python (`b''`). An error on
+//! one connection is that connection's: the loop and the other connections go on.
+//!
+//! Loopback only in the examples and tests (`127.0.0.1`, `::1`).
+//!
+//! ```
+//! use clearloop::net::{TcpListener, TcpStream};
+//!
+//! let echoed = clearloop::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let server = clearloop::spawn(async move {
+//!         let (mut stream, _peer) = listener.accept().await.unwrap();
+//!         let mut buf = [0; 64];
+//!         let n = stream.read(&mut buf).await.unwrap();
+//!         stream.write_all(&buf[..n]).await.unwrap();
+//!     });
+//!     let mut client = TcpStream::connect(addr).await.unwrap();
+//!     client.write_all(b"hello").await.unwrap();
+//!     let mut reply = [0; 5];
+//!     client.read_exact(&mut reply).await.unwrap();
+//!     server.await;
+//!     reply
+//! });
+//! assert_eq!(&echoed, b"hello");
+//! ```
+
+#![cfg(unix)]
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+mod stream;
+mod tcp;
+mod udp;
+mod unix;
+
+pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
+
+/// The error of one socket operation: what was done (`"read from"`), to which
+/// address, and the OS's error, kept as [`source`](std::error::Error::source).
+#[derive(Debug)]
+struct NetError {
+    what: &'static str,
+    /// The address (or Unix path), written out: only errors pay for the text.
+    addr: Option<String>,
+    cause: io::Error,
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.addr {
+            Some(addr) => write!(f, "{} {addr}: {}", self.what, self.cause),
+            None => write!(f, "{}: {}", self.what, self.cause),
+        }
+    }
+}
+
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// `cause`, with what was being done and to whom in its message; same kind.
+fn annotate(cause: io::Error, what: &'static str, addr: Option<impl fmt::Display>) -> io::Error {
+    let addr = addr.map(|addr| addr.to_string());
+    io::Error::new(cause.kind(), NetError { what, addr, cause })
+}
+
+/// The addresses `addr` names, or an error saying it names none.
+fn resolve(addr: impl ToSocketAddrs, what: &'static str) -> io::Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|error| annotate(error, what, None::<SocketAddr>))?
+        .collect();
+    if addrs.is_empty() {
+        let error = io::Error::new(io::ErrorKind::InvalidInput, "no address to use");
+        return Err(annotate(error, what, None::<SocketAddr>));
+    }
+    Ok(addrs)
+}

@@ -1,0 +1,424 @@
+//! TCP: a listener that accepts, a stream that reads and writes, and its two halves.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+
+use super::stream::Conn;
+use super::{annotate, resolve};
+use crate::reactor::Registered;
+
+/// How many connections the kernel queues for `accept` (see `from_std`).
+const BACKLOG: i32 = 1024;
+
+/// A TCP socket listening for connections (the server side of asyncio's
+/// `start_server`, or `loop.sock_accept` on a listening socket).
+///
+/// ```
+/// use clearloop::net::TcpListener;
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").unwrap(); // port 0: the OS picks
+/// assert!(listener.local_addr().unwrap().port() > 0);
+/// // Binding the same address again: an error naming the cause and the address.
+/// let again = TcpListener::bind(listener.local_addr().unwrap()).unwrap_err();
+/// assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+/// assert!(again.to_string().starts_with("bind 127.0.0.1:"));
+/// ```
+#[derive(Debug)]
+pub struct TcpListener {
+    io: Registered<std::net::TcpListener>,
+    addr: SocketAddr,
+}
+
+impl TcpListener {
+    /// Binds to `addr` and listens (the first of its addresses that works).
+    ///
+    /// # Errors
+    ///
+    /// Address in use, permission denied, no such address: the OS's error, with the
+    /// address in its message.
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for addr in resolve(addr, "bind")? {
+            match std::net::TcpListener::bind(addr) {
+                Ok(listener) => return TcpListener::from_std(listener),
+                Err(error) => last = Some(annotate(error, "bind", Some(addr))),
+            }
+        }
+        Err(last.expect("resolve returns at least one address"))
+    }
+
+    /// Wraps a listener bound by other means; makes it non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be made non-blocking or registered.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        // std listens with a backlog of 128: a burst of more connections than that
+        // (a thousand clients starting at once) would see SYNs dropped and retried a
+        // second later. Listening again only changes the backlog (Linux); 1024 is
+        // tokio's figure (asyncio's `start_server`: 100), capped by `somaxconn`.
+        rustix::net::listen(&listener, BACKLOG)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        Ok(TcpListener {
+            io: Registered::new(listener)?,
+            addr,
+        })
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error, naming the listener's address: out of file descriptors
+    /// (`EMFILE`: the connection stays queued; close something and accept again), or
+    /// a connection that was reset before it was accepted.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = poll_fn(|cx| self.poll_accept(cx)).await?;
+        Ok((TcpStream::from_accepted(stream, peer)?, peer))
+    }
+
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(std::net::TcpStream, SocketAddr)>> {
+        self.io
+            .poll_read_with(cx, |listener| listener.accept())
+            .map_err(|error| annotate(error, "accept on", Some(self.addr)))
+    }
+
+    /// The address it listens on (with the port the OS chose, after a bind to port 0).
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the address is read once, at bind.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.addr)
+    }
+}
+
+/// A TCP connection (asyncio's `(reader, writer)` pair in one value).
+///
+/// `read`, `write` and friends take `&mut self`: one task uses a stream. To read in
+/// one task and write in another, [`split`](TcpStream::split) it. It also implements
+/// the `futures-io` traits `AsyncRead` and `AsyncWrite`, so the `futures` crate's
+/// `copy`, `BufReader` and `lines` work on it.
+#[derive(Debug)]
+pub struct TcpStream {
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr` (asyncio's `open_connection`, `loop.sock_connect`):
+    /// the first of its addresses that accepts.
+    ///
+    /// The socket is made non-blocking *before* it connects, so the handshake is
+    /// awaited in the reactor (the socket turns writable when it ends; `SO_ERROR` then
+    /// says how), not blocked on.
+    ///
+    /// # Errors
+    ///
+    /// Connection refused, unreachable, timed out: the OS's error, with the address.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in resolve(addr, "connect to")? {
+            match TcpStream::connect_one(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last = Some(annotate(error, "connect to", Some(addr))),
+            }
+        }
+        Err(last.expect("resolve returns at least one address"))
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        let family = match addr {
+            SocketAddr::V4(_) => AddressFamily::INET,
+            SocketAddr::V6(_) => AddressFamily::INET6,
+        };
+        let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+        let fd = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+        match rustix::net::connect(&fd, &addr) {
+            // Loopback may connect at once; else the handshake goes on without us.
+            Ok(()) | Err(Errno::INPROGRESS) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+        let io = Registered::new(std::net::TcpStream::from(fd))?;
+        // The handshake made the listener readable: a task may accept.
+        io.touched_peer();
+        loop {
+            poll_fn(|cx| io.poll_writable(cx)).await?;
+            if let Some(error) = io.get_ref().take_error()? {
+                return Err(error);
+            }
+            match io.get_ref().peer_addr() {
+                Ok(peer) => {
+                    let inner = Arc::new(Conn { io, peer });
+                    return Ok(TcpStream { inner });
+                }
+                // Writable, no error, not connected: a stale readiness; wait again.
+                Err(error) if error.kind() == io::ErrorKind::NotConnected => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<TcpStream> {
+        // accept(2) does not pass O_NONBLOCK on to the new socket (on Linux).
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream {
+            inner: Arc::new(Conn {
+                io: Registered::new(stream)?,
+                peer,
+            }),
+        })
+    }
+
+    /// Reads what has arrived, at most `buf.len()` bytes; waits if nothing has. 0
+    /// means the peer closed its side (end of stream), as `reader.read()` returns
+    /// `b''`; reading again returns 0 again.
+    ///
+    /// # Errors
+    ///
+    /// Connection reset by peer, and the like, naming the peer's address.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_read(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes (asyncio's `readexactly`).
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` (saying how many bytes came) if the stream ends first, and the
+    /// errors of [`read`](TcpStream::read).
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_exact(buf).await
+    }
+
+    /// Writes what the socket's buffer takes now, at least one byte; waits if it is
+    /// full. Returns how many bytes were written.
+    ///
+    /// # Errors
+    ///
+    /// Broken pipe or connection reset (the peer is gone), naming its address.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`, waiting whenever the socket's buffer is full (asyncio's
+    /// `writer.write(buf)` then `await writer.drain()`).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`write`](TcpStream::write).
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf).await
+    }
+
+    /// Nothing to do: a `TcpStream` keeps no buffer of its own (every write goes to
+    /// the kernel). Here so code written for buffered writers reads the same.
+    ///
+    /// # Errors
+    ///
+    /// Never.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Closes one or both directions: `Shutdown::Write` sends the end of stream (the
+    /// peer's read returns 0) and can still read the answer (a half-close, asyncio's
+    /// `write_eof()`).
+    ///
+    /// # Errors
+    ///
+    /// When the socket is no longer connected.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the address is read once, when the connection is made.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.inner.peer)
+    }
+
+    /// This end's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS's, if the socket is in a bad state.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.io.get_ref().local_addr()
+    }
+
+    /// Sends small writes at once instead of batching them (disables Nagle's
+    /// algorithm: `TCP_NODELAY`).
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.inner.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS's.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.io.get_ref().nodelay()
+    }
+
+    /// Splits the stream into a reading half and a writing half that two tasks can
+    /// own (asyncio's `open_connection` returns them apart from the start). The
+    /// socket closes when both are dropped.
+    pub fn split(self) -> (ReadHalf, WriteHalf) {
+        (
+            ReadHalf {
+                inner: self.inner.clone(),
+            },
+            WriteHalf { inner: self.inner },
+        )
+    }
+}
+
+/// The reading half of a [`TcpStream`] (asyncio's `StreamReader`).
+#[derive(Debug)]
+pub struct ReadHalf {
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
+}
+
+/// The writing half of a [`TcpStream`] (asyncio's `StreamWriter`).
+#[derive(Debug)]
+pub struct WriteHalf {
+    inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
+}
+
+impl ReadHalf {
+    /// [`TcpStream::read`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpStream::read`].
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_read(cx, buf)).await
+    }
+
+    /// [`TcpStream::read_exact`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpStream::read_exact`].
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_exact(buf).await
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.inner.peer
+    }
+}
+
+impl WriteHalf {
+    /// [`TcpStream::write`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpStream::write`].
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_write(cx, buf)).await
+    }
+
+    /// [`TcpStream::write_all`].
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpStream::write`].
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf).await
+    }
+
+    /// [`TcpStream::shutdown`]: `Shutdown::Write` ends the stream for the peer.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`TcpStream::shutdown`].
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.inner.peer
+    }
+}
+
+// The `futures-io` traits, so the `futures` crate's io utilities work on clearloop's
+// streams. `poll_close` half-closes (sends the end of stream), as tokio's
+// `poll_shutdown` does; the socket itself closes on drop.
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncRead for ReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_close()
+    }
+}
+
+impl futures_io::AsyncWrite for WriteHalf {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_close()
+    }
+}

@@ -1,0 +1,197 @@
+//! Unix domain stream sockets: TCP's interface, a path instead of an address
+//! (asyncio's `open_unix_connection(path)` and `start_unix_server(handler, path)`).
+
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+
+use super::annotate;
+use super::stream::Conn;
+use crate::reactor::Registered;
+
+/// A Unix socket listening at a path (asyncio's `start_unix_server`).
+///
+/// The socket's file stays after the listener is dropped, as in Python: remove it
+/// (`std::fs::remove_file`) before binding the same path again.
+#[derive(Debug)]
+pub struct UnixListener {
+    io: Registered<std::os::unix::net::UnixListener>,
+    path: PathBuf,
+}
+
+impl UnixListener {
+    /// Creates the socket file at `path` and listens.
+    ///
+    /// # Errors
+    ///
+    /// The path exists already (`AddrInUse`), its directory does not, permission
+    /// denied: the OS's error, naming the path.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        let listener = std::os::unix::net::UnixListener::bind(path)
+            .map_err(|error| annotate(error, "bind", Some(path.display())))?;
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: Registered::new(listener)?,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Waits for a connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error (out of file descriptors: `EMFILE`), naming the path.
+    pub async fn accept(&self) -> io::Result<UnixStream> {
+        let (stream, _) = poll_fn(|cx| self.io.poll_read_with(cx, |l| l.accept()))
+            .await
+            .map_err(|error| annotate(error, "accept on", Some(self.path.display())))?;
+        stream.set_nonblocking(true)?;
+        let peer = format!("a client of {}", self.path.display());
+        UnixStream::new(stream, peer)
+    }
+
+    /// The path it listens at.
+    pub fn local_path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A Unix stream connection (asyncio's `open_unix_connection`). The same reads and
+/// writes as [`TcpStream`](super::TcpStream), and the `futures-io` traits; no `split`
+/// yet.
+#[derive(Debug)]
+pub struct UnixStream {
+    inner: Conn<std::os::unix::net::UnixStream, String>,
+}
+
+impl UnixStream {
+    fn new(stream: std::os::unix::net::UnixStream, peer: String) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            inner: Conn {
+                io: Registered::new(stream)?,
+                peer,
+            },
+        })
+    }
+
+    /// Connects to the listener at `path`. A Unix connect does not wait for a
+    /// handshake: it succeeds or fails at once.
+    ///
+    /// # Errors
+    ///
+    /// No such file, connection refused (nobody listens there any more), or the
+    /// listener's queue is full (`WouldBlock`: try again later), naming the path.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let path = path.as_ref();
+        let named = |error: io::Error| annotate(error, "connect to", Some(path.display()));
+        let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+        let fd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, flags, None)
+            .map_err(|errno| named(errno.into()))?;
+        let addr = SocketAddrUnix::new(path).map_err(|errno| named(errno.into()))?;
+        rustix::net::connect(&fd, &addr).map_err(|errno| named(errno.into()))?;
+        let stream = UnixStream::new(fd.into(), path.display().to_string())?;
+        stream.inner.io.touched_peer(); // the listener is readable now
+        Ok(stream)
+    }
+
+    /// Two connected sockets (`socket.socketpair()`), for a test or two tasks.
+    ///
+    /// # Errors
+    ///
+    /// The OS's (out of file descriptors).
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        a.set_nonblocking(true)?;
+        b.set_nonblocking(true)?;
+        Ok((
+            UnixStream::new(a, "its pair".into())?,
+            UnixStream::new(b, "its pair".into())?,
+        ))
+    }
+
+    /// Reads what has arrived (0: the peer closed its side).
+    ///
+    /// # Errors
+    ///
+    /// Connection reset and the like, naming the peer.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_read(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes.
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the stream ends first, and those of [`read`](Self::read).
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_exact(buf).await
+    }
+
+    /// Writes what the socket takes now, waiting if its buffer is full.
+    ///
+    /// # Errors
+    ///
+    /// Broken pipe (the peer is gone), naming it.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.inner.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`write`](Self::write).
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf).await
+    }
+
+    /// Closes one or both directions (`Shutdown::Write`: the peer reads the end of
+    /// stream).
+    ///
+    /// # Errors
+    ///
+    /// When the socket is no longer connected.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+
+    /// Who is at the other end: the listener's path, `a client of PATH`, or
+    /// `its pair`.
+    pub fn peer(&self) -> &str {
+        &self.inner.peer
+    }
+}
+
+impl futures_io::AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_close()
+    }
+}

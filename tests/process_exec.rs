@@ -1,0 +1,152 @@
+//! Child processes: exit codes, output, piped input, kill, no zombie left by a
+//! dropped child, a clear error for a missing program, and on the virtual clock a
+//! child's wait holds time (a timeout does not fire on a child about to exit).
+
+use std::io::ErrorKind;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use clearloop::clock::Clock;
+use clearloop::process::Command;
+use clearloop::{Builder, spawn, timeout};
+
+#[test]
+fn exit_codes_and_output() {
+    clearloop::run(async {
+        let ok = Command::new("true").status().await.unwrap();
+        assert!(ok.success());
+        let three = Command::new("sh")
+            .args(["-c", "exit 3"])
+            .status()
+            .await
+            .unwrap();
+        assert_eq!(three.code(), Some(3));
+        let output = Command::new("sh")
+            .args(["-c", "echo out; echo err >&2; exit 5"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(output.status.code(), Some(5));
+        assert_eq!(output.stdout, b"out\n");
+        assert_eq!(output.stderr, b"err\n");
+    });
+}
+
+#[test]
+fn piped_stdin_and_stdout_with_a_large_output() {
+    let (echoed, counted) = clearloop::run(async {
+        let mut cat = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = cat.stdin.take().unwrap();
+        let mut stdout = cat.stdout.take().unwrap();
+        // More than a pipe holds (64 KiB): writing and reading must overlap.
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let writer = spawn(async move {
+            stdin.write_all(&data).await.unwrap();
+            // stdin drops here: cat sees the end of its input.
+        });
+        let mut echoed = Vec::new();
+        stdout.read_to_end(&mut echoed).await.unwrap();
+        writer.await;
+        assert!(cat.wait().await.unwrap().success());
+        (echoed == expected, echoed.len())
+    });
+    assert!(echoed);
+    assert_eq!(counted, 1_000_000);
+}
+
+#[test]
+fn kill_then_wait_reports_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    clearloop::run(async {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(child.id() > 0);
+        child.kill().unwrap();
+        let status = child.wait().await.unwrap();
+        assert_eq!(status.signal(), Some(9));
+        // Killing an exited, reaped child is not an error.
+        child.kill().unwrap();
+    });
+}
+
+/// Whether `pid` is a zombie (or gone: `None`).
+fn is_zombie(pid: u32) -> Option<bool> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat.rsplit_once(") ")?.1.chars().next()?;
+    Some(state == 'Z')
+}
+
+#[test]
+fn a_dropped_child_never_stays_a_zombie() {
+    let (exited, running) = clearloop::run(async {
+        // One that has exited by the time it is dropped, one still running.
+        let mut exited = Command::new("true").spawn().unwrap();
+        let exited_pid = exited.id();
+        let _ = timeout(Duration::from_secs(30), async {
+            // Wait for the exit without reaping: poll /proc until it is a zombie.
+            while is_zombie(exited_pid) == Some(false) {
+                clearloop::task::yield_now().await;
+            }
+        })
+        .await;
+        drop(exited.stdin.take());
+        drop(exited);
+        let mut running = Command::new("sleep").arg("0.2").spawn().unwrap();
+        let running_pid = running.id();
+        drop(running.stdout.take());
+        drop(running);
+        (exited_pid, running_pid)
+    });
+    // Reaped at drop: gone at once.
+    assert_ne!(
+        is_zombie(exited),
+        Some(true),
+        "the exited child was left a zombie"
+    );
+    // The running one is reaped by a thread when it exits; give it a real-time limit.
+    let limit = Instant::now() + Duration::from_secs(30);
+    while is_zombie(running).is_some() && Instant::now() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        is_zombie(running),
+        None,
+        "the running child was never reaped"
+    );
+}
+
+#[test]
+fn a_missing_program_is_a_clear_error() {
+    let error = Command::new("clearloop-no-such-program")
+        .spawn()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot start `clearloop-no-such-program`: "),
+        "{error}"
+    );
+}
+
+#[test]
+fn on_the_virtual_clock_a_child_holds_time_until_it_exits() {
+    // The child takes 0.5 s of real time, longer than the reactor's grace: as a
+    // job in flight, it still keeps the 1 s virtual timeout from firing.
+    let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+    let (status, waited) = runtime.block_on(async {
+        let start = clearloop::time::now();
+        let status = timeout(
+            Duration::from_secs(1),
+            Command::new("sleep").arg("0.5").status(),
+        )
+        .await;
+        (status, clearloop::time::now() - start)
+    });
+    assert!(status.expect("timed out").unwrap().success());
+    assert_eq!(waited, Duration::ZERO);
+}
