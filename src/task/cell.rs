@@ -448,9 +448,13 @@ where
             };
             (awaiters, detached, unseen_panic, extras)
         };
-        self.scheduler.release(&self.header);
         // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
         self.header.state.complete();
+        // DONE first, out of the registry second: whoever sees `live_tasks()` drop
+        // finds the task done (the `schedule` runner checks an async job's last run
+        // that way). Both before the awaiters wake, so that when `block_on` returns
+        // the counts are exact.
+        self.scheduler.release(&self.header);
         if let Some((task, message)) = unseen_panic {
             self.scheduler.exception_never_retrieved(task, message);
         }
