@@ -58,8 +58,14 @@ mod exceptions;
 
 #[path = "cancel_propagation.rs"]
 mod cancel_propagation;
+#[path = "echo_server.rs"]
+mod echo_server;
+#[path = "fetch_many.rs"]
+mod fetch_many;
 #[path = "shared_state.rs"]
 mod shared_state;
+#[path = "subprocess.rs"]
+mod subprocess;
 #[path = "task_group_scope.rs"]
 mod task_group_scope;
 #[path = "timeout.rs"]
@@ -277,6 +283,37 @@ pub fn stops() -> Vec<Stop> {
             name: "queue",
             time: Time::Loop { lasts: secs(0.6) },
             run: queue::example,
+        },
+        Stop {
+            slide: "Un serveur qui sert plusieurs clients à la fois (start_server, open_connection)",
+            name: "echo_server",
+            time: Time::RealWork {
+                lasts: secs(0.9),
+                why: "exact times, but not instant: real sockets, and before each jump of \
+                      virtual time the loop waits until the network has been quiet for \
+                      0.25 s of real time (about 2.3 s in all)",
+            },
+            run: echo_server::example,
+        },
+        Stop {
+            slide: "Dix serveurs à la fois (gather, wait_for)",
+            name: "fetch_many",
+            time: Time::RealWork {
+                lasts: secs(0.55),
+                why: "exact times, but not instant: each jump of virtual time waits for \
+                      0.25 s of network quiet (about 1.6 s in all)",
+            },
+            run: fetch_many::example,
+        },
+        Stop {
+            slide: "Des sous-processus, l'un après l'autre puis ensemble",
+            name: "subprocess",
+            time: Time::AlwaysReal {
+                lasts: secs(4.0),
+                why: "real processes run in real time: waiting for a child holds virtual \
+                      time still, so the durations are real ones",
+            },
+            run: subprocess::example,
         },
         Stop {
             slide: "Le module sched (enter, run)",

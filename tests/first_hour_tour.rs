@@ -73,13 +73,24 @@ fn the_announcement_gives_the_stop_count_the_total_and_the_stops_virtual_cannot_
         }
     }
     assert!(announce(&stops, false).contains(&seconds), "{seconds}");
-    // Real threads, real computing, a real block: the three the README names too.
+    // Real threads, real computing, a real block, real sockets and processes: the
+    // ones the README names too.
     let slow: Vec<&str> = stops
         .iter()
         .filter(|stop| matches!(stop.time, Time::RealWork { .. } | Time::AlwaysReal { .. }))
         .map(|stop| stop.name)
         .collect();
-    assert_eq!(slow, ["threads", "gil", "blocking_mistake"]);
+    assert_eq!(
+        slow,
+        [
+            "threads",
+            "gil",
+            "blocking_mistake",
+            "echo_server",
+            "fetch_many",
+            "subprocess"
+        ]
+    );
 }
 
 /// Run by the test below in a child process (so that its standard error can be
