@@ -33,6 +33,9 @@
 //!    [`blocking`] (`to_thread`) and [`workers`] (the multi-threaded runtime, with
 //!    the private `workers::idle`, its parking protocol). The course opens with
 //!    threads, but `blocking` and `workers` build on the runtime: read them last.
+//! 10. Waiting on the world: [`reactor`] (the selector: asyncio's
+//!     `selectors.DefaultSelector`), [`net`] (TCP, UDP and Unix sockets) and
+//!     [`process`] (child processes).
 //!
 //! The private modules named above are course material too. This page does not show
 //! them; `cargo doc --open --document-private-items` does, with everything else.
@@ -80,6 +83,13 @@
 //! | `asyncio.current_task()`                  | [`trace::current_task`] (a `TaskId`; with tracing on)  |
 //! | (tokio-console's task list)               | [`Runtime::dump`] → [`trace::Snapshot`]                |
 //! | (none: a timeline of the loop's work)     | `CLEARLOOP_TRACE=1` or `svg:P,json:P,chrome:P`, [`Builder::trace`] |
+//! | `selectors.DefaultSelector`, `select(timeout)` | [`reactor::Reactor`], [`reactor::Reactor::wait`]  |
+//! | `await open_connection(host, port)`       | [`net::TcpStream::connect`]`(addr).await`              |
+//! | `await start_server(cb, host, port)`      | [`net::TcpListener::bind`], `accept().await`, `spawn`  |
+//! | `create_datagram_endpoint`                | [`net::UdpSocket`]                                     |
+//! | `open_unix_connection`, `start_unix_server` | [`net::UnixStream`], [`net::UnixListener`]           |
+//! | `create_subprocess_exec`, `proc.wait()`   | [`process::Command`], [`process::Child::wait`]         |
+//! | `proc.communicate()`                      | [`process::Command::output`]                           |
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
