@@ -1,33 +1,16 @@
 //! The background runner: it sleeps until the next run, wakes early for a new job,
 //! stops promptly, and reports a panicking job while the others go on.
 
+mod common;
+use common::*;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clearloop::clock::Clock;
 use clearloop::schedule::{PanicPolicy, Report, Scheduler};
-use jiff::civil::date;
-
-fn manual_monday() -> (Clock, Scheduler) {
-    let start = date(2026, 11, 23)
-        .at(9, 0, 0, 0)
-        .in_tz("Europe/Paris")
-        .unwrap();
-    let clock = Clock::manual_in(&start);
-    (clock.clone(), Scheduler::with_clock(clock))
-}
-
-/// Waits (real time, 5 s at most) until `done()`.
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
 
 #[test]
 fn wakes_early_for_a_new_job() {

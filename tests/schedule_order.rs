@@ -9,18 +9,15 @@
 //! The expected sequences were checked against Python's `schedule` with a patched
 //! `datetime.now`.
 
+mod common;
+use common::*;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clearloop::clock::Clock;
 use clearloop::schedule::Scheduler;
 use jiff::civil::date;
-
-fn manual_monday() -> (Clock, Scheduler) {
-    let start = date(2026, 11, 23).at(9, 0, 0, 0).in_tz("UTC").unwrap();
-    let clock = Clock::manual_in(&start);
-    (clock.clone(), Scheduler::with_clock(clock))
-}
 
 type Log = Arc<Mutex<Vec<String>>>;
 

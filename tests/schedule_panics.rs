@@ -6,34 +6,16 @@
 //! `#[ignore]`d test (`child_*`), with `SCHEDULE_PANICS_CHILD` set, and reading its
 //! stderr.
 
+mod common;
+use common::*;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clearloop::Builder;
-use clearloop::clock::Clock;
-use clearloop::schedule::{Report, Scheduler};
-use jiff::civil::date;
-
-fn manual_monday() -> (Clock, Scheduler) {
-    let start = date(2026, 11, 23)
-        .at(9, 0, 0, 0)
-        .in_tz("Europe/Paris")
-        .unwrap();
-    let clock = Clock::manual_in(&start);
-    (clock.clone(), Scheduler::with_clock(clock))
-}
-
-/// Waits (real time, 5 s at most) until `done()`.
-fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+use clearloop::schedule::Report;
 
 /// Runs the ignored test `name` of this binary in a child process; its stderr.
 fn stderr_of(name: &str) -> String {

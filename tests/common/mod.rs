@@ -114,3 +114,32 @@ impl Drop for PanicsOnDrop {
         }
     }
 }
+
+/// Waits (real time, 10 s at most) until `done()`: for tests that must wait on
+/// another thread (a background runner, a pool thread). The bound only turns a hang
+/// into a failure; a passing test returns as soon as `done()` holds.
+pub fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// A manual clock that reads Monday 2026-11-23 09:00 in Europe/Paris, and a
+/// `schedule` scheduler on it: time moves only when the test advances it.
+#[cfg(feature = "schedule")]
+pub fn manual_monday() -> (Clock, clearloop::schedule::Scheduler) {
+    let start = jiff::civil::date(2026, 11, 23)
+        .at(9, 0, 0, 0)
+        .in_tz("Europe/Paris")
+        .unwrap();
+    let clock = Clock::manual_in(&start);
+    (
+        clock.clone(),
+        clearloop::schedule::Scheduler::with_clock(clock),
+    )
+}
