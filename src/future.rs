@@ -75,7 +75,7 @@ pub struct Promise<T> {
 struct State<T> {
     /// `None` while pending; set once, never changed after.
     outcome: Option<Result<T, PromiseError>>,
-    /// Tasks in [`Wait`], woken all at once when the outcome is set.
+    /// Tasks in [`PromiseWait`], woken all at once when the outcome is set.
     waiters: WaitList,
 }
 
@@ -183,8 +183,8 @@ impl<T: Clone> Promise<T> {
     /// Any number of tasks may wait; each gets a clone of the value.
     ///
     /// Cancel-safe: dropping the future only removes this waiter.
-    pub fn wait(&self) -> Wait<T> {
-        Wait {
+    pub fn wait(&self) -> PromiseWait<T> {
+        PromiseWait {
             inner: self.inner.clone(),
             id: None,
         }
@@ -236,13 +236,13 @@ impl<T> fmt::Debug for Promise<T> {
 
 /// The future returned by [`Promise::wait`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Wait<T> {
+pub struct PromiseWait<T> {
     inner: Arc<Mutex<State<T>>>,
     /// Our place in the waiter list, once we had to wait.
     id: Option<WaiterId>,
 }
 
-impl<T: Clone> std::future::Future for Wait<T> {
+impl<T: Clone> std::future::Future for PromiseWait<T> {
     type Output = Result<T, PromiseError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -265,7 +265,7 @@ impl<T: Clone> std::future::Future for Wait<T> {
     }
 }
 
-impl<T> Drop for Wait<T> {
+impl<T> Drop for PromiseWait<T> {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
             // Still queued: leave. Already served: nothing was handed to us.
@@ -274,9 +274,9 @@ impl<T> Drop for Wait<T> {
     }
 }
 
-impl<T> fmt::Debug for Wait<T> {
+impl<T> fmt::Debug for PromiseWait<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait")
+        f.debug_struct("PromiseWait")
             .field("queued", &self.id.is_some())
             .finish()
     }

@@ -18,7 +18,7 @@
 //! | `await gather(..., return_exceptions=True)`     | `gather(..).`[`return_exceptions`](Gather::return_exceptions)`().await` → `Vec<Result<T, TaskError>>` |
 //! | `await gather(a(), b())` with different types   | [`gather!`](crate::gather!)`(a(), b()).await` → `(A, B)` |
 //! | `done, pending = await wait(tasks, return_when=...)` | [`wait`]`(tasks, ReturnWhen::...).await`    |
-//! | `await wait(tasks, timeout=2)`                  | `wait(tasks, ReturnWhen::AllCompleted).`[`timeout`](Wait::timeout)`(d).await` |
+//! | `await wait(tasks, timeout=2)`                  | `wait(tasks, ReturnWhen::AllCompleted).`[`timeout`](WaitTasks::timeout)`(d).await` |
 //! | `await wait([])`: `ValueError`                  | `wait([], ..)` panics, naming `wait()`           |
 //! | `for f in as_completed(tasks): await f`         | `let mut it = `[`as_completed`]`(tasks); while let Some(r) = it.next().await` |
 //!
@@ -203,14 +203,14 @@ pub enum ReturnWhen {
 /// is raised and nothing is cancelled: look at each task, and cancel the pending
 /// ones yourself if you no longer need them.
 ///
-/// Add [`.timeout(d)`](Wait::timeout) for asyncio's `wait(tasks, timeout=d)`.
+/// Add [`.timeout(d)`](WaitTasks::timeout) for asyncio's `wait(tasks, timeout=d)`.
 ///
 /// # Panics
 ///
 /// If `tasks` is empty: there would be nothing to wait for, and asyncio raises
 /// `ValueError` for it too.
 #[track_caller]
-pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen) -> Wait<T> {
+pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen) -> WaitTasks<T> {
     let tasks: Vec<Task<T>> = tasks.into_iter().collect();
     assert!(
         !tasks.is_empty(),
@@ -223,7 +223,7 @@ pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen)
         ReturnWhen::FirstException => Policy::FirstException,
         ReturnWhen::AllCompleted => Policy::CollectAll,
     };
-    Wait {
+    WaitTasks {
         watch: Some(Watch::new(tasks)),
         policy,
         timeout: None,
@@ -233,7 +233,7 @@ pub fn wait<T: Send>(tasks: impl IntoIterator<Item = Task<T>>, when: ReturnWhen)
 
 /// The future returned by [`wait`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Wait<T: Send> {
+pub struct WaitTasks<T: Send> {
     watch: Option<Watch<Task<T>>>,
     policy: Policy,
     /// How long to wait at most, counted from the first poll (asyncio's `timeout=`).
@@ -243,7 +243,7 @@ pub struct Wait<T: Send> {
     timer: Option<Sleep>,
 }
 
-impl<T: Send> Wait<T> {
+impl<T: Send> WaitTasks<T> {
     /// Waits at most `duration`, counted from when the wait is first awaited
     /// (asyncio's `wait(tasks, timeout=...)`). When time runs out, the wait
     /// returns `(done, pending)` as they are then: nothing is cancelled, and no
@@ -263,7 +263,7 @@ impl<T: Send> Wait<T> {
     /// });
     /// assert_eq!((done, pending), (1, 1));
     /// ```
-    pub fn timeout(mut self, duration: Duration) -> Wait<T> {
+    pub fn timeout(mut self, duration: Duration) -> WaitTasks<T> {
         self.timeout = Some(duration);
         self
     }
@@ -272,12 +272,12 @@ impl<T: Send> Wait<T> {
 /// The finished tasks, then the others.
 pub type DonePending<T> = (Vec<Task<T>>, Vec<Task<T>>);
 
-impl<T: Send> Future for Wait<T> {
+impl<T: Send> Future for WaitTasks<T> {
     type Output = DonePending<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<DonePending<T>> {
         let this = &mut *self;
-        let watch = this.watch.as_mut().expect("Wait polled after it returned");
+        let watch = this.watch.as_mut().expect("WaitTasks polled after it returned");
         loop {
             match watch.poll_next(cx) {
                 Poll::Pending => {

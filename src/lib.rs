@@ -72,7 +72,7 @@
 //! | `await gather(task1, task2)`              | [`gather_tasks(tasks)`](fn@gather_tasks)`.await`       |
 //! | `gather(..., return_exceptions=True)`     | [`gather::Gather::return_exceptions`]                  |
 //! | `asyncio.wait(tasks, return_when=...)`    | [`wait`]`(tasks, `[`ReturnWhen`]`::...)`               |
-//! | `asyncio.wait(tasks, timeout=t)`          | [`wait`]`(tasks, ..)`[`.timeout(d)`](gather::Wait::timeout) |
+//! | `asyncio.wait(tasks, timeout=t)`          | [`wait`]`(tasks, ..)`[`.timeout(d)`](gather::WaitTasks::timeout) |
 //! | `asyncio.as_completed(tasks)`             | [`as_completed`]                                       |
 //! | `asyncio.wait_for(f, t)`, `timeout(t)`    | [`wait_for(f, d)`](fn@wait_for), [`timeout(d, f)`](fn@timeout) |
 //! | `TimeoutError`                            | [`TimeoutError`]                                       |
