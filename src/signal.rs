@@ -289,8 +289,8 @@ impl Future for CtrlC {
                 Poll::Ready(Ok(())) => {
                     // Drain the pipe, then look at the count again: a byte is only
                     // written after its signal was counted.
-                    let mut sink = [0; 64];
-                    while matches!((&*pipe.read.get_ref()).read(&mut sink), Ok(1..)) {}
+                    let (mut reader, mut sink) = (pipe.read.get_ref(), [0; 64]);
+                    while matches!(reader.read(&mut sink), Ok(1..)) {}
                 }
             }
         }
