@@ -22,7 +22,8 @@
 //! apart, and the whole exchange of nine messages ends at 0.9 s, not at the sum of
 //! the clients' times. One thread does it all: while a task waits on its socket, the
 //! reactor watches the socket and the loop runs the others, as `create_task` showed
-//! with two sleeps. The server starts, serves three connections and stops by itself.
+//! with two sleeps. The server starts, serves three connections and stops by itself,
+//! or earlier on Ctrl-C (`signal::ctrl_c()`, raced against it with `wait`).
 //!
 //! Run: `cargo run --example echo_server` (add `-- --virtual` for the virtual clock:
 //! the times are then exact, but each jump of time waits until the network has been
@@ -48,7 +49,7 @@ use std::time::{Duration, Instant};
 use clearloop::clock::Clock;
 use clearloop::net::{TcpListener, TcpStream};
 use clearloop::time::{now, sleep};
-use clearloop::{Builder, spawn};
+use clearloop::{Builder, ReturnWhen, signal, spawn, wait};
 
 /// The time since `start` on the runtime's clock, as `[s.mmm]`.
 fn stamp(start: Instant) -> String {
@@ -104,46 +105,85 @@ async fn client(name: &str, port: u16, first: Duration, words: &[&str], start: I
     // Dropping the stream closes it: the server's read returns 0.
 }
 
+/// The server and its three clients; returns how many messages were echoed.
+async fn serve_and_talk(start: Instant) -> usize {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("loopback is there");
+    let port = listener.local_addr().unwrap().port();
+    println!(
+        "{} server: listening on 127.0.0.1 (port chosen by the OS)",
+        stamp(start)
+    );
+    let server = spawn(async move {
+        // Accept the three clients, each served by a task of its own.
+        let mut handlers = Vec::new();
+        for _ in 0..3 {
+            let (stream, _peer) = listener.accept().await.unwrap();
+            handlers.push(spawn(handle(stream, start)));
+        }
+        println!("{} server: 3 connections accepted", stamp(start));
+        let mut echoed = 0;
+        for handler in handlers {
+            echoed += handler.await;
+        }
+        echoed
+        // The listener drops here: the port is closed.
+    });
+    let ms = Duration::from_millis;
+    let clients = [
+        spawn(async move {
+            client(
+                "alice",
+                port,
+                ms(100),
+                &["bonjour", "salut", "merci"],
+                start,
+            )
+            .await
+        }),
+        spawn(async move { client("bob", port, ms(200), &["hello", "hi", "thanks"], start).await }),
+        spawn(async move {
+            client(
+                "carol",
+                port,
+                ms(300),
+                &["hola", "buongiorno", "ciao"],
+                start,
+            )
+            .await
+        }),
+    ];
+    for client in clients {
+        client.await;
+    }
+    server.await
+}
+
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
     let runtime = Builder::new().clock(clock).build();
     runtime.block_on(async {
         let start = now();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("loopback is there");
-        let port = listener.local_addr().unwrap().port();
-        println!(
-            "{} server: listening on 127.0.0.1 (port chosen by the OS)",
-            stamp(start)
-        );
-        let server = spawn(async move {
-            // Accept the three clients, each served by a task of its own.
-            let mut handlers = Vec::new();
-            for _ in 0..3 {
-                let (stream, _peer) = listener.accept().await.unwrap();
-                handlers.push(spawn(handle(stream, start)));
-            }
-            println!("{} server: 3 connections accepted", stamp(start));
-            let mut echoed = 0;
-            for handler in handlers {
-                echoed += handler.await;
-            }
-            echoed
-            // The listener drops here: the port is closed.
+        // Ctrl-C stops the server early (asyncio: `loop.add_signal_handler(SIGINT, ...)`);
+        // SIGINT is caught from this call until the waiter is cancelled below.
+        let stop = signal::ctrl_c();
+        let ctrl_c = spawn(async move {
+            let _ = stop.await;
+            None
         });
-        let ms = Duration::from_millis;
-        let clients = [
-            spawn(async move { client("alice", port, ms(100), &["bonjour", "salut", "merci"], start).await }),
-            spawn(async move { client("bob", port, ms(200), &["hello", "hi", "thanks"], start).await }),
-            spawn(async move { client("carol", port, ms(300), &["hola", "buongiorno", "ciao"], start).await }),
-        ];
-        for client in clients {
-            client.await;
+        let work = spawn(async move { Some(serve_and_talk(start).await) });
+        let (done, pending) = wait([work, ctrl_c], ReturnWhen::FirstCompleted).await;
+        for task in pending {
+            // Either the Ctrl-C waiter (SIGINT kills the process again) or the
+            // server, whose sockets close as its tasks are dropped with the runtime.
+            task.cancel();
         }
-        let echoed = server.await;
-        println!(
-            "{} server: 3 clients served, {echoed} messages echoed; closed",
-            stamp(start)
-        );
+        match done.into_iter().next().expect("one task is done").await {
+            Some(echoed) => println!(
+                "{} server: 3 clients served, {echoed} messages echoed; closed",
+                stamp(start)
+            ),
+            None => println!("{} Ctrl-C: server stopped", stamp(start)),
+        }
     });
 }
 

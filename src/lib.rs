@@ -180,6 +180,7 @@ pub mod runtime;
 pub mod sched;
 #[cfg(feature = "schedule")]
 pub mod schedule;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod threads;

@@ -14,6 +14,7 @@
 //! runs (5, or 1 with `--quick`). Instruction counts come from callgrind, run on
 //! this same program, counting only the measured iterations.
 
+mod echo;
 mod measure;
 mod python;
 mod report;
@@ -72,7 +73,8 @@ fn usage() -> ! {
     eprintln!(
         "usage: compare [--quick] [--only TEXT]\n\
          \x20 --quick      one short run per workload (CI); figures are indicative only\n\
-         \x20 --only TEXT  only the side-by-side rows whose name contains TEXT, no other section"
+         \x20 --only TEXT  only the side-by-side rows whose name contains TEXT, no other section\n\
+         \x20             (`--only echo`: only the TCP echo section)"
     );
     std::process::exit(2)
 }
@@ -232,6 +234,12 @@ fn run(plan: Plan, only: Option<&str>) {
 
     let mut scale_md = String::new();
     let mut python_md = String::new();
+    let mut echo_md = String::new();
+    if only.is_none_or(|text| "tcp echo".contains(text)) {
+        eprintln!("  [{} s] TCP echo...", started.elapsed().as_secs());
+        echo_md = echo::section(plan);
+        echo_md.push('\n');
+    }
     if only.is_none() {
         let at = || started.elapsed().as_secs();
         eprintln!("  [{} s] timers alive, virtual-clock sleepers...", at());
@@ -289,6 +297,7 @@ fn run(plan: Plan, only: Option<&str>) {
         plan.runs,
     );
     md.push_str(&sections);
+    md.push_str(&echo_md);
     md.push_str(&scale_md);
     md.push_str(&python_md);
 

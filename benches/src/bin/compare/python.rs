@@ -15,7 +15,7 @@ use clearloop_bench::schedule_day;
 use crate::measure::Plan;
 
 /// Runs a script of `benches/` and returns its `name value` lines, or why not.
-fn python(script: &str, args: &[&str]) -> Result<Vec<(String, String)>, String> {
+pub fn python(script: &str, args: &[&str]) -> Result<Vec<(String, String)>, String> {
     let path = format!("{}/{script}", env!("CARGO_MANIFEST_DIR"));
     let output = Command::new("python3")
         .arg(&path)

@@ -1,0 +1,315 @@
+//! Ctrl-C as something a task can `.await`, so a server stops cleanly.
+//!
+//! A signal arrives at any instant, on any thread, in the middle of any code: a
+//! signal handler may do almost nothing (no lock, no allocation, no `println!`: only
+//! the "async-signal-safe" calls, such as `write(2)`). So the handler does not wake
+//! tasks itself. It counts the signal and writes one byte into a pipe; the reading
+//! end of the pipe is an ordinary source of the [reactor](crate::reactor), and the
+//! tasks that wait for Ctrl-C wait on it as they would on a socket. This is the
+//! "self-pipe trick", and it is exactly what asyncio does: `loop.add_signal_handler(
+//! signal.SIGINT, callback)` calls `signal.set_wakeup_fd(self._csock)`, CPython's C
+//! handler writes the signal number into that socket, and the selector wakes the loop,
+//! which runs the callback.
+//!
+//! ```text
+//!   kernel: SIGINT ──> on_sigint (async-signal-safe, any thread)
+//!                        RECEIVED += 1
+//!                        write(pipe, [1])  ──────┐
+//!                                                 v
+//!   task: ctrl_c().await                    reactor: pipe readable
+//!     RECEIVED > seen? no                       -> wake every waiting task
+//!     wait on the pipe (a Source) ─ Pending     
+//!     ... woken: drain the pipe,
+//!     RECEIVED > seen? yes -> Ready(())
+//! ```
+//!
+//! The count, not the byte, says whether a signal came: a [`CtrlC`] remembers the count
+//! when it was made and is ready once the count is higher. So every waiter wakes (not
+//! only the one that drained the pipe), a byte left over from an old signal never
+//! completes a new waiter, and a full pipe (the byte not written) loses nothing.
+//!
+//! ## What happens to the default behaviour of Ctrl-C
+//!
+//! With no handler, SIGINT kills the process (Python raises `KeyboardInterrupt`). Here:
+//!
+//! * **before** the first [`ctrl_c()`]: untouched; Ctrl-C kills the process;
+//! * **from the moment [`ctrl_c()`] returns** (not its first poll: a future made and
+//!   not yet awaited already catches the signal) until the last [`CtrlC`] completes or
+//!   is dropped: the handler is installed, Ctrl-C no longer kills the process, every
+//!   waiter wakes;
+//! * **after**: the previous disposition is put back (usually the default). A second
+//!   Ctrl-C, while the server shuts down, kills it: the usual "press twice to force".
+//!
+//! asyncio keeps its handler until `remove_signal_handler`; tokio installs its handler
+//! once and never removes it (its `ctrl_c` doc warns that Ctrl-C stops killing the
+//! process for good). Putting the old one back is what "leave things as they were"
+//! means here.
+//!
+//! ## Why a self-pipe and not a signalfd
+//!
+//! Linux's `signalfd` reads signals from a descriptor with no handler at all, but only
+//! signals *blocked* in every thread: a thread that did not block SIGINT (one started
+//! before, a library's thread) still receives it and dies of the default action. A
+//! runtime cannot block it in threads it did not start. The handler works whatever the
+//! threads, on every Unix.
+//!
+//! ## Limits
+//!
+//! * Unix only (like the rest of the I/O), and SIGINT only.
+//! * The handler is installed with C's `signal()` (std has no signal API and the crate
+//!   depends neither on `libc` nor on `signal-hook`); putting the previous handler back
+//!   restores its address, not the `sigaction` flags another library may have given it.
+//!   The default and "ignore" (the usual cases) come back exactly.
+//! * A handler set by someone else *while* a [`CtrlC`] waits is overwritten when the
+//!   last one ends.
+//! * The pipe is a source of the process-wide reactor, like every socket: on an
+//!   auto-advance [virtual clock](crate::clock), a task waiting for Ctrl-C counts as a
+//!   task waiting on I/O ("Tasks waiting on I/O" in that module).
+//!
+//! ```
+//! use clearloop::signal;
+//!
+//! clearloop::run(async {
+//!     let stop = signal::ctrl_c(); // SIGINT is caught from here on
+//!     assert_eq!(signal::waiting(), 1);
+//!     drop(stop); // nobody waits: the previous behaviour is back
+//!     assert_eq!(signal::waiting(), 0);
+//! });
+//! ```
+//!
+//! A server stops on Ctrl-C by racing it against its accept loop (see the
+//! `echo_server` example); in a test, send the signal to the process yourself
+//! (`tests/signal_ctrl_c.rs`).
+
+#![cfg(unix)]
+
+use std::ffi::c_int;
+use std::future::Future;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::task::{Context, Poll};
+
+use crate::panics::lock;
+use crate::reactor::Registered;
+
+/// A signal's disposition as C's `signal()` takes and returns it: a handler's address,
+/// or `SIG_DFL` (0) or `SIG_IGN` (1).
+type Disposition = usize;
+
+/// What `signal()` returns on failure (`SIG_ERR`, `(void (*)(int)) -1`).
+const SIG_ERR: Disposition = usize::MAX;
+
+unsafe extern "C" {
+    /// C's `signal(2)`, from the C library std already links. glibc, musl and the
+    /// BSDs give it the same meaning: the handler stays installed after a delivery,
+    /// and interrupted system calls restart (`SA_RESTART`).
+    fn signal(signum: c_int, handler: Disposition) -> Disposition;
+}
+
+/// How many SIGINTs the handler has seen since the process started.
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// The writing end of the pipe, for the handler (`-1`: not made yet).
+static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+/// The SIGINT handler: only async-signal-safe work. An atomic add, one `write(2)`
+/// through rustix (a raw system call on Linux, which leaves `errno` alone, so the
+/// code the signal interrupted reads its own error, not ours). A full pipe or any
+/// error is ignored: the count is what waiters read.
+extern "C" fn on_sigint(_signum: c_int) {
+    RECEIVED.fetch_add(1, Ordering::SeqCst);
+    let fd = PIPE_WRITE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: `fd` is the writing end of the pipe in `PIPE`, made before the
+        // handler is installed and never closed (the pipe lives as long as the process).
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let _ = rustix::io::write(fd, &[1]);
+    }
+}
+
+/// The pipe, made once: the reading end registered with the reactor, and the writing
+/// end the handler writes to (kept here so it stays open).
+struct Pipe {
+    read: Registered<UnixStream>,
+    _write: UnixStream,
+}
+
+/// Who waits, and what SIGINT did before we took it.
+struct Handler {
+    /// Live [`CtrlC`] values (made, neither completed nor dropped).
+    waiting: usize,
+    /// The disposition `signal()` returned when we installed ours; put back when
+    /// `waiting` falls to 0.
+    previous: Disposition,
+}
+
+static HANDLER: Mutex<Handler> = Mutex::new(Handler {
+    waiting: 0,
+    previous: 0,
+});
+
+/// The pipe, made on first use.
+fn pipe() -> io::Result<&'static Pipe> {
+    static PIPE: OnceLock<Pipe> = OnceLock::new();
+    if let Some(pipe) = PIPE.get() {
+        return Ok(pipe);
+    }
+    // Called under `HANDLER`'s lock only, so one thread makes it. A socket pair is
+    // the pipe std can make; both ends non-blocking: the handler must never block,
+    // and the reader drains until "would block".
+    let (read, write) = UnixStream::pair()?;
+    read.set_nonblocking(true)?;
+    write.set_nonblocking(true)?;
+    let pipe = Pipe {
+        read: Registered::new(read)?,
+        _write: write,
+    };
+    let pipe = PIPE.get_or_init(|| pipe);
+    PIPE_WRITE.store(pipe._write.as_raw_fd(), Ordering::SeqCst);
+    Ok(pipe)
+}
+
+/// Waits for Ctrl-C (SIGINT): the returned future completes at the first SIGINT
+/// received after this call (asyncio's `loop.add_signal_handler(signal.SIGINT,
+/// callback)`; tokio's `signal::ctrl_c()`).
+///
+/// The handler is installed now, before the first poll; it is removed, and the
+/// previous behaviour of SIGINT put back, when the last live [`CtrlC`] completes or is
+/// dropped (see the module doc).
+///
+/// The future gives `Err` at once when SIGINT cannot be caught: the pipe cannot be
+/// made (out of file descriptors) or `signal()` refuses; the error says which.
+pub fn ctrl_c() -> CtrlC {
+    match install() {
+        Ok((seen, pipe)) => CtrlC {
+            seen,
+            waiting: Ok(pipe),
+        },
+        Err(error) => CtrlC {
+            seen: 0,
+            waiting: Err(Some(io::Error::new(
+                error.kind(),
+                format!("signal::ctrl_c(): cannot catch SIGINT: {error}"),
+            ))),
+        },
+    }
+}
+
+/// One more waiter: installs the handler if it is the first. Returns the count of
+/// signals so far and the pipe.
+fn install() -> io::Result<(u64, &'static Pipe)> {
+    let mut handler = lock(&HANDLER);
+    let pipe = pipe()?;
+    // Read before installing: a signal caught by our handler is then always one this
+    // waiter counts.
+    let seen = RECEIVED.load(Ordering::SeqCst);
+    if handler.waiting == 0 {
+        // SAFETY: `on_sigint` does only async-signal-safe work (an atomic add and a
+        // `write(2)` on a descriptor that stays open), so it may run at any instant.
+        let previous = unsafe { signal(SIGINT, on_sigint as extern "C" fn(c_int) as usize) };
+        if previous == SIG_ERR {
+            return Err(io::Error::other(format!(
+                "signal(SIGINT) failed: {}",
+                io::Error::last_os_error()
+            )));
+        }
+        handler.previous = previous;
+    }
+    handler.waiting += 1;
+    Ok((seen, pipe))
+}
+
+/// How many [`CtrlC`] are live now (made, neither completed nor dropped): while it is
+/// above 0, SIGINT is caught.
+pub fn waiting() -> usize {
+    lock(&HANDLER).waiting
+}
+
+const SIGINT: c_int = rustix::process::Signal::INT.as_raw();
+
+/// One fewer waiter; the last one puts the previous disposition back.
+fn release() {
+    let mut handler = lock(&HANDLER);
+    handler.waiting -= 1;
+    if handler.waiting == 0 {
+        // SAFETY: `previous` is what `signal()` returned for SIGINT, so a valid
+        // disposition for it (the default, "ignore", or the handler that was there).
+        unsafe { signal(SIGINT, handler.previous) };
+    }
+}
+
+/// The future [`ctrl_c`] returns: `Ready(Ok(()))` at the first SIGINT after it was
+/// made. Dropping it before then removes its claim on the signal.
+#[must_use = "SIGINT is caught only while this future lives; `.await` it"]
+pub struct CtrlC {
+    /// [`RECEIVED`] when this future was made.
+    seen: u64,
+    /// `Ok`: still counted in [`Handler::waiting`], waiting on the pipe. `Err`: done,
+    /// with the error to give (once) if catching SIGINT failed.
+    waiting: Result<&'static Pipe, Option<io::Error>>,
+}
+
+impl CtrlC {
+    /// Leaves the waiters (if still among them) and gives the outcome.
+    fn finish(&mut self, outcome: io::Result<()>) -> Poll<io::Result<()>> {
+        if self.waiting.is_ok() {
+            self.waiting = Err(None);
+            release();
+        }
+        Poll::Ready(outcome)
+    }
+}
+
+impl Future for CtrlC {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let pipe = match &mut this.waiting {
+            Ok(pipe) => *pipe,
+            Err(error) => return Poll::Ready(error.take().map_or(Ok(()), Err)),
+        };
+        loop {
+            if RECEIVED.load(Ordering::SeqCst) > this.seen {
+                return this.finish(Ok(()));
+            }
+            match pipe.read.poll_readable(cx) {
+                Poll::Pending => return Poll::Pending,
+                // The reactor could not arm the pipe (out of resources).
+                Poll::Ready(Err(error)) => {
+                    let error = io::Error::new(
+                        error.kind(),
+                        format!("signal::ctrl_c(): cannot wait on the signal pipe: {error}"),
+                    );
+                    return this.finish(Err(error));
+                }
+                Poll::Ready(Ok(())) => {
+                    // Drain the pipe, then look at the count again: a byte is only
+                    // written after its signal was counted.
+                    let (mut reader, mut sink) = (pipe.read.get_ref(), [0; 64]);
+                    while matches!(reader.read(&mut sink), Ok(1..)) {}
+                }
+            }
+        }
+    }
+}
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        if self.waiting.is_ok() {
+            release();
+        }
+    }
+}
+
+impl std::fmt::Debug for CtrlC {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtrlC")
+            .field("arrived", &(RECEIVED.load(Ordering::SeqCst) > self.seen))
+            .field("waiting", &self.waiting.is_ok())
+            .finish()
+    }
+}
