@@ -398,9 +398,9 @@ impl Drop for SemaphorePermit<'_> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::future::Future;
     use std::pin::Pin;
+    use std::sync::Arc;
     use std::task::{Context, Wake, Waker};
 
     struct Noop;
