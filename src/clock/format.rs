@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime};
 
 /// Formats a wall-clock reading as `HH:MM:SS` in UTC. Python's
 /// `time.strftime('%X')` uses local time: for that, read the clock in a time zone
-/// with [`Clock::zoned_now`](super::Clock::zoned_now) (the `schedule` feature) and format it with `%X`.
+/// with [`Clock::zoned_now`](super::Clock::zoned_now) (the `schedule` feature) and
+/// format it with `%X`.
 pub fn format_hms(time: SystemTime) -> String {
     let secs = time
         .duration_since(SystemTime::UNIX_EPOCH)

@@ -36,8 +36,9 @@
 //!
 //! Waiting goes through [`Clock::park_until`], built on `std::thread::park`: whoever
 //! wants to wake the waiter early (a new event, a task woken from another thread)
-//! calls [`Thread::unpark`](std::thread::Thread::unpark). One mechanism serves both clocks, and an `unpark` sent
-//! just before the `park` is never lost: std keeps it as a token.
+//! calls [`Thread::unpark`](std::thread::Thread::unpark). One mechanism serves both
+//! clocks, and an `unpark` sent just before the `park` is never lost: std keeps it as
+//! a token.
 //!
 //! A virtual clock also carries a wall-clock reading ([`Clock::wall_now`]) that
 //! starts at a date-time of your choice ([`Clock::virtual_at`]) and advances with it,

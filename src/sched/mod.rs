@@ -110,6 +110,9 @@
 //! assert_eq!(*log.lock().unwrap(), ["first", "second", "late"]);
 //! assert_eq!(s.elapsed(), Duration::from_secs(2));
 //! ```
+//!
+//! The queue's key and entries live in `queue.rs`, the loop that runs them in
+//! `run_loop.rs`, an [`Event`] in `event.rs`, a [`Runner`] thread in `runner.rs`.
 
 mod error;
 mod event;

@@ -92,8 +92,9 @@ impl TaskError {
         matches!(self.kind, Kind::Cancelled(_))
     }
 
-    /// The message given to [`Task::cancel_with`](super::Task::cancel_with) (asyncio's `cancel(msg)`, found in
-    /// `CancelledError.args`), when the task was cancelled with one.
+    /// The message given to [`Task::cancel_with`](super::Task::cancel_with)
+    /// (asyncio's `cancel(msg)`, found in `CancelledError.args`), when the task was
+    /// cancelled with one.
     pub fn cancel_message(&self) -> Option<&str> {
         match &self.kind {
             Kind::Cancelled(message) => message.as_deref(),
@@ -115,8 +116,9 @@ impl TaskError {
     }
 
     /// The panic payload, to re-raise with [`std::panic::resume_unwind`]. Only an
-    /// error from [`Task::join`](super::Task::join) carries it; one from `result()` / `exception()` has
-    /// the message only, since the task keeps the payload for whoever joins it.
+    /// error from [`Task::join`](super::Task::join) carries it; one from `result()` /
+    /// `exception()` has the message only, since the task keeps the payload for
+    /// whoever joins it.
     pub fn into_panic(self) -> Option<Box<dyn Any + Send>> {
         self.payload
     }

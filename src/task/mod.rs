@@ -72,6 +72,9 @@
 //! the future instead of polling it. The `Drop` of everything it holds runs then, on
 //! the loop (a `Sleep` removes its timer, a lock guard unlocks); there is no
 //! `except CancelledError:` block, so cleanup lives in `Drop`.
+//!
+//! [`TaskError`] lives in `error.rs`; the futures that await a task ([`Wait`], [`Join`],
+//! [`shield`]) in `join.rs`; the allocation behind the handle in `cell/`.
 
 use std::fmt;
 use std::future::Future;

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-/// [`Queue::put_nowait`](super::Queue::put_nowait) found the queue full; holds the item that was not put.
+/// [`Queue::put_nowait`](super::Queue::put_nowait) found the queue full; holds the
+/// item that was not put.
 pub struct QueueFull<T>(pub T);
 
 impl<T> QueueFull<T> {

@@ -45,6 +45,9 @@
 //! assert_eq!(queue.get_nowait(), Ok("b"));
 //! assert_eq!(queue.get_nowait(), Err(QueueEmpty));
 //! ```
+//!
+//! The three orders ([`QueueOrder`]) live in `order.rs`, the errors of the `_nowait`
+//! calls in `error.rs`.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;

@@ -63,6 +63,9 @@
 //! sem.release(); // asyncio: sem.release()
 //! assert_eq!(sem.available_permits(), 2);
 //! ```
+//!
+//! The acquire future lives in `acquire.rs`, [`BoundedSemaphore`] in `bounded.rs`,
+//! the errors in `error.rs`, and the name a primitive carries in a trace in `label.rs`.
 
 use std::fmt;
 

@@ -40,6 +40,9 @@
 //! * `meta`: the handles and the loop, each under the lock, never while user code
 //!   runs (a waker is woken, and an output dropped, after the lock is released).
 //!
+//! How a task ends (its outcome stored, its awaiters woken, its callbacks queued) is
+//! in `finish.rs`.
+//!
 //! [`Task`]: crate::task::Task
 
 use std::any::Any;
