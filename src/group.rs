@@ -130,18 +130,9 @@ where
     let mut shut_down = false;
     poll_fn(|cx| {
         // 1. The body, until it returns, panics, or is dropped by a failure.
-        if let Some(running) = body.as_mut().as_pin_mut() {
-            match crate::panics::catch(|| running.poll(cx)) {
-                Ok(Poll::Pending) => {}
-                Ok(Poll::Ready(value)) => {
-                    output = Some(value);
-                    body.set(None);
-                }
-                Err(payload) => {
-                    body_error = Some(body_panic(payload));
-                    failing = true;
-                }
-            }
+        if let Some(error) = poll_body(body.as_mut(), cx, &mut output) {
+            body_error = Some(error);
+            failing = true;
         }
         loop {
             // 2. Children spawned since the last look, then those that finished.
@@ -155,14 +146,7 @@ where
             // group adopts no new child).
             if failing && !shut_down {
                 shut_down = true;
-                scope.close();
-                if body.is_some()
-                    && let Err(payload) = crate::panics::catch(|| body.set(None))
-                {
-                    // The body's `Drop` panicked: its `finally` raised.
-                    body_error.get_or_insert(body_panic(payload));
-                }
-                scope.watch.cancel_rest();
+                scope.shut_down(body.as_mut(), &mut body_error);
             }
             // 3. Done when the body is gone and every child has ended; a child
             // spawned meanwhile (on another thread) sends us round again.
@@ -181,6 +165,26 @@ where
     match output {
         Some(value) if errors.is_empty() => Ok(value),
         _ => Err(ExceptionGroup { errors }),
+    }
+}
+
+/// Polls the body once (phase 1 of [`task_group`]), catching its panic: its value
+/// goes to `output` and the body is dropped, done; its panic comes back as the
+/// group's first error. A body already gone is not polled.
+fn poll_body<Fut: Future>(
+    mut body: Pin<&mut Option<Fut>>,
+    cx: &mut Context<'_>,
+    output: &mut Option<Fut::Output>,
+) -> Option<TaskError> {
+    let running = body.as_mut().as_pin_mut()?;
+    match crate::panics::catch(|| running.poll(cx)) {
+        Ok(Poll::Pending) => None,
+        Ok(Poll::Ready(value)) => {
+            *output = Some(value);
+            body.set(None);
+            None
+        }
+        Err(payload) => Some(body_panic(payload)),
     }
 }
 
@@ -214,6 +218,23 @@ struct Scope {
 }
 
 impl Scope {
+    /// A failure (phase 2 of [`task_group`], once): close the group so that it adopts
+    /// no new child, drop the body where it awaits, cancel every other child.
+    fn shut_down<Fut>(
+        &mut self,
+        mut body: Pin<&mut Option<Fut>>,
+        body_error: &mut Option<TaskError>,
+    ) {
+        self.close();
+        if body.is_some()
+            && let Err(payload) = crate::panics::catch(|| body.set(None))
+        {
+            // The body's `Drop` panicked: its `finally` raised.
+            body_error.get_or_insert(body_panic(payload));
+        }
+        self.watch.cancel_rest();
+    }
+
     /// Moves the children spawned since the last look into the watch, and leaves
     /// our waker for the next spawn.
     fn adopt(&mut self, waker: &Waker) {

@@ -110,6 +110,9 @@
 //! assert_eq!(*log.lock().unwrap(), ["first", "second", "late"]);
 //! assert_eq!(s.elapsed(), Duration::from_secs(2));
 //! ```
+//!
+//! The queue's key and entries live in `queue.rs`, the loop that runs them in
+//! `run_loop.rs`, an [`Event`] in `event.rs`, a [`Runner`] thread in `runner.rs`.
 
 mod error;
 mod event;
@@ -119,6 +122,12 @@ pub use error::{CancelError, RunError};
 pub use event::{Event, EventState};
 pub use runner::Runner;
 
+mod queue;
+mod run_loop;
+
+use queue::{Entry, Key, ORIGIN, Queue};
+pub(crate) use run_loop::Until;
+
 use std::any::type_name;
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -126,7 +135,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
@@ -160,88 +168,6 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Where each action's run is recorded ([`Scheduler::trace_into`]), if anywhere.
     trace: std::sync::OnceLock<Arc<crate::trace::Recorder>>,
-}
-
-/// Everything the lock protects. Whoever holds it may read and change all of it;
-/// nobody holds it while an action runs or while a thread sleeps.
-struct Queue {
-    /// The pending events, in reverse run order (see "The queue" in the module
-    /// doc: the last key runs first). Invariant: an event is in this map exactly
-    /// when its state is `Pending` (both change together, under the lock).
-    pending: BTreeMap<Reverse<Key>, Entry>,
-    /// The sequence number of the next event entered.
-    next_sequence: u64,
-    /// Threads parked in `run`, each with the deadline it sleeps until (`None`: a
-    /// runner on an empty queue, waiting for any event). `enter` unparks those that
-    /// a new event is due before.
-    sleepers: Vec<Sleeper>,
-}
-
-struct Sleeper {
-    thread: Thread,
-    deadline: Option<Instant>,
-}
-
-/// The queue's sort key. The derived order compares the fields top to bottom: time
-/// first, then priority (lower runs first), then sequence (entered first runs first).
-///
-/// The time is not kept as an [`Instant`] but as nanoseconds from the scheduler's
-/// creation, shifted so that earlier times (an `enterabs` in the past) still sort
-/// first: one `u64` comparison instead of an `Instant`'s seconds-then-nanoseconds.
-/// The tree compares a new key with several keys in each node on its way down;
-/// this saved about 150 instructions per event (callgrind, see
-/// `examples/sched_enter_run.rs`). Times more than 292 years away from the
-/// scheduler's creation all share the farthest value, and so run in order of
-/// priority and sequence among themselves.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    nanos: u64,
-    priority: i32,
-    sequence: u64,
-}
-
-/// What a `Key` counts its time from: the scheduler's creation is `ORIGIN` nanoseconds.
-const ORIGIN: u64 = 1 << 63;
-
-impl Key {
-    fn new(start: Instant, time: Instant, priority: i32, sequence: u64) -> Key {
-        let nanos = match time.checked_duration_since(start) {
-            Some(after) => ORIGIN + after.as_nanos().min(u128::from(ORIGIN - 1)) as u64,
-            None => ORIGIN - (start - time).as_nanos().min(u128::from(ORIGIN)) as u64,
-        };
-        Key {
-            nanos,
-            priority,
-            sequence,
-        }
-    }
-}
-
-struct Entry {
-    event: Event,
-    action: Action,
-}
-
-/// When `run_until` returns.
-pub(crate) enum Until<'a> {
-    /// `run(false)`: when the head of the queue is not due yet.
-    NothingDue,
-    /// `run(true)`: when the queue is empty.
-    Empty,
-    /// A [`Runner`]: only when its stop flag is set; an empty queue is waited on,
-    /// and an action's panic is reported, not returned.
-    Stopped(&'a runner::Flags),
-}
-
-/// What the run loop does next, decided under the lock and done without it.
-#[must_use]
-enum Step {
-    /// Call this event's action (already out of the queue, state `Running`).
-    Run(Entry),
-    /// Park until this deadline (`None`: until unparked), then look again.
-    Sleep(Option<Instant>),
-    /// Return from `run` with this delay until the next event.
-    Return(Option<Duration>),
 }
 
 impl Scheduler {
@@ -581,38 +507,6 @@ impl Scheduler {
         Runner::spawn(self.clone())
     }
 
-    /// The run loop shared by `run` and `Runner`.
-    pub(crate) fn run_until(&self, until: Until<'_>) -> Result<Option<Duration>, RunError> {
-        loop {
-            match self.next_step(&until) {
-                Step::Run(entry) => {
-                    let ran = match self.shared.trace.get() {
-                        None => run_action(entry),
-                        Some(trace) => traced_action(trace, entry),
-                    };
-                    let Err((event, payload)) = ran else {
-                        continue;
-                    };
-                    if let Until::Stopped(runner) = until {
-                        // A runner has nobody to return the error to: report it,
-                        // and go on with the rest of the queue.
-                        runner.count_panic();
-                        self.report_runner_panic(event, &*payload);
-                    } else {
-                        crate::panics::kept(
-                            format_args!("the action of {event}"),
-                            &*payload,
-                            "returned by run() as a RunError",
-                        );
-                        return Err(RunError::new(event, crate::panics::message(&*payload)));
-                    }
-                }
-                Step::Sleep(deadline) => self.shared.clock.park_until(deadline),
-                Step::Return(delay) => return Ok(delay),
-            }
-        }
-    }
-
     /// Sets where a [`Runner`] reports an action that panicked: `hook` receives the
     /// [`RunError`] (the event and the panic message), on the runner's thread, and
     /// the runner goes on with the next event. Without a hook, the runner prints one
@@ -648,66 +542,6 @@ impl Scheduler {
         *crate::panics::lock(&self.shared.on_action_panic) = Some(Arc::new(hook));
     }
 
-    /// What a runner does with an action's panic: the user's hook, or one line on
-    /// standard error.
-    fn report_runner_panic(&self, event: Event, payload: &(dyn std::any::Any + Send)) {
-        let hook = crate::panics::lock(&self.shared.on_action_panic).clone();
-        let Some(hook) = hook else {
-            let what = format!("the action of {event}");
-            crate::panics::report(what, payload, "the runner goes on with the next event");
-            return;
-        };
-        let error = RunError::new(event, crate::panics::message(payload));
-        if let Err(hook_panic) = crate::panics::catch(|| hook(&error)) {
-            crate::panics::report(
-                "the sched runner's on_action_panic hook",
-                &*hook_panic,
-                "the runner goes on with the next event",
-            );
-        }
-    }
-
-    /// One look at the queue, under the lock: take the head if it is due, or decide to
-    /// sleep or to return.
-    fn next_step(&self, until: &Until<'_>) -> Step {
-        let mut queue = self.lock();
-        // Back from a sleep (or never slept): we are not a sleeper any more.
-        if !queue.sleepers.is_empty() {
-            let me = thread::current().id();
-            queue.sleepers.retain(|s| s.thread.id() != me);
-        }
-        if let Until::Stopped(runner) = until
-            && runner.stop_requested()
-        {
-            return Step::Return(None);
-        }
-        let now = self.shared.clock.now();
-        let deadline = match queue.pending.last_entry() {
-            // Due when its time is `now` or earlier, so an event entered with a zero
-            // delay runs on this very pass (CPython: `if time > now: delay`).
-            Some(first) if first.get().event.time() <= now => {
-                let entry = first.remove();
-                entry.event.set_state(EventState::Running);
-                return Step::Run(entry);
-            }
-            Some(first) => Some(first.get().event.time()),
-            None => None,
-        };
-        match (until, deadline) {
-            (Until::NothingDue, deadline) => Step::Return(deadline.map(|d| d - now)),
-            (Until::Empty, None) => Step::Return(None),
-            (_, deadline) => {
-                // Register before unlocking: an `enter` that comes between the unlock
-                // and the park finds us here, and its unpark is kept as a token.
-                queue.sleepers.push(Sleeper {
-                    thread: thread::current(),
-                    deadline,
-                });
-                Step::Sleep(deadline)
-            }
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, Queue> {
         // Actions never run under this lock, so a poisoned lock only means one of our
         // own short critical sections panicked; its data is still consistent.
@@ -715,64 +549,6 @@ impl Scheduler {
             .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Queue {
-    /// The sleepers that must wake up to see an event due at `time`: those sleeping
-    /// past it, or waiting for any event. Their deadline becomes `time`, so that the
-    /// next thousand events entered for later do not unpark them again.
-    fn sleepers_to_wake_for(&mut self, time: Instant) -> Vec<Thread> {
-        let mut to_wake = Vec::new();
-        for sleeper in &mut self.sleepers {
-            if sleeper.deadline.is_none_or(|deadline| time < deadline) {
-                sleeper.deadline = Some(time);
-                to_wake.push(sleeper.thread.clone());
-            }
-        }
-        to_wake
-    }
-
-    fn timed_sleepers(&self) -> Vec<Thread> {
-        self.sleepers
-            .iter()
-            .filter(|s| s.deadline.is_some())
-            .map(|s| s.thread.clone())
-            .collect()
-    }
-}
-
-/// [`run_action`], recorded as a `sched_run` event: when it began, how long it ran.
-#[cold]
-#[inline(never)]
-fn traced_action(
-    trace: &crate::trace::Recorder,
-    entry: Entry,
-) -> Result<(), (Event, crate::panics::Payload)> {
-    let name = entry.event.action().into_owned();
-    let start = trace.now();
-    let ran = run_action(entry);
-    let took = trace.now().saturating_sub(start);
-    trace.record_at(start, crate::trace::EventKind::SchedRun { name, took });
-    ran
-}
-
-/// Calls one action. This is the only place where actions are called, and no lock is
-/// held here.
-fn run_action(entry: Entry) -> Result<(), (Event, crate::panics::Payload)> {
-    let Entry { event, action } = entry;
-    // The action is consumed and borrows nothing of ours, so a panic cannot leave the
-    // scheduler half-changed. What the action shares with other code may be, just as
-    // after an exception in Python: that is the action's business.
-    match crate::panics::catch(action) {
-        Ok(()) => {
-            event.set_state(EventState::Done);
-            Ok(())
-        }
-        Err(payload) => {
-            event.set_state(EventState::Panicked);
-            Err((event, payload))
-        }
     }
 }
 

@@ -72,8 +72,10 @@
 //! the future instead of polling it. The `Drop` of everything it holds runs then, on
 //! the loop (a `Sleep` removes its timer, a lock guard unlocks); there is no
 //! `except CancelledError:` block, so cleanup lives in `Drop`.
+//!
+//! [`TaskError`] lives in `error.rs`; the futures that await a task ([`Wait`], [`Join`],
+//! [`shield`]) in `join.rs`; the allocation behind the handle in `cell/`.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -86,6 +88,12 @@ pub(crate) mod state;
 
 use cell::{Joinable, Outcome, Slot, name_of};
 use state::AfterCancel;
+
+mod error;
+mod join;
+
+pub use error::TaskError;
+pub use join::{Join, Shield, Wait, shield};
 
 /// The handle to a spawned task (asyncio's `Task`).
 ///
@@ -466,235 +474,6 @@ impl<T> fmt::Debug for Task<T> {
             .finish()
     }
 }
-
-/// The future returned by [`Task::wait`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Wait<'a, T> {
-    task: &'a Task<T>,
-}
-
-impl<T> Future for Wait<'_, T> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        std::task::ready!(coop::poll_budget(cx));
-        if self.task.poll_done(cx) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-/// The future returned by [`Task::join`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Join<T> {
-    task: Task<T>,
-}
-
-impl<T> Future for Join<T> {
-    type Output = Result<T, TaskError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        std::task::ready!(coop::poll_budget(cx));
-        self.task.poll_bound(cx)
-    }
-}
-
-/// Awaits a task without binding its fate to the awaiter (asyncio's
-/// `asyncio.shield(task)`): if the await is dropped (the awaiter is cancelled, a
-/// `wait_for` around it expires), the task runs on, detached, instead of being
-/// cancelled. `shield(task).await` gives the value as `task.await` does.
-///
-/// asyncio's `shield` returns a new future and leaves you the task to await again
-/// later; here the handle moves into the shield (one owner takes the value). To keep
-/// the value of a task that outlives a cancelled awaiter, let the task put it
-/// somewhere shared (a [`Promise`](crate::future::Promise), a channel).
-pub fn shield<T>(task: Task<T>) -> Shield<T> {
-    Shield { task }
-}
-
-/// The future returned by [`shield`].
-#[must_use = "futures do nothing unless awaited; the task runs anyway"]
-pub struct Shield<T> {
-    task: Task<T>,
-}
-
-impl<T> Shield<T> {
-    /// The task handle back, unbound: dropping it detaches the task.
-    pub fn into_inner(self) -> Task<T> {
-        self.task
-    }
-}
-
-impl<T> Future for Shield<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        std::task::ready!(coop::poll_budget(cx));
-        // `poll_outcome`, not `poll_bound`: the handle is never marked awaited.
-        match self.task.poll_outcome(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(value)) => Poll::Ready(value),
-            Poll::Ready(Err(error)) => error.raise(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for Shield<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Shield").field(&self.task).finish()
-    }
-}
-
-/// Why a task has no value to give: it panicked, it was cancelled, it is not done
-/// yet, or its value was already moved out.
-///
-/// asyncio raises a different exception for each (the task's own exception,
-/// `CancelledError`, `InvalidStateError`); here one error type says which.
-pub struct TaskError {
-    task: String,
-    kind: Kind,
-    payload: Option<Box<dyn Any + Send>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Panicked(String),
-    /// With `cancel_with`'s message, if any.
-    Cancelled(Option<Arc<str>>),
-    NotDone,
-    Taken,
-}
-
-impl TaskError {
-    pub(crate) fn panicked(
-        task: String,
-        message: String,
-        payload: Option<Box<dyn Any + Send>>,
-    ) -> Self {
-        TaskError {
-            task,
-            kind: Kind::Panicked(message),
-            payload,
-        }
-    }
-
-    pub(crate) fn cancelled(task: String) -> Self {
-        Self::cancelled_with(task, None)
-    }
-
-    pub(crate) fn cancelled_with(task: String, message: Option<Arc<str>>) -> Self {
-        TaskError {
-            task,
-            kind: Kind::Cancelled(message),
-            payload: None,
-        }
-    }
-
-    fn not_done(task: String) -> Self {
-        TaskError {
-            task,
-            kind: Kind::NotDone,
-            payload: None,
-        }
-    }
-
-    fn taken(task: String) -> Self {
-        TaskError {
-            task,
-            kind: Kind::Taken,
-            payload: None,
-        }
-    }
-
-    /// The name of the task this error is about.
-    pub fn task_name(&self) -> &str {
-        &self.task
-    }
-
-    /// The task panicked (its "exception").
-    pub fn is_panic(&self) -> bool {
-        matches!(self.kind, Kind::Panicked(_))
-    }
-
-    /// The task was cancelled (asyncio's `CancelledError`).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, Kind::Cancelled(_))
-    }
-
-    /// The message given to [`Task::cancel_with`] (asyncio's `cancel(msg)`, found in
-    /// `CancelledError.args`), when the task was cancelled with one.
-    pub fn cancel_message(&self) -> Option<&str> {
-        match &self.kind {
-            Kind::Cancelled(message) => message.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The task has not finished yet (asyncio's `InvalidStateError`).
-    pub fn is_not_done(&self) -> bool {
-        self.kind == Kind::NotDone
-    }
-
-    /// The panic message, when the task panicked with a string (most panics do).
-    pub fn panic_message(&self) -> Option<&str> {
-        match &self.kind {
-            Kind::Panicked(message) => Some(message),
-            _ => None,
-        }
-    }
-
-    /// The panic payload, to re-raise with [`std::panic::resume_unwind`]. Only an
-    /// error from [`Task::join`] carries it; one from `result()` / `exception()` has
-    /// the message only, since the task keeps the payload for whoever joins it.
-    pub fn into_panic(self) -> Option<Box<dyn Any + Send>> {
-        self.payload
-    }
-
-    /// Re-raises this error as a panic: the original payload when there is one,
-    /// otherwise a panic whose message is this error's `Display` (located at the
-    /// caller's line).
-    #[track_caller]
-    pub fn raise(self) -> ! {
-        match self.payload {
-            Some(payload) => std::panic::resume_unwind(payload),
-            None => panic!("{self}"),
-        }
-    }
-}
-
-impl fmt::Display for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let task = &self.task;
-        match &self.kind {
-            Kind::Panicked(message) => write!(f, "task '{task}' panicked: {message}"),
-            Kind::Cancelled(None) => write!(f, "task '{task}' was cancelled"),
-            Kind::Cancelled(Some(message)) => write!(f, "task '{task}' was cancelled: {message}"),
-            Kind::NotDone => write!(
-                f,
-                "task '{task}' is not done: its result is not ready yet \
-                 (asyncio's InvalidStateError); await it, or check done() first"
-            ),
-            Kind::Taken => write!(
-                f,
-                "task '{task}': its result was already moved out by `.await` or join(); \
-                 ask result() before awaiting, or keep the value you awaited"
-            ),
-        }
-    }
-}
-
-impl fmt::Debug for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskError")
-            .field("task", &self.task)
-            .field("kind", &self.kind)
-            .finish()
-    }
-}
-
-impl std::error::Error for TaskError {}
 
 /// Gives the other tasks a turn: the current task goes to the back of the ready
 /// queue (asyncio's `await asyncio.sleep(0)`).

@@ -45,8 +45,10 @@
 //! assert_eq!(queue.get_nowait(), Ok("b"));
 //! assert_eq!(queue.get_nowait(), Err(QueueEmpty));
 //! ```
+//!
+//! The three orders ([`QueueOrder`]) live in `order.rs`, the errors of the `_nowait`
+//! calls in `error.rs`.
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
@@ -57,68 +59,11 @@ use std::task::{Context, Poll};
 use super::waiters::{Removed, WaitList, WaiterId, WakeList};
 use super::{StateLock, lock_state};
 
-/// The order in which a [`Queue`] gives its items back.
-pub trait QueueOrder<T> {
-    /// Stores an item.
-    fn push(&mut self, item: T);
-    /// Takes the next item out, if any.
-    fn pop(&mut self) -> Option<T>;
-    /// How many items are stored.
-    fn len(&self) -> usize;
-    /// Whether no item is stored.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+mod error;
+mod order;
 
-/// First in, first out (`asyncio.Queue`).
-#[derive(Debug)]
-pub struct Fifo<T>(VecDeque<T>);
-
-/// Last in, first out (`asyncio.LifoQueue`).
-#[derive(Debug)]
-pub struct Lifo<T>(Vec<T>);
-
-/// Smallest first (`asyncio.PriorityQueue`; put `(priority, item)` tuples as in Python).
-#[derive(Debug)]
-pub struct Priority<T>(BinaryHeap<Reverse<T>>);
-
-impl<T> QueueOrder<T> for Fifo<T> {
-    fn push(&mut self, item: T) {
-        self.0.push_back(item);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop_front()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl<T> QueueOrder<T> for Lifo<T> {
-    fn push(&mut self, item: T) {
-        self.0.push(item);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl<T: Ord> QueueOrder<T> for Priority<T> {
-    fn push(&mut self, item: T) {
-        // `BinaryHeap` pops the largest; `Reverse` makes it the smallest, like heapq.
-        self.0.push(Reverse(item));
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop().map(|Reverse(item)| item)
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
+pub use error::{QueueEmpty, QueueFull, TaskDoneError};
+pub use order::{Fifo, Lifo, Priority, QueueOrder};
 
 /// A queue of `T`s between tasks (`asyncio.Queue`); `O` decides the order.
 pub struct Queue<T, O = Fifo<T>> {
@@ -599,60 +544,3 @@ impl<T, O: QueueOrder<T>> Drop for Join<'_, T, O> {
         }
     }
 }
-
-/// [`Queue::put_nowait`] found the queue full; holds the item that was not put.
-pub struct QueueFull<T>(pub T);
-
-impl<T> QueueFull<T> {
-    /// The item that was not put.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for QueueFull<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("QueueFull(..)")
-    }
-}
-
-impl<T> fmt::Display for QueueFull<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "the queue is full (or putters are waiting before us); `.await` put() to wait for a \
-             free place",
-        )
-    }
-}
-
-impl<T> std::error::Error for QueueFull<T> {}
-
-/// [`Queue::get_nowait`] found no item to take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueEmpty;
-
-impl fmt::Display for QueueEmpty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "the queue is empty (or its items are promised to getters waiting before us); \
-             `.await` get() to wait for an item",
-        )
-    }
-}
-
-impl std::error::Error for QueueEmpty {}
-
-/// [`Queue::task_done`] was called more times than items were put.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskDoneError;
-
-impl fmt::Display for TaskDoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "task_done() called more times than items were put in the queue (asyncio raises \
-             ValueError here): call it once per item taken with get()",
-        )
-    }
-}
-
-impl std::error::Error for TaskDoneError {}

@@ -40,6 +40,9 @@
 //! * `meta`: the handles and the loop, each under the lock, never while user code
 //!   runs (a waker is woken, and an output dropped, after the lock is released).
 //!
+//! How a task ends (its outcome stored, its awaiters woken, its callbacks queued) is
+//! in `finish.rs`.
+//!
 //! [`Task`]: crate::task::Task
 
 use std::any::Any;
@@ -53,6 +56,8 @@ use futures_task::{ArcWake, waker_ref};
 
 use super::state::{AfterPoll, AfterWake, Start, State};
 use crate::panics::{catch, lock, report};
+
+mod finish;
 
 /// How a task ended.
 pub(crate) enum Outcome<T> {
@@ -377,136 +382,6 @@ where
         };
         drop(future);
         self.finish(outcome);
-    }
-
-    /// Cancellation is drop: drops the future in place (its destructors run here, on
-    /// the loop) and records the cancellation, or the panic of a destructor. Shared
-    /// by `cancel()`'s turn and by runtime shutdown; does nothing for a task that has
-    /// finished already.
-    fn cancel_now(&self) {
-        let mut future = lock(&self.future);
-        if future.is_none() {
-            return;
-        }
-        // A task it awaits is cancelled by the drop, with our message.
-        let message = lock(&self.meta).cancel_message();
-        let previous = CANCELLING
-            .try_with(|cancelling| cancelling.replace(message))
-            .ok()
-            .flatten();
-        let outcome = match catch(|| *future = None) {
-            Err(payload) => Outcome::Panicked(payload),
-            Ok(()) => Outcome::Cancelled,
-        };
-        let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
-        drop(future);
-        self.finish(outcome);
-    }
-
-    /// Stores the outcome, lets the runtime forget the task, marks it done, then
-    /// wakes whoever awaits it. The future was dropped before this.
-    ///
-    /// The registry lets go *before* the awaiters are woken, so that a `block_on`
-    /// woken by this task already sees it gone from `live_tasks()`.
-    fn finish(&self, outcome: Outcome<F::Output>) {
-        let _traced = self
-            .scheduler
-            .trace()
-            .map(|t| t.task_done(self.header.id, &outcome));
-        let (awaiters, detached, unseen_panic, extras) = {
-            let mut meta = lock(&self.meta);
-            // Only a flag here: the callbacks are taken below, under the lock
-            // again, so that the common task (no extras) carries nothing more out.
-            let extras = meta.extras.is_some();
-            if let Outcome::Panicked(payload) = &outcome {
-                let name = name_of(&self.header, &meta);
-                crate::panics::kept(
-                    format_args!("task '{name}'"),
-                    &**payload,
-                    "stored on the task",
-                );
-            }
-            // No handle left: nobody can ever take the outcome, so it is dropped
-            // below, outside the lock, instead of staying in the cell.
-            let detached = meta.handles == 0;
-            // A panic with no handle left to report it: say so now (debug mode).
-            let unseen_panic = match &outcome {
-                Outcome::Panicked(payload) if detached => Some((
-                    name_of(&self.header, &meta),
-                    crate::panics::message(&**payload),
-                )),
-                _ => None,
-            };
-            let (kept, detached) = if detached {
-                (Slot::Taken, Some(outcome))
-            } else {
-                (Slot::Finished(outcome), None)
-            };
-            let awaiters = match std::mem::replace(&mut meta.slot, kept) {
-                Slot::Running(awaiters) => awaiters,
-                _ => Awaiters::None,
-            };
-            (awaiters, detached, unseen_panic, extras)
-        };
-        // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
-        self.header.state.complete();
-        // DONE first, out of the registry second: whoever sees `live_tasks()` drop
-        // finds the task done (the `schedule` runner checks an async job's last run
-        // that way). Both before the awaiters wake, so that when `block_on` returns
-        // the counts are exact.
-        self.scheduler.release(&self.header);
-        if let Some((task, message)) = unseen_panic {
-            self.scheduler.exception_never_retrieved(task, message);
-        }
-        if let Some(outcome) = detached {
-            self.drop_output(outcome);
-        }
-        // A waker is user code only under a hand-written executor; a plain
-        // `catch_unwind` (not `panics::catch`, whose quiet-hook bookkeeping costs
-        // two thread-local writes on every finished task) keeps the worker alive.
-        if !matches!(awaiters, Awaiters::None)
-            && let Err(payload) =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| awaiters.wake_all()))
-        {
-            let name = self.name();
-            report(
-                format_args!("a waker of an awaiter of task '{name}'"),
-                &*payload,
-                "the other awaiters may not have been woken",
-            );
-        }
-        if extras {
-            self.queue_callbacks();
-        }
-    }
-
-    /// Queues the done-callbacks of a finished task (out of line: few tasks have
-    /// any). One added since `finish` let go of the lock is in the list too, or
-    /// was queued by `add_done_callback` itself, which saw the task finished.
-    #[cold]
-    #[inline(never)]
-    fn queue_callbacks(&self) {
-        let callbacks = match &mut lock(&self.meta).extras {
-            Some(extras) => std::mem::take(&mut extras.callbacks),
-            None => return,
-        };
-        if !callbacks.is_empty() {
-            call_soon(&self.scheduler, self.name(), callbacks);
-        }
-    }
-
-    /// Drops a detached task's output (no handle will ever take it), catching and
-    /// reporting a panic of its `Drop`: it must not unwind through a worker thread
-    /// or out of `block_on`.
-    fn drop_output(&self, outcome: Outcome<F::Output>) {
-        if let Err(payload) = catch(|| drop(outcome)) {
-            let name = self.name();
-            report(
-                format_args!("the output of task '{name}'"),
-                &*payload,
-                "it panicked when dropped (nobody held the task's handle); the runtime goes on",
-            );
-        }
     }
 }
 

@@ -63,18 +63,26 @@
 //! sem.release(); // asyncio: sem.release()
 //! assert_eq!(sem.available_permits(), 2);
 //! ```
+//!
+//! The acquire future lives in `acquire.rs`, [`BoundedSemaphore`] in `bounded.rs`,
+//! the errors in `error.rs`, and the name a primitive carries in a trace in `label.rs`.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use super::waiters::{Removed, WaitList, WaiterId, WakeList};
+use super::waiters::{WaitList, WakeList};
 use super::{StateLock, lock_state};
-use crate::trace::{self, EventKind, Resource, ResourceKind};
+use crate::trace::ResourceKind;
+
+mod acquire;
+mod bounded;
+mod error;
+mod label;
+
+pub use acquire::Acquire;
+use acquire::AcquireState;
+pub use bounded::{BoundedSemaphore, OverRelease};
+pub use error::{PermitOverflow, TooManyPermits, TryAcquireError};
+pub(crate) use label::Label;
 
 /// A counting semaphore with a FIFO queue of waiters (`asyncio.Semaphore`).
 ///
@@ -84,60 +92,6 @@ pub struct Semaphore {
     /// What a trace calls it (`Semaphore-1`, or a `Mutex`'s `Lock-1`, or its
     /// [`with_name`](Semaphore::with_name)); made only when a trace records it.
     label: Label,
-}
-
-/// A primitive's kind and name, for the trace ([`crate::trace`]).
-#[derive(Debug)]
-pub(crate) struct Label {
-    kind: ResourceKind,
-    /// Given by `with_name`, or numbered at the first event a trace records.
-    name: OnceLock<Box<str>>,
-}
-
-impl Label {
-    /// An unnamed primitive of `kind`.
-    pub(crate) fn new(kind: ResourceKind) -> Label {
-        Label {
-            kind,
-            name: OnceLock::new(),
-        }
-    }
-
-    /// Names it (a second name replaces the first).
-    pub(crate) fn name(&mut self, name: String) {
-        self.name = OnceLock::from(name.into_boxed_str());
-    }
-
-    /// The resource, as a trace records it; an unnamed one gets the next number of
-    /// its kind (`Lock-1`, `Semaphore-2`), in the order they first appear.
-    pub(crate) fn resource(&self) -> Resource {
-        static NEXT: [AtomicUsize; 5] = [const { AtomicUsize::new(1) }; 5];
-        let name = self.name.get_or_init(|| {
-            let (word, index) = match self.kind {
-                ResourceKind::Lock => ("Lock", 0),
-                ResourceKind::Semaphore => ("Semaphore", 1),
-                ResourceKind::Event => ("Event", 2),
-                ResourceKind::Condition => ("Condition", 3),
-                ResourceKind::Queue => ("Queue", 4),
-            };
-            let n = NEXT[index].fetch_add(1, Ordering::Relaxed);
-            format!("{word}-{n}").into_boxed_str()
-        });
-        Resource::new(self.kind, &**name)
-    }
-
-    /// Records that the task polled here waits on this primitive (`granted`: got it).
-    #[cold]
-    pub(crate) fn record(&self, granted: bool) {
-        trace::record_current(|task, _| {
-            let resource = self.resource();
-            if granted {
-                EventKind::Granted { task, resource }
-            } else {
-                EventKind::Waiting { task, resource }
-            }
-        });
-    }
 }
 
 /// What a semaphore knows, behind its internal lock.
@@ -444,348 +398,13 @@ impl Drop for SemaphorePermit<'_> {
     }
 }
 
-/// The future returned by [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-#[derive(Debug)]
-pub struct Acquire<'a> {
-    semaphore: &'a Semaphore,
-    want: usize,
-    state: AcquireState,
-}
-
-/// Where an [`Acquire`] stands.
-#[derive(Debug)]
-enum AcquireState {
-    /// Not polled yet: it has not looked at the semaphore.
-    Start,
-    /// In the waiter queue under this id (or already served, if the id is gone).
-    Waiting(WaiterId),
-    /// Returned its permit; polling again is a bug.
-    Done,
-}
-
-impl<'a> Future for Acquire<'a> {
-    type Output = SemaphorePermit<'a>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
-        // Out of budget: yield before looking. A permit already handed to us stays
-        // ours (served in the wait list), and the next poll takes it.
-        std::task::ready!(crate::task::coop::poll_budget(cx));
-        let semaphore = self.semaphore;
-        let mut state = lock_state(&semaphore.state);
-        let served = match self.state {
-            AcquireState::Start => {
-                if state.try_take(self.want) {
-                    true
-                } else {
-                    // Register under the same lock we checked under: a release
-                    // cannot slip in between, so no wake-up is lost.
-                    let id = state.waiters.push(self.want, Some(cx.waker()));
-                    self.state = AcquireState::Waiting(id);
-                    if trace::enabled() {
-                        semaphore.label.record(false);
-                    }
-                    false
-                }
-            }
-            // Served means the permits were already taken off `available` for us.
-            AcquireState::Waiting(id) => state.waiters.poll(id, cx.waker()).is_ready(),
-            AcquireState::Done => panic!(
-                "a semaphore's acquire() future was polled after it returned its permit; \
-                 await it once"
-            ),
-        };
-        drop(state);
-        if !served {
-            return Poll::Pending;
-        }
-        if trace::enabled() && matches!(self.state, AcquireState::Waiting(_)) {
-            semaphore.label.record(true);
-        }
-        self.state = AcquireState::Done;
-        Poll::Ready(SemaphorePermit {
-            semaphore,
-            count: self.want,
-        })
-    }
-}
-
-impl Drop for Acquire<'_> {
-    fn drop(&mut self) {
-        let AcquireState::Waiting(id) = self.state else {
-            return; // never queued, or already returned its permit
-        };
-        let mut state = lock_state(&self.semaphore.state);
-        let wake = match state.waiters.remove(id) {
-            // Leaving can unblock the waiters behind: if we were a big request at
-            // the front, a smaller one behind may fit in what is free now.
-            Removed::WasWaiting => {
-                let mut wake = WakeList::new();
-                state.serve(&mut wake);
-                wake
-            }
-            // The permits were handed to us, but nobody will use them: hand on.
-            Removed::WasServed => state.give_back(self.want),
-        };
-        drop(state);
-        wake.wake_all();
-    }
-}
-
-/// [`Semaphore::try_acquire`] found it would have to wait, or that the request can
-/// never be served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TryAcquireError {
-    wanted: usize,
-    /// `Some` when no wait would ever be enough.
-    never: Option<TooManyPermits>,
-}
-
-impl TryAcquireError {
-    /// Whether waiting would never help: more permits were asked for than the
-    /// semaphore can ever hold.
-    pub fn can_never_succeed(&self) -> bool {
-        self.never.is_some()
-    }
-}
-
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(never) = &self.never {
-            return never.fmt(f);
-        }
-        write!(
-            f,
-            "cannot take {} permit(s) now: too few are free, or other tasks are queued first; \
-             `.await` acquire() to wait for them",
-            self.wanted
-        )
-    }
-}
-
-impl std::error::Error for TryAcquireError {}
-
-/// A request for more permits than a semaphore will ever hold: waiting for them would
-/// last forever and hold back every request behind it (the head-of-line rule).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooManyPermits {
-    /// The function called, for the message.
-    call: &'static str,
-    wanted: usize,
-    most: usize,
-}
-
-impl TooManyPermits {
-    fn never(call: &'static str, wanted: usize, most: usize) -> TooManyPermits {
-        TooManyPermits { call, wanted, most }
-    }
-
-    /// How many permits were asked for.
-    pub fn wanted(&self) -> usize {
-        self.wanted
-    }
-
-    /// The most the semaphore will ever hold.
-    pub fn most(&self) -> usize {
-        self.most
-    }
-}
-
-impl fmt::Display for TooManyPermits {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let TooManyPermits { call, wanted, most } = self;
-        let hint = if call.starts_with("BoundedSemaphore") {
-            "ask for at most its bound, or use a Semaphore and add_permits()"
-        } else {
-            "Semaphore::MAX_PERMITS is the limit; was n computed by a subtraction that wrapped?"
-        };
-        write!(
-            f,
-            "{call}({wanted}): this semaphore will never hold more than {most} permit(s), so \
-             the request could only wait forever (and hold back every acquire() behind it); \
-             {hint}"
-        )
-    }
-}
-
-impl std::error::Error for TooManyPermits {}
-
-/// Adding permits would make a count above [`Semaphore::MAX_PERMITS`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PermitOverflow {
-    total: usize,
-    added: usize,
-}
-
-impl fmt::Display for PermitOverflow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot add {} permit(s) to a semaphore that counts {}: the total would exceed \
-             Semaphore::MAX_PERMITS ({})",
-            self.added,
-            self.total,
-            Semaphore::MAX_PERMITS
-        )
-    }
-}
-
-impl std::error::Error for PermitOverflow {}
-
-/// A semaphore that refuses to hold more permits than it started with
-/// (`asyncio.BoundedSemaphore`).
-///
-/// Releasing a permit that was never taken is almost always a bug (a `release()` in
-/// two code paths); asyncio raises `ValueError`, clearloop returns [`OverRelease`].
-///
-/// ```
-/// use clearloop::sync::BoundedSemaphore;
-///
-/// let sem = BoundedSemaphore::new(1);
-/// sem.try_acquire().unwrap().forget(); // await sem.acquire()
-/// sem.release().unwrap(); // sem.release()
-/// let err = sem.release().unwrap_err(); // one release too many
-/// assert!(err.to_string().starts_with("BoundedSemaphore released too many times"));
-/// ```
-#[derive(Debug)]
-pub struct BoundedSemaphore {
-    semaphore: Semaphore,
-    bound: usize,
-}
-
-impl BoundedSemaphore {
-    /// A semaphore with `permits` permits that will never hold more.
-    ///
-    /// # Panics
-    ///
-    /// If `permits` is above [`Semaphore::MAX_PERMITS`].
-    #[track_caller]
-    pub fn new(permits: usize) -> BoundedSemaphore {
-        assert!(
-            permits <= Semaphore::MAX_PERMITS,
-            "BoundedSemaphore::new({permits}): a semaphore counts at most \
-             Semaphore::MAX_PERMITS ({}) permits",
-            Semaphore::MAX_PERMITS
-        );
-        BoundedSemaphore {
-            semaphore: Semaphore::new(permits),
-            bound: permits,
-        }
-    }
-
-    /// Waits for one permit; see [`Semaphore::acquire`].
-    pub fn acquire(&self) -> Acquire<'_> {
-        self.semaphore.acquire()
-    }
-
-    /// Waits for `n` permits; see [`Semaphore::acquire_many`].
-    ///
-    /// ```
-    /// use clearloop::sync::BoundedSemaphore;
-    ///
-    /// let sem = BoundedSemaphore::new(3);
-    /// let error = sem.acquire_many(5).unwrap_err(); // at once, not after a wait
-    /// assert!(error.to_string().contains("never hold more than 3 permit(s)"));
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`TooManyPermits`] at once if `n` is above the [bound](Self::bound): a
-    /// bounded semaphore never holds more, so the request could only wait forever,
-    /// holding back every `acquire()` behind it.
-    pub fn acquire_many(&self, n: usize) -> Result<Acquire<'_>, TooManyPermits> {
-        if n > self.bound {
-            return Err(TooManyPermits::never(
-                "BoundedSemaphore::acquire_many",
-                n,
-                self.bound,
-            ));
-        }
-        Ok(self.semaphore.acquire_many(n))
-    }
-
-    /// Takes `n` permits if that needs no waiting; see [`Semaphore::try_acquire_many`].
-    ///
-    /// # Errors
-    ///
-    /// [`TryAcquireError`] if the call would have had to wait, or at once if `n` is
-    /// above the [bound](Self::bound) ([`TryAcquireError::can_never_succeed`]).
-    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        if n > self.bound {
-            return Err(TryAcquireError {
-                wanted: n,
-                never: Some(TooManyPermits::never(
-                    "BoundedSemaphore::try_acquire_many",
-                    n,
-                    self.bound,
-                )),
-            });
-        }
-        self.semaphore.try_acquire_many(n)
-    }
-
-    /// Takes one permit if that needs no waiting; see [`Semaphore::try_acquire`].
-    ///
-    /// # Errors
-    ///
-    /// [`TryAcquireError`] if the call would have had to wait.
-    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        self.semaphore.try_acquire()
-    }
-
-    /// How many permits are free right now.
-    pub fn available_permits(&self) -> usize {
-        self.semaphore.available_permits()
-    }
-
-    /// Whether `acquire()` would have to wait.
-    pub fn locked(&self) -> bool {
-        self.semaphore.locked()
-    }
-
-    /// The count it started with and may never exceed.
-    pub fn bound(&self) -> usize {
-        self.bound
-    }
-
-    /// Puts back one permit that was [`forget`](SemaphorePermit::forget)-ed.
-    ///
-    /// # Errors
-    ///
-    /// [`OverRelease`] if that would make more permits than the semaphore started
-    /// with; nothing changes then.
-    pub fn release(&self) -> Result<(), OverRelease> {
-        self.semaphore.add_permits_bounded(1, self.bound)
-    }
-}
-
-/// A [`BoundedSemaphore`] was released more times than it was acquired.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverRelease {
-    total: usize,
-    released: usize,
-    bound: usize,
-}
-
-impl fmt::Display for OverRelease {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "BoundedSemaphore released too many times: it counts {} permit(s), was created with \
-             {}, and releasing {} more would exceed that (is release() called on two paths for \
-             one acquire()?)",
-            self.total, self.bound, self.released
-        )
-    }
-}
-
-impl std::error::Error for OverRelease {}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
     use std::sync::Arc;
-    use std::task::{Wake, Waker};
+    use std::task::{Context, Wake, Waker};
 
     struct Noop;
     impl Wake for Noop {

@@ -1,0 +1,167 @@
+//! The run loop: take the head of the queue when it is due, call it outside the
+//! lock, or sleep until it will be due. CPython's `sched.scheduler.run`.
+//!
+//! Each pass decides under the lock ([`Step`]) and acts without it, so an action may
+//! enter or cancel events in the scheduler that runs it.
+//!
+//! ```text
+//!   next_step (locked) --due--------> Run(entry) --call it, caught--> next_step
+//!                      --not due----> Sleep(deadline) --park-------> next_step
+//!                      --run(false)-> Return(delay)
+//! ```
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::queue::{Entry, Sleeper};
+use super::{Event, EventState, RunError, Scheduler, runner};
+
+/// When `run_until` returns.
+pub(crate) enum Until<'a> {
+    /// `run(false)`: when the head of the queue is not due yet.
+    NothingDue,
+    /// `run(true)`: when the queue is empty.
+    Empty,
+    /// A [`Runner`](super::Runner): only when its stop flag is set; an empty queue is waited on,
+    /// and an action's panic is reported, not returned.
+    Stopped(&'a runner::Flags),
+}
+
+/// What the run loop does next, decided under the lock and done without it.
+#[must_use]
+enum Step {
+    /// Call this event's action (already out of the queue, state `Running`).
+    Run(Entry),
+    /// Park until this deadline (`None`: until unparked), then look again.
+    Sleep(Option<Instant>),
+    /// Return from `run` with this delay until the next event.
+    Return(Option<Duration>),
+}
+
+impl Scheduler {
+    /// The run loop shared by `run` and `Runner`.
+    pub(crate) fn run_until(&self, until: Until<'_>) -> Result<Option<Duration>, RunError> {
+        loop {
+            match self.next_step(&until) {
+                Step::Run(entry) => {
+                    let ran = match self.shared.trace.get() {
+                        None => run_action(entry),
+                        Some(trace) => traced_action(trace, entry),
+                    };
+                    let Err((event, payload)) = ran else {
+                        continue;
+                    };
+                    if let Until::Stopped(runner) = until {
+                        // A runner has nobody to return the error to: report it,
+                        // and go on with the rest of the queue.
+                        runner.count_panic();
+                        self.report_runner_panic(event, &*payload);
+                    } else {
+                        crate::panics::kept(
+                            format_args!("the action of {event}"),
+                            &*payload,
+                            "returned by run() as a RunError",
+                        );
+                        return Err(RunError::new(event, crate::panics::message(&*payload)));
+                    }
+                }
+                Step::Sleep(deadline) => self.shared.clock.park_until(deadline),
+                Step::Return(delay) => return Ok(delay),
+            }
+        }
+    }
+
+    /// What a runner does with an action's panic: the user's hook, or one line on
+    /// standard error.
+    fn report_runner_panic(&self, event: Event, payload: &(dyn std::any::Any + Send)) {
+        let hook = crate::panics::lock(&self.shared.on_action_panic).clone();
+        let Some(hook) = hook else {
+            let what = format!("the action of {event}");
+            crate::panics::report(what, payload, "the runner goes on with the next event");
+            return;
+        };
+        let error = RunError::new(event, crate::panics::message(payload));
+        if let Err(hook_panic) = crate::panics::catch(|| hook(&error)) {
+            crate::panics::report(
+                "the sched runner's on_action_panic hook",
+                &*hook_panic,
+                "the runner goes on with the next event",
+            );
+        }
+    }
+
+    /// One look at the queue, under the lock: take the head if it is due, or decide to
+    /// sleep or to return.
+    fn next_step(&self, until: &Until<'_>) -> Step {
+        let mut queue = self.lock();
+        // Back from a sleep (or never slept): we are not a sleeper any more.
+        if !queue.sleepers.is_empty() {
+            let me = thread::current().id();
+            queue.sleepers.retain(|s| s.thread.id() != me);
+        }
+        if let Until::Stopped(runner) = until
+            && runner.stop_requested()
+        {
+            return Step::Return(None);
+        }
+        let now = self.shared.clock.now();
+        let deadline = match queue.pending.last_entry() {
+            // Due when its time is `now` or earlier, so an event entered with a zero
+            // delay runs on this very pass (CPython: `if time > now: delay`).
+            Some(first) if first.get().event.time() <= now => {
+                let entry = first.remove();
+                entry.event.set_state(EventState::Running);
+                return Step::Run(entry);
+            }
+            Some(first) => Some(first.get().event.time()),
+            None => None,
+        };
+        match (until, deadline) {
+            (Until::NothingDue, deadline) => Step::Return(deadline.map(|d| d - now)),
+            (Until::Empty, None) => Step::Return(None),
+            (_, deadline) => {
+                // Register before unlocking: an `enter` that comes between the unlock
+                // and the park finds us here, and its unpark is kept as a token.
+                queue.sleepers.push(Sleeper {
+                    thread: thread::current(),
+                    deadline,
+                });
+                Step::Sleep(deadline)
+            }
+        }
+    }
+}
+
+/// [`run_action`], recorded as a `sched_run` event: when it began, how long it ran.
+#[cold]
+#[inline(never)]
+fn traced_action(
+    trace: &crate::trace::Recorder,
+    entry: Entry,
+) -> Result<(), (Event, crate::panics::Payload)> {
+    let name = entry.event.action().into_owned();
+    let start = trace.now();
+    let ran = run_action(entry);
+    let took = trace.now().saturating_sub(start);
+    trace.record_at(start, crate::trace::EventKind::SchedRun { name, took });
+    ran
+}
+
+/// Calls one action. This is the only place where actions are called, and no lock is
+/// held here.
+fn run_action(entry: Entry) -> Result<(), (Event, crate::panics::Payload)> {
+    let Entry { event, action } = entry;
+    // The action is consumed and borrows nothing of ours, so a panic cannot leave the
+    // scheduler half-changed. What the action shares with other code may be, just as
+    // after an exception in Python: that is the action's business.
+    match crate::panics::catch(action) {
+        Ok(()) => {
+            event.set_state(EventState::Done);
+            Ok(())
+        }
+        Err(payload) => {
+            event.set_state(EventState::Panicked);
+            Err((event, payload))
+        }
+    }
+}
