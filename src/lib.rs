@@ -35,7 +35,7 @@
 //!    threads, but `blocking` and `workers` build on the runtime: read them last.
 //! 10. Waiting on the world: [`reactor`] (the selector: asyncio's
 //!     `selectors.DefaultSelector`), [`net`] (TCP, UDP and Unix sockets) and
-//!     [`process`] (child processes).
+//!     [`process`] (child processes), and [`signal`] (Ctrl-C).
 //!
 //! The private modules named above are course material too. This page does not show
 //! them; `cargo doc --open --document-private-items` does, with everything else.
@@ -90,6 +90,7 @@
 //! | `open_unix_connection`, `start_unix_server` | [`net::UnixStream`], [`net::UnixListener`]           |
 //! | `create_subprocess_exec`, `proc.wait()`   | [`process::Command`], [`process::Child::wait`]         |
 //! | `proc.communicate()`                      | [`process::Command::output`]                           |
+//! | `loop.add_signal_handler(SIGINT, cb)`     | [`signal::ctrl_c`]`().await`                           |
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |

@@ -61,7 +61,7 @@
 //!
 //! The moments a tracer would want to see (a task spawned, polled, woken, a timer
 //! fired) each happen in one function: `spawn_on` and `RuntimeCore::schedule`
-//! (`scheduler.rs`), `Runnable::run` (`task/cell.rs`, called from `run_ready`), and
+//! (`scheduler.rs`), `Runnable::run` (`task/cell/mod.rs`, called from `run_ready`), and
 //! `fire_timers` here.
 
 use std::future::Future;
