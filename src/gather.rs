@@ -277,7 +277,10 @@ impl<T: Send> Future for WaitTasks<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<DonePending<T>> {
         let this = &mut *self;
-        let watch = this.watch.as_mut().expect("WaitTasks polled after it returned");
+        let watch = this
+            .watch
+            .as_mut()
+            .expect("WaitTasks polled after it returned");
         loop {
             match watch.poll_next(cx) {
                 Poll::Pending => {
