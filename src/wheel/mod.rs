@@ -103,7 +103,7 @@ use std::fmt;
 mod level;
 mod slab;
 
-use level::{Level, List, Place, overflow_entry_time, place_for, slot_for, slot_start};
+use level::{Filed, Level, Place, Slot, overflow_entry_time, place_for, slot_for, slot_start};
 use slab::{Entry, Node};
 
 /// log2 of the number of slots per level: one level resolves 6 bits of a deadline.
@@ -148,12 +148,12 @@ pub struct TimerWheel<T> {
     levels: [Level; LEVELS],
     /// Timers inserted with a deadline already before `now`; all fire at the next
     /// `advance`, so every one of them was inserted since the last `advance`.
-    overdue: List,
+    overdue: Slot,
     /// A lower bound on the deadlines in `overdue` (not raised by a cancel: being
     /// early only costs a no-op wake-up, being late would lose a timer).
     overdue_min: u64,
     /// Timers further ahead than the wheel spans, unsorted.
-    overflow: List,
+    overflow: Slot,
     /// A lower bound on the deadlines in `overflow`, same reasoning as `overdue_min`.
     overflow_min: u64,
     /// The slab: every timer lives here, and list links are indices into it.
@@ -177,11 +177,11 @@ impl<T> TimerWheel<T> {
             now: 0,
             levels: std::array::from_fn(|_| Level {
                 occupied: 0,
-                slots: [List::EMPTY; SLOTS],
+                slots: std::array::from_fn(|_| Slot::default()),
             }),
-            overdue: List::EMPTY,
+            overdue: Slot::default(),
             overdue_min: u64::MAX,
-            overflow: List::EMPTY,
+            overflow: Slot::default(),
             overflow_min: u64::MAX,
             entries: Vec::new(),
             free_head: NIL,
@@ -245,11 +245,13 @@ impl<T> TimerWheel<T> {
             value,
             deadline,
             stamp,
-            place: Place::Overdue, // overwritten by push_back just below
-            prev: NIL,
-            next: NIL,
         });
-        self.push_back(index, place_for(self.now, deadline));
+        let filed = Filed {
+            deadline,
+            stamp,
+            index,
+        };
+        self.push(filed, place_for(self.now, deadline));
         TimerKey { index, stamp }
     }
 
@@ -257,8 +259,8 @@ impl<T> TimerWheel<T> {
     /// already fired or been cancelled. O(1).
     pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
         self.lookup(key)?;
-        self.unlink(key.index);
         let node = self.release(key.index);
+        self.forget(node.deadline);
         if self.len == 0 {
             self.reset_slab();
         }
@@ -293,13 +295,13 @@ impl<T> TimerWheel<T> {
         // The three places are in time order, so the first non-empty one answers:
         // overdue deadlines are < now; a wheel slot shares `now`'s bits above bit 36;
         // an overflow timer differs from `now` above bit 36, so it comes later.
-        if self.overdue.head != NIL {
+        if !self.overdue.is_empty() {
             return Some(self.overdue_min);
         }
         if let Some((_, _, start)) = self.next_wheel_slot() {
             return Some(start);
         }
-        if self.overflow.head != NIL {
+        if !self.overflow.is_empty() {
             return Some(overflow_entry_time(self.overflow_min));
         }
         None
@@ -328,7 +330,7 @@ impl<T> TimerWheel<T> {
             {
                 self.now = start;
                 self.process_slot(level, slot, &mut fire);
-            } else if self.overflow.head != NIL && overflow_entry_time(self.overflow_min) <= now {
+            } else if !self.overflow.is_empty() && overflow_entry_time(self.overflow_min) <= now {
                 self.now = overflow_entry_time(self.overflow_min);
                 self.refill_from_overflow();
             } else {
@@ -344,22 +346,15 @@ impl<T> TimerWheel<T> {
 
     /// Fires the overdue list. Unlike a level-0 slot it mixes deadlines, so it is
     /// sorted first; a stable sort keeps insertion order among equal deadlines.
-    /// This allocates, but only when somebody inserted a deadline in the past.
     fn fire_overdue(&mut self, fire: &mut impl FnMut(u64, T)) {
-        if self.overdue.head == NIL {
+        if self.overdue.is_empty() {
             return;
         }
-        let mut due = Vec::new();
-        let mut index = self.overdue.head;
-        while index != NIL {
-            let node = self.node(index);
-            due.push((node.deadline, index));
-            index = node.next;
-        }
-        self.overdue = List::EMPTY;
-        due.sort_by_key(|&(deadline, _)| deadline);
-        for (_, index) in due {
-            let node = self.release(index);
+        let mut due = std::mem::take(&mut self.overdue).timers;
+        due.retain(|&filed| self.is_live(filed));
+        due.sort_by_key(|filed| filed.deadline);
+        for filed in due {
+            let node = self.release(filed.index);
             fire(node.deadline, node.value);
         }
     }
@@ -382,48 +377,53 @@ impl<T> TimerWheel<T> {
 
     /// Time has reached the start of this slot: fire it (level 0, one tick, every
     /// deadline equals `self.now`) or cascade it (refile each timer one level down
-    /// or more). Both walk the list in order, so insertion order survives cascading.
+    /// or more). Both take the whole slot at once and walk it in order, so insertion
+    /// order survives cascading. A cascade reads the slab only if the slot holds
+    /// cancelled records, to drop them; firing reads it to take each value.
     fn process_slot(&mut self, level: usize, slot: usize, fire: &mut impl FnMut(u64, T)) {
-        let list = std::mem::replace(&mut self.levels[level].slots[slot], List::EMPTY);
+        let mut taken = std::mem::take(&mut self.levels[level].slots[slot]);
         self.levels[level].occupied &= !(1 << slot);
-        let mut index = list.head;
-        while index != NIL {
-            // Read the link first: firing frees the entry, refiling relinks it.
-            let next = self.node(index).next;
+        let all_live = taken.cancelled == 0;
+        for &filed in &taken.timers {
             if level == 0 {
-                let node = self.release(index);
+                if !self.is_live(filed) {
+                    continue; // cancelled; its entry is free or reused
+                }
+                let node = self.release(filed.index);
                 debug_assert_eq!(node.deadline, self.now);
                 fire(node.deadline, node.value);
-            } else {
-                let place = place_for(self.now, self.node(index).deadline);
+            } else if all_live || self.is_live(filed) {
+                let place = place_for(self.now, filed.deadline);
                 debug_assert!(
                     matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
                 );
                 self.moves += 1;
-                self.push_back(index, place);
+                self.push(filed, place);
             }
-            index = next;
         }
+        // Give the emptied buffer back: this slot fills again one lap later. Nothing
+        // was filed here meanwhile (refiles go to finer levels, `fire` cannot insert).
+        taken.timers.clear();
+        taken.cancelled = 0;
+        self.levels[level].slots[slot] = taken;
     }
 
     /// `self.now` just entered a new 2^36-tick block: file every overflow timer that
     /// is in range now, and put the others back, recomputing the lower bound.
     fn refill_from_overflow(&mut self) {
-        let list = std::mem::replace(&mut self.overflow, List::EMPTY);
+        let taken = std::mem::take(&mut self.overflow);
         self.overflow_min = u64::MAX;
-        let mut index = list.head;
-        while index != NIL {
-            let next = self.node(index).next;
-            let place = place_for(self.now, self.node(index).deadline);
+        for &filed in &taken.timers {
+            if taken.cancelled > 0 && !self.is_live(filed) {
+                continue;
+            }
+            let place = place_for(self.now, filed.deadline);
             if place != Place::Overflow {
                 self.moves += 1;
             }
-            self.push_back(index, place);
-            index = next;
+            self.push(filed, place);
         }
     }
-
-    // ---- lists -------------------------------------------------------------------
 }
 
 impl<T> Default for TimerWheel<T> {
@@ -447,12 +447,24 @@ impl<T> fmt::Debug for TimerWheel<T> {
 mod tests {
     use super::*;
 
+    /// The wheel slot whose records hold `key`'s timer (searching, not computing).
+    fn place_of<T>(wheel: &TimerWheel<T>, key: TimerKey) -> Option<Place> {
+        let found = |slot: &Slot| slot.timers.iter().any(|filed| filed.stamp == key.stamp);
+        (0..LEVELS)
+            .flat_map(|level| (0..SLOTS).map(move |slot| (level, slot)))
+            .find(|&(level, slot)| found(&wheel.levels[level].slots[slot]))
+            .map(|(level, slot)| Place::Wheel {
+                level: level as u8,
+                slot: slot as u8,
+            })
+    }
+
     #[test]
     fn cascade_moves_a_timer_down_and_fires_it_on_time() {
         let mut wheel = TimerWheel::new();
         wheel.advance(1000, |_, _: ()| {});
         let key = wheel.insert(1030, ());
-        let at = |wheel: &TimerWheel<()>| wheel.lookup(key).map(|node| node.place);
+        let at = |wheel: &TimerWheel<()>| place_of(wheel, key);
         assert_eq!(at(&wheel), Some(Place::Wheel { level: 1, slot: 16 }));
         assert_eq!(wheel.next_expiration(), Some(1024));
 
