@@ -138,6 +138,15 @@ const WHEEL_BITS: u32 = SLOT_BITS * LEVELS as u32;
 /// "No entry": ends the free chain. It is why the slab holds at most `u32::MAX - 1`.
 const NIL: u32 = u32::MAX;
 
+/// A cascading slot with at most this many timers reads their slab entries even if
+/// none was cancelled. Its timers fire soon after, and reading the entries together,
+/// while the slot's indices are all known, lets the processor fetch them at once and
+/// keeps them in cache until they fire, instead of one miss per fire later. Measured
+/// with a million timers of 1 s to 1 h, spread thin over the fine slots: 140-170 ns
+/// per timer instead of 260-310. A larger slot (tens of thousands of timers) would
+/// not stay in cache, so it is moved without a look at the slab.
+const WARM_SLOT: usize = 1024;
+
 /// When the wheel empties, a slab with a larger capacity than this is shrunk to it,
 /// so that a burst of a million timers does not keep its memory forever, while a
 /// steady trickle does not reallocate each time the wheel runs dry.
@@ -398,12 +407,13 @@ impl<T> TimerWheel<T> {
     /// Time has reached the start of this slot: fire it (level 0, one tick, every
     /// deadline equals `self.now`) or cascade it (refile each timer one level down
     /// or more). Both take the whole slot at once and walk it in order, so insertion
-    /// order survives cascading. A cascade reads the slab only if the slot holds
-    /// cancelled records, to drop them; firing reads it to take each value.
+    /// order survives cascading. Firing reads each slab entry, to take its value. A
+    /// cascade reads the entries (to drop stale records) when the slot holds some,
+    /// and when it is small, see [`WARM_SLOT`].
     fn process_slot(&mut self, level: usize, slot: usize, fire: &mut impl FnMut(u64, T)) {
         let mut taken = std::mem::take(&mut self.levels[level].slots[slot]);
         self.levels[level].occupied &= !(1 << slot);
-        let all_live = taken.cancelled == 0;
+        let all_live = taken.cancelled == 0 && taken.timers.len() > WARM_SLOT;
         for &filed in &taken.timers {
             if level == 0 {
                 if !self.is_live(filed) {
