@@ -1,5 +1,5 @@
 //! The runtime's timers: asyncio's `loop.call_at` and its `_scheduled` heap, here a
-//! hierarchical timer wheel ([`TimerWheel`], `src/wheel.rs`) behind one lock.
+//! hierarchical timer wheel ([`TimerWheel`], `src/wheel/`) behind one lock.
 //!
 //! A `Sleep` (`src/time.rs`) asks [`Timers::check`] on each poll: due already, or
 //! armed with the task's waker. Whoever runs the loop (the single-threaded loop's
@@ -34,7 +34,7 @@ const TICK_NANOS: u32 = 1_000;
 /// behind a lock, how many timers it holds (read without the lock, so a loop turn
 /// with no timers costs one load), and the conversion between instants and ticks.
 pub(crate) struct Timers {
-    /// The wheel (`src/wheel.rs`), holding the waker of each sleeping task.
+    /// The wheel (`src/wheel/`), holding the waker of each sleeping task.
     wheel: Mutex<TimerWheel<Waker>>,
     /// Mirrors `wheel.len()`; updated under the lock, read without it.
     len: AtomicUsize,
