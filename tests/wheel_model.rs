@@ -409,6 +409,73 @@ fn a_cancelled_timer_makes_no_more_moves() {
     assert_eq!(wheel.moves(), 1);
 }
 
+#[test]
+fn a_cascade_moves_only_the_live_timers_of_a_slot() {
+    let mut wheel = TimerWheel::new();
+    // Three timers in one level-2 slot (4096..8192); the middle one is cancelled and
+    // leaves a stale record there, which the cascade must drop, not refile.
+    let first = wheel.insert(5_000, "first");
+    let gone = wheel.insert(5_001, "gone");
+    let last = wheel.insert(5_002, "last");
+    assert_eq!(wheel.cancel(gone), Some("gone"));
+    let mut fired = Vec::new();
+    wheel.advance(4_096, |deadline, value| fired.push((deadline, value)));
+    assert_eq!(
+        wheel.moves(),
+        2,
+        "first and last move to level 1, not the cancelled one"
+    );
+    wheel.advance(6_000, |deadline, value| fired.push((deadline, value)));
+    assert_eq!(fired, [(5_000, "first"), (5_002, "last")]);
+    assert_eq!(wheel.moves(), 4, "and then to level 0");
+    assert_eq!((wheel.cancel(first), wheel.cancel(last)), (None, None));
+}
+
+#[test]
+fn a_cancelled_timer_does_not_fire_the_timer_that_reuses_its_entry() {
+    let mut wheel = TimerWheel::new();
+    let _keep = wheel.insert(90_000, "keeps the slab from being reset");
+    // Same slot, same deadline: the stale record of `old` and the live one of `new`
+    // sit side by side and name the same slab entry; only the stamp tells them apart.
+    let old = wheel.insert(5_000, "old");
+    assert_eq!(wheel.cancel(old), Some("old"));
+    let new = wheel.insert(5_000, "new");
+    let mut fired = Vec::new();
+    wheel.advance(5_000, |deadline, value| fired.push((deadline, value)));
+    assert_eq!(fired, [(5_000, "new")], "fires once, as itself");
+    assert_eq!(wheel.cancel(new), None);
+    assert_eq!(wheel.len(), 1);
+}
+
+#[test]
+fn cancelling_most_of_a_crowded_slot_keeps_the_rest_in_order() {
+    let mut wheel = TimerWheel::new();
+    // 1,000 timers in one level-2 slot; cancel all but every tenth, which compacts
+    // the slot several times on the way (stale records outnumber live ones).
+    let keys: Vec<_> = (0..1_000u64)
+        .map(|i| wheel.insert(5_000 + i % 7, i))
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        if i % 10 != 0 {
+            assert_eq!(wheel.cancel(*key), Some(i as u64));
+        }
+    }
+    assert_eq!(wheel.len(), 100);
+    let mut fired = Vec::new();
+    wheel.advance(10_000, |deadline, value| fired.push((deadline, value)));
+    let mut expected: Vec<_> = (0..1_000u64)
+        .filter(|i| i % 10 == 0)
+        .map(|i| (5_000 + i % 7, i))
+        .collect();
+    expected.sort_by_key(|&(deadline, _)| deadline); // stable: insertion order kept
+    assert_eq!(fired, expected);
+    assert_eq!(
+        wheel.moves(),
+        200,
+        "100 live timers, two moves each; no stale one moved"
+    );
+}
+
 proptest! {
     /// Whatever the deadlines, a timer moves at most once per level below the one
     /// it was filed in, plus once out of the overflow: never more than six times.

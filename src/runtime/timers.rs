@@ -88,29 +88,31 @@ impl Timers {
     }
 
     /// A sleep's poll (asyncio's `call_at`): due already, or armed with `waker`
-    /// (inserted, or its waker refreshed). "Due" compares with the tick the wheel
-    /// last advanced to, not with the clock: no clock read, and never early, since
-    /// the wheel only advances to ticks that have passed.
+    /// (inserted, or its waker refreshed).
+    ///
+    /// Only the first poll converts the deadline to ticks and compares it with the
+    /// tick the wheel last advanced to (no clock read, and never early, since the
+    /// wheel only advances to ticks that have passed). A later poll asks the wheel
+    /// for its key: still there means not due (advancing fires every due timer
+    /// under this same lock), gone means fired. So a sleep that is woken costs one
+    /// conversion in its life, not one per poll.
     #[inline] // called by every poll of a sleep, from another file (`time.rs`)
     pub(crate) fn check(&self, key: Option<TimerKey>, deadline: Instant, waker: &Waker) -> Check {
-        let tick = self.tick_at_or_after(deadline);
         let mut wheel = self.lock();
-        if tick <= wheel.now() {
-            // Due but not fired yet (this poll came before the loop's turn): remove it.
-            if let Some(key) = key
-                && wheel.cancel(key).is_some()
-            {
-                self.len.fetch_sub(1, Ordering::Relaxed);
-            }
-            return Check::Due;
-        }
-        if let Some(stored) = key.and_then(|key| wheel.get_mut(key)) {
+        if let Some(key) = key {
+            let Some(stored) = wheel.get_mut(key) else {
+                return Check::Due; // fired: the loop took it out of the wheel
+            };
             // Polled again before the deadline (another future of the same task woke
             // it): keep the timer, refresh the waker if it changed.
             if !stored.will_wake(waker) {
                 *stored = waker.clone();
             }
-            return Check::Armed(key.expect("get_mut found it by this key"));
+            return Check::Armed(key);
+        }
+        let tick = self.tick_at_or_after(deadline);
+        if tick <= wheel.now() {
+            return Check::Due;
         }
         let key = wheel.insert(tick, waker.clone());
         self.len.fetch_add(1, Ordering::Relaxed);
@@ -182,4 +184,40 @@ pub(crate) fn wake_fired(fired: &mut Vec<Waker>) -> usize {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_poll_is_answered_by_the_wheel_not_the_clock() {
+        let origin = Instant::now();
+        let timers = Timers::new(origin);
+        let deadline = origin + Duration::from_micros(10);
+        let Check::Armed(key) = timers.check(None, deadline, Waker::noop()) else {
+            panic!("a deadline 10 µs after the origin is not due at the origin");
+        };
+        // Polled again before the loop's turn: still armed, same timer.
+        assert!(
+            matches!(timers.check(Some(key), deadline, Waker::noop()), Check::Armed(k) if k == key)
+        );
+        assert_eq!(timers.len(), 1);
+        let mut fired = Vec::new();
+        timers.fire_due(origin + Duration::from_micros(9), &mut fired);
+        assert!(fired.is_empty(), "not early");
+        timers.fire_due(deadline, &mut fired);
+        assert_eq!((fired.len(), timers.len()), (1, 0));
+        // Its key is gone from the wheel: due, without converting the deadline again.
+        assert!(matches!(
+            timers.check(Some(key), deadline, Waker::noop()),
+            Check::Due
+        ));
+        // A first poll of a deadline the wheel has passed is due at once, not inserted.
+        assert!(matches!(
+            timers.check(None, origin, Waker::noop()),
+            Check::Due
+        ));
+        assert_eq!(timers.len(), 0);
+    }
 }

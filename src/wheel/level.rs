@@ -11,32 +11,52 @@
 //!   deadline = 1030 = digits (0, 0, 0, 0, 16,  6)  -> level 1, slot 16
 //! ```
 
-use super::{LEVELS, NIL, SLOT_BITS, SLOTS, WHEEL_BITS};
+use super::{LEVELS, SLOT_BITS, SLOTS, WHEEL_BITS};
 
-/// One level: 64 slot lists and a bitmap saying which are non-empty, so that
-/// finding the next busy slot is one `trailing_zeros`, not a scan of 64 lists.
+/// One level: 64 slots and a bitmap saying which hold a live timer, so that
+/// finding the next busy slot is one `trailing_zeros`, not a scan of 64 slots.
 #[derive(Clone)]
 pub(super) struct Level {
     pub(super) occupied: u64,
-    pub(super) slots: [List; SLOTS],
+    pub(super) slots: [Slot; SLOTS],
 }
 
-/// A doubly linked list of slab entries, by index. `NIL` head means empty.
+/// A timer as a slot files it: its deadline and stamp beside its slab index, so
+/// that cascading a slot reads and writes slots only, never the slab.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct List {
-    pub(super) head: u32,
-    pub(super) tail: u32,
+pub(super) struct Filed {
+    pub(super) deadline: u64,
+    /// The timer's stamp: if the slab entry at `index` has another, this timer was
+    /// cancelled and the entry reused (see [`Slot::cancelled`]).
+    pub(super) stamp: u64,
+    pub(super) index: u32,
 }
 
-impl List {
-    pub(super) const EMPTY: List = List {
-        head: NIL,
-        tail: NIL,
-    };
+/// The timers of one slot (or of the overdue or overflow list), in insertion order.
+///
+/// A cancel does not search the slot: it frees the slab entry and counts one more
+/// `cancelled`, leaving a stale `Filed` behind. Stale ones are recognised by their
+/// stamp and dropped when the slot is processed, or earlier by a compaction once
+/// they outnumber the live ones, so they never hold more than the live timers do.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Slot {
+    /// Live and stale timers, in the order they arrived.
+    pub(super) timers: Vec<Filed>,
+    /// How many of `timers` are stale. While it is 0, every one is live, and
+    /// cascading can move them without looking at the slab.
+    pub(super) cancelled: u32,
 }
 
-/// Which list a timer is on. Stored in the entry so a cancel can unlink it without
-/// recomputing anything.
+impl Slot {
+    /// Whether the slot holds no live timer (it may still hold stale ones).
+    pub(super) fn is_empty(&self) -> bool {
+        self.timers.len() == self.cancelled as usize
+    }
+}
+
+/// Which slot a timer is on. Not stored: the wheel's invariant makes it a function of
+/// `now` and the deadline ([`place_for`]), so a cancel recomputes it in a few
+/// instructions and the entry stays 8 bytes smaller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Place {
     Wheel { level: u8, slot: u8 },
