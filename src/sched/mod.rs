@@ -130,8 +130,6 @@ pub(crate) use run_loop::Until;
 
 use std::any::type_name;
 use std::borrow::Cow;
-use std::cmp::Reverse;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -187,11 +185,7 @@ impl Scheduler {
                 clock,
                 on_action_panic: Mutex::new(None),
                 start,
-                queue: Mutex::new(Queue {
-                    pending: BTreeMap::new(),
-                    next_sequence: 0,
-                    sleepers: Vec::new(),
-                }),
+                queue: Mutex::new(Queue::new()),
                 trace: std::sync::OnceLock::new(),
             }),
         }
@@ -366,6 +360,7 @@ impl Scheduler {
             let sequence = queue.next_sequence;
             queue.next_sequence += 1;
             let key = Key::new(self.shared.start, time, priority, sequence);
+            let slot = queue.vacant_slot();
             let event = Event::new(EventFields {
                 time,
                 // From the key's time, to read the clock's difference once.
@@ -373,19 +368,25 @@ impl Scheduler {
                 priority,
                 sequence,
                 scheduler: self.shared.id,
+                slot,
                 action: action_name,
                 argument,
             });
             let entry = Entry {
+                sequence,
                 event: event.clone(),
                 action,
             };
-            queue.pending.insert(Reverse(key), entry);
-            (event, queue.sleepers_to_wake_for(time))
+            queue.push(key, slot, entry);
+            // Usually nobody sleeps: do not even build the list then.
+            let to_wake = (!queue.sleepers.is_empty()).then(|| queue.sleepers_to_wake_for(time));
+            (event, to_wake)
         };
         // Wake outside the lock, so the woken thread does not block on it at once.
-        for thread in to_wake {
-            thread.unpark();
+        if let Some(to_wake) = to_wake {
+            for thread in to_wake {
+                thread.unpark();
+            }
         }
         event
     }
@@ -411,10 +412,9 @@ impl Scheduler {
         );
         let (removed, to_wake) = {
             let mut queue = self.lock();
-            let was_first = queue.pending.last_key_value().map(|(k, _)| k.0) == Some(key);
-            let Some(entry) = queue.pending.remove(&Reverse(key)) else {
+            let Some((entry, was_first)) = queue.remove(key, event.slot()) else {
                 drop(queue);
-                // Not in the queue, so not pending (the invariant on `pending`).
+                // Not in the queue, so not pending (the invariant on the queue's keys).
                 return Err(match event.state() {
                     EventState::Cancelled => CancelError::AlreadyCancelled(event.clone()),
                     _ => CancelError::AlreadyRun(event.clone()),
@@ -441,7 +441,7 @@ impl Scheduler {
 
     /// Whether no event is pending (CPython's `empty()`).
     pub fn empty(&self) -> bool {
-        self.lock().pending.is_empty()
+        self.lock().len() == 0
     }
 
     /// The pending events in the order they will run (CPython's `queue` property).
@@ -449,13 +449,7 @@ impl Scheduler {
     /// It is a snapshot: later `enter`, `cancel` or `run` calls do not change the
     /// returned `Vec`, though each event's [`state`](Event::state) stays live.
     pub fn queue(&self) -> Vec<Event> {
-        let queue = self.lock();
-        queue
-            .pending
-            .values()
-            .rev()
-            .map(|e| e.event.clone())
-            .collect()
+        self.lock().events_in_order()
     }
 
     /// Whether a thread is parked inside [`run`](Scheduler::run) or a [`Runner`],
@@ -565,7 +559,7 @@ impl fmt::Debug for Scheduler {
         f.debug_struct("Scheduler")
             .field("id", &self.shared.id)
             .field("clock", &self.shared.clock)
-            .field("pending", &queue.pending.len())
+            .field("pending", &queue.len())
             .field("sleepers", &queue.sleepers.len())
             .finish()
     }
