@@ -28,7 +28,9 @@ fn numbers(count: usize) -> Vec<u64> {
     let mut x: u64 = 12345;
     (0..count)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             x >> 33
         })
         .collect()
@@ -74,25 +76,39 @@ fn many_cancels_leave_the_rest_in_order_and_the_queue_empty_at_the_end() {
     assert_eq!(s.queue().len(), 100);
     assert!(!s.empty());
     for (i, event) in events.iter().enumerate() {
-        let expected = if i % 10 == 0 { EventState::Pending } else { EventState::Cancelled };
+        let expected = if i % 10 == 0 {
+            EventState::Pending
+        } else {
+            EventState::Cancelled
+        };
         assert_eq!(event.state(), expected, "event {i}");
     }
     s.run(true).unwrap();
     let kept: Vec<u64> = (0..1_000).rev().filter(|i| i % 10 == 0).collect();
-    assert_eq!(*log.lock().unwrap(), kept, "the survivors ran, earliest time first");
+    assert_eq!(
+        *log.lock().unwrap(),
+        kept,
+        "the survivors ran, earliest time first"
+    );
     assert!(s.empty());
 }
 
 #[test]
 fn cancelling_everything_empties_the_queue() {
     let (s, log) = scheduler_and_log();
-    let events: Vec<_> = (0..100).map(|_| s.enter(Duration::ZERO, 1, || {})).collect();
+    let events: Vec<_> = (0..100)
+        .map(|_| s.enter(Duration::ZERO, 1, || {}))
+        .collect();
     for event in &events {
         s.cancel(event).unwrap();
     }
     assert!(s.empty(), "only dead keys are left, and they do not count");
     assert!(s.queue().is_empty());
-    assert_eq!(s.run(false).unwrap(), None, "nothing runs, nothing is waited for");
+    assert_eq!(
+        s.run(false).unwrap(),
+        None,
+        "nothing runs, nothing is waited for"
+    );
     assert!(log.lock().unwrap().is_empty());
 }
 

@@ -263,7 +263,11 @@ impl Queue {
     /// says whether it was the first to run. Its key stays in the heap, dead.
     pub(super) fn remove(&mut self, key: Key, slot: usize) -> Option<(Entry, bool)> {
         let queued = HeapKey { key, slot };
-        if !self.entries.get(slot).is_some_and(|held| held.holds(&queued)) {
+        if !self
+            .entries
+            .get(slot)
+            .is_some_and(|held| held.holds(&queued))
+        {
             return None;
         }
         let entry = self.take(slot);
