@@ -101,6 +101,8 @@ struct EventInner {
     sequence: u64,
     /// Which scheduler issued this event, so `cancel` can refuse a stranger's.
     scheduler: u64,
+    /// Where its entry waits in the queue's slab, so `cancel` finds it at once.
+    slot: usize,
     /// The name shown as `action=`: given by `enter_named`, else the closure's type.
     action: ActionName,
     /// The `Debug` text of the argument given to `enter_named`; `None` shows `()`.
@@ -127,6 +129,7 @@ pub(super) struct EventFields {
     pub(super) priority: i32,
     pub(super) sequence: u64,
     pub(super) scheduler: u64,
+    pub(super) slot: usize,
     pub(super) action: ActionName,
     pub(super) argument: Option<Box<str>>,
 }
@@ -140,6 +143,7 @@ impl Event {
                 priority: fields.priority,
                 sequence: fields.sequence,
                 scheduler: fields.scheduler,
+                slot: fields.slot,
                 action: fields.action,
                 argument: fields.argument,
                 state: AtomicU8::new(EventState::Pending as u8),
@@ -199,6 +203,10 @@ impl Event {
 
     pub(super) fn scheduler_id(&self) -> u64 {
         self.inner.scheduler
+    }
+
+    pub(super) fn slot(&self) -> usize {
+        self.inner.slot
     }
 }
 

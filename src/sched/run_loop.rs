@@ -13,7 +13,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::queue::{Entry, Sleeper};
+use super::queue::{Entry, Head, Sleeper, nanos_of};
 use super::{Event, EventState, RunError, Scheduler, runner};
 
 /// When `run_until` returns.
@@ -41,8 +41,12 @@ enum Step {
 impl Scheduler {
     /// The run loop shared by `run` and `Runner`.
     pub(crate) fn run_until(&self, until: Until<'_>) -> Result<Option<Duration>, RunError> {
+        // The last time read from the clock, on the scale of the queue's keys. An
+        // event due by then is due now: the clock is read again only when the head
+        // is not, which saves a clock read per event on a queue of due events.
+        let mut seen = 0;
         loop {
-            match self.next_step(&until) {
+            match self.next_step(&until, &mut seen) {
                 Step::Run(entry) => {
                     let ran = match self.shared.trace.get() {
                         None => run_action(entry),
@@ -92,7 +96,7 @@ impl Scheduler {
 
     /// One look at the queue, under the lock: take the head if it is due, or decide to
     /// sleep or to return.
-    fn next_step(&self, until: &Until<'_>) -> Step {
+    fn next_step(&self, until: &Until<'_>, seen: &mut u64) -> Step {
         let mut queue = self.lock();
         // Back from a sleep (or never slept): we are not a sleeper any more.
         if !queue.sleepers.is_empty() {
@@ -104,20 +108,27 @@ impl Scheduler {
         {
             return Step::Return(None);
         }
-        let now = self.shared.clock.now();
-        let deadline = match queue.pending.last_entry() {
-            // Due when its time is `now` or earlier, so an event entered with a zero
-            // delay runs on this very pass (CPython: `if time > now: delay`).
-            Some(first) if first.get().event.time() <= now => {
-                let entry = first.remove();
+        let mut head = queue.pop_due(*seen);
+        let mut now = None;
+        if let Head::Later(_) = head {
+            let read = self.shared.clock.now();
+            *seen = nanos_of(self.shared.start, read);
+            now = Some(read);
+            head = queue.pop_due(*seen);
+        }
+        let deadline = match head {
+            Head::Due(entry) => {
                 entry.event.set_state(EventState::Running);
                 return Step::Run(entry);
             }
-            Some(first) => Some(first.get().event.time()),
-            None => None,
+            Head::Later(time) => Some(time),
+            Head::Empty => None,
         };
         match (until, deadline) {
-            (Until::NothingDue, deadline) => Step::Return(deadline.map(|d| d - now)),
+            (Until::NothingDue, deadline) => {
+                let now = now.unwrap_or_else(|| self.shared.clock.now());
+                Step::Return(deadline.map(|d| d.saturating_duration_since(now)))
+            }
             (Until::Empty, None) => Step::Return(None),
             (_, deadline) => {
                 // Register before unlocking: an `enter` that comes between the unlock
@@ -150,7 +161,7 @@ fn traced_action(
 /// Calls one action. This is the only place where actions are called, and no lock is
 /// held here.
 fn run_action(entry: Entry) -> Result<(), (Event, crate::panics::Payload)> {
-    let Entry { event, action } = entry;
+    let Entry { event, action, .. } = entry;
     // The action is consumed and borrows nothing of ours, so a panic cannot leave the
     // scheduler half-changed. What the action shares with other code may be, just as
     // after an exception in Python: that is the action's business.
