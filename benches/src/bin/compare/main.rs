@@ -74,7 +74,8 @@ fn usage() -> ! {
         "usage: compare [--quick] [--only TEXT]\n\
          \x20 --quick      one short run per workload (CI); figures are indicative only\n\
          \x20 --only TEXT  only the side-by-side rows whose name contains TEXT, no other section\n\
-         \x20             (`--only echo`: only the TCP echo section)"
+         \x20             (`--only echo`: only the TCP echo section; `--only python`: only\n\
+         \x20             the Python section)"
     );
     std::process::exit(2)
 }
@@ -253,6 +254,10 @@ fn run(plan: Plan, only: Option<&str>) {
         scale_md.push_str(&scale::lateness(plan));
         scale_md.push('\n');
         eprintln!("  [{} s] Python...", at());
+        python_md = python::section(plan);
+    } else if only.is_some_and(|text| "python sched schedule".contains(text)) {
+        // `--only python` (or `sched`, `schedule`): the Python section alone.
+        eprintln!("  [{} s] Python...", started.elapsed().as_secs());
         python_md = python::section(plan);
     }
 
