@@ -50,7 +50,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
-use std::thread::Thread;
+use std::thread::{self, Thread};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -137,10 +137,15 @@ impl LoopWaiter {
     /// sees it before it waits, or this sees `in_selector` and notifies.
     pub(crate) fn rouse(&self) {
         #[cfg(unix)]
-        if self.in_selector.load(Ordering::SeqCst)
-            && let Some(reactor) = crate::reactor::Reactor::existing()
-        {
-            let _ = reactor.notify();
+        if self.in_selector.load(Ordering::SeqCst) {
+            // The loop's own thread, dispatching readiness from inside its wait:
+            // it looks at its flags when the wait returns, so a notify would only
+            // cost an eventfd write and one more empty wait.
+            if thread::current().id() != self.thread.id()
+                && let Some(reactor) = crate::reactor::Reactor::existing()
+            {
+                let _ = reactor.notify();
+            }
             return;
         }
         // Parked (or about to park): `std`'s unpark token is never lost.
