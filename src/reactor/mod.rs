@@ -21,33 +21,50 @@
 //!     read(2) -> 42 bytes                            (after the lock is dropped)
 //! ```
 //!
-//! ## Stage 1: a thread drives it; stage 2: the loop's step 4 will
+//! ## Step 4 of the loop waits here
 //!
 //! asyncio's `_run_once` blocks in exactly one place, `self._selector.select(timeout)`,
-//! with `timeout` the time to the next timer: sockets and timers share one wait. In
-//! this stage the runtime's loop is unchanged and still parks on its clock; a
-//! dedicated thread, `clearloop-reactor`, sits in [`Reactor::wait`]`(None)` and wakes
-//! tasks across threads (as smol's `async-io` thread does when no `block_on` drives
-//! the reactor). The API is the one the loop will call itself:
+//! with `timeout` the time to the next timer: sockets and timers share one wait. So
+//! does clearloop's loop (`src/runtime/mod.rs`, step 4):
 //!
 //! ```text
-//!   asyncio _run_once, step 4          clearloop today (stage 1)        stage 2
-//!   timeout = next timer - now         loop: park_until(next timer)     loop: reactor.wait(
-//!   events = selector.select(timeout)  reactor thread: wait(None)            next timer - now)
-//!   _process_events(events)              -> waker.wake() across threads    -> wake, same thread
-//!     -> callbacks into _ready           -> channel + unpark the loop     other threads wake it
-//!   (wake-ups: the self-pipe)          (wake-ups: thread unpark)          by reactor.notify()
+//!   asyncio _run_once, step 4            clearloop, step 4 (real clock)
+//!   timeout = next timer - now           timeout = next timer - now
+//!   events = selector.select(timeout)    take the seat; reactor.wait(timeout)
+//!   _process_events(events)                -> waker.wake() on this thread:
+//!     -> callbacks into _ready                straight into the ready queue
+//!   another thread: call_soon_threadsafe another thread: channel, then
+//!     -> write to the self-pipe            reactor.notify() (the eventfd)
+//!                                          if the loop sits in the selector,
+//!                                          else Thread::unpark
 //! ```
 //!
-//! Moving to stage 2 is small: step 4 calls [`Reactor::wait`] with the timer's timeout
-//! instead of parking, and a waker from another thread calls [`Reactor::notify`]
-//! instead of `Thread::unpark` (one mechanism for both, the eventfd `polling` keeps
-//! for it, asyncio's self-pipe). What stage 1 costs meanwhile: one more thread, and
-//! for every readiness event a cross-thread wake (a channel send and an unpark of the
-//! loop's thread: two futex calls), where stage 2 wakes a task on the thread that is
-//! already awake.
+//! **One reactor per process, driven by whichever loop waits.** Sockets are made
+//! anywhere (inside a runtime, before one, on worker threads) and may move between
+//! runtimes, so the reactor stays global and the *driving* moves: a loop on the
+//! real clock that reaches step 4 takes the *seat* and waits on the selector itself,
+//! as smol's `async-io` lets whichever `block_on` blocks drive its global reactor.
+//! Only one thread may sit in `epoll_wait`: a second loop that finds the seat taken
+//! parks as before (its tasks are then woken across threads by the one that sits),
+//! and is unparked when the seat frees. A loop that never created a socket never
+//! creates the reactor, and parks on its clock as before.
 //!
-//! ## Oneshot readiness, and what it costs
+//! **The fallback thread.** `clearloop-reactor` (the whole driver in stage 1) now
+//! drives the selector only when no loop does: while no single-threaded loop runs
+//! (sockets used from `Builder::worker_threads(n)`, whose workers park on their own
+//! and are woken across threads; or outside any runtime), and when the loops have
+//! all been busy running tasks for [`FALLBACK_PATIENCE`] (10 ms) without anybody
+//! waiting on the selector, so that readiness is never left unread. A loop that
+//! then reaches step 4 asks for the seat back with [`Reactor::notify`]. While a loop
+//! drives, the fallback thread looks every 10 ms and sleeps again: no busy-wait
+//! (the idle-server CPU test in `tests/net_resources.rs`). The seat, the bench of
+//! parked loops and the fallback thread's rules are in `src/reactor/seat.rs`.
+//!
+//! **A virtual clock** keeps stage 1's rule: its loop parks on the clock (which
+//! jumps only after [`IO_GRACE`] of network quiet) and the fallback thread, or a
+//! loop on the real clock, dispatches its readiness across threads.
+//!
+//! //! ## Oneshot readiness, and what it costs
 //!
 //! There are three ways to ask the kernel about readiness:
 //!
@@ -115,13 +132,16 @@ use polling::{Event, Events, Poller};
 use crate::panics::lock;
 
 mod registered;
+mod seat;
 mod source;
 
 pub use registered::Registered;
+pub(crate) use seat::{LoopRunning, SeatTaken};
 pub use source::Source;
 use source::{READ, WRITE};
 
 pub use crate::clock::IO_GRACE;
+pub use seat::FALLBACK_PATIENCE;
 
 /// The selector and the table of sources it watches (asyncio's `selectors.DefaultSelector`
 /// plus the loop's `_process_events`).
@@ -130,13 +150,19 @@ pub use crate::clock::IO_GRACE;
 /// source cannot be deregistered (and its descriptor closed) while an event for it is
 /// dispatched; a [`Source`]'s own state has its own lock, taken after `sources` when
 /// both are needed. Only one thread waits at a time (`polling` makes a second,
-/// concurrent `wait` return at once).
+/// concurrent `wait` return at once): the runtime's loops and the fallback thread
+/// take turns through a *seat* (the module doc).
 pub struct Reactor {
     poller: Poller,
     sources: Mutex<Sources>,
     /// The buffer `wait` fills; kept to reuse its allocation.
     events: Mutex<Events>,
+    /// Who waits on the selector now (a loop's step 4 or the fallback thread).
+    seat: seat::Seat,
 }
+
+/// The process-wide reactor, once created.
+static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
 
 /// Registered sources by key (the key epoll gives back with each event): a slab.
 #[derive(Default)]
@@ -165,17 +191,18 @@ impl Reactor {
             poller,
             sources: Mutex::new(Sources::default()),
             events: Mutex::new(Events::new()),
+            seat: seat::Seat::default(),
         })
     }
 
     /// The process-wide reactor every `net` socket registers with, started on first
-    /// use with its driver thread, `clearloop-reactor` (stage 1: see the module doc).
+    /// use with its fallback driver thread, `clearloop-reactor` (see the module doc:
+    /// the loops drive it themselves while they run).
     ///
     /// # Errors
     ///
     /// When the epoll instance or the thread cannot be created.
     pub fn global() -> io::Result<&'static Arc<Reactor>> {
-        static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
         static STARTING: Mutex<()> = Mutex::new(());
         if let Some(reactor) = GLOBAL.get() {
             return Ok(reactor);
@@ -188,22 +215,17 @@ impl Reactor {
         }
         let reactor = Arc::new(Reactor::new()?);
         let driven = reactor.clone();
-        std::thread::Builder::new()
+        let fallback = std::thread::Builder::new()
             .name("clearloop-reactor".into())
-            .spawn(move || driven.drive())?;
+            .spawn(move || driven.drive_as_fallback())?;
+        let _ = seat::FALLBACK.set(fallback.thread().clone());
         Ok(GLOBAL.get_or_init(|| reactor))
     }
 
-    /// The driver thread's whole life: wait, dispatch, again. An error from the OS
-    /// here is a bug (epoll_wait fails only on a bad descriptor or buffer): say it
-    /// once per second at most, rather than spin silently.
-    fn drive(&self) {
-        loop {
-            if let Err(error) = self.wait(None) {
-                eprintln!("clearloop-reactor: waiting on the selector failed: {error}");
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
+    /// The process-wide reactor if some socket already created it, without
+    /// creating it: a loop that never touched I/O parks as before.
+    pub(crate) fn existing() -> Option<&'static Arc<Reactor>> {
+        GLOBAL.get()
     }
 
     /// Waits until a registered source is ready, [`notify`](Reactor::notify) is
@@ -217,6 +239,9 @@ impl Reactor {
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
         let mut events = lock(&self.events);
         events.clear();
+        self.seat
+            .ticks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.poller.wait(&mut events, timeout)?;
         let mut wakers = Vec::new();
         let mut done = Vec::new();

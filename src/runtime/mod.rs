@@ -15,8 +15,9 @@
 //!            |     join the ready queue          (asyncio: _scheduled heap)|
 //!            |  3. poll each task that was ready when the turn began,      |
 //!            |     once, in order                (asyncio: _ready deque)   |
-//!            |  4. nothing ready? park the thread until the next timer's   |
-//!            |     deadline, or until another thread unparks it            |
+//!            |  4. nothing ready? wait on the selector (sockets) until the  |
+//!            |     next timer's deadline, or until another thread wakes it |
+//!            |     (no socket yet, or a virtual clock: park the thread)    |
 //!            |                                   (asyncio: select(timeout))|
 //!            +-------------------------------------------------------------+
 //! ```
@@ -25,11 +26,19 @@
 //!   `_run_once` does (`ntodo = len(self._ready)`): a task that wakes itself in a
 //!   loop (`yield_now`) goes to the back and waits for the next turn, so it cannot
 //!   starve the timers or the other tasks.
-//! * Step 4 never spins: the thread sleeps in `park_timeout` for exactly the time
-//!   left before the earliest timer (on a virtual clock, time jumps there instead).
-//!   A waker on another thread sends the task through the channel, then unparks
-//!   the loop; `std`'s park token means an unpark that comes just before the park is
-//!   not lost.
+//! * Step 4 never spins: the thread sleeps for exactly the time left before the
+//!   earliest timer (on a virtual clock, time jumps there instead). Once a socket
+//!   exists it sleeps in the reactor's `epoll_wait`, as `_run_once` sleeps in
+//!   `select(timeout)`: a ready socket wakes its task right here, on this thread
+//!   ([`reactor`](crate::reactor) draws it). Before that, or when another loop sits
+//!   in the selector, it sleeps in `park_timeout`.
+//!   A waker on another thread sends the task through the channel, then *rouses*
+//!   the loop: `Reactor::notify` (the eventfd, asyncio's self-pipe) if the loop
+//!   sits in the selector, `Thread::unpark` if it is parked. The loop says where it
+//!   is before it looks at its queues one last time, and the waker publishes the
+//!   task before it looks where the loop is (both `SeqCst`), so one of them always
+//!   sees the other; `std`'s park token means an unpark that comes just before the
+//!   park is not lost either.
 //!
 //! The loop is `Runtime::run_loop` below, and each step is one small method. Where a
 //! woken task goes (this loop's queue, or the channel from another thread) is the
@@ -70,7 +79,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
 use std::time::Instant;
 
 use crate::debug::{Debug, Warning};
@@ -128,8 +136,12 @@ impl Runtime {
         let main = Arc::new(LoopMainWaker {
             trace: self.core.trace.clone(),
             woken: AtomicBool::new(true),
-            thread: thread::current(),
+            waiter: remote.waiter.clone(),
         });
+        // On the real clock this loop drives the selector in its step 4; while it
+        // runs, the reactor's fallback thread only watches.
+        #[cfg(unix)]
+        let _driving = (!self.core.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -147,7 +159,7 @@ impl Runtime {
             self.run_ready();
             if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
                 crate::trace::live::check_deadlock(&self.core, &self.local, remote, &main.woken);
-                self.park();
+                self.park(remote, &main.woken);
             }
         }
     }
@@ -192,10 +204,55 @@ impl Runtime {
         }
     }
 
-    /// Step 4: nothing to do until the next timer, or until another thread wakes us.
-    fn park(&self) {
+    /// Step 4: nothing to do until the next timer, a socket's readiness, or a wake
+    /// from another thread. On the real clock, once some socket created the
+    /// reactor, the loop waits on the selector (if no other loop sits there);
+    /// otherwise, and always on a virtual clock, it parks on its clock.
+    fn park(&self, remote: &Remote, main_woken: &AtomicBool) {
+        #[cfg(unix)]
+        if !self.core.clock.is_virtual()
+            && let Some(reactor) = crate::reactor::Reactor::existing()
+        {
+            let park = || self.core.clock.park_until(self.core.timers.next_deadline());
+            if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
+                self.wait_on_selector(reactor, remote, main_woken);
+                reactor.leave_seat();
+            }
+            return;
+        }
+        let _ = (remote, main_woken);
         let deadline = self.core.timers.next_deadline();
         self.core.clock.park_until(deadline);
+    }
+
+    /// Step 4 with the seat: `epoll_wait` until the next timer. Readiness wakes
+    /// tasks on this thread (straight into the ready queue); another thread's wake
+    /// sees `in_selector` and calls `notify`.
+    #[cfg(unix)]
+    fn wait_on_selector(
+        &self,
+        reactor: &crate::reactor::Reactor,
+        remote: &Remote,
+        main_woken: &AtomicBool,
+    ) {
+        let waiter = &remote.waiter;
+        waiter.in_selector.store(true, Ordering::SeqCst);
+        // Look once more after announcing: a wake published before the flag was
+        // set went to `unpark`, not to `notify`, so it must be seen here.
+        let deadline = self.core.timers.next_deadline();
+        let woken = remote.pending.load(Ordering::SeqCst)
+            || main_woken.load(Ordering::SeqCst)
+            || !self.local.ready.borrow().is_empty();
+        if !woken {
+            let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+            if timeout != Some(std::time::Duration::ZERO)
+                && let Err(error) = reactor.wait(timeout)
+            {
+                eprintln!("clearloop: waiting on the selector failed: {error}");
+                self.core.clock.park_until(deadline);
+            }
+        }
+        waiter.in_selector.store(false, Ordering::SeqCst);
     }
 
     /// Polls `block_on`'s future once; traced as task 0, "main".
@@ -337,7 +394,7 @@ struct LoopMainWaker {
     /// The runtime's recorder, to record the wake-ups of task 0 ("main").
     trace: crate::trace::Tracer,
     woken: AtomicBool,
-    thread: Thread,
+    waiter: Arc<scheduler::LoopWaiter>,
 }
 
 impl Wake for LoopMainWaker {
@@ -349,8 +406,8 @@ impl Wake for LoopMainWaker {
         if let Some(trace) = &self.trace {
             trace.woken(crate::trace::TaskId(0));
         }
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
+        self.woken.store(true, Ordering::SeqCst);
+        self.waiter.rouse();
     }
 }
 

@@ -17,7 +17,7 @@
 //! ```text
 //!              wake / spawn                        ReadyQueues::Loop
 //!   task ────> RuntimeCore::schedule ──match──> on the loop's thread: its VecDeque
-//!                   │                    │      elsewhere: channel + unpark the loop
+//!                   │                    │      elsewhere: channel + rouse the loop
 //!                   │                    └────> ReadyQueues::Workers
 //!                   │                           a worker's own deque, or the injector
 //!   sleep ───> Timers::check ──> TimerWheel<Waker>   (fired by whoever runs the loop)
@@ -50,7 +50,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
-use std::thread::Thread;
+use std::thread::{self, Thread};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -109,8 +109,48 @@ pub(crate) struct Remote {
     pub(crate) rx: Receiver<Arc<dyn Runnable>>,
     /// Set after a send on `tx`: the loop looks at the channel only then.
     pub(crate) pending: AtomicBool,
-    /// The thread that runs the loop, to unpark it.
+    /// The thread that runs the loop, to wake it wherever it waits.
+    pub(crate) waiter: Arc<LoopWaiter>,
+}
+
+/// The thread that runs a single-threaded loop, and where it waits in step 4: on
+/// the selector (woken by [`Reactor::notify`](crate::reactor::Reactor::notify),
+/// asyncio's self-pipe) or parked (woken by `Thread::unpark`). A waker from another
+/// thread looks at `in_selector` and uses the matching one.
+pub(crate) struct LoopWaiter {
     thread: Thread,
+    /// The loop sits in `epoll_wait` (set before it looks at its queues one last
+    /// time, cleared when it returns).
+    pub(crate) in_selector: AtomicBool,
+}
+
+impl LoopWaiter {
+    pub(crate) fn new(thread: Thread) -> LoopWaiter {
+        LoopWaiter {
+            thread,
+            in_selector: AtomicBool::new(false),
+        }
+    }
+
+    /// Wakes the loop from step 4. The caller has published what the loop should
+    /// see (a flag, a timer) before: with `SeqCst` on both sides, either the loop
+    /// sees it before it waits, or this sees `in_selector` and notifies.
+    pub(crate) fn rouse(&self) {
+        #[cfg(unix)]
+        if self.in_selector.load(Ordering::SeqCst) {
+            // The loop's own thread, dispatching readiness from inside its wait:
+            // it looks at its flags when the wait returns, so a notify would only
+            // cost an eventfd write and one more empty wait.
+            if thread::current().id() != self.thread.id()
+                && let Some(reactor) = crate::reactor::Reactor::existing()
+            {
+                let _ = reactor.notify();
+            }
+            return;
+        }
+        // Parked (or about to park): `std`'s unpark token is never lost.
+        self.thread.unpark();
+    }
 }
 
 impl Remote {
@@ -121,7 +161,7 @@ impl Remote {
             tx,
             rx,
             pending: AtomicBool::new(false),
-            thread,
+            waiter: Arc::new(LoopWaiter::new(thread)),
         }
     }
 }
@@ -217,21 +257,21 @@ impl RuntimeCore {
     }
 
     /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
-    /// unparked.
+    /// roused (unparked, or its selector notified).
     fn schedule_remote(&self, remote: &Remote, task: Arc<dyn Runnable>) {
         if self.closed.load(Ordering::Acquire) {
             return; // The runtime is gone; the task was cancelled at shutdown.
         }
         // The receiver lives in `self`, so the send cannot fail.
         let _ = remote.tx.send(task);
-        remote.pending.store(true, Ordering::Release);
+        remote.pending.store(true, Ordering::SeqCst);
         if self.closed.load(Ordering::Acquire) {
             // Shutdown raced with us and may have drained the channel already:
             // drain it ourselves so no task stays stuck in a dead runtime.
             while remote.rx.try_recv().is_ok() {}
             return;
         }
-        remote.thread.unpark();
+        remote.waiter.rouse();
     }
 
     /// A multi-threaded runtime: the task goes to a worker's queue.
@@ -319,7 +359,7 @@ impl RuntimeCore {
     /// thread, or is earlier than the one it waits for).
     pub(crate) fn unpark_timer_thread(&self) {
         match &self.ready {
-            ReadyQueues::Loop(remote) => remote.thread.unpark(),
+            ReadyQueues::Loop(remote) => remote.waiter.rouse(),
             ReadyQueues::Workers(workers) => workers.unpark_driver(),
         }
     }

@@ -65,6 +65,19 @@
 //! workers that are not parked plus the `block_on` thread while its future is woken;
 //! the one that brings it to zero unparks the driver.
 //!
+//! ## Sockets: who waits on the selector
+//!
+//! No worker does. The workers park as above (the timer driver until its deadline,
+//! the others with none), and the process's reactor is driven by its fallback
+//! thread, `clearloop-reactor`, sitting in `epoll_wait` with no timeout (or by a
+//! single-threaded loop running at the same time, in its step 4: see
+//! [`reactor`](crate::reactor)). A ready socket's waker pushes the task on the
+//! injector and unparks one sleeping worker, the same path as any wake from another
+//! thread. Nothing polls: an idle server with open connections is a few sleeping
+//! threads, and uses no CPU (`tests/net_resources.rs` measures it). The cost is one
+//! cross-thread hand-off per readiness event, which tokio avoids by letting a parked
+//! worker hold its driver; it is the next step for this runtime.
+//!
 //! ## Shutdown
 //!
 //! Dropping the runtime sets a flag, unparks every worker, joins them all (a task
