@@ -311,12 +311,11 @@ pub fn section(plan: Plan) -> String {
          **time ratio** = clearloop's time per round trip / tokio's (below 1.0, clearloop is \
          faster); **× asyncio** = clearloop's throughput / asyncio's (one thread: asyncio has \
          one). 1 thread: clearloop's `Runtime::new()` beside tokio's `new_current_thread()`; \
-         2 workers: `worker_threads(2)` on both; tokio with `enable_all()`. In this stage \
-         clearloop's reactor runs on a thread of its own (`clearloop-reactor`): every readiness \
-         event is a wake-up sent across threads (a channel send and an unpark of the loop's \
-         thread), where tokio's current-thread runtime polls epoll on the thread that runs the \
-         tasks; on one thread clearloop thus uses two, and on this 2-core machine shared with \
-         others that thread competes with the workers.\n\n"
+         2 workers: `worker_threads(2)` on both; tokio with `enable_all()`. clearloop's \
+         single-threaded loop waits on the selector itself in its step 4 (readiness wakes tasks \
+         on the loop's thread, as tokio's current-thread runtime does); with `worker_threads(2)` \
+         the workers park and the reactor's fallback thread `clearloop-reactor` waits on the \
+         selector, so each readiness event there is still a wake-up sent across threads.\n\n"
     );
     md.push_str(
         "| connections × message | flavor | clearloop | tokio | time ratio | clearloop p50 / p99 | tokio p50 / p99 | asyncio | × asyncio |\n\
