@@ -443,23 +443,70 @@ impl<Tup: TaskTuple> Drop for GatherTuple<Tup> {
     }
 }
 
+/// What [`gather!`] returns: the gathering itself when a runtime runs on this thread
+/// (the tasks start at once, as asyncio's `gather` schedules them at the call), or,
+/// outside any runtime, a boxed future that spawns them when first polled, so that
+/// `clearloop::run(gather!(a(), b()))` works as `asyncio.run` of a coroutine does.
+#[doc(hidden)]
+pub enum GatherStart<Now, Later> {
+    /// Spawned at the call.
+    Now(Now),
+    /// Spawned at the first poll.
+    Later(Later),
+}
+
+impl<Now, Later> Future for GatherStart<Now, Later>
+where
+    Now: Future + Unpin,
+    Later: Future<Output = Now::Output> + Unpin,
+{
+    type Output = Now::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Now::Output> {
+        match self.get_mut() {
+            GatherStart::Now(now) => Pin::new(now).poll(cx),
+            GatherStart::Later(later) => Pin::new(later).poll(cx),
+        }
+    }
+}
+
+/// Whether a runtime runs on this thread (for [`gather!`]'s choice).
+#[doc(hidden)]
+pub fn runtime_here() -> bool {
+    crate::runtime::with_current_scheduler("gather!", |_| ()).is_ok()
+}
+
 /// `gather` for futures of different types: spawns each, waits for all, and gives
 /// a tuple of their values, in order. The first failure is re-raised.
 ///
+/// Inside a runtime the tasks start at once; outside one (`run(gather!(..))`) they
+/// are spawned when the gathering is first polled.
+///
 /// # Panics
 ///
-/// Outside a running runtime (the message names `gather!` and the line is yours).
+/// When polled outside a running runtime (the message names `gather!` and the line
+/// is yours).
 ///
 /// ```
 /// use clearloop::{gather, run};
 /// let (number, text) = run(async { gather!(async { 6 * 7 }, async { "done" }).await });
 /// assert_eq!((number, text), (42, "done"));
+/// let (a, b) = run(gather!(async { 1 }, async { 2 })); // built outside, polled inside
+/// assert_eq!((a, b), (1, 2));
 /// ```
 #[macro_export]
 macro_rules! gather {
     ($($future:expr),+ $(,)?) => {{
-        // Checked first, so that the panic names `gather!` and points at its line.
-        $crate::gather::need_runtime("clearloop::gather!()");
-        $crate::gather::GatherTuple::new(($($crate::spawn($future),)+))
+        if $crate::gather::runtime_here() {
+            $crate::gather::GatherStart::Now($crate::gather::GatherTuple::new((
+                $($crate::spawn($future),)+
+            )))
+        } else {
+            $crate::gather::GatherStart::Later(::std::boxed::Box::pin(async move {
+                // Checked first, so that the panic names `gather!` and points at its line.
+                $crate::gather::need_runtime("clearloop::gather!()");
+                $crate::gather::GatherTuple::new(($($crate::spawn($future),)+)).await
+            }))
+        }
     }};
 }
