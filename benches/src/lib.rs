@@ -11,6 +11,7 @@
 //! The workloads live here, once, so that the criterion benches and the report run
 //! the same code.
 
+pub mod lateness;
 pub mod ports;
 pub mod schedule_day;
 pub mod workloads;

@@ -10,12 +10,9 @@
 //! the time left before the deadline (its wheel counts in microseconds); tokio's
 //! timer rounds deadlines up to the next millisecond.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
+use clearloop_bench::lateness::{self, percentile};
 
 fn report(name: &str, requested: Duration, mut lateness: Vec<Duration>) {
     lateness.sort();
@@ -30,42 +27,12 @@ fn report(name: &str, requested: Duration, mut lateness: Vec<Duration>) {
     );
 }
 
-fn clearloop_sleeps(requested: Duration, count: usize) -> Vec<Duration> {
-    clearloop::run(async move {
-        let mut lateness = Vec::with_capacity(count);
-        for _ in 0..count {
-            let start = Instant::now();
-            clearloop::time::sleep(requested).await;
-            lateness.push(start.elapsed().saturating_sub(requested));
-        }
-        lateness
-    })
-}
-
 fn tokio_sleeps(requested: Duration, count: usize) -> Vec<Duration> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
-    runtime.block_on(async move {
-        let mut lateness = Vec::with_capacity(count);
-        for _ in 0..count {
-            let start = Instant::now();
-            tokio::time::sleep(requested).await;
-            lateness.push(start.elapsed().saturating_sub(requested));
-        }
-        lateness
-    })
-}
-
-fn std_sleeps(requested: Duration, count: usize) -> Vec<Duration> {
-    (0..count)
-        .map(|_| {
-            let start = Instant::now();
-            std::thread::sleep(requested);
-            start.elapsed().saturating_sub(requested)
-        })
-        .collect()
+    lateness::tokio(&runtime, requested, count)
 }
 
 fn main() {
@@ -73,12 +40,16 @@ fn main() {
         (Duration::from_millis(1), 1_000),
         (Duration::from_millis(10), 300),
     ] {
-        report("clearloop", requested, clearloop_sleeps(requested, count));
+        report(
+            "clearloop",
+            requested,
+            lateness::clearloop(requested, count),
+        );
         report("tokio", requested, tokio_sleeps(requested, count));
         report(
             "std::thread::sleep",
             requested,
-            std_sleeps(requested, count),
+            lateness::std(requested, count),
         );
     }
 }

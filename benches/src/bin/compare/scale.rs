@@ -336,42 +336,10 @@ pub fn memory() -> String {
 
 // ---- sleep lateness ----
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn lateness_clearloop(requested: Duration, count: usize) -> Vec<Duration> {
-    clearloop::Runtime::new().block_on(async move {
-        let mut late = Vec::with_capacity(count);
-        for _ in 0..count {
-            let start = Instant::now();
-            clearloop::time::sleep(requested).await;
-            late.push(start.elapsed().saturating_sub(requested));
-        }
-        late
-    })
-}
+use clearloop_bench::lateness::{self, percentile};
 
 fn lateness_tokio(requested: Duration, count: usize, drivers: Drivers) -> Vec<Duration> {
-    tokio_rt(0, drivers).block_on(async move {
-        let mut late = Vec::with_capacity(count);
-        for _ in 0..count {
-            let start = Instant::now();
-            tokio::time::sleep(requested).await;
-            late.push(start.elapsed().saturating_sub(requested));
-        }
-        late
-    })
-}
-
-fn lateness_std(requested: Duration, count: usize) -> Vec<Duration> {
-    (0..count)
-        .map(|_| {
-            let start = Instant::now();
-            std::thread::sleep(requested);
-            start.elapsed().saturating_sub(requested)
-        })
-        .collect()
+    lateness::tokio(&tokio_rt(0, drivers), requested, count)
 }
 
 /// p50, p99 and max of how late a sleep wakes, with the load average beside it.
@@ -393,7 +361,7 @@ pub fn lateness(plan: Plan) -> String {
         let sides: [(&str, Sleeps); 4] = [
             (
                 "clearloop",
-                Box::new(move || lateness_clearloop(requested, count)),
+                Box::new(move || lateness::clearloop(requested, count)),
             ),
             (
                 "tokio `enable_all`",
@@ -405,7 +373,7 @@ pub fn lateness(plan: Plan) -> String {
             ),
             (
                 "std::thread::sleep",
-                Box::new(move || lateness_std(requested, count)),
+                Box::new(move || lateness::std(requested, count)),
             ),
         ];
         for (name, run) in sides {
