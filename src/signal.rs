@@ -272,27 +272,26 @@ impl Future for CtrlC {
             Ok(pipe) => *pipe,
             Err(error) => return Poll::Ready(error.take().map_or(Ok(()), Err)),
         };
-        loop {
-            if RECEIVED.load(Ordering::SeqCst) > this.seen {
-                return this.finish(Ok(()));
+        let seen = this.seen;
+        // Drain the pipe, then look at the count: a byte is only written after its
+        // signal was counted. Nothing counted yet: wait for the next byte.
+        let received = pipe.read.poll_read_with(cx, |mut reader| {
+            let mut sink = [0; 64];
+            while matches!(reader.read(&mut sink), Ok(1..)) {}
+            if RECEIVED.load(Ordering::SeqCst) > seen {
+                Ok(())
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
             }
-            match pipe.read.poll_readable(cx) {
-                Poll::Pending => return Poll::Pending,
-                // The reactor could not arm the pipe (out of resources).
-                Poll::Ready(Err(error)) => {
-                    let error = io::Error::new(
-                        error.kind(),
-                        format!("signal::ctrl_c(): cannot wait on the signal pipe: {error}"),
-                    );
-                    return this.finish(Err(error));
-                }
-                Poll::Ready(Ok(())) => {
-                    // Drain the pipe, then look at the count again: a byte is only
-                    // written after its signal was counted.
-                    let (mut reader, mut sink) = (pipe.read.get_ref(), [0; 64]);
-                    while matches!(reader.read(&mut sink), Ok(1..)) {}
-                }
-            }
+        });
+        match received {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(outcome) => this.finish(outcome.map_err(|error| {
+                io::Error::new(
+                    error.kind(),
+                    format!("signal::ctrl_c(): cannot read the signal pipe: {error}"),
+                )
+            })),
         }
     }
 }

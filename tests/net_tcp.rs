@@ -313,6 +313,61 @@ fn reset_by_peer_and_write_to_a_closed_peer_are_errors_and_others_are_still_serv
     });
 }
 
+/// The peer writes, then closes at once: the kernel may report "readable" and "end
+/// of stream" in one edge. The read that takes the data is short (the buffer is
+/// larger), which usually means "the socket is empty, wait for the next report";
+/// here no report will come, and the next read must still find the end of stream.
+fn data_then_close_in_one_report(runtime: Runtime) {
+    let received = runtime.block_on(async {
+        let (mut client, mut server) = pair().await;
+        let mut received = Vec::new();
+        for round in 0..50u8 {
+            let writer = spawn(async move {
+                server.write_all(&[round; 100]).await.unwrap();
+                server
+            });
+            let mut buf = [0; 100];
+            client.read_exact(&mut buf).await.unwrap();
+            received.push(buf[0]);
+            server = writer.await;
+        }
+        // The client waits first; then the peer writes and closes in one go.
+        let closer = spawn(async move {
+            yield_now().await;
+            server.write_all(b"last").await.unwrap();
+            drop(server);
+        });
+        let mut tail = Vec::new();
+        let mut buf = [0; 4096];
+        let read_to_end = async {
+            loop {
+                match client.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => tail.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        // A safety net, not a timing assertion: the bug this guards against hangs.
+        clearloop::timeout::timeout(std::time::Duration::from_secs(20), read_to_end)
+            .await
+            .expect("the read after a short one never saw the end of stream");
+        closer.await;
+        assert_eq!(tail, b"last");
+        received
+    });
+    assert_eq!(received, (0..50).collect::<Vec<u8>>());
+}
+
+#[test]
+fn a_short_read_then_end_of_stream_on_one_thread() {
+    data_then_close_in_one_report(Runtime::new());
+}
+
+#[test]
+fn a_short_read_then_end_of_stream_on_two_workers() {
+    data_then_close_in_one_report(Builder::new().worker_threads(2).build());
+}
+
 #[test]
 fn read_exact_at_end_of_stream_says_how_much_came() {
     clearloop::run(async {

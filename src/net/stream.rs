@@ -49,13 +49,13 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_read_with(cx, |mut stream| stream.read(buf))
+            .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
             .map_err(|error| annotate(error, "read from", Some(&self.peer)))
     }
 
     pub(super) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.io
-            .poll_write_with(cx, |mut stream| stream.write(buf))
+            .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
             .map_err(|error| annotate(error, "write to", Some(&self.peer)))
     }
 

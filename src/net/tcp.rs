@@ -152,21 +152,21 @@ impl TcpStream {
         let io = Registered::new(std::net::TcpStream::from(fd))?;
         // The handshake made the listener readable: a task may accept.
         io.touched_peer();
-        loop {
-            poll_fn(|cx| io.poll_writable(cx)).await?;
-            if let Some(error) = io.get_ref().take_error()? {
-                return Err(error);
-            }
-            match io.get_ref().peer_addr() {
-                Ok(peer) => {
-                    let inner = Arc::new(Conn { io, peer });
-                    return Ok(TcpStream { inner });
+        // Writable means the handshake ended: connected, or failed with an error to
+        // collect. Not connected and no error: not over yet, wait (`WouldBlock`).
+        let peer = io
+            .write_with(|stream| {
+                if let Some(error) = stream.take_error()? {
+                    return Err(error);
                 }
-                // Writable, no error, not connected: a stale readiness; wait again.
-                Err(error) if error.kind() == io::ErrorKind::NotConnected => {}
-                Err(error) => return Err(error),
-            }
-        }
+                stream.peer_addr().map_err(|error| match error.kind() {
+                    io::ErrorKind::NotConnected => io::ErrorKind::WouldBlock.into(),
+                    _ => error,
+                })
+            })
+            .await?;
+        let inner = Arc::new(Conn { io, peer });
+        Ok(TcpStream { inner })
     }
 
     fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<TcpStream> {

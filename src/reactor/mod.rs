@@ -12,14 +12,18 @@
 //!
 //! ```text
 //!   task: stream.read(buf)                        reactor
-//!     read(2) -> EAGAIN                           sources: key -> Source
-//!     Source::poll_ready(READ):                     Source { fd, [read, write]:
-//!       store the waker, arm READ  ---------------->   wakers, armed, ready }
-//!     Pending  (the task sleeps)                  wait(timeout):
-//!                                                   epoll_wait -> [(key, readable)]
-//!     <------------------------------ waker.wake()  dispatch: take the read wakers
-//!     read(2) -> 42 bytes                            (after the lock is dropped)
+//!     seen = source.events(READ)                  sources: key -> Source
+//!     read(2) -> EAGAIN                             Source { events: [read, write],
+//!     Source::poll_ready(READ, seen):                        wakers: [read, write] }
+//!       no report since `seen`: store the waker   wait(timeout):
+//!     Pending  (the task sleeps)                    epoll_pwait2 -> [(key, readable)]
+//!                                                   dispatch: events[READ] += 1,
+//!     <------------------------------ waker.wake()  take the read wakers
+//!     read(2) -> 42 bytes                            (woken after the lock is dropped)
 //! ```
+//!
+//! The selector itself (`selector.rs`) is epoll written out by hand on `rustix`:
+//! three system calls and an eventfd, small enough to read in one sitting.
 //!
 //! ## Step 4 of the loop waits here
 //!
@@ -31,6 +35,7 @@
 //!   asyncio _run_once, step 4            clearloop, step 4 (real clock)
 //!   timeout = next timer - now           timeout = next timer - now
 //!   events = selector.select(timeout)    take the seat; reactor.wait(timeout)
+//!     (epoll_wait, in milliseconds)        (epoll_pwait2, in nanoseconds)
 //!   _process_events(events)                -> waker.wake() on this thread:
 //!     -> callbacks into _ready                straight into the ready queue
 //!   another thread: call_soon_threadsafe another thread: channel, then
@@ -64,29 +69,29 @@
 //! jumps only after [`IO_GRACE`] of network quiet) and the fallback thread, or a
 //! loop on the real clock, dispatches its readiness across threads.
 //!
-//! //! ## Oneshot readiness, and what it costs
+//! ## Edge-triggered readiness, and what it costs
 //!
 //! There are three ways to ask the kernel about readiness:
 //!
 //! * **level-triggered** (`select`, `poll`, plain epoll; asyncio's `add_reader`): the
 //!   descriptor is reported on *every* wait for as long as it is readable. Simple, but
 //!   a descriptor that nobody reads right now is reported again and again, so asyncio
-//!   removes the reader (`remove_reader`) when a transport pauses;
-//! * **edge-triggered** (`EPOLLET`; tokio, mio): reported once per *change* to ready.
-//!   Registered once, never re-armed, so no `epoll_ctl` per wait; but the runtime must
-//!   remember "ready" itself (tokio's `ScheduledIo` keeps readiness bits in an atomic)
-//!   and forget it only when an operation returns `WouldBlock`, or it loses a wake-up;
-//! * **oneshot** (`EPOLLONESHOT`; `polling`'s default, smol): reported once, then the
-//!   descriptor is disarmed until re-armed with `epoll_ctl(MOD)`.
+//!   removes the reader (`remove_reader`) when a transport pauses: one `epoll_ctl`
+//!   each time;
+//! * **oneshot** (`EPOLLONESHOT`; smol): reported once, then disarmed until re-armed
+//!   with `epoll_ctl(MOD)`: one `epoll_ctl` every time a task starts waiting;
+//! * **edge-triggered** (`EPOLLET`; tokio, and clearloop): reported once per *change*
+//!   to ready. Registered once, for both directions, and never touched again until
+//!   it is closed.
 //!
-//! clearloop uses **oneshot**, as smol does: the interest the kernel holds is exactly
-//! "some task waits on this direction now", which reads plainly and cannot report a
-//! descriptor nobody waits on. The cost is one `epoll_ctl` each time a task starts
-//! waiting (a read that found no data: `read` → `EAGAIN` → `epoll_ctl` → wait →
-//! `read`), where edge-triggered needs none; an operation that succeeds at once costs
-//! no reactor call at all, since every operation is tried first. Arming *after* the
-//! `EAGAIN` loses nothing: `epoll_ctl(MOD)` looks at the descriptor's state, so data
-//! that arrived in between is reported by the next wait.
+//! clearloop is edge-triggered, because it is the one that costs no system call per
+//! wait: an echo round trip is then two `send`, four `recv` (two of which find
+//! nothing) and two `epoll_pwait2`, where the oneshot version of this module also
+//! made six `epoll_ctl` (measured with `strace -c`; the selector crate it used added
+//! a `timerfd_settime` and an eventfd read per wait). What edge-triggering asks in
+//! return is memory: the kernel will not say "readable" twice, so a [`Source`] counts
+//! the reports per direction, and a task waits only if no report came since it last
+//! tried (`source.rs` draws the race this closes).
 //!
 //! ## Virtual time
 //!
@@ -122,23 +127,22 @@
 #![cfg(unix)]
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 use std::time::Duration;
-
-use polling::{Event, Events, Poller};
 
 use crate::panics::lock;
 
 mod registered;
 mod seat;
+mod selector;
 mod source;
 
 pub use registered::Registered;
 pub(crate) use seat::{LoopRunning, SeatTaken};
+use selector::{Readiness, Selector};
 pub use source::Source;
-use source::{READ, WRITE};
 
 pub use crate::clock::IO_GRACE;
 pub use seat::FALLBACK_PATIENCE;
@@ -147,16 +151,15 @@ pub use seat::FALLBACK_PATIENCE;
 /// plus the loop's `_process_events`).
 ///
 /// Who may touch what: `sources` is locked to register, deregister and dispatch, so a
-/// source cannot be deregistered (and its descriptor closed) while an event for it is
-/// dispatched; a [`Source`]'s own state has its own lock, taken after `sources` when
-/// both are needed. Only one thread waits at a time (`polling` makes a second,
-/// concurrent `wait` return at once): the runtime's loops and the fallback thread
-/// take turns through a *seat* (the module doc).
+/// source cannot be deregistered while an event for it is dispatched; a [`Source`]'s
+/// own waiters have their own lock, taken after `sources` when both are needed. Only
+/// one thread waits at a time: the runtime's loops and the fallback thread take turns
+/// through a *seat* (the module doc).
 pub struct Reactor {
-    poller: Poller,
+    selector: Selector,
     sources: Mutex<Sources>,
-    /// The buffer `wait` fills; kept to reuse its allocation.
-    events: Mutex<Events>,
+    /// What one wait found, kept to reuse the allocation.
+    ready: Mutex<Vec<Readiness>>,
     /// Who waits on the selector now (a loop's step 4 or the fallback thread).
     seat: seat::Seat,
 }
@@ -174,23 +177,23 @@ struct Sources {
 }
 
 impl Reactor {
-    /// A reactor with its own epoll instance (and `polling`'s eventfd for
+    /// A reactor with its own epoll instance (and an eventfd for
     /// [`notify`](Reactor::notify)). Nobody drives it: call [`wait`](Reactor::wait).
     ///
     /// # Errors
     ///
     /// When the OS refuses an epoll instance (out of file descriptors: `EMFILE`).
     pub fn new() -> io::Result<Reactor> {
-        let poller = Poller::new().map_err(|error| {
+        let selector = Selector::new().map_err(|error| {
             io::Error::new(
                 error.kind(),
                 format!("cannot create the reactor's selector (epoll): {error}"),
             )
         })?;
         Ok(Reactor {
-            poller,
+            selector,
             sources: Mutex::new(Sources::default()),
-            events: Mutex::new(Events::new()),
+            ready: Mutex::new(Vec::new()),
             seat: seat::Seat::default(),
         })
     }
@@ -237,24 +240,24 @@ impl Reactor {
     ///
     /// When `epoll_wait` fails (never for a signal: `EINTR` is retried).
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let mut events = lock(&self.events);
-        events.clear();
+        let mut ready = lock(&self.ready);
+        ready.clear();
         self.seat
             .ticks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.poller.wait(&mut events, timeout)?;
+        self.selector.wait(&mut ready, timeout)?;
         let mut wakers = Vec::new();
         let mut done = Vec::new();
         {
             let sources = lock(&self.sources);
-            for event in events.iter() {
+            for readiness in ready.iter() {
                 // A key whose source was deregistered meanwhile: nothing to wake.
-                if let Some(Some(source)) = sources.slots.get(event.key) {
-                    source.dispatch(&self.poller, event, &mut wakers, &mut done);
+                if let Some(Some(source)) = sources.slots.get(readiness.key) {
+                    source.dispatch(*readiness, &mut wakers, &mut done);
                 }
             }
         }
-        drop(events);
+        drop(ready);
         let woken = wakers.len();
         // Wake outside every lock; then end the waits, which tells a virtual clock
         // that the network spoke (after the wake, so that a loop that looks at the
@@ -272,7 +275,7 @@ impl Reactor {
     ///
     /// When writing to the eventfd fails (it does not, short of a bug).
     pub fn notify(&self) -> io::Result<()> {
-        self.poller.notify()
+        self.selector.notify()
     }
 
     /// How many sources are registered now (one per open socket): a test's leak
@@ -281,20 +284,20 @@ impl Reactor {
         lock(&self.sources).live
     }
 
-    /// Adds `fd` to the selector, disarmed: nothing is reported until a task waits
-    /// on it ([`Source::poll_ready`] arms it).
-    ///
-    /// # Safety
-    ///
-    /// `fd` must stay open until [`deregister`](Reactor::deregister) is called with
-    /// the returned source ([`Registered`] guarantees it, in its `Drop`).
-    pub(crate) unsafe fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+    /// Adds `fd` to the selector, watched in both directions from now on (edge-
+    /// triggered: nothing more to arm when a task waits). Call
+    /// [`deregister`](Reactor::deregister) before `fd` is closed ([`Registered`]
+    /// does, in its `Drop`).
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let mut sources = lock(&self.sources);
         let key = sources.free.pop().unwrap_or(sources.slots.len());
-        // SAFETY: the caller promises `fd` stays open until `deregister`, which
-        // deletes it from the poller first (what `Poller::add` requires).
-        unsafe { self.poller.add(fd.as_raw_fd(), Event::none(key))? };
-        let source = Arc::new(Source::new(key, fd.as_raw_fd()));
+        if let Err(error) = self.selector.add(fd, key) {
+            if key < sources.slots.len() {
+                sources.free.push(key); // taken from the free list: give it back
+            }
+            return Err(error);
+        }
+        let source = Arc::new(Source::new(key));
         if key == sources.slots.len() {
             sources.slots.push(Some(source.clone()));
         } else {
@@ -312,7 +315,7 @@ impl Reactor {
             let mut sources = lock(&self.sources);
             // Fails only if the descriptor is not registered, which `Registered`
             // rules out; nothing useful to do about it in a `Drop` anyway.
-            let _ = self.poller.delete(fd.as_fd());
+            let _ = self.selector.delete(fd);
             if let Some(slot) = sources.slots.get_mut(source.key)
                 && slot.take().is_some()
             {
@@ -332,13 +335,6 @@ impl Reactor {
         let _ =
             crate::runtime::with_current_scheduler("a socket operation", |s| s.clock.io_activity());
     }
-
-    /// Re-arms `fd` for the directions that still have waiters (oneshot: any event
-    /// disarms the whole descriptor).
-    fn arm(poller: &Poller, key: usize, fd: BorrowedFd<'_>, read: bool, write: bool) {
-        // An error here means the descriptor is gone: its owner is deregistering it.
-        let _ = poller.modify(fd, Event::new(key, read, write));
-    }
 }
 
 impl std::fmt::Debug for Reactor {
@@ -348,6 +344,3 @@ impl std::fmt::Debug for Reactor {
             .finish()
     }
 }
-
-/// The two directions a source is waited on, as indices into its state.
-const DIRECTIONS: [usize; 2] = [READ, WRITE];

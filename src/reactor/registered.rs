@@ -16,7 +16,7 @@ use crate::task::coop;
 /// socket set non-blocking). Every `net` type is one of these around a std socket.
 ///
 /// Each operation is tried first; only when the OS says `WouldBlock` does the task
-/// wait for readiness (and the reactor arm the descriptor), then it tries again.
+/// wait for readiness, then it tries again.
 pub struct Registered<T: AsFd> {
     source: Arc<Source>,
     reactor: Arc<Reactor>,
@@ -33,10 +33,9 @@ impl<T: AsFd> Registered<T> {
     /// When the reactor cannot be started or the OS refuses the registration.
     pub fn new(io: T) -> io::Result<Registered<T>> {
         let reactor = Reactor::global()?.clone();
-        // SAFETY: `io` is owned by the value built below, whose `Drop` deregisters
-        // before `io` is dropped (fields drop after `drop` runs), so the descriptor
-        // stays open for as long as it is registered.
-        let source = unsafe { reactor.register(io.as_fd())? };
+        // `Drop` below deregisters before `io` is dropped (fields drop after `drop`
+        // runs), so the reactor never watches a closed descriptor.
+        let source = reactor.register(io.as_fd())?;
         Ok(Registered {
             source,
             reactor,
@@ -54,20 +53,6 @@ impl<T: AsFd> Registered<T> {
         &self.source
     }
 
-    /// `Ready` once the descriptor was reported readable since the last call; else
-    /// registers the task to be woken when it is.
-    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source
-            .poll_ready(&self.reactor, self.io.as_fd(), READ, cx)
-    }
-
-    /// `Ready` once the descriptor was reported writable since the last call; else
-    /// registers the task to be woken when it is.
-    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source
-            .poll_ready(&self.reactor, self.io.as_fd(), WRITE, cx)
-    }
-
     /// Runs `op` until it does not return `WouldBlock`, waiting for readability in
     /// between. Spends one unit of the task's cooperative budget, so a socket that is
     /// always readable cannot hold the loop.
@@ -77,16 +62,62 @@ impl<T: AsFd> Registered<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_budget(cx));
-        loop {
-            match op(&self.io) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_readable(cx))?;
-                }
-                // A signal interrupted the call: nothing happened, try again.
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                done => return Poll::Ready(done),
-            }
+        self.poll_io(READ, cx, &mut op)
+    }
+
+    /// A read of at most `len` bytes on a byte stream (TCP, Unix), as
+    /// [`poll_read_with`](Self::poll_read_with) plus one shortcut: a read that got
+    /// fewer than `len` bytes emptied the socket, so the next read waits for the next
+    /// report without trying (one `read` that would find nothing saved per message).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_budget(cx));
+        self.poll_stream(READ, cx, len, &mut op)
+    }
+
+    /// A write of `len` bytes on a byte stream: as [`poll_read_stream`](Self::poll_read_stream),
+    /// a short write means the socket's buffer is full, and the next write waits.
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_budget(cx));
+        let done = ready!(self.poll_stream(WRITE, cx, len, &mut op));
+        if done.is_ok() {
+            self.reactor.note_activity();
         }
+        Poll::Ready(done)
+    }
+
+    /// [`poll_io`](Self::poll_io) for streams: skip a try the last short one showed
+    /// to be useless, and note a short one.
+    fn poll_stream(
+        &self,
+        direction: usize,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: &mut impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let seen = self.source.events(direction);
+        if self.source.is_exhausted(direction, seen) {
+            // Ready only if a report came in the meantime; then try as usual.
+            ready!(self.source.poll_ready(direction, seen, cx));
+        }
+        let mut try_once = |stream: &T| {
+            let seen = self.source.events(direction);
+            let done = op(stream);
+            if matches!(done, Ok(n) if 0 < n && n < len) {
+                self.source.set_exhausted(direction, seen);
+            }
+            done
+        };
+        self.poll_io(direction, cx, &mut try_once)
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for writability in
@@ -97,19 +128,31 @@ impl<T: AsFd> Registered<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_budget(cx));
+        let done = ready!(self.poll_io(WRITE, cx, &mut op));
+        if done.is_ok() {
+            // A peer may now be readable (virtual clocks only).
+            self.reactor.note_activity();
+        }
+        Poll::Ready(done)
+    }
+
+    /// Try `op`; on `WouldBlock`, wait unless the direction was reported since the
+    /// try began (the event count `source.rs` explains), then try again.
+    fn poll_io<R>(
+        &self,
+        direction: usize,
+        cx: &mut Context<'_>,
+        op: &mut impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         loop {
+            let seen = self.source.events(direction);
             match op(&self.io) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_writable(cx))?;
+                    ready!(self.source.poll_ready(direction, seen, cx));
                 }
+                // A signal interrupted the call: nothing happened, try again.
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                done => {
-                    if done.is_ok() {
-                        // A peer may now be readable (virtual clocks only).
-                        self.reactor.note_activity();
-                    }
-                    return Poll::Ready(done);
-                }
+                done => return Poll::Ready(done),
             }
         }
     }

@@ -106,7 +106,7 @@ impl Reactor {
             return SeatTaken::Taken;
         }
         if self.seat.fallback_in_wait.load(SeqCst) {
-            let _ = self.poller.notify();
+            let _ = self.selector.notify();
         }
         // Bench first, then look again: a holder that leaves after our first
         // look sees the bench and unparks us, so the park below cannot miss it.

@@ -1,21 +1,40 @@
-//! One registered file descriptor: who waits on it, in which direction.
+//! One registered file descriptor: who waits on it, in which direction, and how
+//! many times the kernel said "ready".
+//!
+//! The selector is edge-triggered: it reports a direction once, when it becomes
+//! ready, and never again until it stopped being ready and became ready anew. So the
+//! reactor must not lose a report, and must not trust an old one forever. Each
+//! direction keeps an **event count**, `events`, bumped by every report. An
+//! operation reads the count *before* it tries the system call; if the call says
+//! "would block", the task waits only if the count has not moved since:
 //!
 //! ```text
-//!   Source { key, fd }
-//!     [READ]  wakers: [task A]   armed: yes   ready: no    io_wait: counted (virtual)
-//!     [WRITE] wakers: []         armed: no    ready: no    io_wait: none
-//!   event (key, readable) -> take READ's wakers, ready = yes, disarm all,
-//!                            re-arm WRITE if someone waits there (oneshot)
+//!   task                                    reactor (another thread, or later)
+//!   seen = events[READ]          (7)
+//!   read(2) -> EAGAIN
+//!                                           event (key, readable): events[READ] = 8,
+//!                                           take READ's wakers (none yet)
+//!   poll_ready(READ, seen = 7):
+//!     events[READ] is 8, not 7: data came after our try: Ready, try again
+//!   read(2) -> 42 bytes
+//!   seen = events[READ]          (8)
+//!   read(2) -> EAGAIN
+//!   poll_ready(READ, seen = 8): unchanged: store the waker, Pending
+//!                                           event: events[READ] = 9, wake the task
 //! ```
+//!
+//! The comparison and the bump both happen under the source's lock, so one of the
+//! two always sees the other: either the task sees the new count and retries, or the
+//! reactor finds the waker and wakes it. No wake-up is lost, and no `epoll_ctl` runs
+//! per wait. tokio keeps the same idea in its `ScheduledIo` (a "tick" beside the
+//! readiness bits); asyncio does not need it, being level-triggered: its selector
+//! reports a readable socket on every `select()` until the data is read.
 
-use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use polling::{Event, Poller};
-
-use super::{DIRECTIONS, Reactor};
+use super::selector::Readiness;
 use crate::clock::IoWait;
 use crate::panics::lock;
 
@@ -24,58 +43,78 @@ pub(super) const READ: usize = 0;
 /// Index of the write direction.
 pub(super) const WRITE: usize = 1;
 
-/// A file descriptor registered with a [`Reactor`], and the tasks waiting on it (the
-/// `SelectorKey` of Python's `selectors`, whose `data` holds asyncio's reader and
-/// writer callbacks). Made by [`Registered::new`](super::Registered::new).
+/// A file descriptor registered with a [`Reactor`](super::Reactor), and the tasks
+/// waiting on it (the `SelectorKey` of Python's `selectors`, whose `data` holds
+/// asyncio's reader and writer callbacks). Made by
+/// [`Registered::new`](super::Registered::new).
 pub struct Source {
     /// The key epoll reports with each event of this descriptor.
     pub(super) key: usize,
-    fd: RawFd,
-    state: Mutex<[Direction; 2]>,
+    /// Reports received so far, per direction: read before every try (one atomic
+    /// load), bumped under `waiting`'s lock.
+    events: [AtomicU64; 2],
+    /// Per direction, the event count at which a stream's read found the socket
+    /// empty, or its write found it full (a short read or write): until the count
+    /// moves, trying again would only get `WouldBlock`. `u64::MAX`: not known.
+    exhausted: [AtomicU64; 2],
+    /// The peer closed, or the socket failed: the shortcut above no longer holds
+    /// (a read that emptied the buffer is followed by the end of stream, which the
+    /// kernel reported already and will not report again).
+    closed: AtomicBool,
+    /// The tasks waiting, per direction.
+    waiting: Mutex<[Direction; 2]>,
 }
 
-/// One direction (read or write) of a source.
+/// The waiters of one direction (read or write) of a source.
 #[derive(Default)]
 struct Direction {
     /// The tasks waiting for this direction. Usually one (a read half, a write half);
-    /// several if tasks share a socket. All are woken by an event.
+    /// several if tasks share a socket. All are woken by a report.
     wakers: Vec<Waker>,
-    /// Whether the kernel will report this direction: set when a waiter arms it,
-    /// cleared by any event (oneshot disarms the whole descriptor).
-    armed: bool,
-    /// An event came since a waiter last looked: the next `poll_ready` is `Ready` at
-    /// once. May be stale (the data was read since): the operation is then retried,
-    /// finds `WouldBlock`, and waits again; a stale flag costs one try, never a hang.
-    ready: bool,
     /// The wait, as the virtual clock counts it, while `wakers` is not empty.
     io_wait: Option<IoWait>,
 }
 
 impl Source {
-    pub(super) fn new(key: usize, fd: RawFd) -> Source {
+    pub(super) fn new(key: usize) -> Source {
         Source {
             key,
-            fd,
-            state: Mutex::new(Default::default()),
+            events: Default::default(),
+            exhausted: [AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)],
+            closed: AtomicBool::new(false),
+            waiting: Mutex::new(Default::default()),
         }
     }
 
-    /// `Ready` if the direction (`READ` or `WRITE`) was reported ready since the last
-    /// call; else stores the task's waker, arms the direction in the kernel if it was
-    /// not, and returns `Pending` (asyncio's `add_reader` / `add_writer`).
-    pub(super) fn poll_ready(
-        &self,
-        reactor: &Reactor,
-        fd: BorrowedFd<'_>,
-        direction: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
-        let mut state = lock(&self.state);
-        let wait = &mut state[direction];
-        if wait.ready {
-            wait.ready = false;
-            return Poll::Ready(Ok(()));
+    /// The direction's event count now: read it before trying an operation, and
+    /// give it to [`poll_ready`](Source::poll_ready) if the operation would block.
+    pub(super) fn events(&self, direction: usize) -> u64 {
+        self.events[direction].load(Ordering::Acquire)
+    }
+
+    /// Whether the direction is known empty (read) or full (write) since the count
+    /// `seen`: see [`set_exhausted`](Source::set_exhausted).
+    pub(super) fn is_exhausted(&self, direction: usize, seen: u64) -> bool {
+        self.exhausted[direction].load(Ordering::Relaxed) == seen
+            && !self.closed.load(Ordering::Acquire)
+    }
+
+    /// A stream's read (write) tried at count `seen` moved fewer bytes than asked:
+    /// the socket's buffer was empty (full) after it, so the next try may skip the
+    /// system call and wait for the next report (tokio does the same).
+    pub(super) fn set_exhausted(&self, direction: usize, seen: u64) {
+        self.exhausted[direction].store(seen, Ordering::Relaxed);
+    }
+
+    /// After an operation found nothing to do: `Ready` if the direction was reported
+    /// since `seen` was read (try again), else stores the task's waker and returns
+    /// `Pending` (asyncio's `add_reader` / `add_writer`).
+    pub(super) fn poll_ready(&self, direction: usize, seen: u64, cx: &mut Context<'_>) -> Poll<()> {
+        let mut waiting = lock(&self.waiting);
+        if self.events[direction].load(Ordering::Acquire) != seen {
+            return Poll::Ready(());
         }
+        let wait = &mut waiting[direction];
         if !wait.wakers.iter().any(|w| w.will_wake(cx.waker())) {
             wait.wakers.push(cx.waker().clone());
         }
@@ -87,63 +126,38 @@ impl Source {
                     .ok()
                     .flatten();
         }
-        if !wait.armed {
-            wait.armed = true;
-            let (read, write) = (state[READ].armed, state[WRITE].armed);
-            // Under the state lock, so two directions armed at once from two threads
-            // cannot leave the kernel with only one of them.
-            if let Err(error) = reactor.poller.modify(fd, Event::new(self.key, read, write)) {
-                state[direction].armed = false;
-                return Poll::Ready(Err(error));
-            }
-        }
         Poll::Pending
     }
 
-    /// An event for this source: take the wakers of the directions it reports, and
-    /// re-arm the others that still have waiters. Called under the reactor's
-    /// `sources` lock, so the descriptor is still open.
+    /// A report for this source: bump the reported directions' counts and take their
+    /// wakers (woken by the caller, outside every lock).
     pub(super) fn dispatch(
         &self,
-        poller: &Poller,
-        event: Event,
+        readiness: Readiness,
         wakers: &mut Vec<Waker>,
         done: &mut Vec<IoWait>,
     ) {
-        let mut state = lock(&self.state);
-        let fired = [event.readable, event.writable];
-        for direction in DIRECTIONS {
-            let wait = &mut state[direction];
-            wait.armed = false;
+        let mut waiting = lock(&self.waiting);
+        if readiness.closed {
+            self.closed.store(true, Ordering::Release);
+        }
+        let fired = [readiness.readable, readiness.writable];
+        for (direction, wait) in waiting.iter_mut().enumerate() {
             if fired[direction] {
-                wait.ready = true;
+                self.events[direction].fetch_add(1, Ordering::AcqRel);
                 wakers.append(&mut wait.wakers);
                 done.extend(wait.io_wait.take());
             }
-        }
-        let (read, write) = (
-            !state[READ].wakers.is_empty(),
-            !state[WRITE].wakers.is_empty(),
-        );
-        if read || write {
-            state[READ].armed = read;
-            state[WRITE].armed = write;
-            // SAFETY: we run under the reactor's `sources` lock and this source is
-            // still in its table; `deregister` removes it under the same lock before
-            // its owner closes the descriptor, so `fd` is open for this whole call.
-            let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
-            Reactor::arm(poller, self.key, fd, read, write);
         }
     }
 
     /// Empties both directions (the source is being deregistered); returns the I/O
     /// waits for the caller to end (drop) outside the locks.
     pub(super) fn clear(&self) -> Vec<IoWait> {
-        let mut state = lock(&self.state);
+        let mut waiting = lock(&self.waiting);
         let mut waits = Vec::new();
-        for wait in state.iter_mut() {
+        for wait in waiting.iter_mut() {
             wait.wakers.clear();
-            wait.armed = false;
             waits.extend(wait.io_wait.take());
         }
         waits
@@ -151,8 +165,8 @@ impl Source {
 
     /// How many tasks wait on this source, reading and writing.
     pub fn waiters(&self) -> (usize, usize) {
-        let state = lock(&self.state);
-        (state[READ].wakers.len(), state[WRITE].wakers.len())
+        let waiting = lock(&self.waiting);
+        (waiting[READ].wakers.len(), waiting[WRITE].wakers.len())
     }
 }
 
@@ -161,7 +175,6 @@ impl std::fmt::Debug for Source {
         let (readers, writers) = self.waiters();
         f.debug_struct("Source")
             .field("key", &self.key)
-            .field("fd", &self.fd)
             .field("readers", &readers)
             .field("writers", &writers)
             .finish()
