@@ -67,16 +67,18 @@
 //!
 //! ## Sockets: who waits on the selector
 //!
-//! No worker does. The workers park as above (the timer driver until its deadline,
-//! the others with none), and the process's reactor is driven by its fallback
-//! thread, `clearloop-reactor`, sitting in `epoll_wait` with no timeout (or by a
-//! single-threaded loop running at the same time, in its step 4: see
-//! [`reactor`](crate::reactor)). A ready socket's waker pushes the task on the
-//! injector and unparks one sleeping worker, the same path as any wake from another
-//! thread. Nothing polls: an idle server with open connections is a few sleeping
-//! threads, and uses no CPU (`tests/net_resources.rs` measures it). The cost is one
-//! cross-thread hand-off per readiness event, which tokio avoids by letting a parked
-//! worker hold its driver; it is the next step for this runtime.
+//! The driver does, as tokio's parked worker holds its I/O driver. On the real clock,
+//! once some socket created the reactor, the driver sleeps in `epoll_pwait2` until
+//! the next timer instead of parking: a ready socket wakes its task *on the driver's
+//! thread*, straight into that worker's queue, and the driver runs it when the wait
+//! returns. The other parked workers park as before. Waking the driver from another
+//! thread (a task pushed, an earlier timer) goes through `Shared::unpark`, which sees
+//! `in_selector` and writes to the selector's eventfd. While every worker is busy
+//! running tasks, nobody waits on the selector; after 10 ms the reactor's fallback
+//! thread, `clearloop-reactor`, steps in (see [`reactor`](crate::reactor)) and
+//! readiness comes as wakes from another thread. Nothing polls: an idle server with
+//! open connections is a few sleeping threads, and uses no CPU
+//! (`tests/net_resources.rs` measures it).
 //!
 //! ## Shutdown
 //!
@@ -175,6 +177,10 @@ fn worker_main(
         })
     });
     crate::trace::hooks::set_worker(index + 1);
+    // On the real clock the workers drive the selector when they park; while they
+    // run, the reactor's fallback thread only watches.
+    #[cfg(unix)]
+    let _driving = (!scheduler.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
     enter_worker(scheduler.clone(), || {
         Worker {
             shared: &shared,
@@ -343,14 +349,13 @@ impl Worker<'_> {
         shared.unbusy(self.index);
         if driver {
             let deadline = self.scheduler.timers.next_deadline();
-            let clock = &self.scheduler.clock;
             if shared.auto_advance && (shared.busy.load(Ordering::SeqCst) != 0 || shared.has_work())
             {
                 // Somebody is still busy: virtual time must not jump yet. The last
                 // one to become idle unparks us (`unbusy`).
                 std::thread::park();
             } else {
-                clock.park_until(deadline);
+                self.wait_for_deadline(deadline);
             }
             shared.driver.store(NONE, Ordering::SeqCst);
         } else {
@@ -358,6 +363,48 @@ impl Worker<'_> {
         }
         shared.busy.fetch_add(1, Ordering::SeqCst);
         self.unregister();
+    }
+
+    /// The driver's sleep: on the real clock, once some socket created the reactor,
+    /// in the selector (if no other thread sits there), so that readiness wakes
+    /// tasks on this worker; otherwise parked on the clock.
+    fn wait_for_deadline(&self, deadline: Option<std::time::Instant>) {
+        let clock = &self.scheduler.clock;
+        #[cfg(unix)]
+        if !clock.is_virtual()
+            && let Some(reactor) = crate::reactor::Reactor::existing()
+        {
+            let park = || clock.park_until(deadline);
+            if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
+                self.wait_on_selector(reactor);
+                reactor.leave_seat();
+            }
+            return;
+        }
+        clock.park_until(deadline);
+    }
+
+    /// Holding the seat: `epoll_pwait2` until the next timer. A push from another
+    /// thread that picks this worker sees `in_selector` and calls `notify`.
+    #[cfg(unix)]
+    fn wait_on_selector(&self, reactor: &crate::reactor::Reactor) {
+        let shared = self.shared;
+        shared.in_selector.store(self.index, Ordering::SeqCst);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        // Look once more after announcing: a push or a new timer published before
+        // the flag was set went to `unpark` only, so it must be seen here.
+        let deadline = self.scheduler.timers.next_deadline();
+        if !shared.has_work() && !shared.shutdown.load(Ordering::SeqCst) {
+            let timeout =
+                deadline.map(|at| at.saturating_duration_since(std::time::Instant::now()));
+            if timeout != Some(std::time::Duration::ZERO)
+                && let Err(error) = reactor.wait(timeout)
+            {
+                eprintln!("clearloop: waiting on the selector failed: {error}");
+                self.scheduler.clock.park_until(deadline);
+            }
+        }
+        shared.in_selector.store(NONE, Ordering::SeqCst);
     }
 
     /// After parking: leave the sleepers list, or learn that a notification took us

@@ -46,6 +46,9 @@ pub(crate) struct Shared {
     pub(super) busy: AtomicUsize,
     /// The parked worker that waits for the next timer, or `NONE`.
     pub(super) driver: AtomicUsize,
+    /// The driver, while it waits in the reactor's selector (where `unpark` does not
+    /// reach it), or `NONE`.
+    pub(super) in_selector: AtomicUsize,
     /// Set by `stop`: every worker leaves its loop.
     pub(super) shutdown: AtomicBool,
     /// The clock moves by itself when waited on (virtual auto-advance).
@@ -84,6 +87,7 @@ impl Shared {
             idle: Idle::new(n),
             busy: AtomicUsize::new(n),
             driver: AtomicUsize::new(NONE),
+            in_selector: AtomicUsize::new(NONE),
             shutdown: AtomicBool::new(false),
             auto_advance,
         };
@@ -138,10 +142,25 @@ impl Shared {
         }
     }
 
-    /// Unparks worker `index` (once the threads are started).
+    /// Unparks worker `index` (once the threads are started), or interrupts its
+    /// wait in the selector. A worker never needs to unpark itself: it is running,
+    /// and looks at the queues before it parks again.
     pub(super) fn unpark(&self, index: usize) {
-        if let Some(thread) = self.threads.get().and_then(|threads| threads.get(index)) {
-            thread.unpark();
+        let Some(thread) = self.threads.get().and_then(|threads| threads.get(index)) else {
+            return;
+        };
+        if thread.id() == std::thread::current().id() {
+            return;
+        }
+        thread.unpark();
+        // Pairs with the fence in `Worker::wait_on_selector`: either we see it sits
+        // in the selector, or it sees what we pushed before it waits.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        #[cfg(unix)]
+        if self.in_selector.load(Ordering::SeqCst) == index
+            && let Some(reactor) = crate::reactor::Reactor::existing()
+        {
+            let _ = reactor.notify();
         }
     }
 
@@ -172,8 +191,8 @@ impl Shared {
     /// Stops and joins every worker (runtime shutdown), then empties the injector.
     pub(crate) fn stop(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
-        for thread in self.threads.get().into_iter().flatten() {
-            thread.unpark();
+        for index in 0..self.stealers.len() {
+            self.unpark(index);
         }
         let handles = std::mem::take(&mut *lock(&self.handles));
         for handle in handles {
