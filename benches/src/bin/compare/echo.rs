@@ -307,19 +307,20 @@ pub fn section(plan: Plan) -> String {
          `TCP_NODELAY` on. Each client makes one uncounted round trip, then writes a message \
          and reads its echo back for {budget:?} (at most {MAX_PER_CONNECTION} round trips per \
          connection); **round trips per second** over all clients, and the **p50 / p99** of one \
-         round trip's latency. Median of {runs} run(s), each on a fresh runtime. \
-         **time ratio** = clearloop's time per round trip / tokio's (below 1.0, clearloop is \
-         faster); **× asyncio** = clearloop's throughput / asyncio's (one thread: asyncio has \
-         one). 1 thread: clearloop's `Runtime::new()` beside tokio's `new_current_thread()`; \
-         2 workers: `worker_threads(2)` on both; tokio with `enable_all()`. clearloop's \
-         single-threaded loop waits on the selector itself in its step 4 (readiness wakes tasks \
-         on the loop's thread, as tokio's current-thread runtime does); with `worker_threads(2)` \
-         the workers park and the reactor's fallback thread `clearloop-reactor` waits on the \
-         selector, so each readiness event there is still a wake-up sent across threads.\n\n"
+         round trip's latency. Each run is a fresh runtime; the figures are the median of \
+         {runs} run(s). **time ratio** = clearloop's time per round trip / tokio's in the same \
+         run (below 1.0, clearloop is faster): the median, with the min–max over the runs. \
+         **× asyncio** = clearloop's throughput / asyncio's (one thread: asyncio has one), and \
+         tokio's beside it: on loopback most of a round trip is the kernel's, which bounds \
+         what any runtime can gain over asyncio. 1 thread: clearloop's `Runtime::new()` \
+         beside tokio's `new_current_thread()`; 2 workers: `worker_threads(2)` on both; tokio \
+         with `enable_all()`. clearloop's single-threaded loop waits on the selector itself \
+         in its step 4, and with `worker_threads(2)` the parked worker that drives the timers \
+         does (readiness wakes tasks on that thread, as in tokio).\n\n"
     );
     md.push_str(
-        "| connections × message | flavor | clearloop | tokio | time ratio | clearloop p50 / p99 | tokio p50 / p99 | asyncio | × asyncio |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| connections × message | flavor | clearloop | tokio | time ratio (min–max) | clearloop p50 / p99 | tokio p50 / p99 | asyncio | clearloop × asyncio | tokio × asyncio |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let mut accept_rows = String::new();
     for (workers, flavor) in [
@@ -338,6 +339,12 @@ pub fn section(plan: Plan) -> String {
                     ours.push(clearloop_echo(workers, shape, budget));
                 }
             }
+            let ratios: Vec<f64> = ours
+                .iter()
+                .zip(&theirs)
+                .map(|(o, t)| t.per_second / o.per_second)
+                .collect();
+            let (low, mid, high) = min_median_max(&ratios);
             let (ours, theirs) = (median(&ours), median(&theirs));
             let asyncio = python.as_ref().ok().and_then(|l| asyncio_echo(l, shape));
             let size = if shape.bytes >= 1024 {
@@ -347,11 +354,10 @@ pub fn section(plan: Plan) -> String {
             };
             let _ = writeln!(
                 md,
-                "| {} × {size} | {flavor} | {} | {} | {:.2} | {} / {} | {} / {} | {} | {} |",
+                "| {} × {size} | {flavor} | {} | {} | {mid:.2} ({low:.2}–{high:.2}) | {} / {} | {} / {} | {} | {} | {} |",
                 shape.connections,
                 rate(ours.per_second),
                 rate(theirs.per_second),
-                theirs.per_second / ours.per_second,
                 human(ours.p50),
                 human(ours.p99),
                 human(theirs.p50),
@@ -361,10 +367,25 @@ pub fn section(plan: Plan) -> String {
                     "{:.1}×",
                     ours.per_second / a.per_second
                 )),
+                asyncio.map_or("–".to_owned(), |a| format!(
+                    "{:.1}×",
+                    theirs.per_second / a.per_second
+                )),
             );
         }
-        let ours = clearloop_accept_close(workers, accepts);
-        let theirs = tokio_accept_close(workers, accepts);
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for run in 0..runs {
+            if run % 2 == 0 {
+                ours.push(clearloop_accept_close(workers, accepts));
+                theirs.push(tokio_accept_close(workers, accepts));
+            } else {
+                theirs.push(tokio_accept_close(workers, accepts));
+                ours.push(clearloop_accept_close(workers, accepts));
+            }
+        }
+        let ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(o, t)| o / t).collect();
+        let (low, mid, high) = min_median_max(&ratios);
+        let (ours, theirs) = (min_median_max(&ours).1, min_median_max(&theirs).1);
         let asyncio = python
             .as_ref()
             .ok()
@@ -372,10 +393,9 @@ pub fn section(plan: Plan) -> String {
             .and_then(|(_, v)| v.split(' ').nth(1)?.parse::<f64>().ok());
         let _ = writeln!(
             accept_rows,
-            "| {flavor} | {} | {} | {:.2} | {} | {} |",
+            "| {flavor} | {} | {} | {mid:.2} ({low:.2}–{high:.2}) | {} | {} |",
             human(ours),
             human(theirs),
-            ours / theirs,
             asyncio.map_or("–".to_owned(), human),
             asyncio.map_or("–".to_owned(), |a| format!("{:.1}×", a / ours)),
         );
@@ -384,8 +404,8 @@ pub fn section(plan: Plan) -> String {
         md,
         "\n**Accept and close {accepts} connections**, one after the other: the client \
          connects and reads until the server, which accepts and drops at once, has closed \
-         (one run).\n\n\
-         | flavor | clearloop | tokio | time ratio | asyncio | × asyncio |\n\
+         (median of {runs} run(s); asyncio: one run).\n\n\
+         | flavor | clearloop | tokio | time ratio (min–max) | asyncio | clearloop × asyncio |\n\
          |---|---:|---:|---:|---:|---:|\n{accept_rows}"
     );
     if let Err(why) = &python {
