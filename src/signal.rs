@@ -81,7 +81,7 @@
 //! `echo_server` example); in a test, send the signal to the process yourself
 //! (`tests/signal_ctrl_c.rs`).
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::ffi::c_int;
 use std::future::Future;

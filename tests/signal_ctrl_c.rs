@@ -3,7 +3,7 @@
 //! A test binary of its own: no other test sees these signals. The tests take a lock
 //! so that one's signal is never counted by another's waiter.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::future::Future;
 use std::pin::pin;

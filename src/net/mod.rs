@@ -60,7 +60,7 @@
 //! assert_eq!(&echoed, b"hello");
 //! ```
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::fmt;
 use std::io;

@@ -16,7 +16,7 @@
 //!     read(2) -> EAGAIN                             Source { events: [read, write],
 //!     Source::poll_ready(READ, seen):                        wakers: [read, write] }
 //!       no report since `seen`: store the waker   wait(timeout):
-//!     Pending  (the task sleeps)                    epoll_pwait2 -> [(key, readable)]
+//!     Pending  (the task sleeps)                    epoll_wait -> [(key, readable)]
 //!                                                   dispatch: events[READ] += 1,
 //!     <------------------------------ waker.wake()  take the read wakers
 //!     read(2) -> 42 bytes                            (woken after the lock is dropped)
@@ -35,7 +35,8 @@
 //!   asyncio _run_once, step 4            clearloop, step 4 (real clock)
 //!   timeout = next timer - now           timeout = next timer - now
 //!   events = selector.select(timeout)    take the seat; reactor.wait(timeout)
-//!     (epoll_wait, in milliseconds)        (epoll_pwait2, in nanoseconds)
+//!     (milliseconds, rounded up)           (milliseconds, rounded down; under
+//!                                           1 ms left: park on the clock)
 //!   _process_events(events)                -> waker.wake() on this thread:
 //!     -> callbacks into _ready                straight into the ready queue
 //!   another thread: call_soon_threadsafe another thread: channel, then
@@ -86,7 +87,7 @@
 //!
 //! clearloop is edge-triggered, because it is the one that costs no system call per
 //! wait: an echo round trip is then two `send`, four `recv` (two of which find
-//! nothing) and two `epoll_pwait2`, where the oneshot version of this module also
+//! nothing) and two `epoll_wait`, where the oneshot version of this module also
 //! made six `epoll_ctl` (measured with `strace -c`; the selector crate it used added
 //! a `timerfd_settime` and an eventfd read per wait). What edge-triggering asks in
 //! return is memory: the kernel will not say "readable" twice, so a [`Source`] counts
@@ -124,7 +125,7 @@
 //! });
 //! ```
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -163,6 +164,20 @@ pub struct Reactor {
     /// Who waits on the selector now (a loop's step 4 or the fallback thread).
     seat: seat::Seat,
 }
+
+/// Whether step 4 should wait on the selector for a timer due at `deadline`, or
+/// park on the clock. `epoll_wait` counts whole milliseconds; [`Reactor::wait`] drops
+/// the fraction, so a wait ends up to 1 ms *before* the deadline, and with less than
+/// 1 ms left the loop parks on its clock (microseconds) instead of selecting. A timer
+/// is then never late because of the selector; readiness that comes during such a
+/// short park waits in the kernel until the next turn's wait, at most 1 ms.
+pub(crate) fn select_until(deadline: Option<std::time::Instant>) -> bool {
+    deadline
+        .is_none_or(|at| at.saturating_duration_since(std::time::Instant::now()) >= SELECT_GRAIN)
+}
+
+/// The selector's unit of time.
+const SELECT_GRAIN: Duration = Duration::from_millis(1);
 
 /// The process-wide reactor, once created.
 static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
@@ -232,7 +247,8 @@ impl Reactor {
     }
 
     /// Waits until a registered source is ready, [`notify`](Reactor::notify) is
-    /// called, or `timeout` passes (`None`: no limit), then wakes the tasks waiting
+    /// called, or `timeout` passes (`None`: no limit; else counted in whole
+    /// milliseconds, the fraction dropped: see [`select_until`]), then wakes the tasks waiting
     /// on the ready sources; returns how many wakers it woke (asyncio's
     /// `selector.select(timeout)` followed by `_process_events`).
     ///
@@ -342,5 +358,22 @@ impl std::fmt::Debug for Reactor {
         f.debug_struct("Reactor")
             .field("registered", &self.registered())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::select_until;
+
+    #[test]
+    fn under_a_millisecond_left_the_loop_parks_instead_of_selecting() {
+        let now = Instant::now();
+        assert!(select_until(None), "no timer: wait on the selector");
+        assert!(select_until(Some(now + Duration::from_secs(3600))));
+        // Already due, or due before epoll's first whole millisecond: park.
+        assert!(!select_until(Some(now)));
+        assert!(!select_until(Some(now - Duration::from_secs(1))));
     }
 }

@@ -6,7 +6,7 @@
 //!   epoll_create1()                     one kernel object: the interest list
 //!   epoll_ctl(ADD, fd, IN|OUT|ET, key)  once per socket, when it is registered
 //!   epoll_ctl(DEL, fd)                  once, before the socket is closed
-//!   epoll_pwait2(timeout) -> [(key, flags), ...]
+//!   epoll_wait(timeout) -> [(key, flags), ...]
 //!                                       the loop's step 4: sleep until something
 //!                                       is ready, or the timeout, or notify()
 //!   eventfd, registered as NOTIFY       notify(): write 1 to it, and the wait
@@ -14,9 +14,12 @@
 //! ```
 //!
 //! Python's `EpollSelector.register(fd, EVENT_READ, data)` is the same `epoll_ctl`;
-//! its `select(timeout)` the same wait, with the timeout rounded up to a millisecond.
-//! Here the timeout keeps its nanoseconds (`epoll_pwait2`, Linux 5.11 and later), so
-//! a loop that waits for a timer 1.3 ms away wakes after 1.3 ms, not 2.
+//! its `select(timeout)` the same wait. `epoll_wait` counts whole milliseconds, and
+//! Python rounds the timeout *up* (a timer 1.3 ms away fires after 2 ms). Here it is
+//! rounded *down* (1 ms), and the loop parks the last fraction on its clock, where
+//! microseconds count ([`select_until`](super::select_until)): a timer is not made late
+//! by the selector. (`epoll_pwait2` takes nanoseconds, but Linux before 5.11, and
+//! tools such as valgrind, do not know it.)
 //!
 //! **Edge-triggered.** Every descriptor is registered once, for both directions, with
 //! `EPOLLET`: the kernel reports a direction when it *becomes* ready (data arrived,

@@ -140,7 +140,7 @@ impl Runtime {
         });
         // On the real clock this loop drives the selector in its step 4; while it
         // runs, the reactor's fallback thread only watches.
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         let _driving = (!self.core.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
@@ -209,9 +209,10 @@ impl Runtime {
     /// reactor, the loop waits on the selector (if no other loop sits there);
     /// otherwise, and always on a virtual clock, it parks on its clock.
     fn park(&self, remote: &Remote, main_woken: &AtomicBool) {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         if !self.core.clock.is_virtual()
             && let Some(reactor) = crate::reactor::Reactor::existing()
+            && crate::reactor::select_until(self.core.timers.next_deadline())
         {
             let park = || self.core.clock.park_until(self.core.timers.next_deadline());
             if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
@@ -225,10 +226,11 @@ impl Runtime {
         self.core.clock.park_until(deadline);
     }
 
-    /// Step 4 with the seat: `epoll_wait` until the next timer. Readiness wakes
+    /// Step 4 with the seat: `epoll_wait` until the next timer (to its last whole
+    /// millisecond: the next turn parks the rest). Readiness wakes
     /// tasks on this thread (straight into the ready queue); another thread's wake
     /// sees `in_selector` and calls `notify`.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fn wait_on_selector(
         &self,
         reactor: &crate::reactor::Reactor,

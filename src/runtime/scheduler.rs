@@ -136,7 +136,7 @@ impl LoopWaiter {
     /// see (a flag, a timer) before: with `SeqCst` on both sides, either the loop
     /// sees it before it waits, or this sees `in_selector` and notifies.
     pub(crate) fn rouse(&self) {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         if self.in_selector.load(Ordering::SeqCst) {
             // The loop's own thread, dispatching readiness from inside its wait:
             // it looks at its flags when the wait returns, so a notify would only

@@ -68,7 +68,7 @@
 //! ## Sockets: who waits on the selector
 //!
 //! The driver does, as tokio's parked worker holds its I/O driver. On the real clock,
-//! once some socket created the reactor, the driver sleeps in `epoll_pwait2` until
+//! once some socket created the reactor, the driver sleeps in `epoll_wait` until
 //! the next timer instead of parking: a ready socket wakes its task *on the driver's
 //! thread*, straight into that worker's queue, and the driver runs it when the wait
 //! returns. The other parked workers park as before. Waking the driver from another
@@ -179,7 +179,7 @@ fn worker_main(
     crate::trace::hooks::set_worker(index + 1);
     // On the real clock the workers drive the selector when they park; while they
     // run, the reactor's fallback thread only watches.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     let _driving = (!scheduler.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
     enter_worker(scheduler.clone(), || {
         Worker {
@@ -370,9 +370,10 @@ impl Worker<'_> {
     /// tasks on this worker; otherwise parked on the clock.
     fn wait_for_deadline(&self, deadline: Option<std::time::Instant>) {
         let clock = &self.scheduler.clock;
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         if !clock.is_virtual()
             && let Some(reactor) = crate::reactor::Reactor::existing()
+            && crate::reactor::select_until(deadline)
         {
             let park = || clock.park_until(deadline);
             if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
@@ -384,9 +385,10 @@ impl Worker<'_> {
         clock.park_until(deadline);
     }
 
-    /// Holding the seat: `epoll_pwait2` until the next timer. A push from another
+    /// Holding the seat: `epoll_wait` until the next timer (to its last whole
+    /// millisecond: the next turn parks the rest). A push from another
     /// thread that picks this worker sees `in_selector` and calls `notify`.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     fn wait_on_selector(&self, reactor: &crate::reactor::Reactor) {
         let shared = self.shared;
         shared.in_selector.store(self.index, Ordering::SeqCst);

@@ -156,7 +156,7 @@ impl Shared {
         // Pairs with the fence in `Worker::wait_on_selector`: either we see it sits
         // in the selector, or it sees what we pushed before it waits.
         std::sync::atomic::fence(Ordering::SeqCst);
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         if self.in_selector.load(Ordering::SeqCst) == index
             && let Some(reactor) = crate::reactor::Reactor::existing()
         {
