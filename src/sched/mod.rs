@@ -141,7 +141,7 @@ pub use runner::Runner;
 mod queue;
 mod run_loop;
 
-use queue::{Entry, Key, ORIGIN, Queue};
+use queue::{Entry, Key, Queue};
 pub(crate) use run_loop::Until;
 
 use std::any::type_name;
@@ -152,7 +152,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
-use event::{ActionName, EventFields};
+use event::{ActionName, GivenName};
 
 /// Gives each scheduler a number, so that `cancel` can recognise a stranger's event.
 static NEXT_SCHEDULER_ID: AtomicU64 = AtomicU64::new(0);
@@ -195,13 +195,14 @@ impl Scheduler {
     /// value, which reads the time and knows how to wait for it.
     pub fn with_clock(clock: Clock) -> Scheduler {
         let start = clock.now();
+        let id = NEXT_SCHEDULER_ID.fetch_add(1, Ordering::Relaxed);
         Scheduler {
             shared: Arc::new(Shared {
-                id: NEXT_SCHEDULER_ID.fetch_add(1, Ordering::Relaxed),
+                id,
                 clock,
                 on_action_panic: Mutex::new(None),
                 start,
-                queue: Mutex::new(Queue::new()),
+                queue: Mutex::new(Queue::new(id, start)),
                 trace: std::sync::OnceLock::new(),
             }),
         }
@@ -291,7 +292,7 @@ impl Scheduler {
         // The closure's name is read from its type only when someone displays the
         // event: searching the type name here cost a quarter of `enter`.
         let name = ActionName::TypeOf(type_name::<F>);
-        self.insert(time, priority, name, None, Box::new(action))
+        self.insert(time, priority, name, Box::new(action))
     }
 
     /// Like [`enter`](Scheduler::enter), with a name and an argument to show, as
@@ -346,10 +347,12 @@ impl Scheduler {
         A: fmt::Debug + Send + 'static,
         F: FnOnce(A) + Send + 'static,
     {
-        let text = format!("{argument:?}").into_boxed_str();
+        let name = ActionName::Given(Arc::new(GivenName {
+            name: name.into(),
+            argument: format!("{argument:?}").into_boxed_str(),
+        }));
         let call = move || action(argument);
-        let name = ActionName::Given(name.into());
-        self.insert(time, priority, name, Some(text), Box::new(call))
+        self.insert(time, priority, name, Box::new(call))
     }
 
     /// `now + delay`; panics naming `what`, at the caller's line, if it does not fit.
@@ -363,33 +366,16 @@ impl Scheduler {
         }
     }
 
-    fn insert(
-        &self,
-        time: Instant,
-        priority: i32,
-        action_name: ActionName,
-        argument: Option<Box<str>>,
-        action: Action,
-    ) -> Event {
+    fn insert(&self, time: Instant, priority: i32, name: ActionName, action: Action) -> Event {
         let (event, to_wake) = {
             let mut queue = self.lock();
             let sequence = queue.next_sequence;
             queue.next_sequence += 1;
             let key = Key::new(self.shared.start, time, priority, sequence);
             let slot = queue.vacant_slot();
-            let event = Event::new(EventFields {
-                time,
-                // From the key's time, to read the clock's difference once.
-                since_start: Duration::from_nanos(key.nanos.saturating_sub(ORIGIN)),
-                priority,
-                sequence,
-                scheduler: self.shared.id,
-                slot,
-                action: action_name,
-                argument,
-            });
+            let states = queue.state_page(sequence);
+            let event = Event::new(time, priority, sequence, slot, name, states);
             let entry = Entry {
-                sequence,
                 event: event.clone(),
                 action,
             };
@@ -420,15 +406,11 @@ impl Scheduler {
         if event.scheduler_id() != self.shared.id {
             return Err(CancelError::OtherScheduler(event.clone()));
         }
-        let key = Key::new(
-            self.shared.start,
-            event.time(),
-            event.priority(),
-            event.sequence(),
-        );
         let (removed, to_wake) = {
             let mut queue = self.lock();
-            let Some((entry, was_first)) = queue.remove(key, event.slot()) else {
+            // CPython's `cancel` looks the tuple up in its list; here the slot the event
+            // recorded holds it (the same sequence), or it is not pending: O(1).
+            let Some((entry, was_first)) = queue.remove(event.sequence(), event.slot()) else {
                 drop(queue);
                 // Not in the queue, so not pending (the invariant on the queue's keys).
                 return Err(match event.state() {

@@ -11,9 +11,11 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
 use std::thread::Thread;
 use std::time::Instant;
 
+use super::event::{PAGE_LEN, StatePage};
 use super::{Action, Event};
 
 /// Everything the lock protects. Whoever holds it may read and change all of it;
@@ -40,6 +42,9 @@ pub(super) struct Queue {
     dead: usize,
     /// The sequence number of the next event entered.
     pub(super) next_sequence: u64,
+    /// The page of state bytes that the events being entered share (see
+    /// `event.rs`): a new one every [`PAGE_LEN`] sequence numbers.
+    states: Arc<StatePage>,
     /// Threads parked in `run`, each with the deadline it sleeps until (`None`: a
     /// runner on an empty queue, waiting for any event). `enter` unparks those that
     /// a new event is due before.
@@ -118,11 +123,9 @@ impl PartialEq for HeapKey {
 
 impl Eq for HeapKey {}
 
-/// A pending event: what runs, and the handle that reports on it.
+/// A pending event: what runs, and a copy of the handle `enter` returned, through
+/// which the run loop reports its state.
 pub(super) struct Entry {
-    /// The event's sequence, kept here so that telling a live key from a dead one
-    /// does not have to read the `Event`'s allocation.
-    pub(super) sequence: u64,
     pub(super) event: Event,
     pub(super) action: Action,
 }
@@ -138,8 +141,8 @@ enum Slot {
 impl Slot {
     /// Whether this slot holds the entry `key` was pushed with: if not, the key is
     /// dead (its event was cancelled, and the slot may have been reused since).
-    fn holds(&self, key: &HeapKey) -> bool {
-        matches!(self, Slot::Full(entry) if entry.sequence == key.key.sequence)
+    fn holds(&self, sequence: u64) -> bool {
+        matches!(self, Slot::Full(entry) if entry.event.sequence() == sequence)
     }
 }
 
@@ -154,7 +157,8 @@ pub(super) enum Head {
 }
 
 impl Queue {
-    pub(super) fn new() -> Queue {
+    /// The queue of the scheduler numbered `scheduler`, created at `start`.
+    pub(super) fn new(scheduler: u64, start: Instant) -> Queue {
         Queue {
             run: VecDeque::new(),
             heap: BinaryHeap::new(),
@@ -162,8 +166,20 @@ impl Queue {
             first_free: 0,
             dead: 0,
             next_sequence: 0,
+            states: StatePage::new(scheduler, start),
             sleepers: Vec::new(),
         }
+    }
+
+    /// The page holding the state byte of the event numbered `sequence`, which must
+    /// be the next one: pages are handed out in order, [`PAGE_LEN`] events each.
+    pub(super) fn state_page(&mut self, sequence: u64) -> Arc<StatePage> {
+        // The first page is made with the queue, so a scheduler that enters fewer
+        // than 64 events allocates exactly one.
+        if sequence % PAGE_LEN == 0 && sequence > 0 {
+            self.states = StatePage::new(self.states.scheduler(), self.states.start());
+        }
+        Arc::clone(&self.states)
     }
 
     /// How many events are pending.
@@ -220,7 +236,7 @@ impl Queue {
     }
 
     fn is_live(&self, key: &HeapKey) -> bool {
-        self.entries[key.slot].holds(key)
+        self.entries[key.slot].holds(key.key.sequence)
     }
 
     /// Takes the entry out of `slot`, which must be full, and frees the slot.
@@ -259,14 +275,13 @@ impl Queue {
         Head::Empty
     }
 
-    /// Takes out the entry of the event with `key` at `slot`, if it is pending, and
-    /// says whether it was the first to run. Its key stays in the heap, dead.
-    pub(super) fn remove(&mut self, key: Key, slot: usize) -> Option<(Entry, bool)> {
-        let queued = HeapKey { key, slot };
+    /// Takes out the entry of the event numbered `sequence` at `slot`, if it is
+    /// pending, and says whether it was the first to run. Its key stays behind, dead.
+    pub(super) fn remove(&mut self, sequence: u64, slot: usize) -> Option<(Entry, bool)> {
         if !self
             .entries
             .get(slot)
-            .is_some_and(|held| held.holds(&queued))
+            .is_some_and(|held| held.holds(sequence))
         {
             return None;
         }
@@ -285,7 +300,7 @@ impl Queue {
     fn compact_if_mostly_dead(&mut self) {
         if self.dead > 64 && self.dead > self.len() {
             let entries = &self.entries;
-            let live = |k: &HeapKey| entries[k.slot].holds(k);
+            let live = |k: &HeapKey| entries[k.slot].holds(k.key.sequence);
             self.run.retain(live);
             self.heap.retain(live);
             self.dead = 0;
