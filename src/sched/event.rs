@@ -141,6 +141,17 @@ impl StatePage {
             states: std::array::from_fn(|_| AtomicU8::new(EventState::Pending as u8)),
         })
     }
+
+    /// The state byte of the event numbered `sequence`, which must be on this page.
+    fn byte(&self, sequence: u64) -> &AtomicU8 {
+        &self.states[(sequence % PAGE_LEN) as usize]
+    }
+
+    /// Writes the state of the event numbered `sequence`: under the scheduler's lock
+    /// for the arrows out of `Pending`, by the thread that ran it for the others.
+    pub(super) fn set(&self, sequence: u64, state: EventState) {
+        self.byte(sequence).store(state as u8, Ordering::Release);
+    }
 }
 
 /// A scheduled call, as returned by [`enter`](super::Scheduler::enter) and its
@@ -195,6 +206,16 @@ pub(super) enum ActionName {
     Given(Arc<GivenName>),
 }
 
+impl ActionName {
+    /// The name as an event shows it.
+    pub(super) fn text(&self) -> Cow<'_, str> {
+        match self {
+            ActionName::Given(given) => Cow::Borrowed(&given.name),
+            ActionName::TypeOf(type_name) => readable_name(type_name()),
+        }
+    }
+}
+
 /// What `enter_named` was told to show.
 pub(super) struct GivenName {
     pub(super) name: Cow<'static, str>,
@@ -246,10 +267,7 @@ impl Event {
     /// (`addition`); for a closure, `closure in` the function that wrote it
     /// (`closure in main`). CPython shows `<function <lambda> at 0x...>`.
     pub fn action(&self) -> Cow<'_, str> {
-        match &self.action {
-            ActionName::Given(given) => Cow::Borrowed(&given.name),
-            ActionName::TypeOf(type_name) => readable_name(type_name()),
-        }
+        self.action.text()
     }
 
     /// The argument as text (its `Debug` form), `()` for a plain closure.
@@ -262,20 +280,12 @@ impl Event {
 
     /// Where the event is in its life right now.
     pub fn state(&self) -> EventState {
-        EventState::from_u8(self.state_byte().load(Ordering::Acquire))
+        EventState::from_u8(self.states.byte(self.sequence).load(Ordering::Acquire))
     }
 
     /// Whether the event still waits in its queue (and so may be cancelled).
     pub fn is_pending(&self) -> bool {
         self.state() == EventState::Pending
-    }
-
-    pub(super) fn set_state(&self, state: EventState) {
-        self.state_byte().store(state as u8, Ordering::Release);
-    }
-
-    fn state_byte(&self) -> &AtomicU8 {
-        &self.states.states[(self.sequence % PAGE_LEN) as usize]
     }
 
     pub(super) fn scheduler_id(&self) -> u64 {
@@ -363,7 +373,7 @@ mod tests {
         // What the module doc draws: no allocation of its own, and small enough that
         // the queue's slab (an `Event` and a boxed action per slot) stays compact.
         assert!(size_of::<Event>() <= 64, "{}", size_of::<Event>());
-        assert!(size_of::<super::super::queue::Entry>() <= 80);
+        assert!(size_of::<super::super::queue::Entry>() <= 72);
     }
 
     #[test]

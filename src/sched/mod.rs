@@ -133,6 +133,7 @@
 mod error;
 mod event;
 mod runner;
+mod slab;
 
 pub use error::{CancelError, RunError};
 pub use event::{Event, EventState};
@@ -141,7 +142,7 @@ pub use runner::Runner;
 mod queue;
 mod run_loop;
 
-use queue::{Entry, Key, Queue};
+use queue::{Key, Queue};
 pub(crate) use run_loop::Until;
 
 use std::any::type_name;
@@ -372,14 +373,10 @@ impl Scheduler {
             let sequence = queue.next_sequence;
             queue.next_sequence += 1;
             let key = Key::new(self.shared.start, time, priority, sequence);
-            let slot = queue.vacant_slot();
-            let states = queue.state_page(sequence);
-            let event = Event::new(time, priority, sequence, slot, name, states);
-            let entry = Entry {
-                event: event.clone(),
-                action,
-            };
-            queue.push(key, slot, entry);
+            // The queue keeps the name; the handle gets a copy (a function pointer, or
+            // an `Arc` for `enter_named`) and one reference to the page of its state.
+            let (slot, page) = queue.push(key, time, name.clone(), action);
+            let event = Event::new(time, priority, sequence, slot, name, Arc::clone(page));
             // Usually nobody sleeps: do not even build the list then.
             let to_wake = (!queue.sleepers.is_empty()).then(|| queue.sleepers_to_wake_for(time));
             (event, to_wake)
@@ -418,7 +415,6 @@ impl Scheduler {
                     _ => CancelError::AlreadyRun(event.clone()),
                 });
             };
-            entry.event.set_state(EventState::Cancelled);
             // A runner sleeping until this event would wake for nothing; wake it now
             // so that it re-arms for the new head, or returns if the queue is empty.
             let to_wake = if was_first {
