@@ -23,9 +23,10 @@
 //!
 //! ## Why the handle is what it is
 //!
-//! The state is the only part of an event that changes, and every copy of the
-//! event (the one `enter` returned, those in a [`queue`](super::Scheduler::queue)
-//! snapshot, the one in the queue's slab) must read the same byte. Everything else
+//! The state is the only part of an event that changes: the queue and the run loop
+//! write it, and every copy of the event (the one `enter` returned, its clones,
+//! those in a [`queue`](super::Scheduler::queue) snapshot or in an error) must read
+//! the same byte. Everything else
 //! (time, priority, sequence, the action's name) is fixed at `enter` and is copied
 //! into the handle. So the shared part is one byte per event, and 64 consecutive
 //! events of a scheduler share one allocation, a `StatePage`, the byte of
@@ -45,15 +46,26 @@
 //! event's slot: it holds the entry of the same sequence, or the event is not
 //! pending (and its state byte says what became of it).
 //!
+//! Who holds a page: each handle (one reference each: cloning an `Event` counts
+//! one up), the queue (one reference per page, while the page is the one new
+//! events get or one of its events is pending; an entry only records the page's
+//! index), and the run loop (the page of the event it runs, kept while the next
+//! events come from the same page). So entering and running an event touch one
+//! reference count, the handle's, and one allocation serves 64 events.
+//!
 //! Before, each event was an `Arc` of its own: one allocation and one release per
 //! event, about 300 of the 916 instructions that `enter` and `run` cost per event
-//! (`examples/sched_enter_run.rs`). A page costs one allocation per 64 events; what
-//! is left per event is the page's reference count, counted up when the handle and
-//! the queue's copy are made and down when they are dropped. A page lives as long
-//! as one handle of its 64 events does: about 100 bytes kept by a forgotten handle,
-//! where it used to keep the handle's own allocation. The state could not live in
-//! the scheduler instead: it cannot know when the last handle of an event is gone,
-//! so it would have to remember every cancelled event forever.
+//! (`examples/sched_enter_run.rs`). A page lives as long as one handle of its 64
+//! events does: about 100 bytes kept by a forgotten handle, where it used to keep
+//! the handle's own allocation.
+//!
+//! Why not a plain value with no shared part at all, as CPython's? The state has
+//! to live somewhere that outlives the queue's entry (to say `Done` or `Cancelled`
+//! afterwards) and dies with the last handle. The scheduler cannot be that place:
+//! it cannot know when the last handle of an event is gone, so it would have to
+//! remember every cancelled event forever. Without `state()`, `cancel` could not
+//! tell "already cancelled" from "already ran", which CPython's `ValueError` does
+//! not tell either, and which our [`CancelError`](super::CancelError) does.
 //!
 //! The name of a closure is a function pointer (`type_name::<F>`), read only when
 //! the event is displayed. A name and argument given to
@@ -65,7 +77,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
-
 
 /// Where an event is in its life.
 ///
@@ -161,8 +172,8 @@ impl StatePage {
 /// then the lowest priority number, then the order they were entered in.
 ///
 /// Cloning an `Event` is cheap (its fields, and one reference count); every clone
-/// reports the same [`state`](Event::state). The module's source explains why the
-/// handle is a plain value with a shared byte for its state.
+/// reports the same [`state`](Event::state). "The handle" in the [`sched`](super)
+/// module doc says why it is a plain value with a shared byte for its state.
 ///
 /// Two `Event` values are equal when they are the same scheduled call (same scheduler,
 /// same sequence number), not when their fields happen to match: CPython once

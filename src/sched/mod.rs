@@ -58,7 +58,7 @@
 //! ## The queue
 //!
 //! The keys `(time, priority, sequence)` of the pending events are kept in two
-//! sorted structures, and the actions with their [`Event`]s in a slab beside them:
+//! sorted structures, and the entries (action, name, time) in a slab beside them:
 //!
 //! ```text
 //!   run (VecDeque): keys entered in order       heap (BinaryHeap): the others
@@ -69,7 +69,8 @@
 //!   └────────────┴─────────────┴────────────┘    └────────────┘
 //!   next to run: the smaller of run's front and heap's top → #2, then #0
 //!
-//!   slab: [0: #0 action, Event] [1: free → 4] [2: #2 …] [3: #3 …]   first free: 1
+//!   entries (slab): [0: #0 action, name, page 0] [1: free → 4] [2: #2 …] [3: #3 …]
+//!   pages (slab):   [0: states of #0..#63, 3 pending]   (see "The handle" below)
 //!   cancel(#1): empty slot 1 at once (the action is dropped); its key stays, ✗
 //!               dead, and is thrown away when it reaches the front
 //!   sleepers: [runner thread, until 2 s]   enter(1 s) → earlier than 2 s, unpark
@@ -88,23 +89,50 @@
 //!   CPython's `cancel` does `list.remove` and `heapq.heapify`: O(n) each time.
 //!   asyncio marks a cancelled timer handle and skips it when it pops, as we do.
 //!
-//! Why this and not a `BTreeMap` (what this module used before): measured with
-//! callgrind on 100,000 zero-delay events (`examples/sched_enter_run.rs`), the tree
-//! cost about 550 of the 1,500 instructions per event: its insert and removal, and
-//! the shifting of keys inside its nodes. A binary heap alone (CPython's choice)
-//! was no better, 1,470: entered in order, each pop sifts a key down all of the
-//! heap's 17 levels. The sorted run in front of it takes those in-order events in
-//! O(1), and brought enter and run to 1,056. The slab's free list kept inside the
-//! slab (no second `Vec` growing while events run), not building the list of
-//! sleepers to wake when nobody sleeps, and reading the clock only when the head is
-//! not due at the last time read, brought it to about 916 instructions per event,
-//! and 17× to 21× less time than CPython's `sched` with a no-op `delayfunc`, where
-//! the tree took 10× less (best of 10 runs against CPython's best of 3, measured
-//! one after the other, three times, on a busy 2-core VM). What is
-//! left: the `Event`'s `Arc` (allocated, freed: about 300), the lock, the clock
-//! on `enter`, the boxing and the call. The order, `queue()`, `empty()` and
-//! `cancel`'s answers are those of the tree: `tests/sched_queue.rs` checks them on
-//! events entered in and out of order and on a thousand cancels.
+//! ## The handle
+//!
+//! CPython's `Event` is a plain named tuple, and `cancel(event)` looks it up in the
+//! queue. Ours is a plain value too (64 bytes: time, priority, sequence, slot, the
+//! action's name), with one addition a tuple cannot have: a live
+//! [`state()`](Event::state). That state is one byte, and 64 consecutive events
+//! share one allocation for their bytes, a *page*; the handle holds a reference to
+//! its page, the queue one per page (in a second slab, until the last pending event
+//! of the page is gone), an entry only the page's index. So entering and running
+//! an event allocates nothing, and touches one reference count: the handle's.
+//!
+//! Why not a plain value with nothing shared, as CPython's? The state must outlive
+//! the queue's entry (to say `Done` or `Cancelled` afterwards) and go with the last
+//! handle, and only the handles know when that is: a scheduler answering
+//! `state(event)` would have to remember every cancelled event forever. `event.rs`
+//! draws the page and follows its references.
+//!
+//! ## What an event costs
+//!
+//! Measured with callgrind on 100,000 zero-delay events entered then run
+//! (`examples/sched_enter_run.rs`), in instructions per event:
+//!
+//! | the queue, the handle                                            | instructions |
+//! |------------------------------------------------------------------|-------------:|
+//! | a `BTreeMap` (the first version; 550 of it in the tree)           | 1,500        |
+//! | a binary heap alone (CPython's choice: each pop sifts all 17 levels) | 1,470     |
+//! | the sorted run in front of the heap                              | 1,056        |
+//! | + the free list inside the slab, no sleeper list built when nobody sleeps, the clock read by `run` only when the head is not due | 916 |
+//! | an `Event` without an `Arc` of its own: state bytes by pages of 64 | 672        |
+//! | the queue's entries holding a page index, not a reference         | 719          |
+//!
+//! The last line costs 47 more instructions than the one above it, and is 8% to 10%
+//! *faster* (about 101 ns against 111 ns per event, best of 10, the two binaries
+//! taking turns): the reference it saves is an atomic add when the event is
+//! entered and an atomic subtraction when it runs, each a locked instruction of
+//! some twenty cycles. Against CPython's `sched` with a no-op `delayfunc`, the
+//! Arc-per-event version took about 15× less time; this one about 20× less (see
+//! the benchmark report, `cargo run --release -p clearloop-bench --bin compare --
+//! --only python`). What is left per event: reading the clock in `enter` (a fifth
+//! of the time on the VM this was measured on; CPython reads it too), the lock
+//! taken twice, the handle's reference count, the boxing and the call. The order,
+//! `queue()`, `empty()` and `cancel`'s answers have not changed since the tree:
+//! `tests/sched_queue.rs` checks them on events entered in and out of order and
+//! on a thousand cancels.
 //!
 //! ## An example
 //!
@@ -127,8 +155,9 @@
 //! assert_eq!(s.elapsed(), Duration::from_secs(2));
 //! ```
 //!
-//! The queue's key and entries live in `queue.rs`, the loop that runs them in
-//! `run_loop.rs`, an [`Event`] in `event.rs`, a [`Runner`] thread in `runner.rs`.
+//! The queue's key and entries live in `queue.rs` (its slabs in `slab.rs`), the loop
+//! that runs them in `run_loop.rs`, an [`Event`] and its state page in `event.rs`, a
+//! [`Runner`] thread in `runner.rs`.
 
 mod error;
 mod event;

@@ -147,7 +147,14 @@ impl Entry {
     /// Its handle again, at `slot`, with its state page.
     pub(super) fn event(&self, slot: usize, page: &Arc<StatePage>) -> Event {
         let page = Arc::clone(page);
-        Event::new(self.time, self.priority, self.sequence, slot, self.name.clone(), page)
+        Event::new(
+            self.time,
+            self.priority,
+            self.sequence,
+            slot,
+            self.name.clone(),
+            page,
+        )
     }
 }
 
@@ -197,7 +204,7 @@ impl Queue {
         name: ActionName,
         action: Action,
     ) -> (usize, &Arc<StatePage>) {
-        if key.sequence % PAGE_LEN == 0 && key.sequence > 0 {
+        if key.sequence.is_multiple_of(PAGE_LEN) && key.sequence > 0 {
             self.turn_page();
         }
         let page = self.current_page;
@@ -288,7 +295,9 @@ impl Queue {
         let used = self.page_use(entry.page);
         used.page.set(entry.sequence, state);
         if let Some(keep) = keep
-            && !keep.as_ref().is_some_and(|kept| Arc::ptr_eq(kept, &used.page))
+            && !keep
+                .as_ref()
+                .is_some_and(|kept| Arc::ptr_eq(kept, &used.page))
         {
             *keep = Some(Arc::clone(&used.page));
         }
@@ -345,7 +354,11 @@ impl Queue {
     fn compact_if_mostly_dead(&mut self) {
         if self.dead > 64 && self.dead > self.len() {
             let entries = &self.entries;
-            let live = |k: &HeapKey| entries.get(k.slot).is_some_and(|e| e.sequence == k.key.sequence);
+            let live = |k: &HeapKey| {
+                entries
+                    .get(k.slot)
+                    .is_some_and(|e| e.sequence == k.key.sequence)
+            };
             self.run.retain(live);
             self.heap.retain(live);
             self.dead = 0;
@@ -361,7 +374,10 @@ impl Queue {
         live.sort_unstable_by_key(|&(key, _)| key);
         let event = |slot: usize| {
             let entry = self.entries.get(slot).expect("a live key has its entry");
-            let used = self.pages.get(entry.page).expect("a pending event's page is kept");
+            let used = self
+                .pages
+                .get(entry.page)
+                .expect("a pending event's page is kept");
             entry.event(slot, &used.page)
         };
         live.into_iter().map(|(_, slot)| event(slot)).collect()
@@ -401,7 +417,12 @@ mod tests {
         let sequence = queue.next_sequence;
         queue.next_sequence += 1;
         let key = Key::new(start, start + after, 1, sequence);
-        queue.push(key, start + after, ActionName::TypeOf(|| "noop"), Box::new(|| {}));
+        queue.push(
+            key,
+            start + after,
+            ActionName::TypeOf(|| "noop"),
+            Box::new(|| {}),
+        );
         sequence
     }
 
@@ -423,7 +444,11 @@ mod tests {
         for _ in 0..1_000 {
             enter(&mut queue, start, Duration::ZERO);
         }
-        assert_eq!(queue.pages.count(), 16, "pages with pending events are kept");
+        assert_eq!(
+            queue.pages.count(),
+            16,
+            "pages with pending events are kept"
+        );
         assert_eq!(run_due(&mut queue, super::ORIGIN), 1_000);
         assert_eq!(
             queue.pages.count(),

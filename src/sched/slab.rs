@@ -25,7 +25,9 @@ pub(super) struct Slab<T> {
 enum Place<T> {
     Full(T),
     /// A free place; `next` is the next free one (`places.len()`: none).
-    Free { next: usize },
+    Free {
+        next: usize,
+    },
 }
 
 impl<T> Slab<T> {
@@ -75,7 +77,10 @@ impl<T> Slab<T> {
     /// How many places are full (for tests: the slab does not keep a count).
     #[cfg(test)]
     pub(super) fn count(&self) -> usize {
-        self.places.iter().filter(|p| matches!(p, Place::Full(_))).count()
+        self.places
+            .iter()
+            .filter(|p| matches!(p, Place::Full(_)))
+            .count()
     }
 
     /// How many places there are, full or free (for tests).
@@ -115,7 +120,10 @@ mod tests {
         assert_eq!(slab.insert('d'), a, "the last place freed comes back first");
         assert_eq!(slab.insert('e'), b);
         assert_eq!(slab.insert('f'), 3, "then the slab grows");
-        assert_eq!([0, 1, 2, 3].map(|i| slab.get(i).copied()), [Some('d'), Some('e'), Some('c'), Some('f')]);
+        assert_eq!(
+            [0, 1, 2, 3].map(|i| slab.get(i).copied()),
+            [Some('d'), Some('e'), Some('c'), Some('f')]
+        );
         *slab.get_mut(2).unwrap() = 'C';
         assert_eq!(slab.get(2), Some(&'C'));
         assert_eq!(slab.get(9), None);
