@@ -120,17 +120,24 @@
 //! | an `Event` without an `Arc` of its own: state bytes by pages of 64 | 672        |
 //! | the queue's entries holding a page index, not a reference         | 719          |
 //!
-//! The last line costs 47 more instructions than the one above it, and is 8% to 10%
-//! *faster* (about 101 ns against 111 ns per event, best of 10, the two binaries
-//! taking turns): the reference it saves is an atomic add when the event is
-//! entered and an atomic subtraction when it runs, each a locked instruction of
-//! some twenty cycles. Against CPython's `sched` with a no-op `delayfunc`, the
-//! Arc-per-event version took about 15× less time; this one about 20× less (see
-//! the benchmark report, `cargo run --release -p clearloop-bench --bin compare --
-//! --only python`). What is left per event: reading the clock in `enter` (a fifth
-//! of the time on the VM this was measured on; CPython reads it too), the lock
-//! taken twice, the handle's reference count, the boxing and the call. The order,
-//! `queue()`, `empty()` and `cancel`'s answers have not changed since the tree:
+//! The last line costs 47 more instructions than the one above it, and is about 9%
+//! *faster* (101 ns against 111 ns per event, best of 10, the two binaries taking
+//! turns): the reference it saves is an atomic add when the event is entered and an
+//! atomic subtraction when it runs, each a locked instruction of some twenty
+//! cycles. Against the `Arc` per event (916), the time per event went from 124 to
+//! 128 ns to 101 to 103 ns, measured the same way.
+//!
+//! Against CPython's `sched` with a no-op `delayfunc`, the benchmark report
+//! (`cargo run --release -p clearloop-bench --bin compare -- --only python`), run
+//! with the two versions taking turns on a 2-core VM whose load average was 2 to 5,
+//! gave 10.5× to 27.2× less time for the `Arc` per event (median 15.8×, 9 runs) and
+//! 11.6× to 21.2× for pages (median 17.5×, 6 runs); best run against best run
+//! (CPython: 233 ms), 16.3× and 20.5×. Most of that spread is the machine's.
+//!
+//! What is left per event: reading the clock in `enter` (a fifth of the time on
+//! that VM; CPython's `enter` reads it too), the lock taken twice, the handle's
+//! reference count, the boxing and the call. The order, `queue()`, `empty()` and
+//! `cancel`'s answers have not changed since the tree:
 //! `tests/sched_queue.rs` checks them on events entered in and out of order and
 //! on a thousand cancels.
 //!
