@@ -126,7 +126,7 @@ pub(super) const PAGE_LEN: u64 = 64;
 /// event of sequence `s` owns `states[s % PAGE_LEN]`, and nobody else writes it.
 /// A fresh page reads `Pending` (0) everywhere, which is where each event starts.
 ///
-/// The page also carries what all its events have in common, which so need not be
+/// The page also carries what all its events have in common, so that it need not be
 /// copied into each handle: the scheduler they belong to and its creation time.
 pub(super) struct StatePage {
     /// Which scheduler issued these events, so `cancel` can refuse a stranger's.
