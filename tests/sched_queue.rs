@@ -144,3 +144,56 @@ fn cancelling_the_head_makes_run_nonblocking_report_the_next_one() {
         "the dead head is skipped"
     );
 }
+
+/// Events share their state bytes 64 at a time (`event.rs`): each must still report
+/// its own fate, on both sides of a page's edge, however the fates are mixed.
+#[test]
+fn every_event_keeps_its_own_state_across_the_pages_they_share() {
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    // 300 events: five pages, the last one partly used. Event i is cancelled when
+    // i % 3 == 0, panics when i % 3 == 1, and returns otherwise.
+    let events: Vec<_> = (0..300u64)
+        .map(|i| {
+            s.enter_named(Duration::from_millis(i), 1, "fate", i, |i| {
+                assert!(i % 3 != 1, "event {i} panics");
+            })
+        })
+        .collect();
+    for event in events.iter().step_by(3) {
+        s.cancel(event).unwrap();
+    }
+    let mut panics = 0;
+    while let Err(error) = s.run(true) {
+        assert_eq!(error.event().sequence() % 3, 1, "{error}");
+        panics += 1;
+    }
+    assert_eq!(panics, 100);
+    for (i, event) in events.iter().enumerate() {
+        let expected = match i % 3 {
+            0 => EventState::Cancelled,
+            1 => EventState::Panicked,
+            _ => EventState::Done,
+        };
+        assert_eq!(event.state(), expected, "event {i}: {event:?}");
+        assert_eq!(event.sequence(), i as u64);
+        assert_eq!(event.argument(), i.to_string());
+    }
+}
+
+/// A handle owns what it needs to answer: it outlives its scheduler.
+#[test]
+fn an_event_outlives_its_scheduler_and_still_reports() {
+    let s = Scheduler::with_clock(Clock::virtual_clock());
+    let ran = s.enter(Duration::from_secs(2), 1, || {});
+    let cancelled = s.enter_named(Duration::from_secs(3), 4, "later", ("x", 1), |_| {});
+    s.cancel(&cancelled).unwrap();
+    s.run(true).unwrap();
+    drop(s);
+    assert_eq!(ran.state(), EventState::Done);
+    assert_eq!(
+        format!("{cancelled:?}"),
+        "Event(time=3.000, priority=4, sequence=1, action=later, argument=(\"x\", 1)) [Cancelled]"
+    );
+    assert_eq!(ran.clone(), ran, "a clone is the same event");
+    assert_ne!(ran, cancelled);
+}

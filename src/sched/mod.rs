@@ -58,7 +58,7 @@
 //! ## The queue
 //!
 //! The keys `(time, priority, sequence)` of the pending events are kept in two
-//! sorted structures, and the actions with their [`Event`]s in a slab beside them:
+//! sorted structures, and the entries (action, name, time) in a slab beside them:
 //!
 //! ```text
 //!   run (VecDeque): keys entered in order       heap (BinaryHeap): the others
@@ -69,7 +69,8 @@
 //!   └────────────┴─────────────┴────────────┘    └────────────┘
 //!   next to run: the smaller of run's front and heap's top → #2, then #0
 //!
-//!   slab: [0: #0 action, Event] [1: free → 4] [2: #2 …] [3: #3 …]   first free: 1
+//!   entries (slab): [0: #0 action, name, page 0] [1: free → 4] [2: #2 …] [3: #3 …]
+//!   pages (slab):   [0: states of #0..#63, 3 pending]   (see "The handle" below)
 //!   cancel(#1): empty slot 1 at once (the action is dropped); its key stays, ✗
 //!               dead, and is thrown away when it reaches the front
 //!   sleepers: [runner thread, until 2 s]   enter(1 s) → earlier than 2 s, unpark
@@ -88,23 +89,57 @@
 //!   CPython's `cancel` does `list.remove` and `heapq.heapify`: O(n) each time.
 //!   asyncio marks a cancelled timer handle and skips it when it pops, as we do.
 //!
-//! Why this and not a `BTreeMap` (what this module used before): measured with
-//! callgrind on 100,000 zero-delay events (`examples/sched_enter_run.rs`), the tree
-//! cost about 550 of the 1,500 instructions per event: its insert and removal, and
-//! the shifting of keys inside its nodes. A binary heap alone (CPython's choice)
-//! was no better, 1,470: entered in order, each pop sifts a key down all of the
-//! heap's 17 levels. The sorted run in front of it takes those in-order events in
-//! O(1), and brought enter and run to 1,056. The slab's free list kept inside the
-//! slab (no second `Vec` growing while events run), not building the list of
-//! sleepers to wake when nobody sleeps, and reading the clock only when the head is
-//! not due at the last time read, brought it to about 916 instructions per event,
-//! and 17× to 21× less time than CPython's `sched` with a no-op `delayfunc`, where
-//! the tree took 10× less (best of 10 runs against CPython's best of 3, measured
-//! one after the other, three times, on a busy 2-core VM). What is
-//! left: the `Event`'s `Arc` (allocated, freed: about 300), the lock, the clock
-//! on `enter`, the boxing and the call. The order, `queue()`, `empty()` and
-//! `cancel`'s answers are those of the tree: `tests/sched_queue.rs` checks them on
-//! events entered in and out of order and on a thousand cancels.
+//! ## The handle
+//!
+//! CPython's `Event` is a plain named tuple, and `cancel(event)` looks it up in the
+//! queue. Ours is a plain value too (64 bytes: time, priority, sequence, slot, the
+//! action's name), with one addition a tuple cannot have: a live
+//! [`state()`](Event::state). That state is one byte, and 64 consecutive events
+//! share one allocation for their bytes, a *page*; the handle holds a reference to
+//! its page, the queue one per page (in a second slab, until the last pending event
+//! of the page is gone), an entry only the page's index. So entering and running
+//! an event allocates nothing, and touches one reference count: the handle's.
+//!
+//! Why not a plain value with nothing shared, as CPython's? The state must outlive
+//! the queue's entry (to say `Done` or `Cancelled` afterwards) and go with the last
+//! handle, and only the handles know when that is: a scheduler answering
+//! `state(event)` would have to remember every cancelled event forever. `event.rs`
+//! draws the page and follows its references.
+//!
+//! ## What an event costs
+//!
+//! Measured with callgrind on 100,000 zero-delay events entered then run
+//! (`examples/sched_enter_run.rs`), in instructions per event:
+//!
+//! | the queue, the handle                                            | instructions |
+//! |------------------------------------------------------------------|-------------:|
+//! | a `BTreeMap` (the first version; 550 of it in the tree)           | 1,500        |
+//! | a binary heap alone (CPython's choice: each pop sifts all 17 levels) | 1,470     |
+//! | the sorted run in front of the heap                              | 1,056        |
+//! | + the free list inside the slab, no sleeper list built when nobody sleeps, the clock read by `run` only when the head is not due | 916 |
+//! | an `Event` without an `Arc` of its own: state bytes by pages of 64 | 672        |
+//! | the queue's entries holding a page index, not a reference         | 719          |
+//!
+//! The last line costs 47 more instructions than the one above it, and is about 9%
+//! *faster* (101 ns against 111 ns per event, best of 10, the two binaries taking
+//! turns): the reference it saves is an atomic add when the event is entered and an
+//! atomic subtraction when it runs, each a locked instruction of some twenty
+//! cycles. Against the `Arc` per event (916), the time per event went from 124 to
+//! 128 ns to 101 to 103 ns, measured the same way.
+//!
+//! Against CPython's `sched` with a no-op `delayfunc`, the benchmark report
+//! (`cargo run --release -p clearloop-bench --bin compare -- --only python`), run
+//! with the two versions taking turns on a 2-core VM whose load average was 2 to 5,
+//! gave 10.5× to 27.2× less time for the `Arc` per event (median 15.8×, 9 runs) and
+//! 11.6× to 21.2× for pages (median 17.5×, 6 runs); best run against best run
+//! (CPython: 233 ms), 16.3× and 20.5×. Most of that spread is the machine's.
+//!
+//! What is left per event: reading the clock in `enter` (a fifth of the time on
+//! that VM; CPython's `enter` reads it too), the lock taken twice, the handle's
+//! reference count, the boxing and the call. The order, `queue()`, `empty()` and
+//! `cancel`'s answers have not changed since the tree:
+//! `tests/sched_queue.rs` checks them on events entered in and out of order and
+//! on a thousand cancels.
 //!
 //! ## An example
 //!
@@ -127,12 +162,14 @@
 //! assert_eq!(s.elapsed(), Duration::from_secs(2));
 //! ```
 //!
-//! The queue's key and entries live in `queue.rs`, the loop that runs them in
-//! `run_loop.rs`, an [`Event`] in `event.rs`, a [`Runner`] thread in `runner.rs`.
+//! The queue's key and entries live in `queue.rs` (its slabs in `slab.rs`), the loop
+//! that runs them in `run_loop.rs`, an [`Event`] and its state page in `event.rs`, a
+//! [`Runner`] thread in `runner.rs`.
 
 mod error;
 mod event;
 mod runner;
+mod slab;
 
 pub use error::{CancelError, RunError};
 pub use event::{Event, EventState};
@@ -141,7 +178,7 @@ pub use runner::Runner;
 mod queue;
 mod run_loop;
 
-use queue::{Entry, Key, ORIGIN, Queue};
+use queue::{Key, Queue};
 pub(crate) use run_loop::Until;
 
 use std::any::type_name;
@@ -152,7 +189,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
-use event::{ActionName, EventFields};
+use event::{ActionName, GivenName};
 
 /// Gives each scheduler a number, so that `cancel` can recognise a stranger's event.
 static NEXT_SCHEDULER_ID: AtomicU64 = AtomicU64::new(0);
@@ -195,13 +232,14 @@ impl Scheduler {
     /// value, which reads the time and knows how to wait for it.
     pub fn with_clock(clock: Clock) -> Scheduler {
         let start = clock.now();
+        let id = NEXT_SCHEDULER_ID.fetch_add(1, Ordering::Relaxed);
         Scheduler {
             shared: Arc::new(Shared {
-                id: NEXT_SCHEDULER_ID.fetch_add(1, Ordering::Relaxed),
+                id,
                 clock,
                 on_action_panic: Mutex::new(None),
                 start,
-                queue: Mutex::new(Queue::new()),
+                queue: Mutex::new(Queue::new(id, start)),
                 trace: std::sync::OnceLock::new(),
             }),
         }
@@ -291,7 +329,7 @@ impl Scheduler {
         // The closure's name is read from its type only when someone displays the
         // event: searching the type name here cost a quarter of `enter`.
         let name = ActionName::TypeOf(type_name::<F>);
-        self.insert(time, priority, name, None, Box::new(action))
+        self.insert(time, priority, name, Box::new(action))
     }
 
     /// Like [`enter`](Scheduler::enter), with a name and an argument to show, as
@@ -346,10 +384,12 @@ impl Scheduler {
         A: fmt::Debug + Send + 'static,
         F: FnOnce(A) + Send + 'static,
     {
-        let text = format!("{argument:?}").into_boxed_str();
+        let name = ActionName::Given(Arc::new(GivenName {
+            name: name.into(),
+            argument: format!("{argument:?}").into_boxed_str(),
+        }));
         let call = move || action(argument);
-        let name = ActionName::Given(name.into());
-        self.insert(time, priority, name, Some(text), Box::new(call))
+        self.insert(time, priority, name, Box::new(call))
     }
 
     /// `now + delay`; panics naming `what`, at the caller's line, if it does not fit.
@@ -363,37 +403,16 @@ impl Scheduler {
         }
     }
 
-    fn insert(
-        &self,
-        time: Instant,
-        priority: i32,
-        action_name: ActionName,
-        argument: Option<Box<str>>,
-        action: Action,
-    ) -> Event {
+    fn insert(&self, time: Instant, priority: i32, name: ActionName, action: Action) -> Event {
         let (event, to_wake) = {
             let mut queue = self.lock();
             let sequence = queue.next_sequence;
             queue.next_sequence += 1;
             let key = Key::new(self.shared.start, time, priority, sequence);
-            let slot = queue.vacant_slot();
-            let event = Event::new(EventFields {
-                time,
-                // From the key's time, to read the clock's difference once.
-                since_start: Duration::from_nanos(key.nanos.saturating_sub(ORIGIN)),
-                priority,
-                sequence,
-                scheduler: self.shared.id,
-                slot,
-                action: action_name,
-                argument,
-            });
-            let entry = Entry {
-                sequence,
-                event: event.clone(),
-                action,
-            };
-            queue.push(key, slot, entry);
+            // The queue keeps the name; the handle gets a copy (a function pointer, or
+            // an `Arc` for `enter_named`) and one reference to the page of its state.
+            let (slot, page) = queue.push(key, time, name.clone(), action);
+            let event = Event::new(time, priority, sequence, slot, name, Arc::clone(page));
             // Usually nobody sleeps: do not even build the list then.
             let to_wake = (!queue.sleepers.is_empty()).then(|| queue.sleepers_to_wake_for(time));
             (event, to_wake)
@@ -420,15 +439,11 @@ impl Scheduler {
         if event.scheduler_id() != self.shared.id {
             return Err(CancelError::OtherScheduler(event.clone()));
         }
-        let key = Key::new(
-            self.shared.start,
-            event.time(),
-            event.priority(),
-            event.sequence(),
-        );
         let (removed, to_wake) = {
             let mut queue = self.lock();
-            let Some((entry, was_first)) = queue.remove(key, event.slot()) else {
+            // CPython's `cancel` looks the tuple up in its list; here the slot the event
+            // recorded holds it (the same sequence), or it is not pending: O(1).
+            let Some((entry, was_first)) = queue.remove(event.sequence(), event.slot()) else {
                 drop(queue);
                 // Not in the queue, so not pending (the invariant on the queue's keys).
                 return Err(match event.state() {
@@ -436,7 +451,6 @@ impl Scheduler {
                     _ => CancelError::AlreadyRun(event.clone()),
                 });
             };
-            entry.event.set_state(EventState::Cancelled);
             // A runner sleeping until this event would wake for nothing; wake it now
             // so that it re-arms for the new head, or returns if the queue is empty.
             let to_wake = if was_first {

@@ -10,9 +10,11 @@
 //!                      --run(false)-> Return(delay)
 //! ```
 
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::event::StatePage;
 use super::queue::{Entry, Head, Sleeper, nanos_of};
 use super::{Event, EventState, RunError, Scheduler, runner};
 
@@ -30,8 +32,9 @@ pub(crate) enum Until<'a> {
 /// What the run loop does next, decided under the lock and done without it.
 #[must_use]
 enum Step {
-    /// Call this event's action (already out of the queue, state `Running`).
-    Run(Entry),
+    /// Call this event's action (already out of the queue, state `Running`); it
+    /// had this slot.
+    Run(Entry, usize),
     /// Park until this deadline (`None`: until unparked), then look again.
     Sleep(Option<Instant>),
     /// Return from `run` with this delay until the next event.
@@ -45,12 +48,16 @@ impl Scheduler {
         // event due by then is due now: the clock is read again only when the head
         // is not, which saves a clock read per event on a queue of due events.
         let mut seen = 0;
+        // The state page of the last event taken out (see `event.rs`): the queue
+        // hands it over here, and a run of events of one page costs one reference.
+        let mut page = None;
         loop {
-            match self.next_step(&until, &mut seen) {
-                Step::Run(entry) => {
+            match self.next_step(&until, &mut seen, &mut page) {
+                Step::Run(entry, slot) => {
+                    let page = page.as_ref().expect("next_step keeps the page it runs");
                     let ran = match self.shared.trace.get() {
-                        None => run_action(entry),
-                        Some(trace) => traced_action(trace, entry),
+                        None => run_action(entry, slot, page),
+                        Some(trace) => traced_action(trace, entry, slot, page),
                     };
                     let Err((event, payload)) = ran else {
                         continue;
@@ -96,7 +103,12 @@ impl Scheduler {
 
     /// One look at the queue, under the lock: take the head if it is due, or decide to
     /// sleep or to return.
-    fn next_step(&self, until: &Until<'_>, seen: &mut u64) -> Step {
+    fn next_step(
+        &self,
+        until: &Until<'_>,
+        seen: &mut u64,
+        page: &mut Option<Arc<StatePage>>,
+    ) -> Step {
         let mut queue = self.lock();
         // Back from a sleep (or never slept): we are not a sleeper any more.
         if !queue.sleepers.is_empty() {
@@ -108,19 +120,16 @@ impl Scheduler {
         {
             return Step::Return(None);
         }
-        let mut head = queue.pop_due(*seen);
+        let mut head = queue.pop_due(*seen, page);
         let mut now = None;
         if let Head::Later(_) = head {
             let read = self.shared.clock.now();
             *seen = nanos_of(self.shared.start, read);
             now = Some(read);
-            head = queue.pop_due(*seen);
+            head = queue.pop_due(*seen, page);
         }
         let deadline = match head {
-            Head::Due(entry) => {
-                entry.event.set_state(EventState::Running);
-                return Step::Run(entry);
-            }
+            Head::Due(entry, slot) => return Step::Run(entry, slot),
             Head::Later(time) => Some(time),
             Head::Empty => None,
         };
@@ -149,29 +158,43 @@ impl Scheduler {
 fn traced_action(
     trace: &crate::trace::Recorder,
     entry: Entry,
+    slot: usize,
+    page: &Arc<StatePage>,
 ) -> Result<(), (Event, crate::panics::Payload)> {
-    let name = entry.event.action().into_owned();
+    let name = entry.name.text().into_owned();
     let start = trace.now();
-    let ran = run_action(entry);
+    let ran = run_action(entry, slot, page);
     let took = trace.now().saturating_sub(start);
     trace.record_at(start, crate::trace::EventKind::SchedRun { name, took });
     ran
 }
 
-/// Calls one action. This is the only place where actions are called, and no lock is
-/// held here.
-fn run_action(entry: Entry) -> Result<(), (Event, crate::panics::Payload)> {
-    let Entry { event, action, .. } = entry;
+/// Calls one action, taken from `slot`, and writes its end state into `page`. This
+/// is the only place where actions are called, and no lock is held here.
+fn run_action(
+    entry: Entry,
+    slot: usize,
+    page: &Arc<StatePage>,
+) -> Result<(), (Event, crate::panics::Payload)> {
+    let Entry {
+        time,
+        sequence,
+        priority,
+        name,
+        action,
+        ..
+    } = entry;
     // The action is consumed and borrows nothing of ours, so a panic cannot leave the
     // scheduler half-changed. What the action shares with other code may be, just as
     // after an exception in Python: that is the action's business.
     match crate::panics::catch(action) {
         Ok(()) => {
-            event.set_state(EventState::Done);
+            page.set(sequence, EventState::Done);
             Ok(())
         }
         Err(payload) => {
-            event.set_state(EventState::Panicked);
+            page.set(sequence, EventState::Panicked);
+            let event = Event::new(time, priority, sequence, slot, name, Arc::clone(page));
             Err((event, payload))
         }
     }
