@@ -166,22 +166,134 @@ impl Remote {
     }
 }
 
-/// A slab of live tasks: a `Vec` of slots and a list of free slots.
-#[derive(Default)]
+/// A slab of live tasks, one shard of the registry: slots in pages of [`PAGE`], and
+/// a chain of free slots threaded through the vacant ones (the timer wheel's slab,
+/// `src/wheel/slab.rs`, does the same).
+///
+/// ```text
+///   pages[0]: [ T1 ][ free: next 3 ][ T7 ][ free: end ][ T9 ] ... (PAGE slots)
+///   pages[1]: [ T12 ][ T14 ]                 (the last page fills up first)
+///   free chain: 1 -> 3 -> end                slot index = page * PAGE + offset
+/// ```
+///
+/// **Why pages, not one `Vec`.** A `Vec` doubles when it is full: with 100,000 idle
+/// tasks a quarter of its slots were empty capacity (21 bytes a task instead of 16),
+/// and each doubling copied the whole shard under its lock. A page is allocated
+/// full-size once and never moves, so the registry costs 16 bytes a live task, plus
+/// at most one partly filled page per shard.
 struct Registry {
-    /// One slot per task ever registered; `None` once it finished.
-    slots: Vec<Option<Arc<dyn Runnable>>>,
-    /// Slots to reuse, so the slab does not grow with every spawn.
-    free: Vec<usize>,
-    /// Tasks in `slots` (what `live_tasks()` adds up).
+    /// The slots, [`PAGE`] to a page; only the last page may be partly filled.
+    pages: Vec<Vec<Entry>>,
+    /// The first vacant slot, reused before a fresh one ([`NO_SLOT`]: none).
+    free: u32,
+    /// Tasks in the slots (what `live_tasks()` adds up).
     live: usize,
 }
+
+/// One slot of the registry: 16 bytes, the size of the `Arc` it holds (the free
+/// chain's `u32` fits beside the `Arc`'s non-null pointer, which tells them apart).
+enum Entry {
+    /// A live task.
+    Task(Arc<dyn Runnable>),
+    /// No task; `next` continues the free chain ([`NO_SLOT`] ends it).
+    Vacant { next: u32 },
+}
+
+// A regression here costs 16 bytes a task again.
+const _: () = assert!(size_of::<Entry>() == 16);
+
+/// Slots in a page of the registry (a power of two: 4 KiB a page).
+const PAGE: usize = 256;
+
+/// The end of the free chain.
+const NO_SLOT: u32 = u32::MAX;
 
 /// How many locks the registry is split into (a power of two).
 const REGISTRY_SHARDS: usize = 8;
 
 /// A task's `registry_index` once the registry has let go of it.
-const NOT_REGISTERED: usize = usize::MAX;
+const NOT_REGISTERED: u32 = u32::MAX;
+
+/// Slots a shard may hold: `index * REGISTRY_SHARDS + shard` must stay below
+/// [`NOT_REGISTERED`] to fit a task's 32-bit `registry_index`.
+const MAX_SLOTS: usize = NOT_REGISTERED as usize / REGISTRY_SHARDS;
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            pages: Vec::new(),
+            free: NO_SLOT,
+            live: 0,
+        }
+    }
+}
+
+impl Registry {
+    /// Puts `task` in a vacant slot (the free chain's first, else a fresh one at the
+    /// end) and writes where into its header: one number says both, the slot, then
+    /// this registry's `shard` in the low bits.
+    fn insert(&mut self, task: Arc<dyn Runnable>, shard: usize) {
+        if self.free == NO_SLOT {
+            self.grow();
+        }
+        let index = self.free as usize;
+        let entry = &mut self.pages[index / PAGE][index % PAGE];
+        let Entry::Vacant { next } = *entry else {
+            unreachable!("the free chain links vacant slots only")
+        };
+        self.free = next;
+        // Below `NOT_REGISTERED`: `grow` keeps every index below `MAX_SLOTS`.
+        let where_ = (index * REGISTRY_SHARDS + shard) as u32;
+        task.header()
+            .registry_index
+            .store(where_, Ordering::Relaxed);
+        *entry = Entry::Task(task);
+        self.live += 1;
+    }
+
+    /// Appends one vacant slot, the only one of the free chain (on a new page when
+    /// the last one is full).
+    fn grow(&mut self) {
+        if self.pages.last().is_none_or(|page| page.len() == PAGE) {
+            // Exactly one page: a page never grows, so it is never copied.
+            self.pages.push(Vec::with_capacity(PAGE));
+        }
+        let last = self.pages.len() - 1;
+        let index = last * PAGE + self.pages[last].len();
+        assert!(
+            index < MAX_SLOTS,
+            "clearloop: over 4 billion tasks alive in one runtime, more than its registry can index"
+        );
+        self.pages[last].push(Entry::Vacant { next: NO_SLOT });
+        self.free = index as u32;
+    }
+
+    /// Takes the task out of slot `index`, which joins the free chain.
+    fn remove(&mut self, index: usize) -> Option<Arc<dyn Runnable>> {
+        let next = self.free;
+        let entry = self.pages.get_mut(index / PAGE)?.get_mut(index % PAGE)?;
+        match std::mem::replace(entry, Entry::Vacant { next }) {
+            Entry::Task(task) => {
+                // `index < MAX_SLOTS`: `insert` checked it.
+                self.free = index as u32;
+                self.live -= 1;
+                Some(task)
+            }
+            vacant => {
+                *entry = vacant;
+                None
+            }
+        }
+    }
+
+    /// The live tasks, in slot order.
+    fn tasks(&self) -> impl Iterator<Item = &Arc<dyn Runnable>> {
+        self.pages.iter().flatten().filter_map(|entry| match entry {
+            Entry::Task(task) => Some(task),
+            Entry::Vacant { .. } => None,
+        })
+    }
+}
 
 /// The part of a single-threaded runtime only its own thread touches.
 pub(crate) struct Local {
@@ -289,21 +401,7 @@ impl RuntimeCore {
     /// Adds a new task to the registry (before its first poll).
     fn register(&self, task: Arc<dyn Runnable>) {
         let shard = task.header().id as usize % REGISTRY_SHARDS;
-        let mut registry = lock(&self.registry[shard]);
-        let index = match registry.free.pop() {
-            Some(index) => index,
-            None => {
-                registry.slots.push(None);
-                registry.slots.len() - 1
-            }
-        };
-        // One number says both where: the slot, then the shard in the low bits.
-        let where_ = index * REGISTRY_SHARDS + shard;
-        task.header()
-            .registry_index
-            .store(where_, Ordering::Relaxed);
-        registry.slots[index] = Some(task);
-        registry.live += 1;
+        lock(&self.registry[shard]).insert(task, shard);
     }
 
     /// Number of tasks registered and not finished.
@@ -313,21 +411,28 @@ impl RuntimeCore {
 
     /// Every live task (the registry's), for `all_tasks` and `Runtime::dump`.
     pub(crate) fn live_tasks(&self) -> Vec<Arc<dyn Runnable>> {
-        let all = self
-            .registry
-            .iter()
-            .flat_map(|shard| lock(shard).slots.clone());
-        all.flatten().collect()
+        let mut tasks = Vec::new();
+        for shard in &self.registry {
+            tasks.extend(lock(shard).tasks().cloned());
+        }
+        tasks
     }
 
     /// Empties the registry (shutdown): every task in it, which the caller cancels.
     pub(crate) fn take_all_tasks(&self) -> Vec<Arc<dyn Runnable>> {
         let mut tasks: Vec<Arc<dyn Runnable>> = Vec::new();
         for shard in &self.registry {
-            let mut registry = lock(shard);
-            registry.free.clear();
-            registry.live = 0;
-            tasks.extend(registry.slots.drain(..).flatten());
+            let registry = std::mem::take(&mut *lock(shard));
+            tasks.extend(
+                registry
+                    .pages
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|entry| match entry {
+                        Entry::Task(task) => Some(task),
+                        Entry::Vacant { .. } => None,
+                    }),
+            );
         }
         for task in &tasks {
             // Its slot is gone: its `release` must not free a slot a new task took.
@@ -388,16 +493,11 @@ impl Schedule for RuntimeCore {
         if where_ == NOT_REGISTERED {
             return; // shutdown took it out already
         }
-        let (index, shard) = (where_ / REGISTRY_SHARDS, where_ % REGISTRY_SHARDS);
-        let removed = {
-            let mut registry = lock(&self.registry[shard]);
-            let removed = registry.slots.get_mut(index).and_then(Option::take);
-            if removed.is_some() {
-                registry.free.push(index);
-                registry.live -= 1;
-            }
-            removed
-        };
+        let (index, shard) = (
+            where_ as usize / REGISTRY_SHARDS,
+            where_ as usize % REGISTRY_SHARDS,
+        );
+        let removed = lock(&self.registry[shard]).remove(index);
         // `removed` (an Arc of the task) is dropped here, outside the lock. The
         // task calls this from its own `run`, which holds another Arc of it: this
         // is never the last one.
@@ -580,4 +680,66 @@ where
     }
     let slot = LocalSlot::new(&local.local_tasks, &core, future);
     Ok(spawn_on(&core, slot))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A task that is only a header: what the registry looks at.
+    struct Stub(Header);
+
+    impl Runnable for Stub {
+        fn header(&self) -> &Header {
+            &self.0
+        }
+        fn run(self: Arc<Self>) {}
+        fn shut_down(&self) {}
+        fn name(&self) -> String {
+            format!("Task-{}", self.0.id)
+        }
+    }
+
+    fn stub(id: u64) -> Arc<dyn Runnable> {
+        Arc::new(Stub(Header::new(id, false)))
+    }
+
+    /// Slots fill page after page, each page allocated once at its full size; a
+    /// freed slot is reused (the last freed first) before the registry grows; the
+    /// header says where its task is, shard in the low bits.
+    #[test]
+    fn the_registry_grows_by_pages_and_reuses_freed_slots() {
+        let shard = 3;
+        let mut registry = Registry::default();
+        let tasks: Vec<_> = (0..PAGE as u64 + 44).map(stub).collect();
+        for task in &tasks {
+            registry.insert(task.clone(), shard);
+        }
+        assert_eq!(registry.pages.len(), 2);
+        assert!(registry.pages.iter().all(|page| page.capacity() == PAGE));
+        assert_eq!(registry.live, PAGE + 44);
+        let where_ =
+            |task: &Arc<dyn Runnable>| task.header().registry_index.load(Ordering::Relaxed);
+        assert_eq!(
+            where_(&tasks[PAGE + 1]),
+            ((PAGE + 1) * REGISTRY_SHARDS + shard) as u32
+        );
+
+        assert_eq!(registry.remove(5).map(|task| task.header().id), Some(5));
+        assert_eq!(
+            registry.remove(PAGE + 7).map(|task| task.header().id),
+            Some(PAGE as u64 + 7)
+        );
+        assert!(registry.remove(5).is_none(), "a vacant slot holds no task");
+        assert_eq!(registry.live, PAGE + 42);
+
+        let (late, later) = (stub(1000), stub(1001));
+        registry.insert(late.clone(), shard);
+        registry.insert(later.clone(), shard);
+        assert_eq!(where_(&late), ((PAGE + 7) * REGISTRY_SHARDS + shard) as u32);
+        assert_eq!(where_(&later), (5 * REGISTRY_SHARDS + shard) as u32);
+        assert_eq!(registry.pages.len(), 2, "no new page while a slot is free");
+        assert_eq!(registry.tasks().count(), PAGE + 44);
+        assert_eq!(registry.live, PAGE + 44);
+    }
 }

@@ -20,7 +20,9 @@
 
 use std::future::Future;
 
-use super::{Awaiters, CANCELLING, Cell, Outcome, Runnable, Schedule, Slot, call_soon, name_of};
+use super::{
+    Awaiters, CANCELLING, Cell, Outcome, Panic, Runnable, Schedule, Slot, call_soon, name_of,
+};
 use crate::panics::{catch, lock, report};
 
 /// What the first phase of [`Cell::finish`] carries out of the task's lock.
@@ -57,7 +59,7 @@ where
             .ok()
             .flatten();
         let outcome = match catch(|| *future = None) {
-            Err(payload) => Outcome::Panicked(payload),
+            Err(payload) => Outcome::Panicked(Panic::new(payload)),
             Ok(()) => Outcome::Cancelled,
         };
         let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
