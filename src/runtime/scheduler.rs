@@ -171,20 +171,24 @@ impl Remote {
 /// `src/wheel/slab.rs`, does the same).
 ///
 /// ```text
-///   pages[0]: [ T1 ][ free: next 3 ][ T7 ][ free: end ][ T9 ] ... (PAGE slots)
-///   pages[1]: [ T12 ][ T14 ]                 (the last page fills up first)
-///   free chain: 1 -> 3 -> end                slot index = page * PAGE + offset
+///   pages[0]: [ T1 ][ free: next 3 ][ T7 ][ free: next 258 ][ T9 ] ... (PAGE slots)
+///   pages[1]: [ T12 ][ T14 ][ free: next 259 ][ free: next 260 ] ... [ free: end ]
+///   free chain: 1 -> 3 -> 258 -> 259 -> ... -> end    slot = page * PAGE + offset
 /// ```
+///
+/// A new page joins the free chain whole, its slots in order: a task always takes
+/// the chain's first slot, the one freed last (its line is likely still in cache).
 ///
 /// **Why pages, not one `Vec`.** A `Vec` doubles when it is full: with 100,000 idle
 /// tasks a quarter of its slots were empty capacity (21 bytes a task instead of 16),
 /// and each doubling copied the whole shard under its lock. A page is allocated
-/// full-size once and never moves, so the registry costs 16 bytes a live task, plus
-/// at most one partly filled page per shard.
+/// once, full-size, and never moves, so the registry costs 16 bytes a live task,
+/// plus at most one partly used page per shard.
 struct Registry {
-    /// The slots, [`PAGE`] to a page; only the last page may be partly filled.
-    pages: Vec<Vec<Entry>>,
-    /// The first vacant slot, reused before a fresh one ([`NO_SLOT`]: none).
+    /// The slots, [`PAGE`] to a page.
+    pages: Vec<Box<[Entry; PAGE]>>,
+    /// The first vacant slot, the next one a task takes ([`NO_SLOT`]: none, a new
+    /// page is needed).
     free: u32,
     /// Tasks in the slots (what `live_tasks()` adds up).
     live: usize,
@@ -199,7 +203,7 @@ enum Entry {
     Vacant { next: u32 },
 }
 
-// A regression here costs 16 bytes a task again.
+// A regression here costs every live task the difference.
 const _: () = assert!(size_of::<Entry>() == 16);
 
 /// Slots in a page of the registry (a power of two: 4 KiB a page).
@@ -229,14 +233,15 @@ impl Default for Registry {
 }
 
 impl Registry {
-    /// Puts `task` in a vacant slot (the free chain's first, else a fresh one at the
-    /// end) and writes where into its header: one number says both, the slot, then
-    /// this registry's `shard` in the low bits.
+    /// Puts `task` in the free chain's first slot (after adding a page if the chain
+    /// is empty) and writes where into its header: one number says both, the slot,
+    /// then this registry's `shard` in the low bits.
     fn insert(&mut self, task: Arc<dyn Runnable>, shard: usize) {
         if self.free == NO_SLOT {
             self.grow();
         }
         let index = self.free as usize;
+        // `index % PAGE` needs no bounds check: a page is an array of `PAGE`.
         let entry = &mut self.pages[index / PAGE][index % PAGE];
         let Entry::Vacant { next } = *entry else {
             unreachable!("the free chain links vacant slots only")
@@ -251,30 +256,38 @@ impl Registry {
         self.live += 1;
     }
 
-    /// Appends one vacant slot, the only one of the free chain (on a new page when
-    /// the last one is full).
+    /// Adds a page, every slot of it vacant, chained in order: the whole free chain
+    /// (it was empty).
+    #[cold]
     fn grow(&mut self) {
-        if self.pages.last().is_none_or(|page| page.len() == PAGE) {
-            // Exactly one page: a page never grows, so it is never copied.
-            self.pages.push(Vec::with_capacity(PAGE));
-        }
-        let last = self.pages.len() - 1;
-        let index = last * PAGE + self.pages[last].len();
+        let first = self.pages.len() * PAGE;
         assert!(
-            index < MAX_SLOTS,
+            first + PAGE <= MAX_SLOTS,
             "clearloop: over 4 billion tasks alive in one runtime, more than its registry can index"
         );
-        self.pages[last].push(Entry::Vacant { next: NO_SLOT });
-        self.free = index as u32;
+        let page: Box<[Entry]> = (first + 1..=first + PAGE)
+            .map(|next| Entry::Vacant {
+                next: if next < first + PAGE {
+                    next as u32
+                } else {
+                    NO_SLOT
+                },
+            })
+            .collect();
+        let Ok(page) = page.try_into() else {
+            unreachable!("the range has PAGE numbers")
+        };
+        self.pages.push(page);
+        self.free = first as u32;
     }
 
-    /// Takes the task out of slot `index`, which joins the free chain.
+    /// Takes the task out of slot `index`, which becomes the free chain's first.
     fn remove(&mut self, index: usize) -> Option<Arc<dyn Runnable>> {
         let next = self.free;
         let entry = self.pages.get_mut(index / PAGE)?.get_mut(index % PAGE)?;
         match std::mem::replace(entry, Entry::Vacant { next }) {
             Entry::Task(task) => {
-                // `index < MAX_SLOTS`: `insert` checked it.
+                // `index < MAX_SLOTS`: `grow` checked it.
                 self.free = index as u32;
                 self.live -= 1;
                 Some(task)
@@ -288,10 +301,13 @@ impl Registry {
 
     /// The live tasks, in slot order.
     fn tasks(&self) -> impl Iterator<Item = &Arc<dyn Runnable>> {
-        self.pages.iter().flatten().filter_map(|entry| match entry {
-            Entry::Task(task) => Some(task),
-            Entry::Vacant { .. } => None,
-        })
+        self.pages
+            .iter()
+            .flat_map(|page| page.iter())
+            .filter_map(|entry| match entry {
+                Entry::Task(task) => Some(task),
+                Entry::Vacant { .. } => None,
+            })
     }
 }
 
@@ -423,16 +439,12 @@ impl RuntimeCore {
         let mut tasks: Vec<Arc<dyn Runnable>> = Vec::new();
         for shard in &self.registry {
             let registry = std::mem::take(&mut *lock(shard));
-            tasks.extend(
-                registry
-                    .pages
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|entry| match entry {
-                        Entry::Task(task) => Some(task),
-                        Entry::Vacant { .. } => None,
-                    }),
-            );
+            for page in registry.pages {
+                tasks.extend(page.into_iter().filter_map(|entry| match entry {
+                    Entry::Task(task) => Some(task),
+                    Entry::Vacant { .. } => None,
+                }));
+            }
         }
         for task in &tasks {
             // Its slot is gone: its `release` must not free a slot a new task took.
@@ -704,9 +716,9 @@ mod tests {
         Arc::new(Stub(Header::new(id, false)))
     }
 
-    /// Slots fill page after page, each page allocated once at its full size; a
-    /// freed slot is reused (the last freed first) before the registry grows; the
-    /// header says where its task is, shard in the low bits.
+    /// Slots fill page after page, in order; a freed slot is reused (the last freed
+    /// first) before the page's untouched ones; the header says where its task is,
+    /// shard in the low bits.
     #[test]
     fn the_registry_grows_by_pages_and_reuses_freed_slots() {
         let shard = 3;
@@ -716,7 +728,6 @@ mod tests {
             registry.insert(task.clone(), shard);
         }
         assert_eq!(registry.pages.len(), 2);
-        assert!(registry.pages.iter().all(|page| page.capacity() == PAGE));
         assert_eq!(registry.live, PAGE + 44);
         let where_ =
             |task: &Arc<dyn Runnable>| task.header().registry_index.load(Ordering::Relaxed);
@@ -738,8 +749,14 @@ mod tests {
         registry.insert(later.clone(), shard);
         assert_eq!(where_(&late), ((PAGE + 7) * REGISTRY_SHARDS + shard) as u32);
         assert_eq!(where_(&later), (5 * REGISTRY_SHARDS + shard) as u32);
+        let next = stub(1002);
+        registry.insert(next.clone(), shard);
+        assert_eq!(
+            where_(&next),
+            ((PAGE + 44) * REGISTRY_SHARDS + shard) as u32
+        );
         assert_eq!(registry.pages.len(), 2, "no new page while a slot is free");
-        assert_eq!(registry.tasks().count(), PAGE + 44);
-        assert_eq!(registry.live, PAGE + 44);
+        assert_eq!(registry.tasks().count(), PAGE + 45);
+        assert_eq!(registry.live, PAGE + 45);
     }
 }

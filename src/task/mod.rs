@@ -288,7 +288,9 @@ impl<T> Task<T> {
             }
             Slot::Taken => Poll::Ready(Err(TaskError::taken(name_of(self.cell.header(), &meta)))),
             Slot::Finished(_) => {
-                self.cell.header().set_retrieved();
+                // Not marked as retrieved: the slot is `Taken` from here on, and only a
+                // `Finished` panic is ever reported as never retrieved (that saves a
+                // call through the vtable on every join).
                 let Slot::Finished(outcome) = std::mem::replace(&mut meta.slot, Slot::Taken) else {
                     unreachable!("matched Finished just above")
                 };

@@ -90,8 +90,11 @@ where
         if let Some(outcome) = stored.detached {
             self.drop_output(outcome);
         }
-        if !matches!(stored.awaiters, Awaiters::None) {
-            self.wake_awaiters(stored.awaiters);
+        // A `match`, not `if !matches!(..)`: the `None` arm leaves nothing to drop,
+        // where the `if` left a call to `Awaiters`' drop glue on every task.
+        match stored.awaiters {
+            Awaiters::None => {}
+            awaiters => self.wake_awaiters(awaiters),
         }
         if stored.extras {
             self.queue_callbacks();
