@@ -327,9 +327,9 @@ pub(crate) struct Header {
     pub(crate) traced: bool,
     /// Somebody looked at the outcome left in place (`result`, `exception`): a panic
     /// that nobody looked at is reported in debug mode (`await` and `join` take the
-    /// outcome out, which needs no flag). Read and written only under
-    /// the `meta` lock; it lives here, as an atomic, because the header had a spare
-    /// byte and `Meta` did not (in `Meta` this `bool` cost 8 bytes of padding).
+    /// outcome out, which needs no flag). Read and written only under the `meta`
+    /// lock; it lives here, as an atomic, because the header had a spare byte and
+    /// `Meta` did not (in `Meta` this `bool` cost 8 bytes of padding).
     retrieved: AtomicBool,
     /// Where the runtime's registry keeps the task (set when it registers it;
     /// `u32::MAX` once it let go of it). 32 bits: four billion tasks alive at once
