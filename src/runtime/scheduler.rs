@@ -171,9 +171,9 @@ impl Remote {
 /// `src/wheel/slab.rs`, does the same).
 ///
 /// ```text
-///   pages[0]: [ T1 ][ free: next 3 ][ T7 ][ free: next 258 ][ T9 ] ... (PAGE slots)
-///   pages[1]: [ T12 ][ T14 ][ free: next 259 ][ free: next 260 ] ... [ free: end ]
-///   free chain: 1 -> 3 -> 258 -> 259 -> ... -> end    slot = page * PAGE + offset
+///   pages[0]: [ T1 ][ free: next 3 ][ T7 ][ free: next 66 ][ T9 ] ...  (64 slots)
+///   pages[1]: [ T12 ][ T14 ][ free: next 67 ][ free: next 68 ] ... [ free: end ]
+///   free chain: 1 -> 3 -> 66 -> 67 -> ... -> end     slot = page * PAGE + offset
 /// ```
 ///
 /// A new page joins the free chain whole, its slots in order: a task always takes
@@ -206,8 +206,10 @@ enum Entry {
 // A regression here costs every live task the difference.
 const _: () = assert!(size_of::<Entry>() == 16);
 
-/// Slots in a page of the registry (a power of two: 4 KiB a page).
-const PAGE: usize = 256;
+/// Slots in a page of the registry (a power of two). 1 KiB a page: small enough
+/// that a runtime with a few tasks spends little on its eight shards, large enough
+/// that a page is added only every 64 spawns in a shard.
+const PAGE: usize = 64;
 
 /// The end of the free chain.
 const NO_SLOT: u32 = u32::MAX;

@@ -90,10 +90,10 @@ where
         if let Some(outcome) = stored.detached {
             self.drop_output(outcome);
         }
-        // A `match`, not `if !matches!(..)`: the `None` arm leaves nothing to drop,
-        // where the `if` left a call to `Awaiters`' drop glue on every task.
         match stored.awaiters {
-            Awaiters::None => {}
+            // Forgotten, not dropped: `None` holds nothing, and a drop would call
+            // `Awaiters`' drop glue (out of line since `Many` is boxed) on every task.
+            none @ Awaiters::None => std::mem::forget(none),
             awaiters => self.wake_awaiters(awaiters),
         }
         if stored.extras {
