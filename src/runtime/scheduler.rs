@@ -186,6 +186,11 @@ impl Remote {
 /// plus at most one partly used page per shard.
 struct Registry {
     /// The slots, [`PAGE`] to a page.
+    #[expect(
+        clippy::vec_box,
+        reason = "boxed so that a page never moves: a Vec of arrays would copy every \
+                  page when it grows, the very copy that pages are here to avoid"
+    )]
     pages: Vec<Box<[Entry; PAGE]>>,
     /// The first vacant slot, the next one a task takes ([`NO_SLOT`]: none, a new
     /// page is needed).
