@@ -20,7 +20,9 @@
 
 use std::future::Future;
 
-use super::{Awaiters, CANCELLING, Cell, Outcome, Runnable, Schedule, Slot, call_soon, name_of};
+use super::{
+    Awaiters, CANCELLING, Cell, Outcome, Panic, Runnable, Schedule, Slot, call_soon, name_of,
+};
 use crate::panics::{catch, lock, report};
 
 /// What the first phase of [`Cell::finish`] carries out of the task's lock.
@@ -57,7 +59,7 @@ where
             .ok()
             .flatten();
         let outcome = match catch(|| *future = None) {
-            Err(payload) => Outcome::Panicked(payload),
+            Err(payload) => Outcome::Panicked(Panic::new(payload)),
             Ok(()) => Outcome::Cancelled,
         };
         let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
@@ -88,8 +90,11 @@ where
         if let Some(outcome) = stored.detached {
             self.drop_output(outcome);
         }
-        if !matches!(stored.awaiters, Awaiters::None) {
-            self.wake_awaiters(stored.awaiters);
+        match stored.awaiters {
+            // Forgotten, not dropped: `None` holds nothing, and a drop would call
+            // `Awaiters`' drop glue (out of line since `Many` is boxed) on every task.
+            none @ Awaiters::None => std::mem::forget(none),
+            awaiters => self.wake_awaiters(awaiters),
         }
         if stored.extras {
             self.queue_callbacks();

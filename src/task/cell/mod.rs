@@ -1,15 +1,18 @@
 //! The task's one allocation: a header, the future, and the slot for its outcome.
 //!
 //! ```text
-//!   Arc<Cell<F>>  (one heap allocation per task)
-//!   +----------------------------------------------------------+
-//!   | header: state (atomic), id, the runtime it belongs to   |  <- wakers and the
-//!   | future: Mutex<Option<F>>    polled by the loop; None     |     ready queue hold
-//!   |                             once the task is finished    |     Arc<dyn Runnable>,
-//!   | meta:   Mutex<Meta>         name, outcome (value, panic  |     the handle holds
-//!   |                             or cancellation), the waker  |     Arc<dyn Joinable<T>>
-//!   |                             of whoever awaits the task   |
-//!   +----------------------------------------------------------+
+//!   Arc<Cell<F, S>>: one heap allocation per task (bytes for a trivial future)
+//!   +-------------------------------------------------------------+
+//!   | strong, weak    the Arc's two counts                    16  |
+//!   | header          state | traced | retrieved | registry   16  |  <- wakers and the
+//!   |                 index (u32) | id (u64)                      |     ready queue hold
+//!   | scheduler       Arc<S>: where a wake-up sends the task   8  |     Arc<dyn Runnable>,
+//!   | future          Mutex<Option<F>>: polled by the loop;    8  |     the handle holds
+//!   |                 None once the task is finished  (+ F)       |     Arc<dyn Joinable<T>>
+//!   | meta            Mutex<Meta>: the slot (the awaiters'    48  |
+//!   |                 wakers, then the outcome), handle counts,   |
+//!   |                 extras (name, cancel message, callbacks)    |
+//!   +-------------------------------------------------------------+  96 bytes
 //! ```
 //!
 //! CPython splits the same roles between `Task` (it drives the coroutine: `__step`)
@@ -43,12 +46,35 @@
 //! How a task ends (its outcome stored, its awaiters woken, its callbacks queued) is
 //! in `finish.rs`.
 //!
+//! ## Where an idle task's bytes go
+//!
+//! A task spawned and parked forever costs its cell (96 bytes), its slot in the
+//! runtime's registry (16: an `Arc<dyn Runnable>`, in pages that never double, see
+//! `src/runtime/scheduler.rs`), and its share of the ready queue it passed through
+//! (16 a task, up to twice that while the queue's capacity is half used): about 133
+//! bytes at 100,000 tasks, 129 at a million. tokio's idle task costs 136 to 138 (its
+//! cell is 128 bytes, and aligned to 128).
+//!
+//! The cell reached 96 bytes (from 120) by packing, not by cleverness: what every
+//! task carries is inline, what few tasks use is boxed on first use.
+//!
+//! * The header's small fields share one word: a `u32` registry index instead of a
+//!   `usize` (four billion live tasks would need 400 GB), and `retrieved` moved here
+//!   from `Meta`, where a `bool` cost 8 bytes of padding.
+//! * [`Awaiters::Many`] (several handles awaiting one task) holds a `Box<Vec>`, and
+//!   [`Outcome::Panicked`] a thin [`Panic`]: inline, each made every slot 8 bytes
+//!   bigger for a case few tasks meet.
+//! * Two words stay that `unsafe` code could remove (tokio does): the `Arc`'s weak
+//!   count, and the future's `Mutex` (the state machine already lets only one thread
+//!   poll; an `UnsafeCell` would rely on that instead of checking it). A test,
+//!   `a_trivial_task_is_one_96_byte_allocation`, keeps the figures honest.
+//!
 //! [`Task`]: crate::task::Task
 
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -64,9 +90,36 @@ pub(crate) enum Outcome<T> {
     /// It returned a value.
     Value(T),
     /// It panicked; the payload is kept so `.await` can re-raise the very same panic.
-    Panicked(Box<dyn Any + Send>),
+    Panicked(Panic),
     /// It was cancelled (or still pending when its runtime shut down).
     Cancelled,
+}
+
+/// A panic's payload, boxed once more: `catch_unwind` gives a fat pointer (16 bytes),
+/// which made [`Outcome`] three words and every task's [`Slot`] 8 bytes bigger, for
+/// a case few tasks meet. A thin `Box` keeps `Outcome<()>` at two words; the price is
+/// one more allocation when a task panics. It derefs to the payload itself, so
+/// `&**payload` reads as it did.
+pub(crate) struct Panic(Box<Box<dyn Any + Send>>);
+
+impl Panic {
+    /// Keeps `payload` (the `Err` of a `catch`).
+    pub(crate) fn new(payload: Box<dyn Any + Send>) -> Panic {
+        Panic(Box::new(payload))
+    }
+
+    /// The payload as `catch_unwind` gave it, to raise again or hand over.
+    pub(crate) fn into_payload(self) -> Box<dyn Any + Send> {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for Panic {
+    type Target = dyn Any + Send;
+
+    fn deref(&self) -> &(dyn Any + Send) {
+        &**self.0
+    }
 }
 
 /// Where the outcome waits for the handle.
@@ -89,9 +142,6 @@ pub(crate) struct Meta<T> {
     pub(crate) handles: u32,
     /// Ids given to handles so far.
     pub(crate) next_handle_id: u32,
-    /// Somebody looked at the outcome (await, join, result, exception): a failure
-    /// that nobody looked at is reported in debug mode.
-    pub(crate) retrieved: bool,
     /// What few tasks use (a name, a cancel message, done-callbacks), boxed on
     /// first use: one pointer in every task, nothing to drop or move for the others.
     pub(crate) extras: Option<Box<Extras>>,
@@ -186,15 +236,27 @@ pub(crate) enum Awaiters {
     None,
     /// One handle awaits it (the usual case): inline, no allocation.
     One(u32, Waker),
-    /// Several handles (a gather or a group beside the owner).
-    Many(Vec<(u32, Waker)>),
+    /// Several handles (a gather or a group beside the owner). Boxed: a `Vec` inline
+    /// (three words) would make every task's slot 8 bytes bigger for a case few
+    /// tasks meet; the box is one word, and one more allocation only then.
+    #[expect(
+        clippy::box_collection,
+        reason = "one word instead of three in every task, see the doc above"
+    )]
+    Many(Box<Vec<(u32, Waker)>>),
 }
 
 impl Awaiters {
     /// Stores handle `id`'s waker, replacing the one it stored before.
     fn register(&mut self, id: u32, waker: &Waker) {
         match self {
-            Awaiters::None => *self = Awaiters::One(id, waker.clone()),
+            Awaiters::None => {
+                // Not `*self = ..`: that assignment calls the drop glue of the old
+                // value, out of line since `Many` is boxed, on every first await
+                // (callgrind: 14 instructions). The old value is `None`: nothing to drop.
+                let none = std::mem::replace(self, Awaiters::One(id, waker.clone()));
+                std::mem::forget(none);
+            }
             Awaiters::One(owner, old) if *owner == id => {
                 if !old.will_wake(waker) {
                     *old = waker.clone();
@@ -204,7 +266,7 @@ impl Awaiters {
                 let Awaiters::One(owner, old) = std::mem::take(self) else {
                     unreachable!("matched One just above")
                 };
-                *self = Awaiters::Many(vec![(owner, old), (id, waker.clone())]);
+                *self = Awaiters::Many(Box::new(vec![(owner, old), (id, waker.clone())]));
             }
             Awaiters::Many(all) => match all.iter_mut().find(|(owner, _)| *owner == id) {
                 Some((_, old)) if old.will_wake(waker) => {}
@@ -234,7 +296,7 @@ impl Awaiters {
         match self {
             Awaiters::None => {}
             Awaiters::One(_, waker) => waker.wake(),
-            Awaiters::Many(all) => all.into_iter().for_each(|(_, waker)| waker.wake()),
+            Awaiters::Many(all) => (*all).into_iter().for_each(|(_, waker)| waker.wake()),
         }
     }
 }
@@ -256,16 +318,49 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
+/// Sixteen bytes: three one-byte fields and a `u32` share the first word, the id
+/// has the second (a test keeps it so).
 pub(crate) struct Header {
     /// Queued, running, done, cancelled: the bits of [`State`].
     pub(crate) state: State,
-    /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
-    pub(crate) id: u64,
     /// Its runtime records a trace ([`crate::trace`]): the poll's one branch.
     pub(crate) traced: bool,
+    /// Somebody looked at the outcome left in place (`result`, `exception`): a panic
+    /// that nobody looked at is reported in debug mode (`await` and `join` take the
+    /// outcome out, which needs no flag). Read and written only under the `meta`
+    /// lock; it lives here, as an atomic, because the header had a spare byte and
+    /// `Meta` did not (in `Meta` this `bool` cost 8 bytes of padding).
+    retrieved: AtomicBool,
     /// Where the runtime's registry keeps the task (set when it registers it;
-    /// `usize::MAX` once it let go of it).
-    pub(crate) registry_index: AtomicUsize,
+    /// `u32::MAX` once it let go of it). 32 bits: four billion tasks alive at once
+    /// would need some 400 GB, so a `usize` would only add padding.
+    pub(crate) registry_index: AtomicU32,
+    /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
+    pub(crate) id: u64,
+}
+
+impl Header {
+    /// The header of task `id`, SCHEDULED, not registered yet.
+    pub(crate) fn new(id: u64, traced: bool) -> Header {
+        Header {
+            state: State::new_scheduled(),
+            traced,
+            retrieved: AtomicBool::new(false),
+            registry_index: AtomicU32::new(u32::MAX),
+            id,
+        }
+    }
+
+    /// Marks the outcome as looked at (the caller holds the `meta` lock).
+    pub(crate) fn set_retrieved(&self) {
+        self.retrieved.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether somebody looked at the outcome (the caller holds the `meta` lock,
+    /// which orders this read after every `set_retrieved`).
+    pub(crate) fn retrieved(&self) -> bool {
+        self.retrieved.load(Ordering::Relaxed)
+    }
 }
 
 /// The allocation itself.
@@ -318,19 +413,13 @@ where
     /// `spawn` returns).
     pub(crate) fn new(future: F, id: u64, scheduler: Arc<S>) -> Arc<Cell<F, S>> {
         Arc::new(Cell {
-            header: Header {
-                state: State::new_scheduled(),
-                id,
-                traced: scheduler.trace().is_some(),
-                registry_index: AtomicUsize::new(usize::MAX),
-            },
+            header: Header::new(id, scheduler.trace().is_some()),
             scheduler,
             future: Mutex::new(Some(future)),
             meta: Mutex::new(Meta {
                 slot: Slot::Running(Awaiters::None),
                 handles: 1,
                 next_handle_id: 1,
-                retrieved: false,
                 extras: None,
             }),
         })
@@ -371,13 +460,15 @@ where
                 return;
             }
             Ok(Poll::Ready(value)) => Outcome::Value(value),
-            Err(payload) => Outcome::Panicked(payload),
+            Err(payload) => Outcome::Panicked(Panic::new(payload)),
         };
         // The task is finished: drop its future now, not when the last waker
         // or handle goes away, so that what it holds is released at once. A
         // panic in that `Drop` becomes the outcome, unless the poll panicked.
         let outcome = match catch(|| *future = None) {
-            Err(payload) if !matches!(outcome, Outcome::Panicked(_)) => Outcome::Panicked(payload),
+            Err(payload) if !matches!(outcome, Outcome::Panicked(_)) => {
+                Outcome::Panicked(Panic::new(payload))
+            }
             _ => outcome,
         };
         drop(future);
@@ -478,5 +569,43 @@ pub(crate) fn name_of<T>(header: &Header, meta: &Meta<T>) -> String {
     match meta.extras.as_ref().and_then(|extras| extras.name.as_ref()) {
         Some(name) => name.to_string(),
         None => format!("Task-{}", header.id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::scheduler::RuntimeCore;
+
+    /// What an idle task costs (issue 14: at most tokio's 136 to 138 heap bytes per
+    /// idle task, run queue and registry included). A field added to the cell, or a
+    /// layout that stops packing, fails here before it shows in the report.
+    #[test]
+    fn a_trivial_task_is_one_96_byte_allocation() {
+        assert_eq!(
+            size_of::<Header>(),
+            16,
+            "state, traced, retrieved, index, id"
+        );
+        assert_eq!(size_of::<Outcome<()>>(), 16, "a tag and a thin `Panic`");
+        assert_eq!(size_of::<Awaiters>(), 24, "a tag, a handle id and a waker");
+        assert_eq!(size_of::<Slot<()>>(), 24, "the outcome fits beside the tag");
+        assert_eq!(size_of::<Meta<()>>(), 40, "slot, two counters, extras");
+        let cell = size_of::<Cell<std::future::Pending<()>, RuntimeCore>>();
+        assert_eq!(cell, 80, "header 16, scheduler 8, future 8, meta 48");
+        // `Arc::new` adds its two counts: the one allocation `spawn` asks for.
+        assert_eq!(cell + 2 * size_of::<usize>(), 96);
+        // The handle is a fat pointer, a handle id and the `awaited` flag.
+        assert_eq!(size_of::<crate::task::Task<()>>(), 24);
+    }
+
+    /// `Panic` derefs to the payload itself, not to the `Box` around it: the
+    /// message is read from the value `panic!` gave, and handed back unchanged.
+    #[test]
+    fn a_panic_keeps_its_payload() {
+        let panic = Panic::new(Box::new("it broke"));
+        assert_eq!(crate::panics::message(&*panic), "it broke");
+        let payload = panic.into_payload();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"it broke"));
     }
 }
