@@ -136,7 +136,7 @@ mod level;
 mod slab;
 
 use level::{Filed, Level, Place, Slot, overflow_entry_time, place_for, slot_for, slot_start};
-use slab::{Entry, Node};
+use slab::{Node, Slab};
 
 /// log2 of the number of slots per level: one level resolves 6 bits of a deadline.
 const SLOT_BITS: u32 = 6;
@@ -147,7 +147,8 @@ const LEVELS: usize = 6;
 /// Ticks spanned by the whole wheel, as a power of two (6 levels x 6 bits).
 const WHEEL_BITS: u32 = SLOT_BITS * LEVELS as u32;
 
-/// "No entry": ends the free chain. It is why the slab holds at most `u32::MAX - 1`.
+/// "No entry": ends the free chain. It and `slab.rs`'s `HELD` are why the slab holds
+/// at most `u32::MAX - 2` timers.
 const NIL: u32 = u32::MAX;
 
 /// A cascading slot with at most this many timers reads their slab entries even if
@@ -190,19 +191,10 @@ pub struct TimerWheel<T> {
     /// Timers inserted with a deadline already before `now`; all fire at the next
     /// `advance`, so every one of them was inserted since the last `advance`.
     overdue: Slot,
-    /// A lower bound on the deadlines in `overdue` (not raised by a cancel: being
-    /// early only costs a no-op wake-up, being late would lose a timer).
-    overdue_min: u64,
     /// Timers further ahead than the wheel spans, unsorted.
     overflow: Slot,
-    /// A lower bound on the deadlines in `overflow`, same reasoning as `overdue_min`.
-    overflow_min: u64,
     /// The slab: every timer's value lives here; slot records point into it by index.
-    entries: Vec<Entry<T>>,
-    /// Head of the chain of vacant entries, reused before the slab grows.
-    free_head: u32,
-    /// Live timers (the slab also holds vacant entries).
-    len: usize,
+    slab: Slab<T>,
     /// The stamp of the next timer. A u64 incremented once per insert does not wrap
     /// in practice (584,000 years at a million inserts per second).
     next_stamp: u64,
@@ -221,12 +213,8 @@ impl<T> TimerWheel<T> {
                 slots: std::array::from_fn(|_| Slot::default()),
             }),
             overdue: Slot::default(),
-            overdue_min: u64::MAX,
             overflow: Slot::default(),
-            overflow_min: u64::MAX,
-            entries: Vec::new(),
-            free_head: NIL,
-            len: 0,
+            slab: Slab::new(),
             next_stamp: 0,
             moves: 0,
         }
@@ -257,18 +245,18 @@ impl<T> TimerWheel<T> {
 
     /// The number of pending timers.
     pub fn len(&self) -> usize {
-        self.len
+        self.slab.len
     }
 
     /// Whether no timer is pending.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slab.len == 0
     }
 
     /// How many timers the slab can hold without reallocating. It only shrinks when
     /// the wheel becomes empty: entries cannot move while keys point at them.
     pub fn capacity(&self) -> usize {
-        self.entries.capacity()
+        self.slab.capacity()
     }
 
     /// Adds a timer that fires once time reaches `deadline`, and returns its key.
@@ -278,20 +266,16 @@ impl<T> TimerWheel<T> {
     ///
     /// # Panics
     ///
-    /// If `u32::MAX - 1` timers are already pending: records name entries by `u32`.
+    /// If `u32::MAX - 2` timers are already pending: records name entries by `u32`.
     pub fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
         let stamp = self.next_stamp;
         self.next_stamp += 1;
-        let index = self.alloc(Node {
+        let index = self.slab.alloc(Node {
             value,
             deadline,
             stamp,
         });
-        let filed = Filed {
-            deadline,
-            stamp,
-            index,
-        };
+        let filed = Filed { deadline, index };
         self.push(filed, place_for(self.now, deadline));
         TimerKey { index, stamp }
     }
@@ -299,10 +283,10 @@ impl<T> TimerWheel<T> {
     /// Removes a pending timer and returns its value; `None` if the key's timer has
     /// already fired or been cancelled. O(1).
     pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
-        self.lookup(key)?;
-        let node = self.release(key.index);
+        self.slab.lookup(key)?;
+        let node = self.slab.hold(key.index);
         self.forget(node.deadline);
-        if self.len == 0 {
+        if self.slab.len == 0 {
             self.reset_slab();
         }
         Some(node.value)
@@ -311,24 +295,22 @@ impl<T> TimerWheel<T> {
     /// The value of a pending timer, to change in place (the runtime swaps in the
     /// newest waker of the task that polls the sleep). `None` for a stale key.
     pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        self.lookup(key)?;
-        match &mut self.entries[key.index as usize] {
-            Entry::Occupied(node) => Some(&mut node.value),
-            Entry::Vacant { .. } => None,
-        }
+        self.slab.lookup_mut(key).map(|node| &mut node.value)
     }
 
     /// The deadline a pending timer was inserted with; `None` for a stale key.
     pub fn deadline(&self, key: TimerKey) -> Option<u64> {
-        self.lookup(key).map(|node| node.deadline)
+        self.slab.lookup(key).map(|node| node.deadline)
     }
 
     /// A tick at which [`advance`](Self::advance) will have work to do: a slot to fire
     /// or to cascade, or the overflow to walk. `None` when the wheel is empty. O(levels).
     ///
-    /// It is never later than the earliest pending deadline, but may be earlier: a
-    /// coarse slot is due at its first tick, where it only cascades. A runtime sleeps
-    /// until this tick, advances, and asks again.
+    /// It is never later than the earliest pending deadline, and usually equal to it:
+    /// each slot keeps a lower bound on its deadlines, so even a coarse slot answers
+    /// with its first timer's deadline, not with its first tick (it is earlier only
+    /// when that timer was cancelled). A runtime sleeps until this tick, advances,
+    /// and asks again.
     ///
     /// It may be *before* [`now`](Self::now) when a timer was inserted with a past
     /// deadline; such a timer is due, and `advance(now())` fires it.
@@ -337,13 +319,18 @@ impl<T> TimerWheel<T> {
         // overdue deadlines are < now; a wheel slot shares `now`'s bits above bit 36;
         // an overflow timer differs from `now` above bit 36, so it comes later.
         if !self.overdue.is_empty() {
-            return Some(self.overdue_min);
+            return Some(self.overdue.earliest);
         }
-        if let Some((_, _, start)) = self.next_wheel_slot() {
-            return Some(start);
+        if let Some((level, slot, start)) = self.next_wheel_slot() {
+            let earliest = self.levels[level].slots[slot].earliest;
+            debug_assert!(
+                earliest >= start,
+                "a slot holds no deadline before its start"
+            );
+            return Some(earliest);
         }
         if !self.overflow.is_empty() {
-            return Some(overflow_entry_time(self.overflow_min));
+            return Some(overflow_entry_time(self.overflow.earliest));
         }
         None
     }
@@ -370,9 +357,11 @@ impl<T> TimerWheel<T> {
                 && start <= now
             {
                 self.now = start;
-                self.process_slot(level, slot, &mut fire);
-            } else if !self.overflow.is_empty() && overflow_entry_time(self.overflow_min) <= now {
-                self.now = overflow_entry_time(self.overflow_min);
+                self.process_slot(level, slot, now, &mut fire);
+            } else if !self.overflow.is_empty()
+                && overflow_entry_time(self.overflow.earliest) <= now
+            {
+                self.now = overflow_entry_time(self.overflow.earliest);
                 self.refill_from_overflow();
             } else {
                 break;
@@ -380,7 +369,7 @@ impl<T> TimerWheel<T> {
         }
         // Safe to jump: no slot starts in (self.now, now], so no timer changes level.
         self.now = now;
-        if self.len == 0 {
+        if self.slab.len == 0 {
             self.reset_slab();
         }
     }
@@ -392,10 +381,10 @@ impl<T> TimerWheel<T> {
             return;
         }
         let mut due = std::mem::take(&mut self.overdue).timers;
-        due.retain(|&filed| self.is_live(filed));
+        self.slab.retain_live(&mut due);
         due.sort_by_key(|filed| filed.deadline);
         for filed in due {
-            let node = self.release(filed.index);
+            let node = self.slab.release(filed.index);
             fire(node.deadline, node.value);
         }
     }
@@ -422,43 +411,71 @@ impl<T> TimerWheel<T> {
     /// order survives cascading. Firing reads each slab entry, to take its value. A
     /// cascade reads the entries (to drop stale records) when the slot holds some,
     /// and when it is small, see [`WARM_SLOT`].
-    fn process_slot(&mut self, level: usize, slot: usize, fire: &mut impl FnMut(u64, T)) {
+    ///
+    /// A coarse slot that holds one live timer, due by `target` (where `advance` is
+    /// going), first moves time to the slot's bound, that timer's deadline (or
+    /// earlier if a cancelled one set it): nothing in the wheel is due before it (the
+    /// finer levels are empty, or this slot would not be next), so this is no
+    /// different from advancing in two steps, and the timer is refiled relative to
+    /// its own deadline: straight into level 0, one move instead of one per level
+    /// below. Sparse slots are the common case for long sleeps (a million timers of
+    /// 1 s to 1 h leave about one timer per level-2 slot). A crowded slot is refiled
+    /// from its first tick: jumping to its earliest deadline would save little (the
+    /// others still differ from it at the level below) and the tests pin the plain
+    /// "one move per level" count there.
+    fn process_slot(
+        &mut self,
+        level: usize,
+        slot: usize,
+        target: u64,
+        fire: &mut impl FnMut(u64, T),
+    ) {
         let mut taken = std::mem::take(&mut self.levels[level].slots[slot]);
         self.levels[level].occupied &= !(1 << slot);
-        let all_live = taken.cancelled == 0 && taken.timers.len() > WARM_SLOT;
-        for &filed in &taken.timers {
-            if level == 0 {
-                if !self.is_live(filed) {
-                    continue; // cancelled; its entry is free or reused
+        if level == 0 {
+            for &filed in &taken.timers {
+                if self.slab.is_live(filed) {
+                    let node = self.slab.release(filed.index);
+                    debug_assert_eq!(node.deadline, self.now);
+                    fire(node.deadline, node.value);
+                } else {
+                    self.slab.free_held(filed.index); // cancelled: its record goes now
                 }
-                let node = self.release(filed.index);
-                debug_assert_eq!(node.deadline, self.now);
-                fire(node.deadline, node.value);
-            } else if all_live || self.is_live(filed) {
+            }
+        } else {
+            let alone = taken.timers.len() - taken.cancelled as usize == 1;
+            if alone && taken.earliest <= target {
+                debug_assert!(taken.earliest >= self.now);
+                self.now = taken.earliest;
+            }
+            if taken.cancelled > 0 {
+                self.slab.retain_live(&mut taken.timers);
+            } else if taken.timers.len() <= WARM_SLOT {
+                self.slab.warm(&taken.timers);
+            }
+            for &filed in &taken.timers {
                 let place = place_for(self.now, filed.deadline);
                 debug_assert!(
                     matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
                 );
-                self.moves += 1;
                 self.push(filed, place);
             }
+            self.moves += taken.timers.len() as u64;
         }
         // Give the emptied buffer back: this slot fills again one lap later. Nothing
         // was filed here meanwhile (refiles go to finer levels, `fire` cannot insert).
-        taken.timers.clear();
-        taken.cancelled = 0;
+        taken.clear();
         self.levels[level].slots[slot] = taken;
     }
 
     /// `self.now` just entered a new 2^36-tick block: file every overflow timer that
     /// is in range now, and put the others back, recomputing the lower bound.
     fn refill_from_overflow(&mut self) {
-        let taken = std::mem::take(&mut self.overflow);
-        self.overflow_min = u64::MAX;
+        let mut taken = std::mem::take(&mut self.overflow);
+        if taken.cancelled > 0 {
+            self.slab.retain_live(&mut taken.timers);
+        }
         for &filed in &taken.timers {
-            if taken.cancelled > 0 && !self.is_live(filed) {
-                continue;
-            }
             let place = place_for(self.now, filed.deadline);
             if place != Place::Overflow {
                 self.moves += 1;
@@ -479,7 +496,7 @@ impl<T> fmt::Debug for TimerWheel<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TimerWheel")
             .field("now", &self.now)
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("next_expiration", &self.next_expiration())
             .finish_non_exhaustive()
     }
@@ -491,7 +508,7 @@ mod tests {
 
     /// The wheel slot whose records hold `key`'s timer (searching, not computing).
     fn place_of<T>(wheel: &TimerWheel<T>, key: TimerKey) -> Option<Place> {
-        let found = |slot: &Slot| slot.timers.iter().any(|filed| filed.stamp == key.stamp);
+        let found = |slot: &Slot| slot.timers.iter().any(|filed| filed.index == key.index);
         (0..LEVELS)
             .flat_map(|level| (0..SLOTS).map(move |slot| (level, slot)))
             .find(|&(level, slot)| found(&wheel.levels[level].slots[slot]))
@@ -533,7 +550,8 @@ mod tests {
         let key = wheel.insert(1030, ());
         let at = |wheel: &TimerWheel<()>| place_of(wheel, key);
         assert_eq!(at(&wheel), Some(Place::Wheel { level: 1, slot: 16 }));
-        assert_eq!(wheel.next_expiration(), Some(1024));
+        // The slot starts at 1024, but its bound says nothing is due before 1030.
+        assert_eq!(wheel.next_expiration(), Some(1030));
 
         let mut fired = Vec::new();
         wheel.advance(1024, |deadline, ()| fired.push(deadline));
