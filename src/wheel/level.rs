@@ -77,7 +77,7 @@ impl Slot {
 
     /// Appends a record. A slot with no live timer forgets its old bound, which may
     /// belong to cancelled ones.
-    #[inline]
+    #[inline(always)] // inside `TimerWheel::push`, see there
     pub(super) fn push(&mut self, filed: Filed) {
         self.earliest = if self.is_empty() {
             filed.deadline

@@ -228,16 +228,19 @@ impl<T> TimerWheel<T> {
     /// How many times a timer has been refiled since the wheel was made: cascaded
     /// from a coarse slot to a finer level, or taken from the overflow into the
     /// wheel. Divided by the number of timers inserted, it is the average number of
-    /// moves per timer, the wheel's cost beyond one insert and one fire.
+    /// moves per timer, the wheel's cost beyond one insert and one fire. A timer that
+    /// a cascade finds due at that very tick fires from there: that is not a move.
     ///
     /// ```
     /// use clearloop::wheel::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// wheel.insert(5, ()); // level 0: fires where it was filed
-    /// wheel.insert(100, ()); // level 1 (64..4096): cascades once, to level 0
-    /// wheel.advance(1_000, |_, _| {});
-    /// assert_eq!(wheel.moves(), 1);
+    /// wheel.insert(100, ()); // level 1, slot 1 (64..128), with the next one:
+    /// wheel.insert(101, ()); // at tick 64 both cascade to level 0, one move each
+    /// wheel.insert(3_000, ()); // level 1, slot 46, alone: fires from there
+    /// wheel.advance(5_000, |_, _| {});
+    /// assert_eq!(wheel.moves(), 2);
     /// ```
     pub fn moves(&self) -> u64 {
         self.moves
@@ -453,14 +456,24 @@ impl<T> TimerWheel<T> {
             } else if taken.timers.len() <= WARM_SLOT {
                 self.slab.warm(&taken.timers);
             }
+            let mut due = 0;
             for &filed in &taken.timers {
+                if filed.deadline == self.now {
+                    // Due at this very tick, and nothing else is (the finer levels
+                    // are empty): fire it here, in slot order, rather than file it
+                    // into level 0 only to take it out again.
+                    let node = self.slab.release(filed.index);
+                    fire(node.deadline, node.value);
+                    due += 1;
+                    continue;
+                }
                 let place = place_for(self.now, filed.deadline);
                 debug_assert!(
                     matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
                 );
                 self.push(filed, place);
             }
-            self.moves += taken.timers.len() as u64;
+            self.moves += (taken.timers.len() - due) as u64;
         }
         // Give the emptied buffer back: this slot fills again one lap later. Nothing
         // was filed here meanwhile (refiles go to finer levels, `fire` cannot insert).
