@@ -63,10 +63,10 @@ impl Default for Slot {
 }
 
 /// The capacity a slot's buffer starts with. `Vec` would start at 4 records and
-/// double to 8, 16, 32: three reallocations for a slot that fills to 40. A fresh
-/// wheel fills dozens of slots, so those were a quarter of the cost of a thousand
-/// timers inserted and fired (46 ns per timer instead of 34); 32 records are 512
-/// bytes, and a buffer is kept once grown.
+/// double to 8, 16, 32: three reallocations for a slot that fills to 40, and a fresh
+/// wheel fills dozens of slots. A thousand timers of 1-100 ms inserted into a new
+/// wheel and fired cost 33 ns per timer with 32, 36 with 12, 40 with `Vec`'s own
+/// growth. 32 records are 512 bytes, and a buffer is kept once grown.
 const FIRST_CAPACITY: usize = 32;
 
 impl Slot {

@@ -40,13 +40,14 @@
 //!                       |
 //!                       |  `occupied: u64` per level: bit s set <=> slot s has a live timer
 //!                       v
-//!  each slot is an array of records (deadline, stamp, slab index), in insertion order;
-//!  the values live in one slab (a Vec), where a free chain links the vacant entries:
+//!  each slot is an array of records (deadline, slab index), in insertion order, and a
+//!  lower bound on their deadlines; the values live in one slab (a Vec), where a free
+//!  chain links the free entries:
 //!
-//!   slot:  [ (1030, stamp 7, #0) | (1030, stamp 9, #2) | (1041, stamp 12, #3) ]
-//!                          |                   |                    |
+//!   slot:  earliest 1030   [ (1030, #0) | (1030, #2) | (1041, #3) ]
+//!                                  |            |            |
 //!   slab:        [ A, stamp 7 ] [ free ] [ B, stamp 9 ] [ C, stamp 12 ] [ free ]
-//!   free chain:  4 -> 1 -> end   (vacant entries, reused first)
+//!   free chain:  4 -> 1 -> end   (free entries, reused first)
 //! ```
 //!
 //! | level | one slot          | the level spans   | slot at 1 µs/tick | span at 1 µs/tick |
@@ -63,11 +64,21 @@
 //! A coarse slot cannot fire: its timers have different deadlines. When time reaches
 //! the start of a slot of level `k > 0`, the wheel empties it and files each of its
 //! timers again, relative to the new time. Being less than 64^k ticks away now, each
-//! lands on a finer level; the ones due at exactly that tick land in level 0 and fire.
+//! lands on a finer level; the ones due at exactly that tick fire at once (nothing
+//! else is due then: the finer levels are empty, or this slot would not be next).
 //! A timer is refiled at most once per level, so at most six times in its life.
 //! [`moves`](TimerWheel::moves) counts the refiles, so a benchmark can report the
-//! average per timer: a timer d ticks ahead moves about log64(d) times (a 100 ms
+//! average per timer: a timer d ticks ahead moves up to log64(d) times (a 100 ms
 //! sleep at 1 µs per tick: level 2, then 1, then 0, two moves).
+//!
+//! Two shortcuts keep a lonely timer from that walk down the levels. Each slot keeps
+//! a lower bound on its deadlines, so [`next_expiration`](TimerWheel::next_expiration)
+//! answers the first *deadline*, not the first tick of a coarse slot: a runtime parks
+//! once per deadline, not once per cascade as well. And when `advance` reaches a
+//! slot holding one live timer and is going as far as its deadline, time moves to
+//! that deadline before the refile, so the timer fires straight from its coarse slot.
+//! With a million sleeps of 1 s to 1 h (about one timer per level-2 slot), that cut
+//! the moves from 4.64 per timer to 3.35.
 //!
 //! ## Why it is built this way: what was measured
 //!
@@ -78,21 +89,57 @@
 //! whole slot at once, and a cascade copies records from one array to the next
 //! without reading the slab; firing reads each entry, to take its value (see
 //! `slab.rs` for the price: a cancel leaves a stale record behind, dropped later).
-//! Insert + fire, ns per timer, N timers alive at once, 1 µs ticks (the benchmark
-//! report's "timer wheel alone" rows, on a loaded 2-core VM, so ±20%):
+//!
+//! What is left at a million timers is memory: the instruction count per timer
+//! hardly changes from 1k to 1M, the time does. So the layout is counted in bytes:
+//!
+//! - a record is 16 bytes (deadline, index: four to a cache line), not 24: a cancel
+//!   *holds* its entry until the stale record goes, so a record needs no stamp to
+//!   tell its timer from a newer one in the same entry (`slab.rs`);
+//! - an entry holding a `Waker` is 32 bytes (value, deadline, stamp; "free" fits in
+//!   the `Waker`'s null pointer niche), half a line;
+//! - before a small cascade (at most [`WARM_SLOT`] timers), one tight read-only pass
+//!   touches the slot's entries: the reads are independent, so the processor has many
+//!   misses in flight at once, and the entries are in cache when their timers fire,
+//!   soon after. Without it, firing waits for one miss after the other: 200 ns per
+//!   timer instead of 100 at 1M timers of 1 s to 1 h, 100 instead of 65 at 1-100 ms.
+//!
+//! Insert + fire, ns per timer (median of 7 to 21 runs), N timers holding a `Waker`
+//! alive at once in a fresh wheel, 1 µs ticks, measured side by side on a 2-core VM
+//! with a load average of 3.3 (so ±20%); moves per timer below each row:
 //!
 //! ```text
-//!   timers alive            1k     10k    100k    1M
-//!   1-100 ms,  lists        34     58      92     380      1.95 moves per timer
-//!   1-100 ms,  arrays       49     58     106     111
-//!   1 s-1 h,   lists        69     93     166     415      4.64 moves per timer
-//!   1 s-1 h,   arrays       95     97     104     150
+//!   timers alive                           1k     10k    100k    1M
+//!   1-100 ms,  lists (first version)       34     58      92     380
+//!   1-100 ms,  24-byte records             39     52      86     101
+//!              moves                     1.96    1.95    1.95    1.95
+//!   1-100 ms,  now                         42     51      68      69
+//!              moves                     1.42    1.94    1.94    1.94
+//!   1 s-1 h,   lists (first version)       69     93     166     415
+//!   1 s-1 h,   24-byte records             90     94     102     150
+//!              moves                     4.65    4.63    4.64    4.64
+//!   1 s-1 h,   now                         39     57      74     101
+//!              moves                     1.76    2.20    2.78    3.35
 //! ```
 //!
-//! The arrays cost more at 1k (a new wheel allocates its slots' buffers; the lists
-//! needed none) and win from 100k on, where the cache decides. Considered and not
-//! kept:
+//! The lists' rows are from an earlier session; the other rows are the workload of
+//! the benchmark report's "timer wheel alone" table, the previous layout and this
+//! one run in turn. Counted by cachegrind, the instructions per timer stayed or
+//! fell (294 as before at 1M timers of 1-100 ms, 523 instead of 639 at 1 s-1 h) and
+//! the simulated first-level cache misses fell by a quarter to a third. Considered and
+//! not kept:
 //!
+//! - Values in the records, so that firing reads no slab entry at all: then
+//!   [`get_mut`](TimerWheel::get_mut), which the runtime calls when a sleep is
+//!   polled again, would have to search the timer's slot, tens of thousands of
+//!   records in a crowded one.
+//! - Entries aligned to 32 bytes (`#[repr(align(32))]`), so that none straddles
+//!   two cache lines: growing a `Vec` of over-aligned values copies it instead of
+//!   `realloc`ing it in place, and the copies cost more (simulated by cachegrind:
+//!   6.7 first-level misses per timer instead of 5.2 at 1M).
+//! - Jumping to the earliest deadline of a crowded slot too, not only of a lonely
+//!   timer: its other timers differ from that deadline at the level below anyway,
+//!   so it saves almost nothing.
 //! - Refiling a cascaded slot sorted by deadline, so that neighbours in time are
 //!   neighbours in memory: the records are contiguous already, and the slab entries
 //!   cannot move (keys point at them), so sorting would buy nothing for its cost.
@@ -101,7 +148,7 @@
 //!   wake up to a whole tick late. The runtime keeps 1 µs ticks and parks for the
 //!   exact time left, which is why a 1 ms sleep wakes about 0.03 ms late, not up to
 //!   1 ms (`src/runtime/timers.rs`).
-
+//!
 //! ## Overflow
 //!
 //! Deadlines more than the top level's span ahead (2^36 ticks, about 19 hours at
@@ -155,9 +202,10 @@ const NIL: u32 = u32::MAX;
 /// none was cancelled. Its timers fire soon after, and reading the entries together,
 /// while the slot's indices are all known, lets the processor fetch them at once and
 /// keeps them in cache until they fire, instead of one miss per fire later. Measured
-/// with a million timers of 1 s to 1 h, spread thin over the fine slots: 140-170 ns
-/// per timer instead of 260-310. A larger slot (tens of thousands of timers) would
-/// not stay in cache, so it is moved without a look at the slab.
+/// with a million timers of 1 s to 1 h, spread thin over the fine slots: 100 ns per
+/// timer instead of 200 (1-100 ms: 65 instead of 100). A larger slot (tens of
+/// thousands of timers) would not stay in cache, so it is moved without a look at
+/// the slab.
 const WARM_SLOT: usize = 1024;
 
 /// When the wheel empties, a slab with a larger capacity than this is shrunk to it,
@@ -419,13 +467,11 @@ impl<T> TimerWheel<T> {
     /// going), first moves time to the slot's bound, that timer's deadline (or
     /// earlier if a cancelled one set it): nothing in the wheel is due before it (the
     /// finer levels are empty, or this slot would not be next), so this is no
-    /// different from advancing in two steps, and the timer is refiled relative to
-    /// its own deadline: straight into level 0, one move instead of one per level
-    /// below. Sparse slots are the common case for long sleeps (a million timers of
+    /// different from advancing in two steps, and the timer is then due: it fires
+    /// from here, with no move instead of one per level below. Sparse slots are the common case for long sleeps (a million timers of
     /// 1 s to 1 h leave about one timer per level-2 slot). A crowded slot is refiled
     /// from its first tick: jumping to its earliest deadline would save little (the
-    /// others still differ from it at the level below) and the tests pin the plain
-    /// "one move per level" count there.
+    /// others still differ from it at the level below).
     fn process_slot(
         &mut self,
         level: usize,
@@ -611,7 +657,10 @@ mod tests {
     fn a_lonely_timer_fires_from_its_coarse_slot_without_a_move() {
         let mut wheel = TimerWheel::new();
         let key = wheel.insert(3_000_000, "alone"); // level 3
-        assert!(matches!(place_of(&wheel, key), Some(Place::Wheel { level: 3, .. })));
+        assert!(matches!(
+            place_of(&wheel, key),
+            Some(Place::Wheel { level: 3, .. })
+        ));
         let mut fired = Vec::new();
         wheel.advance(3_000_000, |deadline, what| fired.push((deadline, what)));
         assert_eq!(fired, [(3_000_000, "alone")]);
@@ -626,7 +675,10 @@ mod tests {
         // target, so the timer drops one level, as it must to keep the invariant.
         wheel.advance(2_883_584, |_, ()| {}); // level-3 slot 11 starts here
         assert_eq!(wheel.moves(), 1);
-        assert!(matches!(place_of(&wheel, key), Some(Place::Wheel { level: 2, .. })));
+        assert!(matches!(
+            place_of(&wheel, key),
+            Some(Place::Wheel { level: 2, .. })
+        ));
     }
 
     #[test]
@@ -656,7 +708,11 @@ mod tests {
         wheel.advance(4_096, |_, _| {});
         let fourth = wheel.insert(9_001, 4);
         assert_eq!(fourth.index, 0);
-        assert_eq!(wheel.cancel(first), None, "the old key does not reach the new timer");
+        assert_eq!(
+            wheel.cancel(first),
+            None,
+            "the old key does not reach the new timer"
+        );
         assert_eq!(wheel.deadline(fourth), Some(9_001));
     }
 

@@ -159,8 +159,16 @@ pub fn wheel_table(plan: Plan) -> String {
         // Alternate the two ranges, so a drift of the machine hits both.
         let (mut short, mut long) = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            short.push(wheel_alone(n, Duration::from_millis(1), Duration::from_millis(100)));
-            long.push(wheel_alone(n, Duration::from_secs(1), Duration::from_secs(3600)));
+            short.push(wheel_alone(
+                n,
+                Duration::from_millis(1),
+                Duration::from_millis(100),
+            ));
+            long.push(wheel_alone(
+                n,
+                Duration::from_secs(1),
+                Duration::from_secs(3600),
+            ));
         }
         let ((short_ns, short_moves), (long_ns, long_moves)) = (cell(&short), cell(&long));
         let _ = writeln!(
