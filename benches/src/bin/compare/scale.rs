@@ -420,3 +420,17 @@ pub fn lateness(plan: Plan) -> String {
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wheel_alone_fires_every_timer_and_counts_its_moves() {
+        // 1-100 ms at 1 µs per tick: levels 1 and 2, so between one and two moves
+        // per timer on average (some fire straight from a cascade, with none).
+        let (ns, moves) = wheel_alone(1_000, Duration::from_millis(1), Duration::from_millis(100));
+        assert!(ns > 0.0);
+        assert!((0.5..=2.0).contains(&moves), "{moves} moves per timer");
+    }
+}
