@@ -104,16 +104,16 @@
 //!   soon after. Without it, firing waits for one miss after the other: 200 ns per
 //!   timer instead of 100 at 1M timers of 1 s to 1 h, 100 instead of 65 at 1-100 ms.
 //!
-//! Insert + fire, ns per timer (median of 7 to 21 runs), N timers holding a `Waker`
+//! Insert + fire, ns per timer (median of 7 to 201 runs), N timers holding a `Waker`
 //! alive at once in a fresh wheel, 1 µs ticks, measured side by side on a 2-core VM
 //! with a load average of 3.3 (so ±20%); moves per timer below each row:
 //!
 //! ```text
 //!   timers alive                           1k     10k    100k    1M
 //!   1-100 ms,  lists (first version)       34     58      92     380
-//!   1-100 ms,  24-byte records             39     52      86     101
+//!   1-100 ms,  24-byte records             38     52      86     101
 //!              moves                     1.96    1.95    1.95    1.95
-//!   1-100 ms,  now                         42     51      68      69
+//!   1-100 ms,  now                         33     51      68      69
 //!              moves                     1.42    1.94    1.94    1.94
 //!   1 s-1 h,   lists (first version)       69     93     166     415
 //!   1 s-1 h,   24-byte records             90     94     102     150
