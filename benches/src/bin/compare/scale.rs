@@ -433,4 +433,18 @@ mod tests {
         assert!(ns > 0.0);
         assert!((0.5..=2.0).contains(&moves), "{moves} moves per timer");
     }
+
+    /// The wheel table by itself, until `compare --only wheel` selects it:
+    /// `cargo test --release -p clearloop-bench --bin compare -- --ignored --nocapture wheel_table`.
+    #[test]
+    #[ignore = "timing; run in release mode with --nocapture"]
+    fn wheel_table_alone() {
+        let table = wheel_table(Plan::new(false));
+        println!("{table}");
+        assert_eq!(
+            table.matches(" [").count(),
+            8,
+            "a median [min–max] per cell"
+        );
+    }
 }
