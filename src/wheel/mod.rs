@@ -104,30 +104,32 @@
 //!   soon after. Without it, firing waits for one miss after the other: 200 ns per
 //!   timer instead of 100 at 1M timers of 1 s to 1 h, 100 instead of 65 at 1-100 ms.
 //!
-//! Insert + fire, ns per timer (median of 7 to 201 runs), N timers holding a `Waker`
-//! alive at once in a fresh wheel, 1 µs ticks, measured side by side on a 2-core VM
-//! with a load average of 3.3 (so ±20%); moves per timer below each row:
+//! Insert + fire, ns per timer, N timers holding a `Waker` alive at once in a fresh
+//! wheel, 1 µs ticks: the benchmark report's "timer wheel alone" table, built once
+//! with the previous layout and once with this one, each run three times in turn
+//! on a 2-core VM with a load average of 3.3 (the middle of three medians of 7
+//! runs; expect ±15%); moves per timer below each row:
 //!
 //! ```text
 //!   timers alive                           1k     10k    100k    1M
 //!   1-100 ms,  lists (first version)       34     58      92     380
-//!   1-100 ms,  24-byte records             38     52      86     101
+//!   1-100 ms,  24-byte records             43     49      66      96
 //!              moves                     1.96    1.95    1.95    1.95
-//!   1-100 ms,  now                         33     51      68      69
+//!   1-100 ms,  now                         37     51      70      65
 //!              moves                     1.42    1.94    1.94    1.94
 //!   1 s-1 h,   lists (first version)       69     93     166     415
-//!   1 s-1 h,   24-byte records             90     94     102     150
+//!   1 s-1 h,   24-byte records             96     90     109     134
 //!              moves                     4.65    4.63    4.64    4.64
-//!   1 s-1 h,   now                         39     57      74     101
+//!   1 s-1 h,   now                         43     63      75      93
 //!              moves                     1.76    2.20    2.78    3.35
 //! ```
 //!
-//! The lists' rows are from an earlier session; the other rows are the workload of
-//! the benchmark report's "timer wheel alone" table, the previous layout and this
-//! one run in turn. Counted by cachegrind, the instructions per timer stayed or
-//! fell (294 as before at 1M timers of 1-100 ms, 523 instead of 639 at 1 s-1 h) and
-//! the simulated first-level cache misses fell by a quarter to a third. Considered and
-//! not kept:
+//! (The lists' rows are from an earlier session.) Up to 100k timers of 1-100 ms, the
+//! slab fits in the caches and little changed; beyond, and for long sleeps, the
+//! bytes and the moves saved show. Counted by cachegrind, the instructions per
+//! timer stayed or fell (294 as before at 1M timers of 1-100 ms, 523 instead of 639
+//! at 1 s-1 h) and the simulated first-level cache misses fell by a quarter to a
+//! third. Considered and not kept:
 //!
 //! - Values in the records, so that firing reads no slab entry at all: then
 //!   [`get_mut`](TimerWheel::get_mut), which the runtime calls when a sleep is
