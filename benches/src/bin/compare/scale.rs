@@ -447,4 +447,18 @@ mod tests {
             assert_eq!(row.matches('[').count(), 2, "median [min–max] twice: {row}");
         }
     }
+
+    /// clearloop's "timers alive" column by itself (no tokio), median [min–max] of
+    /// 5 runs: `cargo test --release -p clearloop-bench --bin compare -- --ignored
+    /// --nocapture timers_alive`.
+    #[test]
+    #[ignore = "timing; run in release mode with --nocapture"]
+    fn timers_alive_clearloop_alone() {
+        for n in [1_000usize, 10_000, 100_000, 1_000_000] {
+            let runs: Vec<f64> = (0..5).map(|_| timers_alive_clearloop(n)).collect();
+            let (lo, mid, hi) = measure::min_median_max(&runs);
+            println!("timers alive {n}: {mid:.0} [{lo:.0}–{hi:.0}] ns/timer");
+            assert!(lo > 0.0);
+        }
+    }
 }
