@@ -140,8 +140,10 @@ impl Timers {
         self.len.fetch_sub(fired.len() - before, Ordering::Relaxed);
     }
 
-    /// When the loop must wake up next for its timers (`None`: no timers). This may
-    /// be a little before the earliest deadline, when the wheel must cascade first.
+    /// When the loop must wake up next for its timers (`None`: no timers): the
+    /// earliest deadline, to the microsecond. (Earlier only if the timer that set a
+    /// slot's bound was cancelled since, see `src/wheel/`.) So a lone sleep of 100 ms
+    /// parks the loop once, not once more at each coarse slot it cascades through.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         if self.is_empty() {
             return None;
@@ -219,5 +221,22 @@ mod tests {
             Check::Due
         ));
         assert_eq!(timers.len(), 0);
+    }
+
+    #[test]
+    fn the_loop_parks_until_the_deadline_not_until_a_cascade() {
+        let origin = Instant::now();
+        let timers = Timers::new(origin);
+        // 100,007 µs ahead: level 2 of the wheel, whose slot starts at 98,304 µs.
+        let deadline = origin + Duration::from_micros(100_007);
+        assert!(matches!(
+            timers.check(None, deadline, Waker::noop()),
+            Check::Armed(_)
+        ));
+        assert_eq!(timers.next_deadline(), Some(deadline));
+        let mut fired = Vec::new();
+        timers.fire_due(deadline, &mut fired);
+        assert_eq!(fired.len(), 1, "one wake-up, at the deadline, fires it");
+        assert_eq!(timers.next_deadline(), None);
     }
 }

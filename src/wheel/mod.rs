@@ -40,13 +40,14 @@
 //!                       |
 //!                       |  `occupied: u64` per level: bit s set <=> slot s has a live timer
 //!                       v
-//!  each slot is an array of records (deadline, stamp, slab index), in insertion order;
-//!  the values live in one slab (a Vec), where a free chain links the vacant entries:
+//!  each slot is an array of records (deadline, slab index), in insertion order, and a
+//!  lower bound on their deadlines; the values live in one slab (a Vec), where a free
+//!  chain links the free entries:
 //!
-//!   slot:  [ (1030, stamp 7, #0) | (1030, stamp 9, #2) | (1041, stamp 12, #3) ]
-//!                          |                   |                    |
+//!   slot:  earliest 1030   [ (1030, #0) | (1030, #2) | (1041, #3) ]
+//!                                  |            |            |
 //!   slab:        [ A, stamp 7 ] [ free ] [ B, stamp 9 ] [ C, stamp 12 ] [ free ]
-//!   free chain:  4 -> 1 -> end   (vacant entries, reused first)
+//!   free chain:  4 -> 1 -> end   (free entries, reused first)
 //! ```
 //!
 //! | level | one slot          | the level spans   | slot at 1 µs/tick | span at 1 µs/tick |
@@ -63,11 +64,21 @@
 //! A coarse slot cannot fire: its timers have different deadlines. When time reaches
 //! the start of a slot of level `k > 0`, the wheel empties it and files each of its
 //! timers again, relative to the new time. Being less than 64^k ticks away now, each
-//! lands on a finer level; the ones due at exactly that tick land in level 0 and fire.
+//! lands on a finer level; the ones due at exactly that tick fire at once (nothing
+//! else is due then: the finer levels are empty, or this slot would not be next).
 //! A timer is refiled at most once per level, so at most six times in its life.
 //! [`moves`](TimerWheel::moves) counts the refiles, so a benchmark can report the
-//! average per timer: a timer d ticks ahead moves about log64(d) times (a 100 ms
+//! average per timer: a timer d ticks ahead moves up to log64(d) times (a 100 ms
 //! sleep at 1 µs per tick: level 2, then 1, then 0, two moves).
+//!
+//! Two shortcuts keep a lonely timer from that walk down the levels. Each slot keeps
+//! a lower bound on its deadlines, so [`next_expiration`](TimerWheel::next_expiration)
+//! answers the first *deadline*, not the first tick of a coarse slot: a runtime parks
+//! once per deadline, not once per cascade as well. And when `advance` reaches a
+//! slot holding one live timer and is going as far as its deadline, time moves to
+//! that deadline before the refile, so the timer fires straight from its coarse slot.
+//! With a million sleeps of 1 s to 1 h (about one timer per level-2 slot), that cut
+//! the moves from 4.64 per timer to 3.35.
 //!
 //! ## Why it is built this way: what was measured
 //!
@@ -78,21 +89,59 @@
 //! whole slot at once, and a cascade copies records from one array to the next
 //! without reading the slab; firing reads each entry, to take its value (see
 //! `slab.rs` for the price: a cancel leaves a stale record behind, dropped later).
-//! Insert + fire, ns per timer, N timers alive at once, 1 µs ticks (the benchmark
-//! report's "timer wheel alone" rows, on a loaded 2-core VM, so ±20%):
+//!
+//! What is left at a million timers is memory: the instruction count per timer
+//! hardly changes from 1k to 1M, the time does. So the layout is counted in bytes:
+//!
+//! - a record is 16 bytes (deadline, index: four to a cache line), not 24: a cancel
+//!   *holds* its entry until the stale record goes, so a record needs no stamp to
+//!   tell its timer from a newer one in the same entry (`slab.rs`);
+//! - an entry holding a `Waker` is 32 bytes (value, deadline, stamp; "free" fits in
+//!   the `Waker`'s null pointer niche), half a line;
+//! - before a small cascade (at most 1,024 timers, `WARM_SLOT`), one tight read-only
+//!   pass touches the slot's entries: the reads are independent, so the processor has
+//!   many misses in flight at once, and the entries are in cache when their timers fire,
+//!   soon after. Without it, firing waits for one miss after the other: 200 ns per
+//!   timer instead of 100 at 1M timers of 1 s to 1 h, 100 instead of 65 at 1-100 ms.
+//!
+//! Insert + fire, ns per timer, N timers holding a `Waker` alive at once in a fresh
+//! wheel, 1 µs ticks: the benchmark report's "timer wheel alone" table, built once
+//! with the previous layout and once with this one, each run three times in turn
+//! on a 2-core VM with a load average of 3.3 (the middle of three medians of 7
+//! runs; expect ±15%); moves per timer below each row:
 //!
 //! ```text
-//!   timers alive            1k     10k    100k    1M
-//!   1-100 ms,  lists        34     58      92     380      1.95 moves per timer
-//!   1-100 ms,  arrays       49     58     106     111
-//!   1 s-1 h,   lists        69     93     166     415      4.64 moves per timer
-//!   1 s-1 h,   arrays       95     97     104     150
+//!   timers alive                           1k     10k    100k    1M
+//!   1-100 ms,  lists (first version)       34     58      92     380
+//!   1-100 ms,  24-byte records             43     49      66      96
+//!              moves                     1.96    1.95    1.95    1.95
+//!   1-100 ms,  now                         37     51      70      65
+//!              moves                     1.42    1.94    1.94    1.94
+//!   1 s-1 h,   lists (first version)       69     93     166     415
+//!   1 s-1 h,   24-byte records             96     90     109     134
+//!              moves                     4.65    4.63    4.64    4.64
+//!   1 s-1 h,   now                         43     63      75      93
+//!              moves                     1.76    2.20    2.78    3.35
 //! ```
 //!
-//! The arrays cost more at 1k (a new wheel allocates its slots' buffers; the lists
-//! needed none) and win from 100k on, where the cache decides. Considered and not
-//! kept:
+//! (The lists' rows are from an earlier session.) Up to 100k timers of 1-100 ms, the
+//! slab fits in the caches and little changed; beyond, and for long sleeps, the
+//! bytes and the moves saved show. Counted by cachegrind, the instructions per
+//! timer stayed or fell (294 as before at 1M timers of 1-100 ms, 523 instead of 639
+//! at 1 s-1 h) and the simulated first-level cache misses fell by a quarter to a
+//! third. Considered and not kept:
 //!
+//! - Values in the records, so that firing reads no slab entry at all: then
+//!   [`get_mut`](TimerWheel::get_mut), which the runtime calls when a sleep is
+//!   polled again, would have to search the timer's slot, tens of thousands of
+//!   records in a crowded one.
+//! - Entries aligned to 32 bytes (`#[repr(align(32))]`), so that none straddles
+//!   two cache lines: growing a `Vec` of over-aligned values copies it instead of
+//!   `realloc`ing it in place, and the copies cost more (simulated by cachegrind:
+//!   6.7 first-level misses per timer instead of 5.2 at 1M).
+//! - Jumping to the earliest deadline of a crowded slot too, not only of a lonely
+//!   timer: its other timers differ from that deadline at the level below anyway,
+//!   so it saves almost nothing.
 //! - Refiling a cascaded slot sorted by deadline, so that neighbours in time are
 //!   neighbours in memory: the records are contiguous already, and the slab entries
 //!   cannot move (keys point at them), so sorting would buy nothing for its cost.
@@ -101,7 +150,7 @@
 //!   wake up to a whole tick late. The runtime keeps 1 µs ticks and parks for the
 //!   exact time left, which is why a 1 ms sleep wakes about 0.03 ms late, not up to
 //!   1 ms (`src/runtime/timers.rs`).
-
+//!
 //! ## Overflow
 //!
 //! Deadlines more than the top level's span ahead (2^36 ticks, about 19 hours at
@@ -136,7 +185,7 @@ mod level;
 mod slab;
 
 use level::{Filed, Level, Place, Slot, overflow_entry_time, place_for, slot_for, slot_start};
-use slab::{Entry, Node};
+use slab::{Node, Slab};
 
 /// log2 of the number of slots per level: one level resolves 6 bits of a deadline.
 const SLOT_BITS: u32 = 6;
@@ -147,16 +196,18 @@ const LEVELS: usize = 6;
 /// Ticks spanned by the whole wheel, as a power of two (6 levels x 6 bits).
 const WHEEL_BITS: u32 = SLOT_BITS * LEVELS as u32;
 
-/// "No entry": ends the free chain. It is why the slab holds at most `u32::MAX - 1`.
+/// "No entry": ends the free chain. It and `slab.rs`'s `HELD` are why the slab holds
+/// at most `u32::MAX - 2` timers.
 const NIL: u32 = u32::MAX;
 
 /// A cascading slot with at most this many timers reads their slab entries even if
 /// none was cancelled. Its timers fire soon after, and reading the entries together,
 /// while the slot's indices are all known, lets the processor fetch them at once and
 /// keeps them in cache until they fire, instead of one miss per fire later. Measured
-/// with a million timers of 1 s to 1 h, spread thin over the fine slots: 140-170 ns
-/// per timer instead of 260-310. A larger slot (tens of thousands of timers) would
-/// not stay in cache, so it is moved without a look at the slab.
+/// with a million timers of 1 s to 1 h, spread thin over the fine slots: 100 ns per
+/// timer instead of 200 (1-100 ms: 65 instead of 100). A larger slot (tens of
+/// thousands of timers) would not stay in cache, so it is moved without a look at
+/// the slab.
 const WARM_SLOT: usize = 1024;
 
 /// When the wheel empties, a slab with a larger capacity than this is shrunk to it,
@@ -190,19 +241,10 @@ pub struct TimerWheel<T> {
     /// Timers inserted with a deadline already before `now`; all fire at the next
     /// `advance`, so every one of them was inserted since the last `advance`.
     overdue: Slot,
-    /// A lower bound on the deadlines in `overdue` (not raised by a cancel: being
-    /// early only costs a no-op wake-up, being late would lose a timer).
-    overdue_min: u64,
     /// Timers further ahead than the wheel spans, unsorted.
     overflow: Slot,
-    /// A lower bound on the deadlines in `overflow`, same reasoning as `overdue_min`.
-    overflow_min: u64,
     /// The slab: every timer's value lives here; slot records point into it by index.
-    entries: Vec<Entry<T>>,
-    /// Head of the chain of vacant entries, reused before the slab grows.
-    free_head: u32,
-    /// Live timers (the slab also holds vacant entries).
-    len: usize,
+    slab: Slab<T>,
     /// The stamp of the next timer. A u64 incremented once per insert does not wrap
     /// in practice (584,000 years at a million inserts per second).
     next_stamp: u64,
@@ -221,12 +263,8 @@ impl<T> TimerWheel<T> {
                 slots: std::array::from_fn(|_| Slot::default()),
             }),
             overdue: Slot::default(),
-            overdue_min: u64::MAX,
             overflow: Slot::default(),
-            overflow_min: u64::MAX,
-            entries: Vec::new(),
-            free_head: NIL,
-            len: 0,
+            slab: Slab::new(),
             next_stamp: 0,
             moves: 0,
         }
@@ -240,16 +278,19 @@ impl<T> TimerWheel<T> {
     /// How many times a timer has been refiled since the wheel was made: cascaded
     /// from a coarse slot to a finer level, or taken from the overflow into the
     /// wheel. Divided by the number of timers inserted, it is the average number of
-    /// moves per timer, the wheel's cost beyond one insert and one fire.
+    /// moves per timer, the wheel's cost beyond one insert and one fire. A timer that
+    /// a cascade finds due at that very tick fires from there: that is not a move.
     ///
     /// ```
     /// use clearloop::wheel::TimerWheel;
     ///
     /// let mut wheel = TimerWheel::new();
     /// wheel.insert(5, ()); // level 0: fires where it was filed
-    /// wheel.insert(100, ()); // level 1 (64..4096): cascades once, to level 0
-    /// wheel.advance(1_000, |_, _| {});
-    /// assert_eq!(wheel.moves(), 1);
+    /// wheel.insert(100, ()); // level 1, slot 1 (64..128), with the next one:
+    /// wheel.insert(101, ()); // at tick 64 both cascade to level 0, one move each
+    /// wheel.insert(3_000, ()); // level 1, slot 46, alone: fires from there
+    /// wheel.advance(5_000, |_, _| {});
+    /// assert_eq!(wheel.moves(), 2);
     /// ```
     pub fn moves(&self) -> u64 {
         self.moves
@@ -257,18 +298,18 @@ impl<T> TimerWheel<T> {
 
     /// The number of pending timers.
     pub fn len(&self) -> usize {
-        self.len
+        self.slab.len
     }
 
     /// Whether no timer is pending.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slab.len == 0
     }
 
     /// How many timers the slab can hold without reallocating. It only shrinks when
     /// the wheel becomes empty: entries cannot move while keys point at them.
     pub fn capacity(&self) -> usize {
-        self.entries.capacity()
+        self.slab.capacity()
     }
 
     /// Adds a timer that fires once time reaches `deadline`, and returns its key.
@@ -278,20 +319,16 @@ impl<T> TimerWheel<T> {
     ///
     /// # Panics
     ///
-    /// If `u32::MAX - 1` timers are already pending: records name entries by `u32`.
+    /// If `u32::MAX - 2` timers are already pending: records name entries by `u32`.
     pub fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
         let stamp = self.next_stamp;
         self.next_stamp += 1;
-        let index = self.alloc(Node {
+        let index = self.slab.alloc(Node {
             value,
             deadline,
             stamp,
         });
-        let filed = Filed {
-            deadline,
-            stamp,
-            index,
-        };
+        let filed = Filed { deadline, index };
         self.push(filed, place_for(self.now, deadline));
         TimerKey { index, stamp }
     }
@@ -299,10 +336,10 @@ impl<T> TimerWheel<T> {
     /// Removes a pending timer and returns its value; `None` if the key's timer has
     /// already fired or been cancelled. O(1).
     pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
-        self.lookup(key)?;
-        let node = self.release(key.index);
+        self.slab.lookup(key)?;
+        let node = self.slab.hold(key.index);
         self.forget(node.deadline);
-        if self.len == 0 {
+        if self.slab.len == 0 {
             self.reset_slab();
         }
         Some(node.value)
@@ -311,24 +348,22 @@ impl<T> TimerWheel<T> {
     /// The value of a pending timer, to change in place (the runtime swaps in the
     /// newest waker of the task that polls the sleep). `None` for a stale key.
     pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
-        self.lookup(key)?;
-        match &mut self.entries[key.index as usize] {
-            Entry::Occupied(node) => Some(&mut node.value),
-            Entry::Vacant { .. } => None,
-        }
+        self.slab.lookup_mut(key).map(|node| &mut node.value)
     }
 
     /// The deadline a pending timer was inserted with; `None` for a stale key.
     pub fn deadline(&self, key: TimerKey) -> Option<u64> {
-        self.lookup(key).map(|node| node.deadline)
+        self.slab.lookup(key).map(|node| node.deadline)
     }
 
     /// A tick at which [`advance`](Self::advance) will have work to do: a slot to fire
     /// or to cascade, or the overflow to walk. `None` when the wheel is empty. O(levels).
     ///
-    /// It is never later than the earliest pending deadline, but may be earlier: a
-    /// coarse slot is due at its first tick, where it only cascades. A runtime sleeps
-    /// until this tick, advances, and asks again.
+    /// It is never later than the earliest pending deadline, and usually equal to it:
+    /// each slot keeps a lower bound on its deadlines, so even a coarse slot answers
+    /// with its first timer's deadline, not with its first tick (it is earlier only
+    /// when that timer was cancelled). A runtime sleeps until this tick, advances,
+    /// and asks again.
     ///
     /// It may be *before* [`now`](Self::now) when a timer was inserted with a past
     /// deadline; such a timer is due, and `advance(now())` fires it.
@@ -337,13 +372,18 @@ impl<T> TimerWheel<T> {
         // overdue deadlines are < now; a wheel slot shares `now`'s bits above bit 36;
         // an overflow timer differs from `now` above bit 36, so it comes later.
         if !self.overdue.is_empty() {
-            return Some(self.overdue_min);
+            return Some(self.overdue.earliest);
         }
-        if let Some((_, _, start)) = self.next_wheel_slot() {
-            return Some(start);
+        if let Some((level, slot, start)) = self.next_wheel_slot() {
+            let earliest = self.levels[level].slots[slot].earliest;
+            debug_assert!(
+                earliest >= start,
+                "a slot holds no deadline before its start"
+            );
+            return Some(earliest);
         }
         if !self.overflow.is_empty() {
-            return Some(overflow_entry_time(self.overflow_min));
+            return Some(overflow_entry_time(self.overflow.earliest));
         }
         None
     }
@@ -370,9 +410,11 @@ impl<T> TimerWheel<T> {
                 && start <= now
             {
                 self.now = start;
-                self.process_slot(level, slot, &mut fire);
-            } else if !self.overflow.is_empty() && overflow_entry_time(self.overflow_min) <= now {
-                self.now = overflow_entry_time(self.overflow_min);
+                self.process_slot(level, slot, now, &mut fire);
+            } else if !self.overflow.is_empty()
+                && overflow_entry_time(self.overflow.earliest) <= now
+            {
+                self.now = overflow_entry_time(self.overflow.earliest);
                 self.refill_from_overflow();
             } else {
                 break;
@@ -380,7 +422,7 @@ impl<T> TimerWheel<T> {
         }
         // Safe to jump: no slot starts in (self.now, now], so no timer changes level.
         self.now = now;
-        if self.len == 0 {
+        if self.slab.len == 0 {
             self.reset_slab();
         }
     }
@@ -392,10 +434,10 @@ impl<T> TimerWheel<T> {
             return;
         }
         let mut due = std::mem::take(&mut self.overdue).timers;
-        due.retain(|&filed| self.is_live(filed));
+        self.slab.retain_live(&mut due);
         due.sort_by_key(|filed| filed.deadline);
         for filed in due {
-            let node = self.release(filed.index);
+            let node = self.slab.release(filed.index);
             fire(node.deadline, node.value);
         }
     }
@@ -422,43 +464,79 @@ impl<T> TimerWheel<T> {
     /// order survives cascading. Firing reads each slab entry, to take its value. A
     /// cascade reads the entries (to drop stale records) when the slot holds some,
     /// and when it is small, see [`WARM_SLOT`].
-    fn process_slot(&mut self, level: usize, slot: usize, fire: &mut impl FnMut(u64, T)) {
+    ///
+    /// A coarse slot that holds one live timer, due by `target` (where `advance` is
+    /// going), first moves time to the slot's bound, that timer's deadline (or
+    /// earlier if a cancelled one set it): nothing in the wheel is due before it (the
+    /// finer levels are empty, or this slot would not be next), so this is no
+    /// different from advancing in two steps, and the timer is then due: it fires
+    /// from here, with no move instead of one per level below. Sparse slots are the common case for long sleeps (a million timers of
+    /// 1 s to 1 h leave about one timer per level-2 slot). A crowded slot is refiled
+    /// from its first tick: jumping to its earliest deadline would save little (the
+    /// others still differ from it at the level below).
+    fn process_slot(
+        &mut self,
+        level: usize,
+        slot: usize,
+        target: u64,
+        fire: &mut impl FnMut(u64, T),
+    ) {
         let mut taken = std::mem::take(&mut self.levels[level].slots[slot]);
         self.levels[level].occupied &= !(1 << slot);
-        let all_live = taken.cancelled == 0 && taken.timers.len() > WARM_SLOT;
-        for &filed in &taken.timers {
-            if level == 0 {
-                if !self.is_live(filed) {
-                    continue; // cancelled; its entry is free or reused
+        if level == 0 {
+            for &filed in &taken.timers {
+                if self.slab.is_live(filed) {
+                    let node = self.slab.release(filed.index);
+                    debug_assert_eq!(node.deadline, self.now);
+                    fire(node.deadline, node.value);
+                } else {
+                    self.slab.free_held(filed.index); // cancelled: its record goes now
                 }
-                let node = self.release(filed.index);
-                debug_assert_eq!(node.deadline, self.now);
-                fire(node.deadline, node.value);
-            } else if all_live || self.is_live(filed) {
+            }
+        } else {
+            let alone = taken.timers.len() - taken.cancelled as usize == 1;
+            if alone && taken.earliest <= target {
+                debug_assert!(taken.earliest >= self.now);
+                self.now = taken.earliest;
+            }
+            if taken.cancelled > 0 {
+                self.slab.retain_live(&mut taken.timers);
+            } else if taken.timers.len() <= WARM_SLOT {
+                self.slab.warm(&taken.timers);
+            }
+            let mut due = 0;
+            for &filed in &taken.timers {
+                if filed.deadline == self.now {
+                    // Due at this very tick, and nothing else is (the finer levels
+                    // are empty): fire it here, in slot order, rather than file it
+                    // into level 0 only to take it out again.
+                    let node = self.slab.release(filed.index);
+                    fire(node.deadline, node.value);
+                    due += 1;
+                    continue;
+                }
                 let place = place_for(self.now, filed.deadline);
                 debug_assert!(
                     matches!(place, Place::Wheel { level: l, .. } if (l as usize) < level)
                 );
-                self.moves += 1;
                 self.push(filed, place);
             }
+            self.moves += (taken.timers.len() - due) as u64;
         }
         // Give the emptied buffer back: this slot fills again one lap later. Nothing
         // was filed here meanwhile (refiles go to finer levels, `fire` cannot insert).
-        taken.timers.clear();
-        taken.cancelled = 0;
+        taken.clear();
         self.levels[level].slots[slot] = taken;
     }
 
     /// `self.now` just entered a new 2^36-tick block: file every overflow timer that
     /// is in range now, and put the others back, recomputing the lower bound.
     fn refill_from_overflow(&mut self) {
-        let taken = std::mem::take(&mut self.overflow);
-        self.overflow_min = u64::MAX;
+        let mut taken = std::mem::take(&mut self.overflow);
+        if taken.cancelled > 0 {
+            self.slab.retain_live(&mut taken.timers);
+        }
         for &filed in &taken.timers {
-            if taken.cancelled > 0 && !self.is_live(filed) {
-                continue;
-            }
             let place = place_for(self.now, filed.deadline);
             if place != Place::Overflow {
                 self.moves += 1;
@@ -479,7 +557,7 @@ impl<T> fmt::Debug for TimerWheel<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TimerWheel")
             .field("now", &self.now)
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("next_expiration", &self.next_expiration())
             .finish_non_exhaustive()
     }
@@ -491,7 +569,7 @@ mod tests {
 
     /// The wheel slot whose records hold `key`'s timer (searching, not computing).
     fn place_of<T>(wheel: &TimerWheel<T>, key: TimerKey) -> Option<Place> {
-        let found = |slot: &Slot| slot.timers.iter().any(|filed| filed.stamp == key.stamp);
+        let found = |slot: &Slot| slot.timers.iter().any(|filed| filed.index == key.index);
         (0..LEVELS)
             .flat_map(|level| (0..SLOTS).map(move |slot| (level, slot)))
             .find(|&(level, slot)| found(&wheel.levels[level].slots[slot]))
@@ -533,7 +611,8 @@ mod tests {
         let key = wheel.insert(1030, ());
         let at = |wheel: &TimerWheel<()>| place_of(wheel, key);
         assert_eq!(at(&wheel), Some(Place::Wheel { level: 1, slot: 16 }));
-        assert_eq!(wheel.next_expiration(), Some(1024));
+        // The slot starts at 1024, but its bound says nothing is due before 1030.
+        assert_eq!(wheel.next_expiration(), Some(1030));
 
         let mut fired = Vec::new();
         wheel.advance(1024, |deadline, ()| fired.push(deadline));
@@ -545,5 +624,104 @@ mod tests {
         assert!(fired.is_empty());
         wheel.advance(1030, |deadline, ()| fired.push(deadline));
         assert_eq!(fired, [1030]);
+    }
+
+    #[test]
+    fn next_expiration_is_a_coarse_slot_s_earliest_deadline_not_its_start() {
+        let mut wheel = TimerWheel::new();
+        wheel.insert(100_007, "late"); // level 2, slot 24: starts at 98,304
+        wheel.insert(100_003, "early"); // same slot
+        assert_eq!(wheel.next_expiration(), Some(100_003));
+        let mut fired = Vec::new();
+        wheel.advance(100_003, |deadline, what| fired.push((deadline, what)));
+        assert_eq!(fired, [(100_003, "early")]);
+        assert_eq!(wheel.next_expiration(), Some(100_007));
+    }
+
+    #[test]
+    fn a_cancelled_bound_only_makes_the_wheel_wake_early() {
+        let mut wheel = TimerWheel::new();
+        let early = wheel.insert(100_003, ());
+        wheel.insert(100_007, ());
+        wheel.cancel(early).unwrap();
+        // The slot's bound is not raised by the cancel: early, never late.
+        assert_eq!(wheel.next_expiration(), Some(100_003));
+        let mut fired = Vec::new();
+        wheel.advance(100_003, |deadline, ()| fired.push(deadline));
+        assert!(fired.is_empty());
+        // The cascade refiled the other timer and dropped the stale record and bound.
+        assert_eq!(wheel.next_expiration(), Some(100_007));
+        wheel.advance(100_007, |deadline, ()| fired.push(deadline));
+        assert_eq!(fired, [100_007]);
+    }
+
+    #[test]
+    fn a_lonely_timer_fires_from_its_coarse_slot_without_a_move() {
+        let mut wheel = TimerWheel::new();
+        let key = wheel.insert(3_000_000, "alone"); // level 3
+        assert!(matches!(
+            place_of(&wheel, key),
+            Some(Place::Wheel { level: 3, .. })
+        ));
+        let mut fired = Vec::new();
+        wheel.advance(3_000_000, |deadline, what| fired.push((deadline, what)));
+        assert_eq!(fired, [(3_000_000, "alone")]);
+        assert_eq!(wheel.moves(), 0, "not refiled level by level on the way");
+    }
+
+    #[test]
+    fn a_lonely_timer_not_yet_due_cascades_level_by_level() {
+        let mut wheel = TimerWheel::new();
+        let key = wheel.insert(3_000_000, ());
+        // Time reaches the slot's start, not the deadline: no jump past `advance`'s
+        // target, so the timer drops one level, as it must to keep the invariant.
+        wheel.advance(2_883_584, |_, ()| {}); // level-3 slot 11 starts here
+        assert_eq!(wheel.moves(), 1);
+        assert!(matches!(
+            place_of(&wheel, key),
+            Some(Place::Wheel { level: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_cascade_fires_what_is_due_at_its_tick_in_insertion_order() {
+        let mut wheel = TimerWheel::new();
+        // Three timers at 4096, the first tick of level-2 slot 1, and one later.
+        wheel.insert(4_096, "a");
+        wheel.insert(5_000, "later");
+        wheel.insert(4_096, "b");
+        wheel.insert(4_096, "c");
+        let mut fired = Vec::new();
+        wheel.advance(4_096, |deadline, what| fired.push((deadline, what)));
+        assert_eq!(fired, [(4_096, "a"), (4_096, "b"), (4_096, "c")]);
+        assert_eq!(wheel.moves(), 1, "only \"later\" was refiled");
+    }
+
+    #[test]
+    fn a_cancelled_entry_is_held_until_its_record_goes() {
+        let mut wheel = TimerWheel::new();
+        let first = wheel.insert(5_000, 1); // entry 0, level-2 slot 1
+        wheel.insert(5_001, 2); // entry 1, same slot: keeps it from emptying
+        wheel.cancel(first).unwrap();
+        // Entry 0 is vacant, but a stale record still names it: not reused.
+        let third = wheel.insert(9_000, 3);
+        assert_eq!(third.index, 2);
+        // The cascade at 4096 drops the stale record and frees entry 0.
+        wheel.advance(4_096, |_, _| {});
+        let fourth = wheel.insert(9_001, 4);
+        assert_eq!(fourth.index, 0);
+        assert_eq!(
+            wheel.cancel(first),
+            None,
+            "the old key does not reach the new timer"
+        );
+        assert_eq!(wheel.deadline(fourth), Some(9_001));
+    }
+
+    #[test]
+    fn a_record_is_16_bytes_and_an_entry_holding_a_waker_32() {
+        // The sizes the module documentation's measurements rest on.
+        assert_eq!(std::mem::size_of::<level::Filed>(), 16);
+        assert_eq!(std::mem::size_of::<slab::Entry<std::task::Waker>>(), 32);
     }
 }

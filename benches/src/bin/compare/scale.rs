@@ -108,7 +108,8 @@ fn virtual_sleepers(n: usize) -> f64 {
 }
 
 /// ns per timer (insert, then fire with one `advance`) and moves per timer, for `n`
-/// timers alive at once in a bare wheel of 1 µs ticks.
+/// timers alive at once in a fresh wheel of 1 µs ticks holding `Waker`s, as the
+/// runtime's does.
 fn wheel_alone(n: usize, low: Duration, high: Duration) -> (f64, f64) {
     let ticks: Vec<u64> = durations(n, low, high)
         .iter()
@@ -117,17 +118,70 @@ fn wheel_alone(n: usize, low: Duration, high: Duration) -> (f64, f64) {
     let end = high.as_micros() as u64;
     let mut wheel = clearloop::wheel::TimerWheel::new();
     let start = Instant::now();
-    for (i, tick) in ticks.iter().enumerate() {
-        wheel.insert(*tick, [i as u64, 0]);
+    for tick in &ticks {
+        wheel.insert(*tick, std::task::Waker::noop().clone());
     }
     let mut fired = 0usize;
-    wheel.advance(end, |_, value| {
-        std::hint::black_box(value);
+    wheel.advance(end, |_, waker| {
+        std::hint::black_box(waker);
         fired += 1;
     });
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(fired, n, "every timer fired");
     (seconds * 1e9 / n as f64, wheel.moves() as f64 / n as f64)
+}
+
+/// The timer wheel alone: `--only wheel` selects this table by itself.
+pub fn wheel_table(plan: Plan) -> String {
+    // A run is short (a million timers take about 0.2 s), so even `--quick` takes 3.
+    let runs = if plan.quick { 3 } else { 7 };
+    let mut md = String::new();
+    let _ = write!(
+        md,
+        "### The timer wheel alone (clearloop only)\n\n\
+         `clearloop::wheel::TimerWheel` with no runtime around it, ticks of 1 µs as the runtime \
+         uses them: N timers holding a `Waker` (what the runtime stores) inserted with \
+         pseudo-random deadlines into a fresh wheel, all alive at once, then one `advance` past \
+         the last fires them all. *ns/timer* is insert + fire, wall time, median [min–max] of \
+         {runs} runs; *moves/timer* is `TimerWheel::moves()` / N, how often a timer was refiled \
+         from a coarse level to a finer one before firing (the same every run). tokio's wheel is \
+         not public, so there is no tokio column. Rerun this table alone with \
+         `cargo run --release -p clearloop-bench --bin compare -- --only wheel`.\n\n\
+         | timers alive | deadlines 1–100 ms: ns/timer | moves/timer | deadlines 1 s–1 h: ns/timer | moves/timer |\n\
+         |---:|---|---:|---|---:|\n"
+    );
+    let cell = |results: &[(f64, f64)]| {
+        let times: Vec<f64> = results.iter().map(|r| r.0).collect();
+        let (lo, mid, hi) = measure::min_median_max(&times);
+        (format!("{mid:.0} [{lo:.0}–{hi:.0}]"), results[0].1)
+    };
+    for n in [1_000usize, 10_000, 100_000, 1_000_000] {
+        // Alternate the two ranges, so a drift of the machine hits both.
+        let (mut short, mut long) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            short.push(wheel_alone(
+                n,
+                Duration::from_millis(1),
+                Duration::from_millis(100),
+            ));
+            long.push(wheel_alone(
+                n,
+                Duration::from_secs(1),
+                Duration::from_secs(3600),
+            ));
+        }
+        let ((short_ns, short_moves), (long_ns, long_moves)) = (cell(&short), cell(&long));
+        let _ = writeln!(
+            md,
+            "| {n} | {short_ns} | {short_moves:.2} | {long_ns} | {long_moves:.2} |"
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nLoad average (1, 5, 15 min) after this table: {}.",
+        measure::load_average()
+    );
+    md
 }
 
 /// Per-timer cost with many timers alive, and the virtual-clock sleepers.
@@ -178,36 +232,8 @@ pub fn timers(plan: Plan, plot: &mut Vec<PlotPoint>) -> String {
          tokio (deadlines rounded up to its millisecond tick) at most about 100 times. From \
          100,000 timers on, both wake about once per millisecond and the per-timer work shows.\n",
     );
-    md.push_str(
-        "\n### The timer wheel alone (clearloop only)\n\n\
-         `clearloop::wheel::TimerWheel` with no runtime around it, ticks of 1 µs as the runtime \
-         uses them: N timers (16-byte values, a `Waker`'s size) inserted with pseudo-random \
-         deadlines, all alive at once, then one `advance` past the last fires them all. \
-         *ns/timer* is insert + fire (wall time, best of the runs); *moves/timer* is \
-         `TimerWheel::moves()` / N, how often a timer was refiled from a coarse level to a \
-         finer one before firing. tokio's wheel is not public, so there is no tokio column.\n\n\
-         | timers alive | deadlines 1–100 ms: ns/timer | moves/timer | deadlines 1 s–1 h: ns/timer | moves/timer |\n\
-         |---:|---:|---:|---:|---:|\n",
-    );
-    for n in [1_000usize, 10_000, 100_000, 1_000_000] {
-        let short = (0..runs)
-            .map(|_| wheel_alone(n, Duration::from_millis(1), Duration::from_millis(100)))
-            .fold(
-                (f64::INFINITY, 0.0),
-                |best, r| if r.0 < best.0 { r } else { best },
-            );
-        let long = (0..runs)
-            .map(|_| wheel_alone(n, Duration::from_secs(1), Duration::from_secs(3600)))
-            .fold(
-                (f64::INFINITY, 0.0),
-                |best, r| if r.0 < best.0 { r } else { best },
-            );
-        let _ = writeln!(
-            md,
-            "| {n} | {:.0} | {:.2} | {:.0} | {:.2} |",
-            short.0, short.1, long.0, long.1
-        );
-    }
+    md.push('\n');
+    md.push_str(&wheel_table(plan));
     md.push_str(
         "\n### Tasks sleeping on the virtual clock (clearloop only)\n\n\
          N tasks each sleep a pseudo-random 1 s to 24 h on `Clock::virtual_clock()`: the loop \
@@ -393,4 +419,46 @@ pub fn lateness(plan: Plan) -> String {
         }
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wheel_alone_fires_every_timer_and_counts_its_moves() {
+        // 1-100 ms at 1 µs per tick: levels 1 and 2, so between one and two moves
+        // per timer on average (some fire straight from a cascade, with none).
+        let (ns, moves) = wheel_alone(1_000, Duration::from_millis(1), Duration::from_millis(100));
+        assert!(ns > 0.0);
+        assert!((0.5..=2.0).contains(&moves), "{moves} moves per timer");
+    }
+
+    /// The wheel table by itself, until `compare --only wheel` selects it:
+    /// `cargo test --release -p clearloop-bench --bin compare -- --ignored --nocapture wheel_table`.
+    #[test]
+    #[ignore = "timing; run in release mode with --nocapture"]
+    fn wheel_table_alone() {
+        let table = wheel_table(Plan::new(false));
+        println!("{table}");
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| 1")).collect();
+        assert_eq!(rows.len(), 4, "1k, 10k, 100k, 1M");
+        for row in rows {
+            assert_eq!(row.matches('[').count(), 2, "median [min–max] twice: {row}");
+        }
+    }
+
+    /// clearloop's "timers alive" column by itself (no tokio), median [min–max] of
+    /// 5 runs: `cargo test --release -p clearloop-bench --bin compare -- --ignored
+    /// --nocapture timers_alive`.
+    #[test]
+    #[ignore = "timing; run in release mode with --nocapture"]
+    fn timers_alive_clearloop_alone() {
+        for n in [1_000usize, 10_000, 100_000, 1_000_000] {
+            let runs: Vec<f64> = (0..5).map(|_| timers_alive_clearloop(n)).collect();
+            let (lo, mid, hi) = measure::min_median_max(&runs);
+            println!("timers alive {n}: {mid:.0} [{lo:.0}–{hi:.0}] ns/timer");
+            assert!(lo > 0.0);
+        }
+    }
 }
