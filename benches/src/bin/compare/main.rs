@@ -75,7 +75,8 @@ fn usage() -> ! {
          \x20 --quick      one short run per workload (CI); figures are indicative only\n\
          \x20 --only TEXT  only the side-by-side rows whose name contains TEXT, no other section\n\
          \x20             (`--only echo`: only the TCP echo section; `--only python`: only\n\
-         \x20             the Python section)"
+         \x20             the Python section; `--only wheel`, `--only memory`, `--only lateness`:\n\
+         \x20             only that table of the scale section)"
     );
     std::process::exit(2)
 }
@@ -131,6 +132,19 @@ fn report_dir() -> PathBuf {
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.join("report")))
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/report")))
+}
+
+/// The one table of the scale section that `--only TEXT` names, if it names one.
+fn scale_table(plan: Plan, text: &str) -> Option<String> {
+    if "timer wheel".contains(text) {
+        Some(scale::wheel_table(plan))
+    } else if "memory per task".contains(text) {
+        Some(scale::memory())
+    } else if "sleep lateness".contains(text) {
+        Some(scale::lateness(plan))
+    } else {
+        None
+    }
 }
 
 fn run(plan: Plan, only: Option<&str>) {
@@ -259,6 +273,10 @@ fn run(plan: Plan, only: Option<&str>) {
         // `--only python` (or `sched`, `schedule`): the Python section alone.
         eprintln!("  [{} s] Python...", started.elapsed().as_secs());
         python_md = python::section(plan);
+    } else if let Some(table) = only.and_then(|text| scale_table(plan, text)) {
+        // `--only wheel`, `memory` or `lateness`: one table of the scale section.
+        scale_md.push_str("## Scale\n\n");
+        scale_md.push_str(&table);
     }
 
     let load_end = measure::load_average();
