@@ -248,7 +248,7 @@ impl Reactor {
 
     /// Waits until a registered source is ready, [`notify`](Reactor::notify) is
     /// called, or `timeout` passes (`None`: no limit; else counted in whole
-    /// milliseconds, the fraction dropped: see [`select_until`]), then wakes the tasks waiting
+    /// milliseconds, the fraction dropped: a loop parks the rest on its clock), then wakes the tasks waiting
     /// on the ready sources; returns how many wakers it woke (asyncio's
     /// `selector.select(timeout)` followed by `_process_events`).
     ///
