@@ -6,11 +6,12 @@
 //!   workload and writes `target/report/report.md` and `report.svg`
 //!   (`-- --quick`: one short run each, for CI).
 //! * `cargo bench -p clearloop-bench` runs the criterion benches (`--bench runtime`,
-//!   `sched`, `sync`, `together`, `threads`, `schedule`).
+//!   `sched`, `sync`, `together`, `threads`, `schedule`, `io`, `trace`).
 //!
 //! The workloads live here, once, so that the criterion benches and the report run
 //! the same code.
 
+pub mod echo;
 pub mod lateness;
 pub mod ports;
 pub mod schedule_day;

@@ -159,8 +159,9 @@ pub use seat::FALLBACK_PATIENCE;
 pub struct Reactor {
     selector: Selector,
     sources: Mutex<Sources>,
-    /// What one wait found, kept to reuse the allocation.
-    ready: Mutex<Vec<Readiness>>,
+    /// What one wait found, and the wakers it took: kept to reuse the allocations
+    /// (a round trip of an echo server is two waits).
+    scratch: Mutex<Scratch>,
     /// Who waits on the selector now (a loop's step 4 or the fallback thread).
     seat: seat::Seat,
 }
@@ -181,6 +182,13 @@ const SELECT_GRAIN: Duration = Duration::from_millis(1);
 
 /// The process-wide reactor, once created.
 static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
+
+/// The buffers of [`Reactor::wait`].
+#[derive(Default)]
+struct Scratch {
+    ready: Vec<Readiness>,
+    wakers: Vec<Waker>,
+}
 
 /// Registered sources by key (the key epoll gives back with each event): a slab.
 #[derive(Default)]
@@ -208,7 +216,7 @@ impl Reactor {
         Ok(Reactor {
             selector,
             sources: Mutex::new(Sources::default()),
-            ready: Mutex::new(Vec::new()),
+            scratch: Mutex::new(Scratch::default()),
             seat: seat::Seat::default(),
         })
     }
@@ -256,31 +264,34 @@ impl Reactor {
     ///
     /// When `epoll_wait` fails (never for a signal: `EINTR` is retried).
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let mut ready = lock(&self.ready);
+        let mut scratch = lock(&self.scratch);
+        let Scratch { ready, wakers } = &mut *scratch;
         ready.clear();
         self.seat
             .ticks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.selector.wait(&mut ready, timeout)?;
-        let mut wakers = Vec::new();
+        self.selector.wait(ready, timeout)?;
         let mut done = Vec::new();
         {
             let sources = lock(&self.sources);
             for readiness in ready.iter() {
                 // A key whose source was deregistered meanwhile: nothing to wake.
                 if let Some(Some(source)) = sources.slots.get(readiness.key) {
-                    source.dispatch(*readiness, &mut wakers, &mut done);
+                    source.dispatch(*readiness, wakers, &mut done);
                 }
             }
         }
-        drop(ready);
-        let woken = wakers.len();
-        // Wake outside every lock; then end the waits, which tells a virtual clock
+        // Wake outside every lock (a woken task may run on another thread at once
+        // and touch the reactor); then end the waits, which tells a virtual clock
         // that the network spoke (after the wake, so that a loop that looks at the
         // clock then finds the woken task already in its queue).
-        wakers.into_iter().for_each(Waker::wake);
+        let mut woken = std::mem::take(wakers);
+        drop(scratch);
+        let count = woken.len();
+        woken.drain(..).for_each(Waker::wake);
         drop(done);
-        Ok(woken)
+        lock(&self.scratch).wakers = woken; // empty, its capacity kept
+        Ok(count)
     }
 
     /// Interrupts a [`wait`](Reactor::wait) running on another thread, or makes the

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use clearloop_bench::echo::{clearloop_server, tokio_server};
+
 use crate::measure::{Plan, human, min_median_max};
 use crate::python;
 use crate::rows::{Drivers, tokio_rt};
@@ -67,15 +69,6 @@ fn clearloop_runtime(workers: usize) -> clearloop::Runtime {
     }
 }
 
-async fn clearloop_serve(mut stream: clearloop::net::TcpStream) {
-    let mut buf = vec![0; 64 * 1024];
-    while let Ok(n @ 1..) = stream.read(&mut buf).await {
-        if stream.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-    }
-}
-
 async fn clearloop_client(addr: std::net::SocketAddr, bytes: usize, budget: Duration) -> Span {
     let mut stream = clearloop::net::TcpStream::connect(addr)
         .await
@@ -99,15 +92,8 @@ async fn clearloop_client(addr: std::net::SocketAddr, bytes: usize, budget: Dura
 fn clearloop_echo(workers: usize, shape: Shape, budget: Duration) -> Outcome {
     let rt = clearloop_runtime(workers);
     let spans = rt.block_on(async move {
-        let listener = clearloop::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        // Ends with the runtime, when the measurement is over.
-        let _server = clearloop::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                stream.set_nodelay(true).expect("nodelay");
-                drop(clearloop::spawn(clearloop_serve(stream)));
-            }
-        });
+        // The accept loop ends with the runtime, when the measurement is over.
+        let (addr, _server) = clearloop_server();
         let clients: Vec<_> = (0..shape.connections)
             .map(|_| clearloop::spawn(clearloop_client(addr, shape.bytes, budget)))
             .collect();
@@ -145,15 +131,6 @@ fn clearloop_accept_close(workers: usize, count: usize) -> f64 {
 
 // ---- tokio ----
 
-async fn tokio_serve(mut stream: tokio::net::TcpStream) {
-    let mut buf = vec![0; 64 * 1024];
-    while let Ok(n @ 1..) = stream.read(&mut buf).await {
-        if stream.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-    }
-}
-
 async fn tokio_client(addr: std::net::SocketAddr, bytes: usize, budget: Duration) -> Span {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
@@ -175,16 +152,7 @@ async fn tokio_client(addr: std::net::SocketAddr, bytes: usize, budget: Duration
 fn tokio_echo(workers: usize, shape: Shape, budget: Duration) -> Outcome {
     let rt = tokio_rt(workers, Drivers::All);
     let spans = rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        let server = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                stream.set_nodelay(true).expect("nodelay");
-                tokio::spawn(tokio_serve(stream));
-            }
-        });
+        let (addr, server) = tokio_server().await;
         let clients: Vec<_> = (0..shape.connections)
             .map(|_| tokio::spawn(tokio_client(addr, shape.bytes, budget)))
             .collect();
