@@ -99,17 +99,15 @@ impl Selector {
     }
 
     /// Waits until a descriptor becomes ready, [`notify`](Selector::notify) is
-    /// called, or `timeout` passes (`None`: no limit), and pushes what became ready
+    /// called, or `timeout` passes (`None`: no limit; else whole milliseconds, the
+    /// rest dropped: `epoll_wait` would round it up), and pushes what became ready
     /// onto `ready`. A signal that interrupts the wait ends it early with no events.
     pub(super) fn wait(
         &self,
         ready: &mut Vec<Readiness>,
         timeout: Option<Duration>,
     ) -> io::Result<()> {
-        let timeout = timeout.map(|t| Timespec {
-            tv_sec: t.as_secs().try_into().unwrap_or(i64::MAX),
-            tv_nsec: t.subsec_nanos().into(),
-        });
+        let timeout = timeout.map(whole_millis);
         let mut buffer = [const { MaybeUninit::<epoll::Event>::uninit() }; EVENTS_PER_WAIT];
         let events = match epoll::wait(&self.epoll, &mut buffer, timeout.as_ref()) {
             Ok((events, _)) => events,
@@ -157,8 +155,36 @@ impl Selector {
     }
 }
 
+/// `t` in whole milliseconds, the fraction dropped (what `epoll_wait` takes; given a
+/// fraction, it would round up, and wake a loop up to 1 ms after its timer).
+fn whole_millis(t: Duration) -> Timespec {
+    Timespec {
+        tv_sec: t.as_secs().try_into().unwrap_or(i64::MAX),
+        tv_nsec: (t.subsec_millis() * 1_000_000).into(),
+    }
+}
+
 impl AsFd for Selector {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::whole_millis;
+
+    #[test]
+    fn a_timeout_is_cut_to_whole_milliseconds_never_rounded_up() {
+        let millis = |t: Duration| {
+            let ts = whole_millis(t);
+            ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+        };
+        assert_eq!(millis(Duration::from_micros(1_999)), 1);
+        assert_eq!(millis(Duration::from_micros(999)), 0);
+        assert_eq!(millis(Duration::from_millis(2_500)), 2_500);
+        assert_eq!(whole_millis(Duration::from_micros(1_000_001)).tv_nsec, 0);
     }
 }
