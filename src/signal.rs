@@ -274,10 +274,18 @@ impl Future for CtrlC {
         };
         let seen = this.seen;
         // Drain the pipe, then look at the count: a byte is only written after its
-        // signal was counted. Nothing counted yet: wait for the next byte.
+        // signal was counted. Nothing counted yet: wait for the next byte. Whoever
+        // drained a byte wakes the other waiters: the selector is edge-triggered, and
+        // reports nothing once the pipe is empty again.
         let received = pipe.read.poll_read_with(cx, |mut reader| {
             let mut sink = [0; 64];
-            while matches!(reader.read(&mut sink), Ok(1..)) {}
+            let mut drained = false;
+            while let Ok(1..) = reader.read(&mut sink) {
+                drained = true;
+            }
+            if drained {
+                pipe.read.wake_readers();
+            }
             if RECEIVED.load(Ordering::SeqCst) > seen {
                 Ok(())
             } else {

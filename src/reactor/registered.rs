@@ -164,6 +164,14 @@ impl<T: AsFd> Registered<T> {
         self.reactor.note_activity();
     }
 
+    /// Wakes every task waiting to read, as a readiness report would. For a
+    /// descriptor whose bytes announce something to *all* its readers (the signal
+    /// pipe): the reader that empties it must pass the news on, since the kernel
+    /// reports an edge only if the data is still there when the selector looks.
+    pub(crate) fn wake_readers(&self) {
+        self.source.report_readable();
+    }
+
     /// [`poll_read_with`](Self::poll_read_with) as a future.
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await

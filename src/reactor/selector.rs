@@ -136,7 +136,7 @@ impl Selector {
     /// Ends the current wait on another thread, or makes the next one return at
     /// once. Cheap when called again before that wait: the eventfd is written once.
     pub(super) fn notify(&self) -> io::Result<()> {
-        if self.notified.swap(true, Ordering::AcqRel) {
+        if self.notified.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
         match rustix::io::write(&self.wake, &1u64.to_ne_bytes()) {
@@ -146,12 +146,17 @@ impl Selector {
         }
     }
 
-    /// The eventfd was reported: empty its counter so that the next `notify` is a
-    /// new edge. The flag drops first: a `notify` that comes after it writes again.
+    /// The eventfd was reported: empty its counter, *then* drop the flag, so that the
+    /// next `notify` writes again and is a new edge. The other order loses wake-ups
+    /// for good: a `notify` between the two would write, its write would be emptied
+    /// by our read before any wait reported it, and the flag would stay set, so every
+    /// later `notify` would skip its write. In this order a `notify` between the two
+    /// skips its write while this wait is already returning: the caller looks at its
+    /// queues after every wait, and finds what that `notify` announced.
     fn clear_notification(&self) {
-        self.notified.store(false, Ordering::Release);
         let mut counter = [0; 8];
         let _ = rustix::io::read(&self.wake, &mut counter);
+        self.notified.store(false, Ordering::SeqCst);
     }
 }
 

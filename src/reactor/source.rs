@@ -151,6 +151,21 @@ impl Source {
         }
     }
 
+    /// A report of "readable" that did not come from the kernel (see
+    /// [`Registered::wake_readers`](super::Registered::wake_readers)).
+    pub(super) fn report_readable(&self) {
+        let readiness = Readiness {
+            key: self.key,
+            readable: true,
+            writable: false,
+            closed: false,
+        };
+        let (mut wakers, mut done) = (Vec::new(), Vec::new());
+        self.dispatch(readiness, &mut wakers, &mut done);
+        wakers.into_iter().for_each(Waker::wake);
+        drop(done);
+    }
+
     /// Empties both directions (the source is being deregistered); returns the I/O
     /// waits for the caller to end (drop) outside the locks.
     pub(super) fn clear(&self) -> Vec<IoWait> {

@@ -12,8 +12,9 @@
 //!        |
 //!   store_outcome     slot <- Finished(outcome)      (under the task's lock)
 //!        |            (no handle left: Taken, the outcome is dropped later)
-//!   complete()        state: DONE                    (done() is true from here)
-//!   release()         out of the runtime's registry  (live_tasks() counts it gone)
+//!     complete()      state: DONE                    (done() is true from here)
+//!     release()       out of the runtime's registry  (live_tasks() counts it gone;
+//!                                                      still under the task's lock)
 //!   wake_awaiters     every waker of `task.await`    (they find the outcome)
 //!   queue_callbacks   done-callbacks, via call_soon  (only if the task has any)
 //! ```
@@ -76,14 +77,8 @@ where
             .scheduler
             .trace()
             .map(|t| t.task_done(self.header.id, &outcome));
+        // Outcome, DONE and out of the registry, all under the task's lock.
         let stored = self.store_outcome(outcome);
-        // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
-        self.header.state.complete();
-        // DONE first, out of the registry second: whoever sees `live_tasks()` drop
-        // finds the task done (the `schedule` runner checks an async job's last run
-        // that way). Both before the awaiters wake, so that when `block_on` returns
-        // the counts are exact.
-        self.scheduler.release(&self.header);
         if let Some((task, message)) = stored.unseen_panic {
             self.scheduler.exception_never_retrieved(task, message);
         }
@@ -102,8 +97,9 @@ where
     }
 
     /// The first phase of `finish`, under the task's lock: puts the outcome in the
-    /// slot (or, with no handle left, hands it back to be dropped outside the lock)
-    /// and takes out what the later phases need. Inlined: it runs once per task, on
+    /// slot (or, with no handle left, hands it back to be dropped outside the lock),
+    /// marks the task done, takes it out of the registry, and takes out what the
+    /// later phases need. Inlined: it runs once per task, on
     /// the hot path, and was part of `finish` before it had a name.
     #[inline(always)]
     fn store_outcome(&self, outcome: Outcome<F::Output>) -> Stored<F::Output> {
@@ -139,6 +135,16 @@ where
             Slot::Running(awaiters) => awaiters,
             _ => Awaiters::None,
         };
+        // Outcome first, DONE second: whoever sees `done()` finds the outcome there.
+        self.header.state.complete();
+        // DONE first, out of the registry second: whoever sees `live_tasks()` drop
+        // finds the task done (the `schedule` runner checks an async job's last run
+        // that way). And still under the lock: an awaiter reads the slot under it, so
+        // whoever finds the outcome finds the task gone from `live_tasks()` too, even
+        // an awaiter polled for another reason before this task wakes it (then, when
+        // `block_on` returns, the counts are exact). The registry's lock is only ever
+        // taken after a task's, never before.
+        self.scheduler.release(&self.header);
         Stored {
             awaiters,
             detached,
