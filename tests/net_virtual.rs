@@ -40,6 +40,49 @@ fn notify_from_another_thread_interrupts_a_wait() {
     assert_eq!(reactor.registered(), 0);
 }
 
+/// Notifies racing with the waiter's own clearing of the eventfd, thousands of times:
+/// every wait must still end. (The selector once lowered its "notified" flag before
+/// emptying the eventfd; a notify that fell between the two was emptied unseen, the
+/// flag stayed up, every later notify skipped its write, and a wait hung for good.)
+#[test]
+fn notifies_racing_with_the_wait_never_get_lost() {
+    const WAITS: usize = 20_000;
+    let reactor = std::sync::Arc::new(Reactor::new().unwrap());
+    let waits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (done, finished) = mpsc::channel();
+    let waiter = {
+        let (reactor, waits) = (reactor.clone(), waits.clone());
+        thread::spawn(move || {
+            for _ in 0..WAITS {
+                reactor.wait(None).unwrap(); // only a notify ends it
+                waits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            done.send(()).unwrap();
+        })
+    };
+    let notifier = {
+        let (reactor, waits) = (reactor.clone(), waits.clone());
+        thread::spawn(move || {
+            while waits.load(std::sync::atomic::Ordering::SeqCst) < WAITS {
+                reactor.notify().unwrap();
+                std::hint::spin_loop();
+            }
+        })
+    };
+    // A real-time limit only so that a lost notify fails the test instead of
+    // hanging it.
+    finished
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            panic!(
+                "a wait was never interrupted after {} of {WAITS}",
+                waits.load(std::sync::atomic::Ordering::SeqCst)
+            )
+        });
+    waiter.join().unwrap();
+    notifier.join().unwrap();
+}
+
 /// A listener, and a std thread that connects to it and writes `message` after
 /// `delay` of real time (then keeps the connection open until the test ends).
 fn late_writer(message: &'static [u8], delay: Duration) -> (TcpListener, thread::JoinHandle<()>) {
