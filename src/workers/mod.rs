@@ -237,6 +237,7 @@ impl Worker<'_> {
             let fair_turn = self.tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL);
             if fair_turn {
                 self.fire_timers();
+                self.look_at_the_selector();
             }
             if let Some(task) = self.next_task(fair_turn) {
                 self.found_work();
@@ -363,6 +364,18 @@ impl Worker<'_> {
         }
         shared.busy.fetch_add(1, Ordering::SeqCst);
         self.unregister();
+    }
+
+    /// Every 61st turn, a look at the selector without waiting, if nobody sits
+    /// there: sockets that became ready while every worker is busy wake their tasks
+    /// now, on this worker (see `Reactor::look_without_waiting`).
+    fn look_at_the_selector(&self) {
+        #[cfg(target_os = "linux")]
+        if !self.scheduler.clock.is_virtual()
+            && let Some(reactor) = crate::reactor::Reactor::existing()
+        {
+            reactor.look_without_waiting();
+        }
     }
 
     /// The driver's sleep: on the real clock, once some socket created the reactor,
