@@ -89,6 +89,7 @@ use crate::workers;
 mod builder;
 mod handle;
 mod local;
+mod registry;
 pub(crate) mod scheduler;
 pub(crate) mod timers;
 
