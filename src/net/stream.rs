@@ -106,3 +106,48 @@ where
         }
     }
 }
+
+/// Implements the `futures-io` traits for stream types whose connection is their
+/// field `inner` (a [`Conn`], or an `Arc` of one), so the `futures` crate's io
+/// utilities work on clearloop's streams. Written once here, because each impl only
+/// hands the call to `Conn`: `read: TcpStream, ReadHalf` makes `AsyncRead` impls,
+/// `write: ...` `AsyncWrite` impls. `poll_close` half-closes (sends the end of
+/// stream), as tokio's `poll_shutdown` does; the socket itself closes on drop, and
+/// `poll_flush` has nothing to do (no buffer of our own).
+macro_rules! futures_io_via_conn {
+    (read: $($reader:ty),+; write: $($writer:ty),+) => {
+        $(impl futures_io::AsyncRead for $reader {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.inner.poll_read(cx, buf)
+            }
+        })+
+        $(impl futures_io::AsyncWrite for $writer {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.inner.poll_write(cx, buf)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.inner.poll_close()
+            }
+        })+
+    };
+}
+pub(super) use futures_io_via_conn;

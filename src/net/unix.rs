@@ -5,13 +5,11 @@ use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 use super::annotate;
-use super::stream::Conn;
+use super::stream::{Conn, futures_io_via_conn};
 use crate::reactor::Registered;
 
 /// A Unix socket listening at a path (asyncio's `start_unix_server`).
@@ -168,30 +166,4 @@ impl UnixStream {
     }
 }
 
-impl futures_io::AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read(cx, buf)
-    }
-}
-
-impl futures_io::AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.inner.poll_close()
-    }
-}
+futures_io_via_conn!(read: UnixStream; write: UnixStream);
