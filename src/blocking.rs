@@ -188,9 +188,11 @@ impl BlockingPool {
         // A task of a runtime on an auto-advance clock awaits this job: until it ends,
         // virtual time must not jump (the `clock` module doc states the rule). Counted
         // from now, not from when a pool thread picks the job up.
-        let work = crate::runtime::with_current_scheduler("to_thread", |s| s.clock.start_work())
-            .ok()
-            .flatten();
+        let work = crate::runtime::scheduler::with_current_scheduler("to_thread", |s| {
+            s.clock.start_work()
+        })
+        .ok()
+        .flatten();
         JOBS_IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let completer = Completer {
             handoff: Some(handoff.clone()),

@@ -8,15 +8,16 @@
 use std::sync::Mutex;
 
 use clearloop::net::{TcpListener, TcpStream};
-use clearloop::reactor::Reactor;
 use clearloop::task::yield_now;
 use clearloop::{Runtime, spawn};
 
 /// One test at a time: each counts what the whole process holds.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Descriptors the process's reactors watch: the sockets that have waited (a
+/// socket joins a reactor at its first wait) and are still open.
 fn registered() -> usize {
-    Reactor::global().unwrap().registered()
+    clearloop::reactor::sources()
 }
 
 fn open_fds() -> usize {
@@ -59,9 +60,10 @@ fn cancelling_a_pending_accept_read_and_write_leaves_nothing_registered() {
             yield_now().await;
         }
         assert!(!accepting.done() && !reading.done() && !writing.done());
-        // listener, idle, client, reader_side, writer_side, _peer.
+        // At least idle, reader_side and writer_side, whose operations pend (the
+        // others joined a reactor only if one of their operations had to wait).
         let during = registered();
-        assert_eq!(during, before + 6);
+        assert!(during >= before + 3, "{during} sources, {before} before");
 
         assert!(accepting.cancel() && reading.cancel() && writing.cancel());
         let (accepted, read, written) = (accepting.join(), reading.join(), writing.join());
@@ -97,11 +99,14 @@ fn dropping_the_runtime_with_a_read_pending_leaves_nothing_registered() {
             yield_now().await;
             client
         });
-        assert!(registered() >= before + 2);
+        assert!(registered() > before, "the server's pending read waits");
         peer
         // The runtime drops here, and with it the pending task and its socket.
     };
-    assert_eq!(registered(), before + 1, "only the returned client is left");
+    assert!(
+        registered() <= before + 1,
+        "only the returned client may be left"
+    );
     drop(peer);
     assert_eq!(registered(), before);
 }
@@ -110,10 +115,9 @@ fn dropping_the_runtime_with_a_read_pending_leaves_nothing_registered() {
 fn ten_thousand_connections_leave_no_file_descriptor_behind() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     const N: usize = 10_000;
+    // The runtime is dropped before the count: its reactor's epoll and eventfd go
+    // with it.
     let runtime = Runtime::new();
-    // Start the reactor (its epoll and eventfd live as long as the process) before
-    // counting.
-    Reactor::global().unwrap();
     let fds_before = open_fds();
     let sources_before = registered();
     let accepted = runtime.block_on(async {
@@ -137,6 +141,7 @@ fn ten_thousand_connections_leave_no_file_descriptor_behind() {
     });
     assert_eq!(accepted, N);
     assert_eq!(registered(), sources_before);
+    drop(runtime);
     assert_eq!(open_fds(), fds_before, "file descriptors leaked");
 }
 
@@ -151,8 +156,8 @@ fn cpu_time() -> std::time::Duration {
 }
 
 /// An idle server with open connections sleeps in the kernel: no thread spins, on
-/// one thread or on two workers (the reactor's thread waits in `epoll_wait`, the
-/// loops park).
+/// one thread or on two workers (the loop, or the driving worker, waits in
+/// `epoll_wait`; the other workers park).
 fn idle_server_uses_no_cpu(runtime: Runtime) {
     use std::time::Duration;
     let used = runtime.block_on(async {

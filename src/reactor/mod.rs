@@ -25,51 +25,53 @@
 //! The selector itself (`selector.rs`) is epoll written out by hand on `rustix`:
 //! three system calls and an eventfd, small enough to read in one sitting.
 //!
-//! ## Step 4 of the loop waits here
+//! ## One selector per loop, and the loop looks at it itself
 //!
-//! asyncio's `_run_once` blocks in exactly one place, `self._selector.select(timeout)`,
-//! with `timeout` the time to the next timer: sockets and timers share one wait. So
-//! does clearloop's loop (`src/runtime/mod.rs`, step 4):
+//! asyncio gives each event loop its own selector, and `_run_once` looks at it on
+//! every turn: `select(timeout)` when nothing is ready, `select(0)` when callbacks
+//! are. clearloop follows it. Each runtime on the real clock owns one reactor, made
+//! at its first wait on I/O (`owner.rs`), and **the thread that runs the loop is the
+//! one that waits on it**. Readiness is then never left for somebody else's patience:
 //!
 //! ```text
-//!   asyncio _run_once, step 4            clearloop, step 4 (real clock)
-//!   timeout = next timer - now           timeout = next timer - now
-//!   events = selector.select(timeout)    take the seat; reactor.wait(timeout)
-//!     (milliseconds, rounded up)           (milliseconds, rounded down; under
-//!                                           1 ms left: park on the clock)
-//!   _process_events(events)                -> waker.wake() on this thread:
-//!     -> callbacks into _ready                straight into the ready queue
-//!   another thread: call_soon_threadsafe another thread: channel, then
-//!     -> write to the self-pipe            reactor.notify() (the eventfd)
-//!                                          if the loop sits in the selector,
-//!                                          else Thread::unpark
+//!   single-threaded loop                      n workers
+//!   ------------------------------------      -------------------------------------
+//!   step 4, nothing ready:                    a worker with nothing to do parks; the
+//!     wait(until the next timer)                first one is the *driver*: it waits
+//!     readiness wakes tasks here, on the        in wait(until the next timer); the
+//!     loop's thread                             reactor's creation unparks it, so it
+//!   tasks stay ready (a task that yields,       moves there at once
+//!   a busy server):                           busy workers: every 61st turn one
+//!     every 61 polls, look without waiting      looks without waiting, unless the
+//!     (wait(0)), so a socket is heard even      driver sits there
+//!     while the ready queue never empties
+//!   another thread's wake: notify()           a push to the driver: notify()
+//!     (the eventfd: asyncio's self-pipe)
 //! ```
 //!
-//! **One reactor per process, driven by whichever loop waits.** Sockets are made
-//! anywhere (inside a runtime, before one, on worker threads) and may move between
-//! runtimes, so the reactor stays global and the *driving* moves: a loop on the
-//! real clock that reaches step 4 takes the *seat* and waits on the selector itself,
-//! as smol's `async-io` lets whichever `block_on` blocks drive its global reactor.
-//! Only one thread may sit in `epoll_wait`: a second loop that finds the seat taken
-//! parks as before (its tasks are then woken across threads by the one that sits),
-//! and is unparked when the seat frees. A loop that never created a socket never
-//! creates the reactor, and parks on its clock as before.
+//! Only one thread is in `epoll_wait` on a reactor at a time: [`Reactor::wait`]
+//! holds the reactor's scratch buffers for the whole wait, and a look without
+//! waiting takes them only if they are free (somebody who waits will see the same
+//! events).
 //!
-//! **The fallback thread.** `clearloop-reactor` (the whole driver in stage 1) now
-//! drives the selector only when no loop does: while no single-threaded loop runs
-//! (sockets used from `Builder::worker_threads(n)`, whose workers park on their own
-//! and are woken across threads; or outside any runtime), and when the loops have
-//! all been busy running tasks for [`FALLBACK_PATIENCE`] (10 ms) without anybody
-//! waiting on the selector, so that readiness is never left unread. A loop that
-//! then reaches step 4 asks for the seat back with [`Reactor::notify`]. While a loop
-//! drives, the fallback thread looks every 10 ms and sleeps again: no busy-wait
-//! (the idle-server CPU test in `tests/net_resources.rs`). The seat, the bench of
-//! parked loops and the fallback thread's rules are in `src/reactor/seat.rs`.
+//! Why every 61 polls and not every turn as asyncio does: a look is one system call
+//! (about half a microsecond), and a turn of a loop whose two tasks ping-pong a
+//! message costs less than that: looking every turn would double it. Every 61 polls
+//! costs under 1 % there, and bounds how long a ready socket goes unheard to 61
+//! polls, as tokio's `event_interval` does (61, a prime, so that it does not beat
+//! with a workload's own cycle). A runtime whose tasks never wait on I/O has no
+//! reactor, and never looks.
 //!
-//! **A virtual clock** keeps stage 1's rule: its loop parks on the clock (which
-//! jumps only after [`IO_GRACE`] of network quiet) and the fallback thread, or a
-//! loop on the real clock, dispatches its readiness across threads.
-//!
+//! **Sockets, and who owns them.** A socket belongs to the reactor of the runtime
+//! whose task last waited on it (`source.rs` draws its *home*): made before the
+//! runtime, or moved between runtimes, it follows its waiters. A runtime that shuts
+//! down wakes the tasks of other runtimes still waiting on its sources, so that each
+//! waits again at its own home. Two more cases have no loop to wait for them: a
+//! socket polled outside any runtime, and the tasks of a runtime on a **virtual**
+//! clock, whose loop sleeps on the clock (see below). Those go to the process's I/O
+//! thread, `clearloop-io`, which waits on its own reactor with no timeout
+//! (`io_thread.rs`).
+
 //! ## Edge-triggered readiness, and what it costs
 //!
 //! There are three ways to ask the kernel about readiness:
@@ -106,7 +108,6 @@
 //!
 //! ```
 //! use clearloop::net::{TcpListener, TcpStream};
-//! use clearloop::reactor::Reactor;
 //!
 //! clearloop::run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -120,50 +121,52 @@
 //!     stream.read_exact(&mut buf).await.unwrap(); // waits in the reactor
 //!     assert_eq!(&buf, b"ping");
 //!     client.await;
-//!     // Each socket is a source of the reactor until it is dropped.
-//!     assert!(Reactor::global().unwrap().registered() >= 2);
+//!     // The sockets that waited are sources of a reactor until they are dropped.
+//!     assert!(clearloop::reactor::sources() >= 1);
 //! });
+//! assert_eq!(clearloop::reactor::sources(), 0);
 //! ```
 
 #![cfg(target_os = "linux")]
 
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::task::Waker;
 use std::time::Duration;
 
 use crate::panics::lock;
 
+mod io_thread;
+mod owner;
 mod registered;
-mod seat;
 mod selector;
 mod source;
 
+pub(crate) use owner::{Lent, OwnReactor, Owner, lend};
 pub use registered::Registered;
-pub(crate) use seat::{LoopRunning, SeatTaken};
 use selector::{Readiness, Selector};
 pub use source::Source;
 
 pub use crate::clock::IO_GRACE;
-pub use seat::FALLBACK_PATIENCE;
 
 /// The selector and the table of sources it watches (asyncio's `selectors.DefaultSelector`
 /// plus the loop's `_process_events`).
 ///
-/// Who may touch what: `sources` is locked to register, deregister and dispatch, so a
-/// source cannot be deregistered while an event for it is dispatched; a [`Source`]'s
-/// own waiters have their own lock, taken after `sources` when both are needed. Only
-/// one thread waits at a time: the runtime's loops and the fallback thread take turns
-/// through a *seat* (the module doc).
+/// Who may touch what: `sources` is locked to register, deregister and dispatch; a
+/// [`Source`]'s own waiters have their own lock, taken after `sources` when both are
+/// needed. `scratch` is held for a whole [`wait`](Reactor::wait): it is the *seat*,
+/// so only one thread at a time waits on the selector.
 pub struct Reactor {
     selector: Selector,
     sources: Mutex<Sources>,
     /// What one wait found, and the wakers it took: kept to reuse the allocations
-    /// (a round trip of an echo server is two waits).
+    /// (a round trip of an echo server is two waits). Held during a wait.
     scratch: Mutex<Scratch>,
-    /// Who waits on the selector now (a loop's step 4 or the fallback thread).
-    seat: seat::Seat,
+    /// Wakers woken by this reactor's waits so far (a test's way to see who heard
+    /// a socket: the runtime's own loop, or the I/O thread).
+    woken: AtomicU64,
 }
 
 /// Whether step 4 should wait on the selector for a timer due at `deadline`, or
@@ -180,8 +183,15 @@ pub(crate) fn select_until(deadline: Option<std::time::Instant>) -> bool {
 /// The selector's unit of time.
 const SELECT_GRAIN: Duration = Duration::from_millis(1);
 
-/// The process-wide reactor, once created.
-static GLOBAL: OnceLock<Arc<Reactor>> = OnceLock::new();
+/// Sources registered with any reactor of the process, now.
+static SOURCES: AtomicUsize = AtomicUsize::new(0);
+
+/// How many descriptors the reactors of this process watch now, all runtimes and the
+/// I/O thread together: one per socket, pipe or child that a task has waited on and
+/// that is still open. A test's leak detector.
+pub fn sources() -> usize {
+    SOURCES.load(Ordering::SeqCst)
+}
 
 /// The buffers of [`Reactor::wait`].
 #[derive(Default)]
@@ -206,70 +216,58 @@ impl Reactor {
     /// # Errors
     ///
     /// When the OS refuses an epoll instance (out of file descriptors: `EMFILE`).
+    /// The OS error is returned as it is, so that `raw_os_error()` gives its code: a
+    /// wait that fails this way fails the read or write that waited, as any other
+    /// error of that operation.
     pub fn new() -> io::Result<Reactor> {
-        let selector = Selector::new().map_err(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("cannot create the reactor's selector (epoll): {error}"),
-            )
-        })?;
         Ok(Reactor {
-            selector,
+            selector: Selector::new()?,
             sources: Mutex::new(Sources::default()),
             scratch: Mutex::new(Scratch::default()),
-            seat: seat::Seat::default(),
+            woken: AtomicU64::new(0),
         })
-    }
-
-    /// The process-wide reactor every `net` socket registers with, started on first
-    /// use with its fallback driver thread, `clearloop-reactor` (see the module doc:
-    /// the loops drive it themselves while they run).
-    ///
-    /// # Errors
-    ///
-    /// When the epoll instance or the thread cannot be created.
-    pub fn global() -> io::Result<&'static Arc<Reactor>> {
-        static STARTING: Mutex<()> = Mutex::new(());
-        if let Some(reactor) = GLOBAL.get() {
-            return Ok(reactor);
-        }
-        // One thread creates it; an error is returned (not cached), so a later call,
-        // after file descriptors were freed, can try again.
-        let _starting = lock(&STARTING);
-        if let Some(reactor) = GLOBAL.get() {
-            return Ok(reactor);
-        }
-        let reactor = Arc::new(Reactor::new()?);
-        let driven = reactor.clone();
-        let fallback = std::thread::Builder::new()
-            .name("clearloop-reactor".into())
-            .spawn(move || driven.drive_as_fallback())?;
-        let _ = seat::FALLBACK.set(fallback.thread().clone());
-        Ok(GLOBAL.get_or_init(|| reactor))
-    }
-
-    /// The process-wide reactor if some socket already created it, without
-    /// creating it: a loop that never touched I/O parks as before.
-    pub(crate) fn existing() -> Option<&'static Arc<Reactor>> {
-        GLOBAL.get()
     }
 
     /// Waits until a registered source is ready, [`notify`](Reactor::notify) is
     /// called, or `timeout` passes (`None`: no limit; else counted in whole
-    /// milliseconds, the fraction dropped: a loop parks the rest on its clock), then wakes the tasks waiting
-    /// on the ready sources; returns how many wakers it woke (asyncio's
-    /// `selector.select(timeout)` followed by `_process_events`).
+    /// milliseconds, the fraction dropped: a loop parks the rest on its clock), then
+    /// wakes the tasks waiting on the ready sources; returns how many wakers it woke
+    /// (asyncio's `selector.select(timeout)` followed by `_process_events`). A
+    /// second thread that calls it meanwhile waits for the first to finish.
     ///
     /// # Errors
     ///
-    /// When `epoll_wait` fails (never for a signal: `EINTR` is retried).
+    /// When `epoll_wait` fails (never for a signal: `EINTR` ends the wait early).
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let mut scratch = lock(&self.scratch);
+        self.wait_seated(lock(&self.scratch), timeout)
+    }
+
+    /// A look without waiting (`wait` with a zero timeout), unless another thread
+    /// waits on this reactor now: that one will see the same events. Returns how
+    /// many wakers it woke. asyncio's `select(0)` on a turn with callbacks ready.
+    pub(crate) fn look(&self) -> usize {
+        let scratch = match self.scratch.try_lock() {
+            Ok(scratch) => scratch,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return 0,
+        };
+        match self.wait_seated(scratch, Some(Duration::ZERO)) {
+            Ok(woken) => woken,
+            Err(error) => {
+                eprintln!("clearloop: looking at the selector failed: {error}");
+                0
+            }
+        }
+    }
+
+    /// [`wait`](Reactor::wait), the seat (`scratch`) taken.
+    fn wait_seated(
+        &self,
+        mut scratch: std::sync::MutexGuard<'_, Scratch>,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
         let Scratch { ready, wakers } = &mut *scratch;
         ready.clear();
-        self.seat
-            .ticks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.selector.wait(ready, timeout)?;
         let mut done = Vec::new();
         {
@@ -288,6 +286,7 @@ impl Reactor {
         let mut woken = std::mem::take(wakers);
         drop(scratch);
         let count = woken.len();
+        self.woken.fetch_add(count as u64, Ordering::Relaxed);
         woken.drain(..).for_each(Waker::wake);
         drop(done);
         lock(&self.scratch).wakers = woken; // empty, its capacity kept
@@ -305,17 +304,29 @@ impl Reactor {
         self.selector.notify()
     }
 
-    /// How many sources are registered now (one per open socket): a test's leak
-    /// detector.
+    /// [`notify`](Reactor::notify) for a waker that has nowhere to return an error:
+    /// a failure is reported on standard error (it would mean a lost wake-up).
+    pub(crate) fn rouse(&self) {
+        if let Err(error) = self.notify() {
+            eprintln!("clearloop: cannot interrupt a wait on the selector: {error}");
+        }
+    }
+
+    /// How many sources this reactor watches now (one per open socket that waited
+    /// here last).
     pub fn registered(&self) -> usize {
         lock(&self.sources).live
     }
 
+    /// How many wakers this reactor's waits have woken so far.
+    pub fn woken(&self) -> u64 {
+        self.woken.load(Ordering::Relaxed)
+    }
+
     /// Adds `fd` to the selector, watched in both directions from now on (edge-
-    /// triggered: nothing more to arm when a task waits). Call
-    /// [`deregister`](Reactor::deregister) before `fd` is closed ([`Registered`]
-    /// does, in its `Drop`).
-    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+    /// triggered: nothing more to arm when a task waits); returns its key. Call
+    /// [`remove`](Reactor::remove) before `fd` is closed or moves elsewhere.
+    fn insert(&self, source: Arc<Source>, fd: BorrowedFd<'_>) -> io::Result<usize> {
         let mut sources = lock(&self.sources);
         let key = sources.free.pop().unwrap_or(sources.slots.len());
         if let Err(error) = self.selector.add(fd, key) {
@@ -324,43 +335,48 @@ impl Reactor {
             }
             return Err(error);
         }
-        let source = Arc::new(Source::new(key));
         if key == sources.slots.len() {
-            sources.slots.push(Some(source.clone()));
+            sources.slots.push(Some(source));
         } else {
-            sources.slots[key] = Some(source.clone());
+            sources.slots[key] = Some(source);
         }
         sources.live += 1;
-        Ok(source)
+        SOURCES.fetch_add(1, Ordering::SeqCst);
+        Ok(key)
     }
 
-    /// Removes `source` (whose descriptor is `fd`) from the selector and drops the
-    /// wakers still stored in it: after this, no event names it. Call it before the
-    /// descriptor is closed.
-    pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) {
-        let waits = {
-            let mut sources = lock(&self.sources);
-            // Fails only if the descriptor is not registered, which `Registered`
-            // rules out; nothing useful to do about it in a `Drop` anyway.
-            let _ = self.selector.delete(fd);
-            if let Some(slot) = sources.slots.get_mut(source.key)
-                && slot.take().is_some()
-            {
-                sources.free.push(source.key);
-                sources.live -= 1;
-            }
-            source.clear()
-        };
-        // The waits end outside the locks (the clock has its own).
-        drop(waits);
+    /// Removes the source at `key` (whose descriptor is `fd`) from the selector:
+    /// after this, no event names it.
+    fn remove(&self, key: usize, fd: BorrowedFd<'_>) {
+        let mut sources = lock(&self.sources);
+        // `EPOLL_CTL_DEL` fails only for a descriptor that is not registered, which
+        // the source's home rules out; if it ever did, the descriptor is about to be
+        // closed or re-added elsewhere, and epoll forgets a closed one by itself.
+        if let Err(error) = self.selector.delete(fd) {
+            eprintln!("clearloop: removing a descriptor from the selector failed: {error}");
+        }
+        if let Some(slot) = sources.slots.get_mut(key)
+            && slot.take().is_some()
+        {
+            sources.free.push(key);
+            sources.live -= 1;
+            SOURCES.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
-    /// A task just wrote to a socket, connected or closed one: a peer may be about
-    /// to be woken. On an auto-advance clock, the network's quiet starts again (the
-    /// `clock` module's I/O rule); elsewhere nothing but a thread-local read.
-    pub(crate) fn note_activity(&self) {
-        let _ =
-            crate::runtime::with_current_scheduler("a socket operation", |s| s.clock.io_activity());
+    /// The runtime that owns this reactor is shutting down: wake every task still
+    /// waiting on one of its sources (tasks of other runtimes, sharing a socket), so
+    /// that each waits again at its own home instead of in a selector nobody drives.
+    pub(crate) fn retire(&self) {
+        let sources: Vec<Arc<Source>> = lock(&self.sources)
+            .slots
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for source in sources {
+            source.wake_everyone();
+        }
     }
 }
 

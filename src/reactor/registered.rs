@@ -7,38 +7,36 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use super::Source;
+use super::owner;
 use super::source::{READ, WRITE};
-use super::{Reactor, Source};
 use crate::task::coop;
 
-/// A non-blocking file descriptor (a socket) registered with a [`Reactor`], which it
+/// A non-blocking file descriptor (a socket) registered with a [`Reactor`](super::Reactor), which it
 /// leaves when dropped (asyncio's `loop.sock_recv(sock, n)` and friends, for any
 /// socket set non-blocking). Every `net` type is one of these around a std socket.
 ///
 /// Each operation is tried first; only when the OS says `WouldBlock` does the task
-/// wait for readiness, then it tries again.
+/// wait for readiness, then it tries again. The descriptor joins a reactor at its
+/// first wait: the one of the runtime whose task waits (the *home* drawn in
+/// `source.rs`), so a socket made before `run`, or used by two runtimes, works.
 pub struct Registered<T: AsFd> {
     source: Arc<Source>,
-    reactor: Arc<Reactor>,
     io: T,
 }
 
 impl<T: AsFd> Registered<T> {
-    /// Registers `io` with the process-wide reactor ([`Reactor::global`]). `io` must
-    /// already be non-blocking (`set_nonblocking(true)`), or an operation would block
-    /// the loop's thread.
+    /// Wraps `io`, which must already be non-blocking (`set_nonblocking(true)`), or
+    /// an operation would block the loop's thread. Nothing is registered yet: the
+    /// first operation that would block registers it with the reactor of the runtime
+    /// running there (a socket that never waits costs no `epoll_ctl`).
     ///
     /// # Errors
     ///
-    /// When the reactor cannot be started or the OS refuses the registration.
+    /// None today; the `Result` leaves room for a system that registers at once.
     pub fn new(io: T) -> io::Result<Registered<T>> {
-        let reactor = Reactor::global()?.clone();
-        // `Drop` below deregisters before `io` is dropped (fields drop after `drop`
-        // runs), so the reactor never watches a closed descriptor.
-        let source = reactor.register(io.as_fd())?;
         Ok(Registered {
-            source,
-            reactor,
+            source: Arc::new(Source::new()),
             io,
         })
     }
@@ -90,7 +88,7 @@ impl<T: AsFd> Registered<T> {
         ready!(coop::poll_budget(cx));
         let done = ready!(self.poll_stream(WRITE, cx, len, &mut op));
         if done.is_ok() {
-            self.reactor.note_activity();
+            owner::note_activity();
         }
         Poll::Ready(done)
     }
@@ -107,7 +105,7 @@ impl<T: AsFd> Registered<T> {
         let seen = self.source.events(direction);
         if self.source.is_exhausted(direction, seen) {
             // Ready only if a report came in the meantime; then try as usual.
-            ready!(self.source.poll_ready(direction, seen, cx));
+            ready!(self.source.poll_ready(direction, seen, self.io.as_fd(), cx))?;
         }
         let mut try_once = |stream: &T| {
             let seen = self.source.events(direction);
@@ -131,7 +129,7 @@ impl<T: AsFd> Registered<T> {
         let done = ready!(self.poll_io(WRITE, cx, &mut op));
         if done.is_ok() {
             // A peer may now be readable (virtual clocks only).
-            self.reactor.note_activity();
+            owner::note_activity();
         }
         Poll::Ready(done)
     }
@@ -148,7 +146,7 @@ impl<T: AsFd> Registered<T> {
             let seen = self.source.events(direction);
             match op(&self.io) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.source.poll_ready(direction, seen, cx));
+                    ready!(self.source.poll_ready(direction, seen, self.io.as_fd(), cx))?;
                 }
                 // A signal interrupted the call: nothing happened, try again.
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -161,7 +159,7 @@ impl<T: AsFd> Registered<T> {
     /// other than a write through [`poll_write_with`](Self::poll_write_with) (which
     /// says it itself): a `connect`, a `shutdown`. Matters on virtual clocks only.
     pub(crate) fn touched_peer(&self) {
-        self.reactor.note_activity();
+        owner::note_activity();
     }
 
     /// Wakes every task waiting to read, as a readiness report would. For a
@@ -187,9 +185,10 @@ impl<T: AsFd> Drop for Registered<T> {
     fn drop(&mut self) {
         // Before `io` closes its descriptor (fields drop after this): the reactor
         // must never watch, or re-arm, a number the OS may give to a new socket.
-        self.reactor.deregister(&self.source, self.io.as_fd());
+        // The waits still counted end outside the locks (the clock has its own).
+        drop(self.source.leave_home(self.io.as_fd()));
         // Closing may wake a peer (end of stream), as a write does.
-        self.reactor.note_activity();
+        owner::note_activity();
     }
 }
 

@@ -28,8 +28,8 @@
 //! remember what was reported (`source.rs`: an event counter per direction), since
 //! the kernel will not say it twice.
 //!
-//! Only one thread waits at a time (the reactor's seat); `notify` may be called from
-//! any thread, at any time.
+//! Only one thread waits at a time (the reactor holds its scratch buffers for the
+//! whole wait); `notify` may be called from any thread, at any time.
 
 use std::io;
 use std::mem::MaybeUninit;

@@ -29,11 +29,38 @@
 //! per wait. tokio keeps the same idea in its `ScheduledIo` (a "tick" beside the
 //! readiness bits); asyncio does not need it, being level-triggered: its selector
 //! reports a readable socket on every `select()` until the data is read.
+//!
+//! ## Which reactor watches it: the *home*
+//!
+//! Every runtime on the real clock has a reactor of its own (asyncio: every loop
+//! has its selector), and a socket is watched by the reactor of the runtime whose
+//! task last *waited* on it: its home. A socket is made anywhere (`bind` before
+//! `run`, in one runtime and awaited in another), so the home is chosen late, at
+//! the first wait, and moves when a task of another runtime waits on it:
+//!
+//! ```text
+//!   Registered::new(socket)          home: none        (no epoll_ctl yet: a socket
+//!                                                       that never waits never costs one)
+//!   a task of runtime A waits        home: A's reactor  epoll_ctl(ADD) on A's epoll
+//!   a task of runtime B waits        home: B's reactor  DEL from A's, ADD to B's; the
+//!                                                       wakers stored stay, and B's
+//!                                                       reactor wakes them
+//!   runtime A shuts down             A wakes every task still waiting on a source at
+//!                                    home there: each waits again, at its own home
+//!   the socket is dropped            DEL from its home
+//! ```
+//!
+//! `epoll_ctl(ADD)` reports a direction that is *already* ready as a first edge,
+//! so nothing that happened before the move is lost.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use super::Reactor;
+use super::owner;
 use super::selector::Readiness;
 use crate::clock::IoWait;
 use crate::panics::lock;
@@ -43,13 +70,17 @@ pub(super) const READ: usize = 0;
 /// Index of the write direction.
 pub(super) const WRITE: usize = 1;
 
-/// A file descriptor registered with a [`Reactor`](super::Reactor), and the tasks
+/// A file descriptor registered with a [`Reactor`], and the tasks
 /// waiting on it (the `SelectorKey` of Python's `selectors`, whose `data` holds
 /// asyncio's reader and writer callbacks). Made by
 /// [`Registered::new`](super::Registered::new).
 pub struct Source {
-    /// The key epoll reports with each event of this descriptor.
-    pub(super) key: usize,
+    /// The reactor that watches this descriptor now, and the key it reports it by
+    /// (`None` until a task first waits on it). Locked only to move it.
+    home: Mutex<Option<Home>>,
+    /// The address of `home`'s reactor (0: none), read without the lock on every
+    /// wait: only a wait from another runtime than the home's takes the lock.
+    home_address: AtomicUsize,
     /// Reports received so far, per direction: read before every try (one atomic
     /// load), bumped under `waiting`'s lock.
     events: [AtomicU64; 2],
@@ -65,6 +96,12 @@ pub struct Source {
     waiting: Mutex<[Direction; 2]>,
 }
 
+/// Where a source is registered: its reactor, and its key there.
+struct Home {
+    reactor: Arc<Reactor>,
+    key: usize,
+}
+
 /// The waiters of one direction (read or write) of a source.
 #[derive(Default)]
 struct Direction {
@@ -76,9 +113,10 @@ struct Direction {
 }
 
 impl Source {
-    pub(super) fn new(key: usize) -> Source {
+    pub(super) fn new() -> Source {
         Source {
-            key,
+            home: Mutex::new(None),
+            home_address: AtomicUsize::new(0),
             events: Default::default(),
             exhausted: [AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)],
             closed: AtomicBool::new(false),
@@ -108,11 +146,23 @@ impl Source {
 
     /// After an operation found nothing to do: `Ready` if the direction was reported
     /// since `seen` was read (try again), else stores the task's waker and returns
-    /// `Pending` (asyncio's `add_reader` / `add_writer`).
-    pub(super) fn poll_ready(&self, direction: usize, seen: u64, cx: &mut Context<'_>) -> Poll<()> {
+    /// `Pending` (asyncio's `add_reader` / `add_writer`). First the source moves to
+    /// the reactor of the runtime running here, if it is not there already (the
+    /// module doc's *home*); `fd` is its descriptor. That can fail (no descriptor
+    /// left for a new epoll instance): the error is the operation's.
+    pub(super) fn poll_ready(
+        self: &Arc<Self>,
+        direction: usize,
+        seen: u64,
+        fd: BorrowedFd<'_>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Err(error) = owner::with_reactor(|reactor| self.settle_in(reactor, fd)) {
+            return Poll::Ready(Err(error));
+        }
         let mut waiting = lock(&self.waiting);
         if self.events[direction].load(Ordering::Acquire) != seen {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         }
         let wait = &mut waiting[direction];
         if !wait.wakers.iter().any(|w| w.will_wake(cx.waker())) {
@@ -121,12 +171,41 @@ impl Source {
         if wait.io_wait.is_none() {
             // A task of a runtime on an auto-advance clock waits on the real world:
             // virtual time listens before it jumps (the `clock` module's I/O rule).
-            wait.io_wait =
-                crate::runtime::with_current_scheduler("an I/O wait", |s| s.clock.start_io_wait())
-                    .ok()
-                    .flatten();
+            wait.io_wait = owner::start_io_wait();
         }
         Poll::Pending
+    }
+
+    /// Makes `reactor` this source's home: registers it there, after leaving its old
+    /// home if it had one. One atomic load when it is home already.
+    fn settle_in(self: &Arc<Self>, reactor: &Arc<Reactor>, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let address = Arc::as_ptr(reactor) as usize;
+        if self.home_address.load(Ordering::Acquire) == address {
+            return Ok(());
+        }
+        let mut home = lock(&self.home);
+        if let Some(old) = home.take() {
+            old.reactor.remove(old.key, fd);
+        }
+        self.home_address.store(0, Ordering::Release);
+        let key = reactor.insert(self.clone(), fd)?;
+        *home = Some(Home {
+            reactor: reactor.clone(),
+            key,
+        });
+        self.home_address.store(address, Ordering::Release);
+        Ok(())
+    }
+
+    /// Leaves the home reactor for good (the descriptor is about to be closed) and
+    /// drops the wakers still stored; returns the I/O waits for the caller to end
+    /// (drop) outside the locks.
+    pub(super) fn leave_home(&self, fd: BorrowedFd<'_>) -> Vec<IoWait> {
+        if let Some(old) = lock(&self.home).take() {
+            old.reactor.remove(old.key, fd);
+        }
+        self.home_address.store(0, Ordering::Release);
+        self.clear()
     }
 
     /// A report for this source: bump the reported directions' counts and take their
@@ -155,7 +234,7 @@ impl Source {
     /// [`Registered::wake_readers`](super::Registered::wake_readers)).
     pub(super) fn report_readable(&self) {
         let readiness = Readiness {
-            key: self.key,
+            key: usize::MAX, // not looked up: the source is known
             readable: true,
             writable: false,
             closed: false,
@@ -166,9 +245,24 @@ impl Source {
         drop(done);
     }
 
+    /// Wakes every task waiting on this source, in both directions, as a report
+    /// would (its home reactor is going away: each waits again at its own home).
+    pub(super) fn wake_everyone(&self) {
+        let readiness = Readiness {
+            key: usize::MAX,
+            readable: true,
+            writable: true,
+            closed: false,
+        };
+        let (mut wakers, mut done) = (Vec::new(), Vec::new());
+        self.dispatch(readiness, &mut wakers, &mut done);
+        wakers.into_iter().for_each(Waker::wake);
+        drop(done);
+    }
+
     /// Empties both directions (the source is being deregistered); returns the I/O
     /// waits for the caller to end (drop) outside the locks.
-    pub(super) fn clear(&self) -> Vec<IoWait> {
+    fn clear(&self) -> Vec<IoWait> {
         let mut waiting = lock(&self.waiting);
         let mut waits = Vec::new();
         for wait in waiting.iter_mut() {
@@ -189,7 +283,7 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (readers, writers) = self.waiters();
         f.debug_struct("Source")
-            .field("key", &self.key)
+            .field("home", &(self.home_address.load(Ordering::Relaxed) != 0))
             .field("readers", &readers)
             .field("writers", &writers)
             .finish()

@@ -6,7 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::Runtime;
-use super::scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
+use super::scheduler::{Local, OwnIo, ReadyQueues, Remote, RuntimeCore};
 use crate::clock::Clock;
 use crate::debug::{DEFAULT_SLOW_POLL, Debug, Warning, WarningHook};
 use crate::task::coop;
@@ -145,16 +145,27 @@ impl Builder {
         });
         let budget = self.budget.unwrap_or(coop::UNLIMITED);
         let trace = crate::trace::live::recorder(self.trace, &self.clock);
+        // The runtime's own reactor, made at its first wait on I/O.
+        let io = OwnIo::default();
         let core = match self.worker_threads {
             None => {
-                let ready = ReadyQueues::Loop(Remote::new(thread::current()));
-                Arc::new(RuntimeCore::new(ready, self.clock, debug, budget, trace))
+                let ready = ReadyQueues::Loop(Remote::new(thread::current(), io.clone()));
+                Arc::new(RuntimeCore::new(
+                    ready, self.clock, debug, budget, trace, io,
+                ))
             }
             Some(n) => {
-                let (shared, locals) = workers::Shared::new(n, self.clock.is_auto_advance());
+                let (shared, locals) = workers::Shared::new(
+                    n,
+                    self.clock.is_auto_advance(),
+                    #[cfg(target_os = "linux")]
+                    io.clone(),
+                );
                 let shared = Arc::new(shared);
                 let ready = ReadyQueues::Workers(shared.clone());
-                let core = Arc::new(RuntimeCore::new(ready, self.clock, debug, budget, trace));
+                let core = Arc::new(RuntimeCore::new(
+                    ready, self.clock, debug, budget, trace, io,
+                ));
                 workers::start(&core, &shared, locals);
                 core
             }

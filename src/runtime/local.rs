@@ -39,10 +39,46 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::scheduler::{RuntimeCore, with_local};
+thread_local! {
+    /// The slab of the loop running on this thread, with its runtime's address (a
+    /// stand-in finds its future only on its own runtime's thread).
+    static SLAB: RefCell<Option<(usize, Rc<LocalTasks>)>> = const { RefCell::new(None) };
+}
+
+/// Makes `tasks` the slab of the loop that runs on this thread (the runtime at
+/// address `core`) until the guard is dropped. The runtime's `enter` calls it.
+pub(crate) fn enter(core: usize, tasks: Rc<LocalTasks>) -> SlabEntered {
+    SLAB.with(|slab| *slab.borrow_mut() = Some((core, tasks)));
+    SlabEntered(())
+}
+
+/// The slab stays this thread's while it lives.
+#[must_use = "the slab is this thread's only while the guard lives"]
+pub(crate) struct SlabEntered(());
+
+impl Drop for SlabEntered {
+    fn drop(&mut self) {
+        let _gone = SLAB.try_with(|slab| slab.borrow_mut().take());
+    }
+}
+
+/// Calls `f` with the slab of the runtime at address `core`, if this thread runs
+/// its loop now.
+fn with_local<R>(core: usize, f: impl FnOnce(&LocalTasks) -> R) -> Option<R> {
+    let tasks = SLAB
+        .try_with(|slab| {
+            let slab = slab.borrow();
+            let (running, tasks) = slab.as_ref()?;
+            (*running == core).then(|| tasks.clone())
+        })
+        .ok()
+        .flatten()?;
+    // The thread-local's borrow is over: `f` may drop a future that spawns.
+    Some(f(&tasks))
+}
 
 /// A local task's future, its output boxed so that one slab holds every type.
 type LocalFuture = Pin<Box<dyn Future<Output = Box<dyn Any + Send>>>>;
@@ -107,8 +143,9 @@ pub(crate) struct LocalSlot<T> {
 }
 
 impl<T: Send + 'static> LocalSlot<T> {
-    /// Moves `future` into the loop's slab (`local` is the running loop's).
-    pub(crate) fn new<F>(local: &LocalTasks, core: &Arc<RuntimeCore>, future: F) -> LocalSlot<T>
+    /// Moves `future` into the loop's slab (`local` is the running loop's, of the
+    /// runtime at address `core`).
+    pub(crate) fn new<F>(local: &LocalTasks, core: usize, future: F) -> LocalSlot<T>
     where
         F: Future<Output = T> + 'static,
     {
@@ -116,7 +153,7 @@ impl<T: Send + 'static> LocalSlot<T> {
             Box::pin(async move { Box::new(future.await) as Box<dyn Any + Send> });
         LocalSlot {
             key: local.insert(boxed),
-            core: Arc::as_ptr(core) as usize,
+            core,
             _output: PhantomData,
         }
     }
@@ -136,9 +173,7 @@ impl Drop for PutBack {
         if let Some(future) = self.future.take() {
             let key = self.key;
             // Off the loop (impossible: only the loop polls it) the future drops here.
-            let _ = with_local(self.core, move |local| {
-                local.local_tasks.put_back(key, future)
-            });
+            let _ = with_local(self.core, move |local| local.put_back(key, future));
         }
     }
 }
@@ -148,7 +183,7 @@ impl<T: Send + 'static> Future for LocalSlot<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let (key, core) = (self.key, self.core);
-        let Some(future) = with_local(core, |local| local.local_tasks.take(key)).flatten() else {
+        let Some(future) = with_local(core, |local| local.take(key)).flatten() else {
             panic!("a local task (spawn_local) was polled away from its loop's thread");
         };
         let mut guard = PutBack {
@@ -175,7 +210,7 @@ impl<T> Drop for LocalSlot<T> {
         let key = self.key;
         // Without the loop (the runtime is being dropped), `Runtime::shut_down`
         // drops the slab's futures itself.
-        let future = with_local(self.core, |local| local.local_tasks.remove(key)).flatten();
+        let future = with_local(self.core, |local| local.remove(key)).flatten();
         drop(future); // outside the slab's borrow: its `Drop` may spawn
     }
 }

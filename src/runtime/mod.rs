@@ -27,11 +27,15 @@
 //!   loop (`yield_now`) goes to the back and waits for the next turn, so it cannot
 //!   starve the timers or the other tasks.
 //! * Step 4 never spins: the thread sleeps for exactly the time left before the
-//!   earliest timer (on a virtual clock, time jumps there instead). Once a socket
-//!   exists it sleeps in the reactor's `epoll_wait`, as `_run_once` sleeps in
-//!   `select(timeout)`: a ready socket wakes its task right here, on this thread
-//!   ([`reactor`](crate::reactor) draws it). Before that, or when another loop sits
-//!   in the selector, it sleeps in `park_timeout`.
+//!   earliest timer (on a virtual clock, time jumps there instead). Once a task of
+//!   this runtime has waited on I/O, the runtime has its own reactor and the loop
+//!   sleeps in its `epoll_wait`, as `_run_once` sleeps in `select(timeout)`: a ready
+//!   socket wakes its task right here, on this thread ([`reactor`](crate::reactor)
+//!   draws it). Before that it sleeps in `park_timeout`.
+//! * A turn that leaves tasks ready skips step 4, so the loop also *looks* at its
+//!   selector without waiting once every 61 polls (asyncio's `select(0)`, which it
+//!   makes on every such turn; the reactor's module doc says why 61): a task that
+//!   always stays ready cannot keep a socket unheard.
 //!   A waker on another thread sends the task through the channel, then *rouses*
 //!   the loop: `Reactor::notify` (the eventfd, asyncio's self-pipe) if the loop
 //!   sits in the selector, `Thread::unpark` if it is parked. The loop says where it
@@ -105,6 +109,10 @@ pub(crate) use scheduler::{
     RuntimeCore as Scheduler, current_scheduler, enter_worker, with_current_scheduler,
 };
 
+/// How many polls a loop whose tasks stay ready runs between two looks at its
+/// selector (the reactor's module doc says why 61, tokio's number).
+const LOOK_INTERVAL: u32 = 61;
+
 /// A runtime: the event loop, its tasks and timers (asyncio's event loop object).
 ///
 /// [`run`] builds one, uses it once and drops it; build your own with [`Builder`]
@@ -139,13 +147,12 @@ impl Runtime {
             woken: AtomicBool::new(true),
             waiter: remote.waiter.clone(),
         });
-        // On the real clock this loop drives the selector in its step 4; while it
-        // runs, the reactor's fallback thread only watches.
-        #[cfg(target_os = "linux")]
-        let _driving = (!self.core.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        // Polls since the loop last looked at its selector (a wait in step 4 is a
+        // look too).
+        let mut unheard = 0;
         loop {
             if main.woken.load(Ordering::Acquire)
                 && main.woken.swap(false, Ordering::AcqRel)
@@ -157,10 +164,16 @@ impl Runtime {
             }
             self.take_remote(remote);
             self.fire_timers();
-            self.run_ready();
+            unheard += self.run_ready();
             if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
                 crate::trace::live::check_deadlock(&self.core, &self.local, remote, &main.woken);
                 self.park(remote, &main.woken);
+                unheard = 0;
+            } else if unheard >= LOOK_INTERVAL {
+                // Tasks stay ready, so step 4 is not reached: look at the sockets
+                // anyway, without waiting (asyncio's `select(0)`).
+                self.look_at_the_selector();
+                unheard = 0;
             }
         }
     }
@@ -191,8 +204,9 @@ impl Runtime {
         timers::wake_fired(&mut fired);
     }
 
-    /// Step 3: poll each task that was ready when the turn began, once.
-    fn run_ready(&self) {
+    /// Step 3: poll each task that was ready when the turn began, once; returns how
+    /// many.
+    fn run_ready(&self) -> u32 {
         let ready_at_start = self.local.ready.borrow().len();
         for _ in 0..ready_at_start {
             let Some(task) = self.local.ready.borrow_mut().pop_front() else {
@@ -203,34 +217,40 @@ impl Runtime {
                 Some(debug) => run_timed(task, debug),
             }
         }
+        ready_at_start as u32
+    }
+
+    /// Between step 3 and the next turn, while tasks stay ready: the sockets that
+    /// became ready wake their tasks now, into this turn's queue (see the reactor's
+    /// module doc, "One selector per loop").
+    fn look_at_the_selector(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(reactor) = self.core.io.get() {
+            reactor.look();
+        }
     }
 
     /// Step 4: nothing to do until the next timer, a socket's readiness, or a wake
-    /// from another thread. On the real clock, once some socket created the
-    /// reactor, the loop waits on the selector (if no other loop sits there);
-    /// otherwise, and always on a virtual clock, it parks on its clock.
+    /// from another thread. Once a task of this runtime has waited on I/O (and so
+    /// made its reactor), the loop waits on the selector; otherwise, and always on a
+    /// virtual clock, it parks on its clock.
     fn park(&self, remote: &Remote, main_woken: &AtomicBool) {
+        let deadline = self.core.timers.next_deadline();
         #[cfg(target_os = "linux")]
-        if !self.core.clock.is_virtual()
-            && let Some(reactor) = crate::reactor::Reactor::existing()
-            && crate::reactor::select_until(self.core.timers.next_deadline())
+        if let Some(reactor) = self.core.io.get()
+            && crate::reactor::select_until(deadline)
         {
-            let park = || self.core.clock.park_until(self.core.timers.next_deadline());
-            if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
-                self.wait_on_selector(reactor, remote, main_woken);
-                reactor.leave_seat();
-            }
+            self.wait_on_selector(reactor, remote, main_woken);
             return;
         }
         let _ = (remote, main_woken);
-        let deadline = self.core.timers.next_deadline();
         self.core.clock.park_until(deadline);
     }
 
-    /// Step 4 with the seat: `epoll_wait` until the next timer (to its last whole
-    /// millisecond: the next turn parks the rest). Readiness wakes
-    /// tasks on this thread (straight into the ready queue); another thread's wake
-    /// sees `in_selector` and calls `notify`.
+    /// Step 4 on the selector: `epoll_wait` until the next timer (to its last whole
+    /// millisecond: the next turn parks the rest). Readiness wakes tasks on this
+    /// thread (straight into the ready queue); another thread's wake sees
+    /// `in_selector` and calls `notify`.
     #[cfg(target_os = "linux")]
     fn wait_on_selector(
         &self,
@@ -353,6 +373,12 @@ impl Runtime {
             while remote.rx.try_recv().is_ok() {}
         }
         self.core.timers.clear();
+        // Tasks of other runtimes may still wait on sockets whose home is our
+        // reactor, which nobody will drive now: each is woken to wait at its own.
+        #[cfg(target_os = "linux")]
+        if let Some(reactor) = self.core.io.get() {
+            reactor.retire();
+        }
     }
 }
 

@@ -63,7 +63,15 @@ use crate::task::cell::{Cell, Header, Runnable, Schedule};
 use super::local::{LocalSlot, LocalTasks};
 use super::registry::{Entry, NOT_REGISTERED, REGISTRY_SHARDS, Registry};
 use super::timers::Timers;
-use crate::workers;
+use crate::workers::shared as workers;
+
+/// A runtime's own reactor, shared by its core and the threads that wait on it
+/// (nothing on systems without the reactor yet).
+#[cfg(target_os = "linux")]
+pub(crate) type OwnIo = Arc<crate::reactor::OwnReactor>;
+/// A runtime's own reactor (none on this system yet).
+#[cfg(not(target_os = "linux"))]
+pub(crate) type OwnIo = Arc<()>;
 
 /// The part of a runtime that other threads may touch: every task, waker, sleep and
 /// [`Handle`](crate::Handle) holds an `Arc` of it.
@@ -90,6 +98,9 @@ pub(crate) struct RuntimeCore {
     pub(crate) budget: u32,
     /// The trace recorder when tracing is on ([`crate::trace`]); `None` costs one branch.
     pub(crate) trace: crate::trace::Tracer,
+    /// The runtime's own reactor, made at its first wait on I/O (real clock only:
+    /// a virtual clock's waits go to the process's I/O thread).
+    pub(crate) io: OwnIo,
 }
 
 /// Where the ready tasks of a runtime wait (asyncio's `loop._ready`).
@@ -123,13 +134,16 @@ pub(crate) struct LoopWaiter {
     /// The loop sits in `epoll_wait` (set before it looks at its queues one last
     /// time, cleared when it returns).
     pub(crate) in_selector: AtomicBool,
+    /// The loop's reactor, to notify while it sits there.
+    io: OwnIo,
 }
 
 impl LoopWaiter {
-    pub(crate) fn new(thread: Thread) -> LoopWaiter {
+    fn new(thread: Thread, io: OwnIo) -> LoopWaiter {
         LoopWaiter {
             thread,
             in_selector: AtomicBool::new(false),
+            io,
         }
     }
 
@@ -143,9 +157,9 @@ impl LoopWaiter {
             // it looks at its flags when the wait returns, so a notify would only
             // cost an eventfd write and one more empty wait.
             if thread::current().id() != self.thread.id()
-                && let Some(reactor) = crate::reactor::Reactor::existing()
+                && let Some(reactor) = self.io.get()
             {
-                let _ = reactor.notify();
+                reactor.rouse();
             }
             return;
         }
@@ -155,14 +169,14 @@ impl LoopWaiter {
 }
 
 impl Remote {
-    /// The way in to a loop that will run on `thread`.
-    pub(crate) fn new(thread: Thread) -> Remote {
+    /// The way in to a loop that will run on `thread` (and wait in `io`).
+    pub(crate) fn new(thread: Thread, io: OwnIo) -> Remote {
         let (tx, rx) = crossbeam_channel::unbounded();
         Remote {
             tx,
             rx,
             pending: AtomicBool::new(false),
-            waiter: Arc::new(LoopWaiter::new(thread)),
+            waiter: Arc::new(LoopWaiter::new(thread, io)),
         }
     }
 }
@@ -174,7 +188,7 @@ pub(crate) struct Local {
     /// Reused buffer for the wakers of fired timers.
     pub(crate) fired: RefCell<Vec<Waker>>,
     /// The futures of local tasks (`spawn_local`), which never leave this thread.
-    pub(crate) local_tasks: LocalTasks,
+    pub(crate) local_tasks: Rc<LocalTasks>,
 }
 
 impl Local {
@@ -183,7 +197,7 @@ impl Local {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
             fired: RefCell::new(Vec::new()),
-            local_tasks: LocalTasks::default(),
+            local_tasks: Rc::default(),
         })
     }
 }
@@ -210,11 +224,13 @@ impl RuntimeCore {
         debug: Option<Debug>,
         budget: u32,
         trace: crate::trace::Tracer,
+        io: OwnIo,
     ) -> RuntimeCore {
         RuntimeCore {
             ready,
             budget,
             trace,
+            io,
             registry: Default::default(),
             timers: Timers::new(clock.now()),
             clock,
@@ -338,6 +354,25 @@ impl RuntimeCore {
     }
 }
 
+/// What the reactor needs of a runtime (`src/reactor/owner.rs`): its reactor, made
+/// at the first wait, and its clock.
+#[cfg(target_os = "linux")]
+impl crate::reactor::Owner for RuntimeCore {
+    fn reactor(&self) -> std::io::Result<&Arc<crate::reactor::Reactor>> {
+        if self.clock.is_virtual() {
+            // The loop sleeps on its clock, not in a selector: the I/O thread waits.
+            return crate::reactor::Reactor::shared();
+        }
+        // Made now: the thread that sleeps for the timers may be parked on the
+        // clock, and must move into the new selector.
+        self.io.get_or_create(|| self.unpark_timer_thread())
+    }
+
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+}
+
 impl Schedule for RuntimeCore {
     /// Sends a woken task back to a ready queue: `call_soon` on the loop's own
     /// thread (straight into its queue), `call_soon_threadsafe` from anywhere else
@@ -423,8 +458,12 @@ fn cancel_at_once(task: Arc<dyn Runnable>) {
 }
 
 /// Sets `CONTEXT` for as long as it lives, and clears it when dropped, even on a
-/// panic.
-pub(crate) struct Entered(());
+/// panic. It also lends the runtime to the reactor's waits on this thread.
+pub(crate) struct Entered {
+    _slab: super::local::SlabEntered,
+    #[cfg(target_os = "linux")]
+    _lent: crate::reactor::Lent,
+}
 
 impl Drop for Entered {
     fn drop(&mut self) {
@@ -460,7 +499,11 @@ pub(crate) fn enter(core: &Arc<RuntimeCore>, local: &Rc<Local>) -> Entered {
              `.await` the future instead, or spawn() it as a task"
         );
     }
-    Entered(())
+    Entered {
+        _slab: super::local::enter(Arc::as_ptr(core) as usize, local.local_tasks.clone()),
+        #[cfg(target_os = "linux")]
+        _lent: crate::reactor::lend(core.clone()),
+    }
 }
 
 /// Runs `body` on a worker thread of a multi-threaded runtime, with `CONTEXT` set so
@@ -498,21 +541,6 @@ pub(crate) fn with_current_scheduler<R>(
         .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
 }
 
-/// Calls `f` with the thread-only part of the runtime whose core is at address
-/// `core`, if this thread runs its loop now (a local task's future is there).
-pub(crate) fn with_local<R>(core: usize, f: impl FnOnce(&Local) -> R) -> Option<R> {
-    let local = CONTEXT
-        .try_with(|context| {
-            let context = context.borrow();
-            let running = context.as_ref()?;
-            (Arc::as_ptr(&running.core) as usize == core).then(|| running.local.clone())
-        })
-        .ok()
-        .flatten()?;
-    // The `CONTEXT` borrow is over: `f` may drop a future that spawns.
-    Some(f(&local))
-}
-
 /// `spawn_local`: `future` goes into the running loop's slab, and a task whose
 /// future is its `Send` stand-in is spawned as any other. `Err` is the message of
 /// the panic (outside a runtime, or on a multi-threaded one).
@@ -546,6 +574,6 @@ where
                 .to_string(),
         );
     }
-    let slot = LocalSlot::new(&local.local_tasks, &core, future);
+    let slot = LocalSlot::new(&local.local_tasks, Arc::as_ptr(&core) as usize, future);
     Ok(spawn_on(&core, slot))
 }

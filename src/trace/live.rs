@@ -143,9 +143,10 @@ pub(crate) fn snapshot(core: &RuntimeCore) -> Snapshot {
 /// Outside a running runtime.
 #[track_caller]
 pub fn all_tasks() -> Vec<TaskSnapshot> {
-    match crate::runtime::with_current_scheduler("clearloop::trace::all_tasks()", |core| {
-        snapshot(core).tasks
-    }) {
+    match crate::runtime::scheduler::with_current_scheduler(
+        "clearloop::trace::all_tasks()",
+        |core| snapshot(core).tasks,
+    ) {
         Ok(tasks) => tasks,
         Err(message) => panic!("{message}; call it from inside a task or block_on's future"),
     }

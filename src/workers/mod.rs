@@ -67,18 +67,20 @@
 //!
 //! ## Sockets: who waits on the selector
 //!
-//! The driver does, as tokio's parked worker holds its I/O driver. On the real clock,
-//! once some socket created the reactor, the driver sleeps in `epoll_wait` until
-//! the next timer instead of parking: a ready socket wakes its task *on the driver's
-//! thread*, straight into that worker's queue, and the driver runs it when the wait
-//! returns. The other parked workers park as before. Waking the driver from another
-//! thread (a task pushed, an earlier timer) goes through `Shared::unpark`, which sees
-//! `in_selector` and writes to the selector's eventfd. While every worker is busy
-//! running tasks, nobody waits on the selector; after 10 ms the reactor's fallback
-//! thread, `clearloop-reactor`, steps in (see [`reactor`](crate::reactor)) and
-//! readiness comes as wakes from another thread. Nothing polls: an idle server with
-//! open connections is a few sleeping threads, and uses no CPU
-//! (`tests/net_resources.rs` measures it).
+//! The driver does, as tokio's parked worker holds its I/O driver. The runtime owns
+//! one reactor, made at the first wait on I/O by any of its tasks; from then on the
+//! driver sleeps in `epoll_wait` until the next timer instead of parking: a ready
+//! socket wakes its task *on the driver's thread*, straight into that worker's
+//! queue, and the driver runs it when the wait returns. The other parked workers
+//! park as before. The reactor's creation unparks the driver (it may have gone to
+//! sleep on the clock before any socket existed), so it moves into the selector at
+//! once. Waking the driver from another thread (a task pushed, an earlier timer)
+//! goes through `Shared::unpark`, which sees `in_selector` and writes to the
+//! selector's eventfd. While every worker is busy running tasks, each looks at the
+//! selector without waiting every 61st turn (`Reactor::look`; skipped while the
+//! driver sits there), so readiness is heard within 61 polls of a worker, never
+//! after a timeout. Nothing polls: an idle server with open connections is a few
+//! sleeping threads, and uses no CPU (`tests/net_resources.rs` measures it).
 //!
 //! ## Shutdown
 //!
@@ -120,7 +122,7 @@ use crate::runtime::timers::wake_fired;
 use crate::task::coop;
 
 mod idle;
-mod shared;
+pub(crate) mod shared;
 #[cfg(loom)]
 #[doc(hidden)]
 pub use idle::Idle;
@@ -177,10 +179,6 @@ fn worker_main(
         })
     });
     crate::trace::hooks::set_worker(index + 1);
-    // On the real clock the workers drive the selector when they park; while they
-    // run, the reactor's fallback thread only watches.
-    #[cfg(target_os = "linux")]
-    let _driving = (!scheduler.clock.is_virtual()).then(crate::reactor::LoopRunning::enter);
     enter_worker(scheduler.clone(), || {
         Worker {
             shared: &shared,
@@ -349,6 +347,10 @@ impl Worker<'_> {
             .is_ok();
         shared.unbusy(self.index);
         if driver {
+            // Pairs with the fence after a reactor is made (`OwnReactor`): either
+            // its maker sees us as the driver and unparks us, or we see the reactor
+            // below and wait in it.
+            std::sync::atomic::fence(Ordering::SeqCst);
             let deadline = self.scheduler.timers.next_deadline();
             if shared.auto_advance && (shared.busy.load(Ordering::SeqCst) != 0 || shared.has_work())
             {
@@ -366,41 +368,35 @@ impl Worker<'_> {
         self.unregister();
     }
 
-    /// Every 61st turn, a look at the selector without waiting, if nobody sits
-    /// there: sockets that became ready while every worker is busy wake their tasks
-    /// now, on this worker (see `Reactor::look_without_waiting`).
+    /// Every 61st turn, a look at the selector without waiting, unless the driver
+    /// sits there: sockets that became ready while every worker is busy wake their
+    /// tasks now, on this worker (see `Reactor::look`).
     fn look_at_the_selector(&self) {
         #[cfg(target_os = "linux")]
-        if !self.scheduler.clock.is_virtual()
-            && let Some(reactor) = crate::reactor::Reactor::existing()
-        {
-            reactor.look_without_waiting();
+        if let Some(reactor) = self.scheduler.io.get() {
+            reactor.look();
         }
     }
 
-    /// The driver's sleep: on the real clock, once some socket created the reactor,
-    /// in the selector (if no other thread sits there), so that readiness wakes
-    /// tasks on this worker; otherwise parked on the clock.
+    /// The driver's sleep: once a task of this runtime has waited on I/O (and made
+    /// its reactor), in the selector, so that readiness wakes tasks on this worker;
+    /// before that, and on a virtual clock, parked on the clock. The reactor's
+    /// creation unparks the driver, which then comes back here and waits there.
     fn wait_for_deadline(&self, deadline: Option<std::time::Instant>) {
         let clock = &self.scheduler.clock;
         #[cfg(target_os = "linux")]
-        if !clock.is_virtual()
-            && let Some(reactor) = crate::reactor::Reactor::existing()
+        if let Some(reactor) = self.scheduler.io.get()
             && crate::reactor::select_until(deadline)
         {
-            let park = || clock.park_until(deadline);
-            if let crate::reactor::SeatTaken::Taken = reactor.take_seat_or_park(park) {
-                self.wait_on_selector(reactor);
-                reactor.leave_seat();
-            }
+            self.wait_on_selector(reactor);
             return;
         }
         clock.park_until(deadline);
     }
 
-    /// Holding the seat: `epoll_wait` until the next timer (to its last whole
-    /// millisecond: the next turn parks the rest). A push from another
-    /// thread that picks this worker sees `in_selector` and calls `notify`.
+    /// On the selector: `epoll_wait` until the next timer (to its last whole
+    /// millisecond: the next turn parks the rest). A push from another thread that
+    /// picks this worker sees `in_selector` and calls `notify`.
     #[cfg(target_os = "linux")]
     fn wait_on_selector(&self, reactor: &crate::reactor::Reactor) {
         let shared = self.shared;

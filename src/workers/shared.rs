@@ -53,6 +53,9 @@ pub(crate) struct Shared {
     pub(super) shutdown: AtomicBool,
     /// The clock moves by itself when waited on (virtual auto-advance).
     pub(super) auto_advance: bool,
+    /// The runtime's reactor, which the driver waits on once it exists.
+    #[cfg(target_os = "linux")]
+    pub(super) io: Arc<crate::reactor::OwnReactor>,
 }
 
 /// What the thread-local `CURRENT` holds on a worker thread.
@@ -77,7 +80,11 @@ thread_local! {
 
 impl Shared {
     /// The shared part for `n` workers, and their local queues (one per thread).
-    pub(crate) fn new(n: usize, auto_advance: bool) -> (Shared, Vec<LocalQueue<TaskRef>>) {
+    pub(crate) fn new(
+        n: usize,
+        auto_advance: bool,
+        #[cfg(target_os = "linux")] io: Arc<crate::reactor::OwnReactor>,
+    ) -> (Shared, Vec<LocalQueue<TaskRef>>) {
         let locals: Vec<LocalQueue<TaskRef>> = (0..n).map(|_| LocalQueue::new_fifo()).collect();
         let shared = Shared {
             injector: Injector::new(),
@@ -90,6 +97,8 @@ impl Shared {
             in_selector: AtomicUsize::new(NONE),
             shutdown: AtomicBool::new(false),
             auto_advance,
+            #[cfg(target_os = "linux")]
+            io,
         };
         (shared, locals)
     }
@@ -158,9 +167,9 @@ impl Shared {
         std::sync::atomic::fence(Ordering::SeqCst);
         #[cfg(target_os = "linux")]
         if self.in_selector.load(Ordering::SeqCst) == index
-            && let Some(reactor) = crate::reactor::Reactor::existing()
+            && let Some(reactor) = self.io.get()
         {
-            let _ = reactor.notify();
+            reactor.rouse();
         }
     }
 

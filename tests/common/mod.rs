@@ -1,12 +1,12 @@
 //! Helpers shared by the test files: a waker that counts its wake-ups, polling by
-//! hand, a virtual-clock runtime, a flag that shows when a future is dropped, and
-//! a tiny deterministic random generator.
+//! hand, a virtual-clock runtime, a flag that shows when a future is dropped, a
+//! future that notes which threads wake it, and a tiny deterministic random generator.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use clearloop::clock::Clock;
@@ -142,4 +142,51 @@ pub fn manual_monday() -> (Clock, clearloop::schedule::Scheduler) {
         clock.clone(),
         clearloop::schedule::Scheduler::with_clock(clock),
     )
+}
+
+/// The names of the threads that woke a future, in order (`"?"` for a thread with
+/// no name): who heard the socket it waited on.
+pub type WakingThreads = Arc<Mutex<Vec<String>>>;
+
+/// Wraps `future` so that every wake of it is noted in `threads` before it is
+/// passed on.
+pub fn noting_wakers<F: Future>(future: F, threads: WakingThreads) -> OnWhichThread<F> {
+    OnWhichThread {
+        inner: Box::pin(future),
+        threads,
+    }
+}
+
+/// The future [`noting_wakers`] makes.
+pub struct OnWhichThread<F> {
+    inner: Pin<Box<F>>,
+    threads: WakingThreads,
+}
+
+impl<F: Future> Future for OnWhichThread<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let waker = Waker::from(Arc::new(Noting {
+            inner: cx.waker().clone(),
+            threads: self.threads.clone(),
+        }));
+        self.inner.as_mut().poll(&mut Context::from_waker(&waker))
+    }
+}
+
+/// Forwards every wake to the task's own waker, noting the waking thread's name.
+struct Noting {
+    inner: Waker,
+    threads: WakingThreads,
+}
+
+impl Wake for Noting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let name = std::thread::current().name().unwrap_or("?").to_string();
+        self.threads.lock().unwrap().push(name);
+        self.inner.wake_by_ref();
+    }
 }
