@@ -2,7 +2,8 @@
 //! dropped child, errors that name the program and keep the OS's errno (a missing
 //! program, a write to the stdin of a child that exited), and on the virtual clock
 //! a child's wait holds time (a timeout does not fire on a child about to exit).
-//! Out of descriptors: `process_limits.rs`.
+//! Dropping many running children: `process_reaper.rs`; out of descriptors:
+//! `process_limits.rs`.
 
 use std::io::ErrorKind;
 use std::process::Stdio;
@@ -109,7 +110,7 @@ fn a_dropped_child_never_stays_a_zombie() {
         Some(true),
         "the exited child was left a zombie"
     );
-    // The running one is reaped by a thread when it exits; give it a real-time limit.
+    // The running one is reaped by the reaper when it exits; give it a real-time limit.
     let limit = Instant::now() + Duration::from_secs(30);
     while is_zombie(running).is_some() && Instant::now() < limit {
         std::thread::sleep(Duration::from_millis(20));

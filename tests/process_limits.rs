@@ -7,6 +7,7 @@
 //! its parent test in a process of its own (this binary again, with
 //! `PROCESS_LIMITS_ALONE` set).
 
+use std::io::ErrorKind;
 use std::os::fd::{AsFd, OwnedFd};
 use std::process::Command as StdCommand;
 
@@ -90,7 +91,7 @@ fn alone_reactor_cannot_be_created_after_the_os_spawn() {
     assert_alone();
     // Nothing made the reactor yet. Two descriptors: the OS spawn needs none, and
     // the reactor (an epoll instance and an eventfd) cannot be made with what the
-    // child's pidfd leaves.
+    // rest (the reaper's epoll instance, the child's pidfd) leaves.
     let held = leave_free(2);
     let error = Command::new("sleep").arg("30").spawn().unwrap_err();
     drop(held);
@@ -117,7 +118,7 @@ fn no_descriptor_for_the_pidfd() {
 #[ignore = "run by no_descriptor_for_the_pidfd"]
 fn alone_no_descriptor_for_the_pidfd() {
     assert_alone();
-    // The reactor exists; then not one descriptor is left, and
+    // The reactor and the reaper exist; then not one descriptor is left, and
     // `pidfd_open` fails after the OS spawn.
     let status = clearloop::run(async { Command::new("true").status().await.unwrap() });
     assert!(status.success());
@@ -135,4 +136,28 @@ fn alone_no_descriptor_for_the_pidfd() {
         std::io::Error::from_raw_os_error(EMFILE).kind()
     );
     assert_no_child_left();
+}
+
+#[test]
+fn no_descriptor_for_the_reaper_before_the_os_spawn() {
+    run_alone("alone_no_descriptor_for_the_reaper_before_the_os_spawn");
+}
+
+#[test]
+#[ignore = "run by no_descriptor_for_the_reaper_before_the_os_spawn"]
+fn alone_no_descriptor_for_the_reaper_before_the_os_spawn() {
+    assert_alone();
+    // First spawn of the process, not one descriptor free: the reaper's epoll
+    // instance fails, before anything is started.
+    let marker = std::env::temp_dir().join(format!("clearloop-limits-{}", std::process::id()));
+    let held = leave_free(0);
+    let error = Command::new("touch").arg(&marker).spawn().unwrap_err();
+    drop(held);
+    let message = error.to_string();
+    assert!(message.starts_with("cannot start `touch`: "), "{message}");
+    assert!(!message.contains("it ran"), "{message}");
+    assert_eq!(error.raw_os_error(), Some(EMFILE), "{message}");
+    assert_ne!(error.kind(), ErrorKind::NotFound);
+    assert_no_child_left();
+    assert!(!marker.exists(), "`touch` ran");
 }

@@ -59,6 +59,8 @@ pub struct Error {
 pub(super) enum Doing {
     /// Starting the program (nothing ran).
     Start,
+    /// Starting the reaper thread, before the program (nothing ran).
+    StartReaper,
     /// Watching a program that ran: it was killed and reaped.
     Watch,
     Wait,
@@ -111,6 +113,10 @@ impl fmt::Display for Error {
         let pid = self.pid.unwrap_or(0);
         match self.doing {
             Doing::Start => write!(f, "cannot start `{program}`"),
+            Doing::StartReaper => write!(
+                f,
+                "cannot start `{program}`: the reaper of dropped children cannot start"
+            ),
             Doing::Watch => write!(
                 f,
                 "cannot start `{program}`: it ran as pid {pid}, but cannot be watched, \
