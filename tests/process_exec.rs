@@ -1,6 +1,9 @@
 //! Child processes: exit codes, output, piped input, kill, no zombie left by a
-//! dropped child, a clear error for a missing program, and on the virtual clock a
-//! child's wait holds time (a timeout does not fire on a child about to exit).
+//! dropped child, errors that name the program and keep the OS's errno (a missing
+//! program, a write to the stdin of a child that exited), and on the virtual clock
+//! a child's wait holds time (a timeout does not fire on a child about to exit).
+//! Dropping many running children: `process_reaper.rs`; out of descriptors:
+//! `process_limits.rs`.
 
 use std::io::ErrorKind;
 use std::process::Stdio;
@@ -107,7 +110,7 @@ fn a_dropped_child_never_stays_a_zombie() {
         Some(true),
         "the exited child was left a zombie"
     );
-    // The running one is reaped by a thread when it exits; give it a real-time limit.
+    // The running one is reaped by the reaper when it exits; give it a real-time limit.
     let limit = Instant::now() + Duration::from_secs(30);
     while is_zombie(running).is_some() && Instant::now() < limit {
         std::thread::sleep(Duration::from_millis(20));
@@ -120,17 +123,69 @@ fn a_dropped_child_never_stays_a_zombie() {
 }
 
 #[test]
-fn a_missing_program_is_a_clear_error() {
+fn a_missing_program_is_a_clear_error_that_keeps_the_errno() {
     let error = Command::new("clearloop-no-such-program")
         .spawn()
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NotFound);
+    assert_eq!(error.raw_os_error(), Some(ENOENT));
+    assert_eq!(
+        error.to_string(),
+        "cannot start `clearloop-no-such-program`: No such file or directory (os error 2)"
+    );
+    // Through `?` into an io::Error: kind and text kept, the errno one downcast away.
+    let error = std::io::Error::from(error);
+    assert_eq!(error.kind(), ErrorKind::NotFound);
     assert!(
-        error
-            .to_string()
-            .starts_with("cannot start `clearloop-no-such-program`: "),
+        error.to_string().contains("`clearloop-no-such-program`"),
         "{error}"
     );
+    assert_eq!(errno_inside(&error), Some(ENOENT));
+}
+
+const ENOENT: i32 = rustix::io::Errno::NOENT.raw_os_error();
+const EPIPE: i32 = rustix::io::Errno::PIPE.raw_os_error();
+
+/// The errno of the `process::Error` inside an io::Error (the documented way).
+fn errno_inside(error: &std::io::Error) -> Option<i32> {
+    let inner = error
+        .get_ref()?
+        .downcast_ref::<clearloop::process::Error>()?;
+    inner.raw_os_error()
+}
+
+#[test]
+fn writing_to_the_stdin_of_an_exited_child_says_whose_stdin() {
+    clearloop::run(async {
+        let mut child = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        assert!(child.wait().await.unwrap().success());
+        let pid = child.id();
+        let error = stdin.write_all(b"too late").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::BrokenPipe);
+        assert_eq!(error.raw_os_error(), Some(EPIPE));
+        assert_eq!(
+            error.to_string(),
+            format!("cannot write to the stdin of `true` (pid {pid}): Broken pipe (os error 32)")
+        );
+        // The same through futures-io's AsyncWrite, whose error is an io::Error.
+        use futures_util::AsyncWriteExt;
+        let error = AsyncWriteExt::write_all(&mut stdin, b"too late")
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::BrokenPipe);
+        assert!(error.to_string().contains("stdin of `true`"), "{error}");
+        assert_eq!(errno_inside(&error), Some(EPIPE));
+    });
+}
+
+#[test]
+fn a_second_wait_returns_the_same_status() {
+    clearloop::run(async {
+        let mut child = Command::new("sh").args(["-c", "exit 4"]).spawn().unwrap();
+        assert_eq!(child.wait().await.unwrap().code(), Some(4));
+        assert_eq!(child.wait().await.unwrap().code(), Some(4));
+    });
 }
 
 #[test]
