@@ -20,9 +20,11 @@
 //! | `OSError` (`errno`, `filename`)                  | [`Error`] ([`raw_os_error`](Error::raw_os_error), [`program`](Error::program)) |
 //!
 //! ```text
-//!   spawn(): reaper running? -> fork+exec (std) -> pidfd_open(pid) -> registered with the reactor
+//!   spawn(): reaper running? -> fork+exec (std) -> pidfd_open(pid), wrapped in Registered
 //!                                                  (fails: kill, reap, Err naming the program)
-//!   wait():  try_wait -> still running -> Pending ... child exits: pidfd readable
+//!   wait():  try_wait -> still running -> the pidfd joins the runtime's reactor
+//!            (its first wait; fails: Err naming the program, the child still ours)
+//!            -> Pending ... child exits: pidfd readable
 //!            <- woken by the reactor -- try_wait -> Some(status)   (the zombie is reaped)
 //! ```
 //!
@@ -159,7 +161,7 @@ impl Command {
     ///
     /// No such program, permission denied, out of file descriptors or threads: an
     /// [`Error`] naming the program, with the OS's kind and errno. Either nothing
-    /// ran, or (the pidfd or the reactor could not be had after the OS started it)
+    /// ran, or (the pidfd could not be had after the OS started it)
     /// the child was killed and reaped before `spawn` returned: an error never
     /// leaves a process behind.
     pub fn spawn(&mut self) -> Result<Child, Error> {
@@ -294,8 +296,8 @@ type Watched = (
 );
 
 impl Child {
-    /// Opens the child's pidfd and registers it and the pipes with the reactor
-    /// (which is created with the first of them).
+    /// Opens the child's pidfd and wraps it and the pipes for the reactor (each
+    /// joins the runtime's reactor at its first wait).
     fn watch(child: &mut std::process::Child, program: &Arc<str>) -> io::Result<Watched> {
         let pid = child.id();
         // Without a pidfd (a kernel older than 5.3, or no descriptor left) we could
