@@ -130,8 +130,8 @@
 #![cfg(target_os = "linux")]
 
 use std::io;
-use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::task::Waker;
 use std::time::Duration;
@@ -146,7 +146,8 @@ mod source;
 
 pub(crate) use owner::{Lent, OwnReactor, Owner, lend};
 pub use registered::Registered;
-use selector::{Readiness, Selector};
+use selector::{Interest, Readiness, Selector};
+pub use selector::{Kind as SelectorKind, kind as selector_kind};
 pub use source::Source;
 
 pub use crate::clock::IO_GRACE;
@@ -167,6 +168,10 @@ pub struct Reactor {
     /// Wakers woken by this reactor's waits so far (a test's way to see who heard
     /// a socket: the runtime's own loop, or the I/O thread).
     woken: AtomicU64,
+    /// A thread sits in the selector now (or is about to): a level-triggered
+    /// selector must be interrupted when a task starts waiting on a direction its
+    /// list does not have ([`interest_grew`](Reactor::interest_grew)).
+    in_wait: AtomicBool,
 }
 
 /// Whether step 4 should wait on the selector for a timer due at `deadline`, or
@@ -198,12 +203,15 @@ pub fn sources() -> usize {
 struct Scratch {
     ready: Vec<Readiness>,
     wakers: Vec<Waker>,
+    /// What a level-triggered selector is asked about (empty for epoll).
+    interests: Vec<Interest>,
 }
 
-/// Registered sources by key (the key epoll gives back with each event): a slab.
+/// Registered sources by key (the key epoll gives back with each event), with their
+/// descriptors: a slab.
 #[derive(Default)]
 struct Sources {
-    slots: Vec<Option<Arc<Source>>>,
+    slots: Vec<Option<(Arc<Source>, RawFd)>>,
     /// Free slots, reused first, so keys stay small.
     free: Vec<usize>,
     live: usize,
@@ -225,6 +233,7 @@ impl Reactor {
             sources: Mutex::new(Sources::default()),
             scratch: Mutex::new(Scratch::default()),
             woken: AtomicU64::new(0),
+            in_wait: AtomicBool::new(false),
         })
     }
 
@@ -266,15 +275,32 @@ impl Reactor {
         mut scratch: std::sync::MutexGuard<'_, Scratch>,
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        let Scratch { ready, wakers } = &mut *scratch;
+        let Scratch {
+            ready,
+            wakers,
+            interests,
+        } = &mut *scratch;
         ready.clear();
-        self.selector.wait(ready, timeout)?;
+        let level = self.selector.level_triggered();
+        if level {
+            // Announce the wait, *then* read who waits (the fence pairs with
+            // `interest_grew`): a task that starts waiting after our read sees us
+            // in the selector, and interrupts us.
+            self.in_wait.store(true, Ordering::SeqCst);
+            std::sync::atomic::fence(Ordering::SeqCst);
+            self.collect_interests(interests);
+        }
+        let waited = self.selector.wait(interests, ready, timeout);
+        if level {
+            self.in_wait.store(false, Ordering::SeqCst);
+        }
+        waited?;
         let mut done = Vec::new();
         {
             let sources = lock(&self.sources);
             for readiness in ready.iter() {
                 // A key whose source was deregistered meanwhile: nothing to wake.
-                if let Some(Some(source)) = sources.slots.get(readiness.key) {
+                if let Some(Some((source, _))) = sources.slots.get(readiness.key) {
                     source.dispatch(*readiness, wakers, &mut done);
                 }
             }
@@ -291,6 +317,36 @@ impl Reactor {
         drop(done);
         lock(&self.scratch).wakers = woken; // empty, its capacity kept
         Ok(count)
+    }
+
+    /// The directions tasks wait on now, for a level-triggered selector.
+    fn collect_interests(&self, interests: &mut Vec<Interest>) {
+        interests.clear();
+        let sources = lock(&self.sources);
+        for (key, slot) in sources.slots.iter().enumerate() {
+            if let Some((source, fd)) = slot {
+                let (read, write) = source.waited_on();
+                if read || write {
+                    interests.push(Interest {
+                        fd: *fd,
+                        key,
+                        read,
+                        write,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A task just started waiting on a direction nobody waited on: a
+    /// level-triggered selector asks only about waited-on directions, so a wait in
+    /// progress on another thread must start again with the new list. (epoll:
+    /// never called; the descriptor is watched in both directions all along.)
+    fn interest_grew(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.in_wait.load(Ordering::SeqCst) {
+            self.rouse();
+        }
     }
 
     /// Interrupts a [`wait`](Reactor::wait) running on another thread, or makes the
@@ -335,10 +391,11 @@ impl Reactor {
             }
             return Err(error);
         }
+        let entry = Some((source, fd.as_raw_fd()));
         if key == sources.slots.len() {
-            sources.slots.push(Some(source));
+            sources.slots.push(entry);
         } else {
-            sources.slots[key] = Some(source);
+            sources.slots[key] = entry;
         }
         sources.live += 1;
         SOURCES.fetch_add(1, Ordering::SeqCst);
@@ -372,7 +429,7 @@ impl Reactor {
             .slots
             .iter()
             .flatten()
-            .cloned()
+            .map(|(source, _)| source.clone())
             .collect();
         for source in sources {
             source.wake_everyone();

@@ -157,23 +157,44 @@ impl Source {
         fd: BorrowedFd<'_>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Err(error) = owner::with_reactor(|reactor| self.settle_in(reactor, fd)) {
-            return Poll::Ready(Err(error));
+        let waited = owner::with_reactor(|reactor| {
+            self.settle_in(reactor, fd)?;
+            let mut waiting = lock(&self.waiting);
+            if self.events[direction].load(Ordering::Acquire) != seen {
+                return Ok(Poll::Ready(()));
+            }
+            let wait = &mut waiting[direction];
+            let first = wait.wakers.is_empty();
+            if !wait.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wait.wakers.push(cx.waker().clone());
+            }
+            if wait.io_wait.is_none() {
+                // A task of a runtime on an auto-advance clock waits on the real
+                // world: virtual time listens before it jumps (the `clock` module's
+                // I/O rule).
+                wait.io_wait = owner::start_io_wait();
+            }
+            drop(waiting);
+            if first && reactor.selector.level_triggered() {
+                reactor.interest_grew();
+            }
+            Ok(Poll::Pending)
+        });
+        match waited {
+            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(error) => Poll::Ready(Err(error)),
         }
-        let mut waiting = lock(&self.waiting);
-        if self.events[direction].load(Ordering::Acquire) != seen {
-            return Poll::Ready(Ok(()));
-        }
-        let wait = &mut waiting[direction];
-        if !wait.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            wait.wakers.push(cx.waker().clone());
-        }
-        if wait.io_wait.is_none() {
-            // A task of a runtime on an auto-advance clock waits on the real world:
-            // virtual time listens before it jumps (the `clock` module's I/O rule).
-            wait.io_wait = owner::start_io_wait();
-        }
-        Poll::Pending
+    }
+
+    /// Which directions tasks wait on now (read, write): what a level-triggered
+    /// selector asks about.
+    pub(super) fn waited_on(&self) -> (bool, bool) {
+        let waiting = lock(&self.waiting);
+        (
+            !waiting[READ].wakers.is_empty(),
+            !waiting[WRITE].wakers.is_empty(),
+        )
     }
 
     /// Makes `reactor` this source's home: registers it there, after leaving its old

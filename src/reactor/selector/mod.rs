@@ -1,0 +1,149 @@
+//! The selector: how a reactor asks the kernel which descriptors are ready. One small
+//! interface, one implementation per system call, as Python's `selectors` module has
+//! `EpollSelector`, `KqueueSelector`, `PollSelector` and `SelectSelector` behind
+//! `DefaultSelector`.
+//!
+//! ```text
+//!   selector     Python               trigger   per wait                 per socket
+//!   ----------   ------------------   -------   ----------------------   ----------------
+//!   epoll        EpollSelector        edge      epoll_wait: only what    epoll_ctl ADD at
+//!   (Linux,      (DefaultSelector     (EPOLLET) changed; the interest    its first wait,
+//!   default)     on Linux)                      list lives in the kernel DEL when closed
+//!   poll         PollSelector         level     poll(every waited-on fd) nothing
+//!   (portable;                                  the list is rebuilt and
+//!   CLEARLOOP_                                  passed whole each time
+//!   SELECTOR=poll)
+//!   kqueue       KqueueSelector       edge with  (not written yet: the next step for
+//!   (BSD, macOS)                      EV_CLEAR   macOS, sharing epoll's rules)
+//!   select       SelectSelector       level     (not written: poll does the same job
+//!                                               without select's 1024-descriptor cap)
+//! ```
+//!
+//! The reactor above them sees the same three calls whichever is chosen: add a
+//! descriptor, delete it, wait (with the wake-up another thread can write to,
+//! `wake.rs`). What differs is the trigger: with **edge** triggering a direction is
+//! reported once when it *becomes* ready, so the sources count reports and nothing
+//! is re-armed; with **level** triggering it is reported on every wait for as long as
+//! it is ready, so only the directions a task waits on are asked about
+//! ([`Selector::level_triggered`]; `poll.rs` says more).
+//!
+//! The choice is made once per process: epoll on Linux, unless the environment
+//! variable `CLEARLOOP_SELECTOR` says `poll` (so that the portable path runs the whole
+//! test suite here: `CLEARLOOP_SELECTOR=poll cargo test`).
+
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+mod epoll;
+mod poll;
+mod wake;
+
+pub(crate) use poll::Interest;
+
+/// What the kernel said about one descriptor in one wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Readiness {
+    /// The key given to [`Selector::add`] (or the [`Interest`]'s).
+    pub(super) key: usize,
+    /// Data (or end of stream, or an error) can be read.
+    pub(super) readable: bool,
+    /// Room to write (or an error to collect).
+    pub(super) writable: bool,
+    /// The peer closed its side, or the socket has an error: from now on a read
+    /// returns at once (end of stream, or the error), however often it is tried.
+    pub(super) closed: bool,
+}
+
+/// Which selector this process uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// epoll, edge-triggered (Linux's default).
+    Epoll,
+    /// `poll(2)`, level-triggered (`CLEARLOOP_SELECTOR=poll`).
+    Poll,
+}
+
+/// The selector the reactors of this process use: epoll, unless
+/// `CLEARLOOP_SELECTOR=poll` is set (read once, at the first call).
+///
+/// # Panics
+///
+/// When `CLEARLOOP_SELECTOR` names no selector: a typo must not silently test the
+/// other path.
+pub fn kind() -> Kind {
+    static KIND: OnceLock<Kind> = OnceLock::new();
+    *KIND.get_or_init(|| match std::env::var("CLEARLOOP_SELECTOR").as_deref() {
+        Err(_) | Ok("") | Ok("epoll") => Kind::Epoll,
+        Ok("poll") => Kind::Poll,
+        Ok(other) => panic!(
+            "CLEARLOOP_SELECTOR={other:?}: clearloop knows the selectors \"epoll\" (the \
+             default on Linux) and \"poll\"; unset the variable, or name one of them"
+        ),
+    })
+}
+
+/// A reactor's selector (see the module doc).
+pub(super) enum Selector {
+    Epoll(epoll::Epoll),
+    Poll(poll::Poll),
+}
+
+impl Selector {
+    /// The process's kind of selector, new.
+    pub(super) fn new() -> io::Result<Selector> {
+        Ok(match kind() {
+            Kind::Epoll => Selector::Epoll(epoll::Epoll::new()?),
+            Kind::Poll => Selector::Poll(poll::Poll::new()?),
+        })
+    }
+
+    /// Whether a ready descriptor is reported on every wait (poll), rather than
+    /// once per change (epoll): then only the directions a task waits on are asked.
+    pub(super) fn level_triggered(&self) -> bool {
+        matches!(self, Selector::Poll(_))
+    }
+
+    /// Starts watching `fd`, reported with `key` (poll: nothing to do, the list is
+    /// passed at each wait).
+    pub(super) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        match self {
+            Selector::Epoll(epoll) => epoll.add(fd, key),
+            Selector::Poll(_) => Ok(()),
+        }
+    }
+
+    /// Stops watching `fd`, before it is closed.
+    pub(super) fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        match self {
+            Selector::Epoll(epoll) => epoll.delete(fd),
+            Selector::Poll(_) => Ok(()),
+        }
+    }
+
+    /// Waits until something is ready, [`notify`](Selector::notify) is called, or
+    /// `timeout` passes, and pushes the reports onto `ready`. `interests` is the
+    /// list a level-triggered selector asks about (made only when
+    /// [`level_triggered`](Selector::level_triggered)).
+    pub(super) fn wait(
+        &self,
+        interests: &[Interest],
+        ready: &mut Vec<Readiness>,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        match self {
+            Selector::Epoll(epoll) => epoll.wait(ready, timeout),
+            Selector::Poll(poll) => poll.wait(interests, ready, timeout),
+        }
+    }
+
+    /// Ends the current wait on another thread, or makes the next one return at
+    /// once (asyncio's self-pipe).
+    pub(super) fn notify(&self) -> io::Result<()> {
+        match self {
+            Selector::Epoll(epoll) => epoll.wake.notify(),
+            Selector::Poll(poll) => poll.wake.notify(),
+        }
+    }
+}
