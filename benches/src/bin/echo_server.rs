@@ -14,7 +14,8 @@
 //!     yield:  beside the server, a task yields in a loop (it is always ready)
 //! ```
 //!
-//! The accept loop is a spawned task. The process prints `addr=IP:PORT` on stdout
+//! The runtime idles 20 ms before the server starts (see [`settle`]). The accept
+//! loop is a spawned task. The process prints `addr=IP:PORT` on stdout
 //! once it listens, serves until its stdin closes, then drops its runtime and exits
 //! with status 0. On a failure: one line on stderr starting with `echo_server:`,
 //! exit status 1.
@@ -23,6 +24,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clearloop_bench::echo::{clearloop_serve, tokio_serve};
 
@@ -65,6 +67,17 @@ fn main() {
     }
 }
 
+/// How long the fresh runtime idles before the server starts.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// Lets the fresh runtime's workers go idle before the first socket is made, as a
+/// program's start-up (reading its configuration, opening its log) lets them: a
+/// runtime must then notice the new socket's readiness from an idle start, every
+/// time, rather than only when its workers happen to have parked already.
+fn settle() {
+    std::thread::sleep(SETTLE);
+}
+
 /// Tells the parent where to connect.
 fn announce(addr: SocketAddr) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
@@ -86,6 +99,7 @@ fn clearloop_main(workers: usize, work: Work, yielder: bool) -> Result<(), Strin
     } else {
         clearloop::Builder::new().worker_threads(workers).build()
     };
+    settle();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     let result = rt.block_on(async move {
@@ -144,6 +158,7 @@ fn tokio_main(workers: usize, work: Work, yielder: bool) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("build tokio's runtime: {e}"))?;
+    settle();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     let result = rt.block_on(async move {

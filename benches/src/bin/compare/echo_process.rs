@@ -23,7 +23,9 @@
 //! clearloop's reactor is process-wide, made by the first socket: in this process it
 //! exists long before these rows run, while a user's server makes its first socket
 //! in a task of a runtime whose workers are already parked. A fresh server process
-//! per measurement starts as the user's program does.
+//! per measurement, whose runtime idles 20 ms before the server starts, starts as
+//! the user's program does (without the pause, whether the workers have parked
+//! first is a race, and the row would show a late runtime in some runs only).
 //!
 //! Every wait is bounded: the client has a 5 s patience per socket operation; a
 //! client or server past its limit is killed, and the row reads "timed out".
@@ -490,9 +492,10 @@ fn tables(rows: &[Measured], sizes: Sizes, took: Duration) -> String {
         md,
         "## TCP echo, client in another process\n\n\
          The server alone in a fresh **process** of its own for each measurement \
-         (`benches/src/bin/echo_server.rs`), on 127.0.0.1: its accept loop is a spawned task \
-         (the listener, the first socket of the process, is made on the thread that runs it: \
-         a worker, with 2 workers) that hands each connection to a detached task. The client \
+         (`benches/src/bin/echo_server.rs`), on 127.0.0.1: its runtime idles 20 ms (as a \
+         program's start-up lets it), then its accept loop is a spawned task (the listener, \
+         the first socket of the process, is made on the thread that runs it: a worker, with \
+         2 workers) that hands each connection to a detached task. The client \
          is another process (`benches/src/bin/echo_client.rs`: blocking std sockets, one thread \
          per connection, `TCP_NODELAY`), so no client task keeps the runtime busy: readiness \
          must be noticed by a runtime that has nothing else to do (or, in the row *beside a \
