@@ -4,7 +4,9 @@
 //!
 //! * `cargo run --release -p clearloop-bench --bin compare` runs every side-by-side
 //!   workload and writes `target/report/report.md` and `report.svg`
-//!   (`-- --quick`: one short run each, for CI).
+//!   (`-- --quick`: one short run each, for CI). Its table "TCP echo, client in another
+//!   process" runs the binaries `echo_server` (a fresh server process per measurement)
+//!   and `echo_client` (blocking std sockets), which it builds itself.
 //! * `cargo bench -p clearloop-bench` runs the criterion benches (`--bench runtime`,
 //!   `sched`, `sync`, `together`, `threads`, `schedule`, `io`, `trace`).
 //!

@@ -203,7 +203,8 @@ fn median(outcomes: &[Outcome]) -> Outcome {
     }
 }
 
-fn rate(per_second: f64) -> String {
+/// Round trips per second, in k/s or M/s.
+pub fn rate(per_second: f64) -> String {
     if per_second >= 1e6 {
         format!("{:.2} M/s", per_second / 1e6)
     } else {
@@ -284,7 +285,8 @@ pub fn section(plan: Plan) -> String {
          beside tokio's `new_current_thread()`; 2 workers: `worker_threads(2)` on both; tokio \
          with `enable_all()`. clearloop's single-threaded loop waits on the selector itself \
          in its step 4, and with `worker_threads(2)` the parked worker that drives the timers \
-         does (readiness wakes tasks on that thread, as in tokio).\n\n"
+         does (readiness wakes tasks on that thread, as in tokio). Clients here keep the \
+         runtime busy; the next section puts them in another process.\n\n"
     );
     md.push_str(
         "| connections × message | flavor | clearloop | tokio | time ratio (min–max) | clearloop p50 / p99 | tokio p50 / p99 | asyncio | clearloop × asyncio | tokio × asyncio |\n\

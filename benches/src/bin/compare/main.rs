@@ -4,6 +4,9 @@
 //! ```text
 //! cargo run --release -p clearloop-bench --bin compare              # about 10 minutes
 //! cargo run --release -p clearloop-bench --bin compare -- --quick   # CI: under 3 minutes
+//! cargo run --release -p clearloop-bench --bin compare -- --only echo-process
+//!     # one table: TCP echo, the server (`echo_server`) and the client (`echo_client`)
+//!     # each in a process of its own
 //! ```
 //!
 //! Writes `target/report/report.md` and `target/report/report.svg` (and prints the
@@ -15,6 +18,7 @@
 //! this same program, counting only the measured iterations.
 
 mod echo;
+mod echo_process;
 mod measure;
 mod python;
 mod report;
@@ -74,7 +78,8 @@ fn usage() -> ! {
         "usage: compare [--quick] [--only TEXT]\n\
          \x20 --quick      one short run per workload (CI); figures are indicative only\n\
          \x20 --only TEXT  only the side-by-side rows whose name contains TEXT, no other section\n\
-         \x20             (`--only echo`: only the TCP echo section; `--only python`: only\n\
+         \x20             (`--only echo`: only the TCP echo section; `--only echo-process`:\n\
+         \x20             only its table with the client in another process; `--only python`: only\n\
          \x20             the Python section; `--only wheel`, `--only memory`, `--only lateness`:\n\
          \x20             only that table of the scale section)"
     );
@@ -253,6 +258,15 @@ fn run(plan: Plan, only: Option<&str>) {
     if only.is_none_or(|text| "tcp echo".contains(text)) {
         eprintln!("  [{} s] TCP echo...", started.elapsed().as_secs());
         echo_md = echo::section(plan);
+        echo_md.push('\n');
+    }
+    // `--only echo` runs both echo tables; `--only echo-process`, this one alone.
+    if only.is_none_or(|text| "tcp echo".contains(text) || "echo-process".contains(text)) {
+        eprintln!(
+            "  [{} s] TCP echo, client in another process...",
+            started.elapsed().as_secs()
+        );
+        echo_md.push_str(&echo_process::section(plan));
         echo_md.push('\n');
     }
     if only.is_none() {
