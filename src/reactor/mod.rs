@@ -22,8 +22,10 @@
 //!     read(2) -> 42 bytes                            (woken after the lock is dropped)
 //! ```
 //!
-//! The selector itself (`selector.rs`) is epoll written out by hand on `rustix`:
-//! three system calls and an eventfd, small enough to read in one sitting.
+//! The selector itself (`selector/`) is epoll written out by hand on `rustix`: three
+//! system calls and an eventfd, small enough to read in one sitting. Beside it sits
+//! the portable `poll(2)` selector (Python's `PollSelector`), level-triggered, which
+//! `CLEARLOOP_SELECTOR=poll` chooses; `selector/mod.rs` draws the two side by side.
 //!
 //! ## One selector per loop, and the loop looks at it itself
 //!
