@@ -171,3 +171,42 @@ fn the_io_thread_hears_nothing_of_a_runtime_on_the_real_clock() {
         before
     );
 }
+
+#[test]
+fn debug_mode_waiting_to_report_an_idle_loop_still_hears_its_sockets() {
+    // Debug mode reports a loop idle for 2 s with live tasks. While it waits to see
+    // whether the idleness lasts, a client's message must be heard at once: the
+    // client below gives each answer 1 s (it gets it in microseconds), where a loop
+    // asleep for the report's 2 s would miss every one.
+    let runtime = Builder::new().debug(true).build();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 8];
+            while stream.read_exact(&mut buf).await.is_ok() {
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        let client = std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+                .unwrap();
+            for round in 0..20u64 {
+                stream.write_all(&round.to_le_bytes()).unwrap();
+                let mut back = [0; 8];
+                stream
+                    .read_exact(&mut back)
+                    .unwrap_or_else(|error| panic!("round {round}: no answer: {error}"));
+                assert_eq!(u64::from_le_bytes(back), round);
+            }
+        });
+        clearloop::to_thread(move || client.join())
+            .await
+            .unwrap()
+            .expect("the client thread failed (above)");
+        server.cancel();
+    });
+}

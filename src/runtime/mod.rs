@@ -166,8 +166,14 @@ impl Runtime {
             self.fire_timers();
             unheard += self.run_ready();
             if self.local.ready.borrow().is_empty() && !main.woken.load(Ordering::Acquire) {
-                crate::trace::live::check_deadlock(&self.core, &self.local, remote, &main.woken);
-                self.park(remote, &main.woken);
+                crate::trace::live::check_deadlock(
+                    &self.core,
+                    &self.local,
+                    remote,
+                    &main.woken,
+                    |until| self.park(remote, &main.woken, Some(until)),
+                );
+                self.park(remote, &main.woken, None);
                 unheard = 0;
             } else if unheard >= LOOK_INTERVAL {
                 // Tasks stay ready, so step 4 is not reached: look at the sockets
@@ -233,14 +239,15 @@ impl Runtime {
     /// Step 4: nothing to do until the next timer, a socket's readiness, or a wake
     /// from another thread. Once a task of this runtime has waited on I/O (and so
     /// made its reactor), the loop waits on the selector; otherwise, and always on a
-    /// virtual clock, it parks on its clock.
-    fn park(&self, remote: &Remote, main_woken: &AtomicBool) {
-        let deadline = self.core.timers.next_deadline();
+    /// virtual clock, it parks on its clock. `until` bounds the sleep further (the
+    /// debug mode's idle report).
+    fn park(&self, remote: &Remote, main_woken: &AtomicBool, until: Option<Instant>) {
+        let deadline = earliest(self.core.timers.next_deadline(), until);
         #[cfg(target_os = "linux")]
         if let Some(reactor) = self.core.io.get()
             && crate::reactor::select_until(deadline)
         {
-            self.wait_on_selector(reactor, remote, main_woken);
+            self.wait_on_selector(reactor, remote, main_woken, until);
             return;
         }
         let _ = (remote, main_woken);
@@ -257,12 +264,13 @@ impl Runtime {
         reactor: &crate::reactor::Reactor,
         remote: &Remote,
         main_woken: &AtomicBool,
+        until: Option<Instant>,
     ) {
         let waiter = &remote.waiter;
         waiter.in_selector.store(true, Ordering::SeqCst);
-        // Look once more after announcing: a wake published before the flag was
-        // set went to `unpark`, not to `notify`, so it must be seen here.
-        let deadline = self.core.timers.next_deadline();
+        // Look once more after announcing: a wake (or a new timer) published before
+        // the flag was set went to `unpark`, not to `notify`, so it must be seen here.
+        let deadline = earliest(self.core.timers.next_deadline(), until);
         let woken = remote.pending.load(Ordering::SeqCst)
             || main_woken.load(Ordering::SeqCst)
             || !self.local.ready.borrow().is_empty();
@@ -379,6 +387,14 @@ impl Runtime {
         if let Some(reactor) = self.core.io.get() {
             reactor.retire();
         }
+    }
+}
+
+/// The earlier of two optional instants (`None`: no limit).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

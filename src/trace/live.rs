@@ -155,11 +155,17 @@ pub fn all_tasks() -> Vec<TaskSnapshot> {
 /// Step 4 of the loop's turn, before it parks: on an auto-advance virtual clock,
 /// reports a deadlock (panics with the [`DeadlockReport`]); on the real clock in debug
 /// mode, prints the snapshot after [`IDLE_REPORT`] of idleness. See the module doc.
+///
+/// `idle_until(at)` is the loop's own step 4 bounded by `at`: the real-clock wait
+/// for the report sleeps there (in the selector, once the runtime has one), so that
+/// a socket that turns ready meanwhile is heard at once, not after the report's
+/// delay.
 pub(crate) fn check_deadlock(
     core: &RuntimeCore,
     local: &Rc<Local>,
     remote: &Remote,
     main_woken: &AtomicBool,
+    idle_until: impl Fn(Instant),
 ) {
     let quiet = || {
         !remote.pending.load(Ordering::Acquire)
@@ -176,20 +182,25 @@ pub(crate) fn check_deadlock(
             panic!("{report}");
         }
     } else if core.debug.is_some() && !core.clock.is_virtual() && core.live() > 0 {
-        let soon = Instant::now() + IDLE_REPORT;
-        if core.timers.next_deadline().is_some_and(|due| due <= soon) {
+        let until = Instant::now() + IDLE_REPORT;
+        if core.timers.next_deadline().is_some_and(|due| due <= until) {
             return;
         }
-        if stays(IDLE_REPORT, quiet) {
-            return;
+        while quiet() {
+            if Instant::now() >= until {
+                eprintln!(
+                    "clearloop (debug): the loop has been idle for {:?} with {} live task(s); \
+                     what each waits on:\n{}",
+                    IDLE_REPORT,
+                    core.live(),
+                    snapshot(core)
+                );
+                return;
+            }
+            idle_until(until);
         }
-        eprintln!(
-            "clearloop (debug): the loop has been idle for {:?} with {} live task(s); what each \
-             waits on:\n{}",
-            IDLE_REPORT,
-            core.live(),
-            snapshot(core)
-        );
+        // Something came: the park that follows must not sleep.
+        std::thread::current().unpark();
     }
 }
 
