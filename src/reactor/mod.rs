@@ -129,7 +129,7 @@
 //! assert_eq!(clearloop::reactor::sources(), 0);
 //! ```
 
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};

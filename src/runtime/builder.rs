@@ -158,7 +158,7 @@ impl Builder {
                 let (shared, locals) = workers::Shared::new(
                     n,
                     self.clock.is_auto_advance(),
-                    #[cfg(target_os = "linux")]
+                    #[cfg(unix)]
                     io.clone(),
                 );
                 let shared = Arc::new(shared);

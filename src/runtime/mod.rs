@@ -230,7 +230,7 @@ impl Runtime {
     /// became ready wake their tasks now, into this turn's queue (see the reactor's
     /// module doc, "One selector per loop").
     fn look_at_the_selector(&self) {
-        #[cfg(target_os = "linux")]
+        #[cfg(unix)]
         if let Some(reactor) = self.core.io.get() {
             reactor.look();
         }
@@ -243,7 +243,7 @@ impl Runtime {
     /// debug mode's idle report).
     fn park(&self, remote: &Remote, main_woken: &AtomicBool, until: Option<Instant>) {
         let deadline = earliest(self.core.timers.next_deadline(), until);
-        #[cfg(target_os = "linux")]
+        #[cfg(unix)]
         if let Some(reactor) = self.core.io.get()
             && crate::reactor::select_until(deadline)
         {
@@ -258,7 +258,7 @@ impl Runtime {
     /// millisecond: the next turn parks the rest). Readiness wakes tasks on this
     /// thread (straight into the ready queue); another thread's wake sees
     /// `in_selector` and calls `notify`.
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     fn wait_on_selector(
         &self,
         reactor: &crate::reactor::Reactor,
@@ -383,7 +383,7 @@ impl Runtime {
         self.core.timers.clear();
         // Tasks of other runtimes may still wait on sockets whose home is our
         // reactor, which nobody will drive now: each is woken to wait at its own.
-        #[cfg(target_os = "linux")]
+        #[cfg(unix)]
         if let Some(reactor) = self.core.io.get() {
             reactor.retire();
         }

@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// The clock moves by itself when waited on (virtual auto-advance).
     pub(super) auto_advance: bool,
     /// The runtime's reactor, which the driver waits on once it exists.
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     pub(super) io: Arc<crate::reactor::OwnReactor>,
 }
 
@@ -83,7 +83,7 @@ impl Shared {
     pub(crate) fn new(
         n: usize,
         auto_advance: bool,
-        #[cfg(target_os = "linux")] io: Arc<crate::reactor::OwnReactor>,
+        #[cfg(unix)] io: Arc<crate::reactor::OwnReactor>,
     ) -> (Shared, Vec<LocalQueue<TaskRef>>) {
         let locals: Vec<LocalQueue<TaskRef>> = (0..n).map(|_| LocalQueue::new_fifo()).collect();
         let shared = Shared {
@@ -97,7 +97,7 @@ impl Shared {
             in_selector: AtomicUsize::new(NONE),
             shutdown: AtomicBool::new(false),
             auto_advance,
-            #[cfg(target_os = "linux")]
+            #[cfg(unix)]
             io,
         };
         (shared, locals)
@@ -165,7 +165,7 @@ impl Shared {
         // Pairs with the fence in `Worker::wait_on_selector`: either we see it sits
         // in the selector, or it sees what we pushed before it waits.
         std::sync::atomic::fence(Ordering::SeqCst);
-        #[cfg(target_os = "linux")]
+        #[cfg(unix)]
         if self.in_selector.load(Ordering::SeqCst) == index
             && let Some(reactor) = self.io.get()
         {

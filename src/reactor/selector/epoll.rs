@@ -56,7 +56,7 @@ impl Epoll {
     /// A new epoll instance with its eventfd registered.
     pub(super) fn new() -> io::Result<Epoll> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
-        let wake = Wake::new()?;
+        let wake = Wake::eventfd()?;
         let flags = EventFlags::IN | EventFlags::ET;
         epoll::add(&epoll, wake.fd(), EventData::new_u64(NOTIFY), flags)?;
         Ok(Epoll { epoll, wake })

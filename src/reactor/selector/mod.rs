@@ -29,13 +29,15 @@
 //!
 //! The choice is made once per process: epoll on Linux, unless the environment
 //! variable `CLEARLOOP_SELECTOR` says `poll` (so that the portable path runs the whole
-//! test suite here: `CLEARLOOP_SELECTOR=poll cargo test`).
+//! test suite on Linux: `CLEARLOOP_SELECTOR=poll cargo test`); `poll` on the other
+//! Unix systems (macOS, the BSDs), where kqueue is the next step.
 
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 mod epoll;
 mod poll;
 mod wake;
@@ -59,33 +61,41 @@ pub(super) struct Readiness {
 /// Which selector this process uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// epoll, edge-triggered (Linux's default).
+    /// epoll, edge-triggered (Linux's default; Linux only).
     Epoll,
     /// `poll(2)`, level-triggered (`CLEARLOOP_SELECTOR=poll`).
     Poll,
 }
 
-/// The selector the reactors of this process use: epoll, unless
-/// `CLEARLOOP_SELECTOR=poll` is set (read once, at the first call).
+/// The selector the reactors of this process use: epoll on Linux, unless
+/// `CLEARLOOP_SELECTOR=poll` is set (read once, at the first call); poll elsewhere.
 ///
 /// # Panics
 ///
-/// When `CLEARLOOP_SELECTOR` names no selector: a typo must not silently test the
-/// other path.
+/// When `CLEARLOOP_SELECTOR` names no selector this system has: a typo must not
+/// silently test the other path.
 pub fn kind() -> Kind {
     static KIND: OnceLock<Kind> = OnceLock::new();
+    const DEFAULT: Kind = if cfg!(target_os = "linux") {
+        Kind::Epoll
+    } else {
+        Kind::Poll
+    };
     *KIND.get_or_init(|| match std::env::var("CLEARLOOP_SELECTOR").as_deref() {
-        Err(_) | Ok("") | Ok("epoll") => Kind::Epoll,
+        Err(_) | Ok("") => DEFAULT,
+        Ok("epoll") if cfg!(target_os = "linux") => Kind::Epoll,
         Ok("poll") => Kind::Poll,
         Ok(other) => panic!(
             "CLEARLOOP_SELECTOR={other:?}: clearloop knows the selectors \"epoll\" (the \
-             default on Linux) and \"poll\"; unset the variable, or name one of them"
+             default on Linux, and only there) and \"poll\"; unset the variable, or name \
+             one of them"
         ),
     })
 }
 
 /// A reactor's selector (see the module doc).
 pub(super) enum Selector {
+    #[cfg(target_os = "linux")]
     Epoll(epoll::Epoll),
     Poll(poll::Poll),
 }
@@ -94,7 +104,10 @@ impl Selector {
     /// The process's kind of selector, new.
     pub(super) fn new() -> io::Result<Selector> {
         Ok(match kind() {
+            #[cfg(target_os = "linux")]
             Kind::Epoll => Selector::Epoll(epoll::Epoll::new()?),
+            #[cfg(not(target_os = "linux"))]
+            Kind::Epoll => unreachable!("`kind` chooses epoll on Linux only"),
             Kind::Poll => Selector::Poll(poll::Poll::new()?),
         })
     }
@@ -108,7 +121,9 @@ impl Selector {
     /// Starts watching `fd`, reported with `key` (poll: nothing to do, the list is
     /// passed at each wait).
     pub(super) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        let _ = (fd, key);
         match self {
+            #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.add(fd, key),
             Selector::Poll(_) => Ok(()),
         }
@@ -116,7 +131,9 @@ impl Selector {
 
     /// Stops watching `fd`, before it is closed.
     pub(super) fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        let _ = fd;
         match self {
+            #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.delete(fd),
             Selector::Poll(_) => Ok(()),
         }
@@ -133,6 +150,7 @@ impl Selector {
         timeout: Option<Duration>,
     ) -> io::Result<()> {
         match self {
+            #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.wait(ready, timeout),
             Selector::Poll(poll) => poll.wait(interests, ready, timeout),
         }
@@ -142,6 +160,7 @@ impl Selector {
     /// once (asyncio's self-pipe).
     pub(super) fn notify(&self) -> io::Result<()> {
         match self {
+            #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.wake.notify(),
             Selector::Poll(poll) => poll.wake.notify(),
         }

@@ -55,7 +55,9 @@ pub(crate) struct Poll {
 
 impl Poll {
     pub(super) fn new() -> io::Result<Poll> {
-        Ok(Poll { wake: Wake::new()? })
+        Ok(Poll {
+            wake: Wake::pipe()?,
+        })
     }
 
     /// Waits until one of `interests` is ready, the wake-up is written, or
