@@ -81,7 +81,7 @@
 //! `echo_server` example); in a test, send the signal to the process yourself
 //! (`tests/signal_ctrl_c.rs`).
 
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 use std::ffi::c_int;
 use std::future::Future;
@@ -116,18 +116,50 @@ static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
 /// The SIGINT handler: only async-signal-safe work. An atomic add, one `write(2)`
-/// through rustix (a raw system call on Linux, which leaves `errno` alone, so the
-/// code the signal interrupted reads its own error, not ours). A full pipe or any
-/// error is ignored: the count is what waiters read.
+/// through rustix. On Linux that is a raw system call, which leaves `errno` alone;
+/// elsewhere rustix calls the C library's `write`, which may set it, so the handler
+/// saves `errno` and puts it back: either way the code the signal interrupted reads
+/// its own error, not ours. A full pipe or any error is ignored: the count is what
+/// waiters read.
 extern "C" fn on_sigint(_signum: c_int) {
+    #[cfg(not(target_os = "linux"))]
+    // SAFETY: the C library's errno location is valid for the thread, for as long as
+    // the thread lives (this handler runs on it); reading an `int` there is safe.
+    let saved = unsafe { *errno_location() };
     RECEIVED.fetch_add(1, Ordering::SeqCst);
     let fd = PIPE_WRITE.load(Ordering::SeqCst);
     if fd >= 0 {
         // SAFETY: `fd` is the writing end of the pipe in `PIPE`, made before the
         // handler is installed and never closed (the pipe lives as long as the process).
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        let _ = rustix::io::write(fd, &[1]);
+        // Ignored on purpose (see above): a handler has nowhere to report.
+        let _full_or_failed = rustix::io::write(fd, &[1]);
     }
+    #[cfg(not(target_os = "linux"))]
+    // SAFETY: as above; writing back the `int` that was there.
+    unsafe {
+        *errno_location() = saved
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+unsafe extern "C" {
+    /// The address of the calling thread's `errno` (the C library's; its name
+    /// differs between systems).
+    #[cfg_attr(
+        any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "freebsd",
+            target_os = "dragonfly"
+        ),
+        link_name = "__error"
+    )]
+    #[cfg_attr(
+        any(target_os = "netbsd", target_os = "openbsd"),
+        link_name = "__errno"
+    )]
+    fn errno_location() -> *mut c_int;
 }
 
 /// The pipe, made once: the reading end registered with the reactor, and the writing
