@@ -54,6 +54,12 @@
 //! [`ToSocketAddrs`], which accepts std's address forms (`resolve.rs` explains).
 //! The `bind`s are synchronous, like `socket.bind`: give them addresses.
 //!
+//! ## Accept: one system call
+//!
+//! `accept` is one `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`: the new socket comes
+//! non-blocking and close-on-exec, with no `ioctl` after it (tokio's way; std's
+//! accept needs one more call; `accept.rs`).
+//!
 //! Loopback only in the examples and tests (`127.0.0.1`, `::1`).
 //!
 //! ```
@@ -80,6 +86,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod accept;
 mod error;
 mod resolve;
 mod stream;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
+use super::accept;
 use super::resolve::{resolve_here, resolve_on_pool};
 use super::stream::{Conn, futures_io_via_conn};
 use super::{NetError, ToSocketAddrs};
@@ -85,13 +86,16 @@ impl TcpListener {
 
     /// Waits for a connection and returns it with the peer's address.
     ///
+    /// One system call per connection: `accept4` makes the new socket non-blocking
+    /// and close-on-exec (see the [module doc](super)).
+    ///
     /// # Errors
     ///
     /// The OS's error (errno kept), naming the listener's address: out of file
     /// descriptors (`EMFILE`: the connection stays queued; close something and
     /// accept again), or a connection that was reset before it was accepted.
     pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
-        let (stream, peer) = poll_fn(|cx| self.io.poll_read_with(cx, |l| l.accept()))
+        let (stream, peer) = poll_fn(|cx| self.io.poll_read_with(cx, accept::tcp))
             .await
             .map_err(|error| NetError::new(error, "accept on", Some(self.addr)))?;
         Ok((TcpStream::from_accepted(stream, peer)?, peer))
@@ -193,11 +197,10 @@ impl TcpStream {
         Ok(TcpStream { inner })
     }
 
+    /// A stream `accept4` made non-blocking already.
     fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> Result<TcpStream, NetError> {
-        let named = |error| NetError::new(error, "register the connection of", Some(peer));
-        // accept(2) does not pass O_NONBLOCK on to the new socket (on Linux).
-        stream.set_nonblocking(true).map_err(named)?;
-        let io = Registered::new(stream).map_err(named)?;
+        let io = Registered::new(stream)
+            .map_err(|error| NetError::new(error, "register the connection of", Some(peer)))?;
         Ok(TcpStream {
             inner: Arc::new(Conn { io, peer }),
         })

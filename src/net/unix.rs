@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 use super::NetError;
+use super::accept;
 use super::stream::{Conn, futures_io_via_conn};
 use crate::reactor::Registered;
 
@@ -41,17 +42,16 @@ impl UnixListener {
         })
     }
 
-    /// Waits for a connection.
+    /// Waits for a connection (one `accept4`: the socket comes non-blocking and
+    /// close-on-exec).
     ///
     /// # Errors
     ///
     /// The OS's error (errno kept; out of file descriptors: `EMFILE`), naming the path.
     pub async fn accept(&self) -> Result<UnixStream, NetError> {
-        let named = |error| NetError::new(error, "accept on", Some(self.path.display()));
-        let (stream, _) = poll_fn(|cx| self.io.poll_read_with(cx, |l| l.accept()))
+        let stream = poll_fn(|cx| self.io.poll_read_with(cx, accept::unix))
             .await
-            .map_err(named)?;
-        stream.set_nonblocking(true).map_err(named)?;
+            .map_err(|error| NetError::new(error, "accept on", Some(self.path.display())))?;
         let peer = format!("a client of {}", self.path.display());
         UnixStream::new(stream, peer)
     }
