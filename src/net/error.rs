@@ -65,6 +65,9 @@ struct Inner {
     /// The address (or host, or Unix path), written out: only errors pay for the text.
     address: Option<String>,
     cause: io::Error,
+    /// What happens next, when the library does something about the error (the
+    /// accept pause): appended to the message.
+    note: Option<&'static str>,
 }
 
 impl NetError {
@@ -79,8 +82,15 @@ impl NetError {
                 operation,
                 address: address.map(|address| address.to_string()),
                 cause,
+                note: None,
             }),
         }
+    }
+
+    /// The same error, with `note` (what the library does about it) in its message.
+    pub(crate) fn with_note(mut self, note: &'static str) -> NetError {
+        self.inner.note = Some(note);
+        self
     }
 
     /// The kind of the OS's error (`ConnectionRefused`, `AddrInUse`...), as
@@ -133,10 +143,15 @@ impl fmt::Display for NetError {
             operation,
             address,
             cause,
+            note,
         } = &*self.inner;
         match address {
-            Some(address) => write!(f, "{operation} {address}: {cause}"),
-            None => write!(f, "{operation}: {cause}"),
+            Some(address) => write!(f, "{operation} {address}: {cause}")?,
+            None => write!(f, "{operation}: {cause}")?,
+        }
+        match note {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
         }
     }
 }

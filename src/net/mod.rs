@@ -54,11 +54,16 @@
 //! [`ToSocketAddrs`], which accepts std's address forms (`resolve.rs` explains).
 //! The `bind`s are synchronous, like `socket.bind`: give them addresses.
 //!
-//! ## Accept: one system call
+//! ## Accept: one system call, and a pause when descriptors run out
 //!
 //! `accept` is one `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`: the new socket comes
 //! non-blocking and close-on-exec, with no `ioctl` after it (tokio's way; std's
-//! accept needs one more call; `accept.rs`).
+//! accept needs one more call). When the process runs out of file descriptors
+//! (`EMFILE`, or `ENFILE`, `ENOBUFS`, `ENOMEM`), the error is returned, errno kept,
+//! and the listener's next accept waits [`ACCEPT_RETRY_DELAY`] (1 s) before it tries
+//! again, as asyncio's `start_server` pauses (`selector_events.py`,
+//! `_accept_connection`): an accept loop that logs the error and goes on turns once
+//! a second instead of spinning on a connection it cannot take (`accept.rs`).
 //!
 //! Loopback only in the examples and tests (`127.0.0.1`, `::1`).
 //!
@@ -94,6 +99,7 @@ mod tcp;
 mod udp;
 mod unix;
 
+pub use accept::ACCEPT_RETRY_DELAY;
 pub use error::NetError;
 pub use resolve::ToSocketAddrs;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
-use super::accept;
+use super::accept::{self, Pause};
 use super::resolve::{resolve_here, resolve_on_pool};
 use super::stream::{Conn, futures_io_via_conn};
 use super::{NetError, ToSocketAddrs};
@@ -36,6 +36,8 @@ const BACKLOG: i32 = 1024;
 pub struct TcpListener {
     io: Registered<std::net::TcpListener>,
     addr: SocketAddr,
+    /// Set when an accept ran out of descriptors ([`accept`](TcpListener::accept)).
+    pause: Pause,
 }
 
 impl TcpListener {
@@ -81,6 +83,7 @@ impl TcpListener {
         Ok(TcpListener {
             io: Registered::new(listener).map_err(named)?,
             addr,
+            pause: Pause::default(),
         })
     }
 
@@ -91,13 +94,31 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// The OS's error (errno kept), naming the listener's address: out of file
-    /// descriptors (`EMFILE`: the connection stays queued; close something and
-    /// accept again), or a connection that was reset before it was accepted.
+    /// The OS's error (errno kept), naming the listener's address. Out of file
+    /// descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the
+    /// connection stays queued, the error is returned at once, and the *next* accept
+    /// on this listener first waits [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY)
+    /// (1 s, asyncio's pause in `start_server`), so a loop that logs the error and
+    /// accepts again does not spin while no descriptor is free:
+    ///
+    /// ```no_run
+    /// # async fn serve(_stream: clearloop::net::TcpStream) {}
+    /// # clearloop::run(async {
+    /// # let listener = clearloop::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// loop {
+    ///     match listener.accept().await {
+    ///         Ok((stream, _peer)) => drop(clearloop::spawn(serve(stream))), // detached
+    ///         // EMFILE: said here, and the next accept waits 1 s (close idle ones now).
+    ///         Err(error) => eprintln!("{error}"),
+    ///     }
+    /// }
+    /// # });
+    /// ```
     pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
+        self.pause.wait().await;
         let (stream, peer) = poll_fn(|cx| self.io.poll_read_with(cx, accept::tcp))
             .await
-            .map_err(|error| NetError::new(error, "accept on", Some(self.addr)))?;
+            .map_err(|error| self.pause.after(error, self.addr))?;
         Ok((TcpStream::from_accepted(stream, peer)?, peer))
     }
 

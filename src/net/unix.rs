@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
 use super::NetError;
-use super::accept;
+use super::accept::{self, Pause};
 use super::stream::{Conn, futures_io_via_conn};
 use crate::reactor::Registered;
 
@@ -22,6 +22,8 @@ use crate::reactor::Registered;
 pub struct UnixListener {
     io: Registered<std::os::unix::net::UnixListener>,
     path: PathBuf,
+    /// Set when an accept ran out of descriptors (as `TcpListener`'s).
+    pause: Pause,
 }
 
 impl UnixListener {
@@ -39,6 +41,7 @@ impl UnixListener {
         Ok(UnixListener {
             io: Registered::new(listener).map_err(named)?,
             path: path.to_owned(),
+            pause: Pause::default(),
         })
     }
 
@@ -47,11 +50,15 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// The OS's error (errno kept; out of file descriptors: `EMFILE`), naming the path.
+    /// The OS's error (errno kept), naming the path. Out of file descriptors or
+    /// memory: returned at once, and the next accept waits
+    /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) first, as
+    /// [`TcpListener::accept`](super::TcpListener::accept) does.
     pub async fn accept(&self) -> Result<UnixStream, NetError> {
+        self.pause.wait().await;
         let stream = poll_fn(|cx| self.io.poll_read_with(cx, accept::unix))
             .await
-            .map_err(|error| NetError::new(error, "accept on", Some(self.path.display())))?;
+            .map_err(|error| self.pause.after(error, self.path.display()))?;
         let peer = format!("a client of {}", self.path.display());
         UnixStream::new(stream, peer)
     }
