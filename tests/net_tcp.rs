@@ -252,8 +252,12 @@ fn address_in_use_names_the_address() {
         error.to_string().to_lowercase().contains("in use"),
         "{error}"
     );
-    // The OS's own error is kept as the source.
-    assert!(std::error::Error::source(&error.get_ref().unwrap()).is_some());
+    // The OS's own error is kept: its errno, and as the source.
+    assert_eq!(
+        error.raw_os_error(),
+        Some(rustix::io::Errno::ADDRINUSE.raw_os_error())
+    );
+    assert!(std::error::Error::source(&error).is_some());
 }
 
 #[test]

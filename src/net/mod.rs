@@ -27,14 +27,43 @@
 //! it, and dropping a pending `read`, `accept` or `connect` (a cancelled task, a
 //! timeout) leaves nothing behind but a stale waker, dropped at the next event.
 //!
-//! ## Errors name the cause and the address
+//! ## Errors: the OS's errno and kind, and the address
 //!
-//! An error keeps its [`io::ErrorKind`] and says what was being done, to whom:
-//! `connect to 127.0.0.1:9: Connection refused (os error 111)`,
-//! `bind 127.0.0.1:8080: Address already in use (os error 98)`,
-//! `read from 127.0.0.1:40312: Connection reset by peer (os error 104)`. A read at the
-//! end of the stream is not an error: it returns 0, as in Python (`b''`). An error on
-//! one connection is that connection's: the loop and the other connections go on.
+//! Every fallible call returns a [`NetError`] (Python's `OSError`: `errno`,
+//! `strerror`, and the address). Its [`raw_os_error`](NetError::raw_os_error) and
+//! [`kind`](NetError::kind) are the OS error's, as std gives them, and its message
+//! says what was being done, to whom: `connect to 127.0.0.1:9: Connection refused
+//! (os error 111)`, `bind 127.0.0.1:8080: Address already in use (os error 98)`,
+//! `read from 127.0.0.1:40312: Connection reset by peer (os error 104)`,
+//! `connect to no-such-host.invalid:80: failed to lookup address information: ...`;
+//! [`address`](NetError::address) gives the address alone. (An `io::Error` cannot
+//! carry both an errno and a message: std and tokio keep the errno and drop the
+//! address; `error.rs` tells the story.) `?` turns a `NetError` into an `io::Error`
+//! with the same kind and message, and [`NetError::of`] finds the errno and the
+//! address in it again. A read at the end of the stream is not an error: it returns
+//! 0, as in Python (`b''`). An error on one connection is that connection's: the
+//! loop and the other connections go on.
+//!
+//! ## Host names are resolved on the blocking pool
+//!
+//! [`TcpStream::connect`]`("example.com:80")` runs the resolver (`getaddrinfo`,
+//! which may wait seconds for a DNS server) on the [blocking pool](crate::blocking),
+//! as asyncio's `loop.getaddrinfo` runs in its executor: the loop runs other tasks
+//! meanwhile. A literal address (`"127.0.0.1:80"`, `("::1", 80)`, a `SocketAddr`) is
+//! parsed on the spot, no thread involved. That is why `connect` takes this module's
+//! [`ToSocketAddrs`], which accepts std's address forms (`resolve.rs` explains).
+//! The `bind`s are synchronous, like `socket.bind`: give them addresses.
+//!
+//! ## Accept: one system call, and a pause when descriptors run out
+//!
+//! `accept` is one `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`: the new socket comes
+//! non-blocking and close-on-exec, with no `ioctl` after it (tokio's way; std's
+//! accept needs one more call). When the process runs out of file descriptors
+//! (`EMFILE`, or `ENFILE`, `ENOBUFS`, `ENOMEM`), the error is returned, errno kept,
+//! and the listener's next accept waits [`ACCEPT_RETRY_DELAY`] (1 s) before it tries
+//! again, as asyncio's `start_server` pauses (`selector_events.py`,
+//! `_accept_connection`): an accept loop that logs the error and goes on turns once
+//! a second instead of spinning on a connection it cannot take (`accept.rs`).
 //!
 //! Loopback only in the examples and tests (`127.0.0.1`, `::1`).
 //!
@@ -62,59 +91,17 @@
 
 #![cfg(target_os = "linux")]
 
-use std::fmt;
-use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
-
+mod accept;
+mod error;
+mod resolve;
 mod stream;
 mod tcp;
 mod udp;
 mod unix;
 
+pub use accept::ACCEPT_RETRY_DELAY;
+pub use error::NetError;
+pub use resolve::ToSocketAddrs;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
-
-/// The error of one socket operation: what was done (`"read from"`), to which
-/// address, and the OS's error, kept as [`source`](std::error::Error::source).
-#[derive(Debug)]
-struct NetError {
-    what: &'static str,
-    /// The address (or Unix path), written out: only errors pay for the text.
-    addr: Option<String>,
-    cause: io::Error,
-}
-
-impl fmt::Display for NetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.addr {
-            Some(addr) => write!(f, "{} {addr}: {}", self.what, self.cause),
-            None => write!(f, "{}: {}", self.what, self.cause),
-        }
-    }
-}
-
-impl std::error::Error for NetError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.cause)
-    }
-}
-
-/// `cause`, with what was being done and to whom in its message; same kind.
-fn annotate(cause: io::Error, what: &'static str, addr: Option<impl fmt::Display>) -> io::Error {
-    let addr = addr.map(|addr| addr.to_string());
-    io::Error::new(cause.kind(), NetError { what, addr, cause })
-}
-
-/// The addresses `addr` names, or an error saying it names none.
-fn resolve(addr: impl ToSocketAddrs, what: &'static str) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .map_err(|error| annotate(error, what, None::<SocketAddr>))?
-        .collect();
-    if addrs.is_empty() {
-        let error = io::Error::new(io::ErrorKind::InvalidInput, "no address to use");
-        return Err(annotate(error, what, None::<SocketAddr>));
-    }
-    Ok(addrs)
-}

@@ -8,7 +8,7 @@ use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
-use super::annotate;
+use super::NetError;
 use crate::reactor::Registered;
 
 /// A std stream socket: `std::net::TcpStream` or `std::os::unix::net::UnixStream`.
@@ -47,19 +47,23 @@ where
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
+    ) -> Poll<Result<usize, NetError>> {
         self.io
             .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
-            .map_err(|error| annotate(error, "read from", Some(&self.peer)))
+            .map_err(|error| NetError::new(error, "read from", Some(&self.peer)))
     }
 
-    pub(super) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_write(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<Result<usize, NetError>> {
         self.io
             .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
-            .map_err(|error| annotate(error, "write to", Some(&self.peer)))
+            .map_err(|error| NetError::new(error, "write to", Some(&self.peer)))
     }
 
-    pub(super) async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
+    pub(super) async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), NetError> {
         let wanted = buf.len();
         while !buf.is_empty() {
             let n = poll_fn(|cx| self.poll_read(cx, buf)).await?;
@@ -71,29 +75,29 @@ where
                         wanted - buf.len()
                     ),
                 );
-                return Err(annotate(error, "read_exact from", Some(&self.peer)));
+                return Err(NetError::new(error, "read_exact from", Some(&self.peer)));
             }
             buf = &mut buf[n..];
         }
         Ok(())
     }
 
-    pub(super) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+    pub(super) async fn write_all(&self, mut buf: &[u8]) -> Result<(), NetError> {
         while !buf.is_empty() {
             let n = poll_fn(|cx| self.poll_write(cx, buf)).await?;
             if n == 0 {
                 let error = io::Error::new(io::ErrorKind::WriteZero, "the socket took 0 bytes");
-                return Err(annotate(error, "write to", Some(&self.peer)));
+                return Err(NetError::new(error, "write to", Some(&self.peer)));
             }
             buf = &buf[n..];
         }
         Ok(())
     }
 
-    pub(super) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub(super) fn shutdown(&self, how: Shutdown) -> Result<(), NetError> {
         let result = self.io.get_ref().shutdown_std(how);
         self.io.touched_peer(); // the peer reads the end of stream
-        result.map_err(|error| annotate(error, "shutdown of", Some(&self.peer)))
+        result.map_err(|error| NetError::new(error, "shutdown of", Some(&self.peer)))
     }
 
     /// `AsyncWrite::poll_close`: a half-close (the end of stream for the peer), as
@@ -102,7 +106,7 @@ where
         match self.shutdown(Shutdown::Write) {
             // Already closed by the peer: nothing left to close.
             Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            other => Poll::Ready(other),
+            other => Poll::Ready(other.map_err(io::Error::from)),
         }
     }
 }
@@ -113,7 +117,8 @@ where
 /// hands the call to `Conn`: `read: TcpStream, ReadHalf` makes `AsyncRead` impls,
 /// `write: ...` `AsyncWrite` impls. `poll_close` half-closes (sends the end of
 /// stream), as tokio's `poll_shutdown` does; the socket itself closes on drop, and
-/// `poll_flush` has nothing to do (no buffer of our own).
+/// `poll_flush` has nothing to do (no buffer of our own). The traits speak
+/// `io::Error`: a [`NetError`] becomes one (`From`), and `NetError::of` finds it again.
 macro_rules! futures_io_via_conn {
     (read: $($reader:ty),+; write: $($writer:ty),+) => {
         $(impl futures_io::AsyncRead for $reader {
@@ -122,7 +127,7 @@ macro_rules! futures_io_via_conn {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.inner.poll_read(cx, buf)
+                self.inner.poll_read(cx, buf).map_err(std::io::Error::from)
             }
         })+
         $(impl futures_io::AsyncWrite for $writer {
@@ -131,7 +136,7 @@ macro_rules! futures_io_via_conn {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.inner.poll_write(cx, buf)
+                self.inner.poll_write(cx, buf).map_err(std::io::Error::from)
             }
 
             fn poll_flush(

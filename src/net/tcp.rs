@@ -2,15 +2,17 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
+use super::accept::{self, Pause};
+use super::resolve::{resolve_here, resolve_on_pool};
 use super::stream::{Conn, futures_io_via_conn};
-use super::{annotate, resolve};
+use super::{NetError, ToSocketAddrs};
 use crate::reactor::Registered;
 
 /// How many connections the kernel queues for `accept` (see `from_std`).
@@ -27,27 +29,36 @@ const BACKLOG: i32 = 1024;
 /// // Binding the same address again: an error naming the cause and the address.
 /// let again = TcpListener::bind(listener.local_addr().unwrap()).unwrap_err();
 /// assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+/// assert_eq!(again.raw_os_error(), Some(98)); // EADDRINUSE
 /// assert!(again.to_string().starts_with("bind 127.0.0.1:"));
 /// ```
 #[derive(Debug)]
 pub struct TcpListener {
     io: Registered<std::net::TcpListener>,
     addr: SocketAddr,
+    /// Set when an accept ran out of descriptors ([`accept`](TcpListener::accept)).
+    pause: Pause,
 }
 
 impl TcpListener {
     /// Binds to `addr` and listens (the first of its addresses that works).
     ///
+    /// Synchronous, as `socket.bind` is: give it an address (`"127.0.0.1:0"`,
+    /// `"0.0.0.0:8080"`); a host name here is resolved on the calling thread.
+    ///
     /// # Errors
     ///
-    /// Address in use, permission denied, no such address: the OS's error, with the
-    /// address in its message.
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    /// Address in use, permission denied, no such address: the OS's error (errno and
+    /// kind kept), with the address in its message.
+    pub fn bind(addr: impl ToSocketAddrs) -> Result<TcpListener, NetError> {
+        let resolved = resolve_here(&addr, "bind")?;
         let mut last = None;
-        for addr in resolve(addr, "bind")? {
-            match std::net::TcpListener::bind(addr) {
+        for &one in &resolved.addrs {
+            match std::net::TcpListener::bind(one) {
                 Ok(listener) => return TcpListener::from_std(listener),
-                Err(error) => last = Some(annotate(error, "bind", Some(addr))),
+                Err(error) => {
+                    last = Some(NetError::new(error, "bind", Some(resolved.describe(one))))
+                }
             }
         }
         Err(last.expect("resolve returns at least one address"))
@@ -58,39 +69,57 @@ impl TcpListener {
     /// # Errors
     ///
     /// When it cannot be made non-blocking or registered.
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    pub fn from_std(listener: std::net::TcpListener) -> Result<TcpListener, NetError> {
+        let addr = listener
+            .local_addr()
+            .map_err(|error| NetError::new(error, "local address of", None::<&str>))?;
+        let named = |error: io::Error| NetError::new(error, "listen on", Some(addr));
         // std listens with a backlog of 128: a burst of more connections than that
         // (a thousand clients starting at once) would see SYNs dropped and retried a
         // second later. Listening again only changes the backlog (Linux); 1024 is
         // tokio's figure (asyncio's `start_server`: 100), capped by `somaxconn`.
-        rustix::net::listen(&listener, BACKLOG)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        rustix::net::listen(&listener, BACKLOG).map_err(|errno| named(errno.into()))?;
+        listener.set_nonblocking(true).map_err(named)?;
         Ok(TcpListener {
-            io: Registered::new(listener)?,
+            io: Registered::new(listener).map_err(named)?,
             addr,
+            pause: Pause::default(),
         })
     }
 
     /// Waits for a connection and returns it with the peer's address.
     ///
+    /// One system call per connection: `accept4` makes the new socket non-blocking
+    /// and close-on-exec (see the [module doc](super)).
+    ///
     /// # Errors
     ///
-    /// The OS's error, naming the listener's address: out of file descriptors
-    /// (`EMFILE`: the connection stays queued; close something and accept again), or
-    /// a connection that was reset before it was accepted.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = poll_fn(|cx| self.poll_accept(cx)).await?;
+    /// The OS's error (errno kept), naming the listener's address. Out of file
+    /// descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the
+    /// connection stays queued, the error is returned at once, and the *next* accept
+    /// on this listener first waits [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY)
+    /// (1 s, asyncio's pause in `start_server`), so a loop that logs the error and
+    /// accepts again does not spin while no descriptor is free:
+    ///
+    /// ```no_run
+    /// # async fn serve(_stream: clearloop::net::TcpStream) {}
+    /// # clearloop::run(async {
+    /// # let listener = clearloop::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// loop {
+    ///     match listener.accept().await {
+    ///         Ok((stream, _peer)) => drop(clearloop::spawn(serve(stream))), // detached
+    ///         // EMFILE: said here, and the next accept waits 1 s (close idle ones now).
+    ///         Err(error) => eprintln!("{error}"),
+    ///     }
+    /// }
+    /// # });
+    /// ```
+    pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
+        self.pause.wait().await;
+        let (stream, peer) = poll_fn(|cx| self.io.poll_read_with(cx, accept::tcp))
+            .await
+            .map_err(|error| self.pause.after(error, self.addr))?;
         Ok((TcpStream::from_accepted(stream, peer)?, peer))
-    }
-
-    fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(std::net::TcpStream, SocketAddr)>> {
-        self.io
-            .poll_read_with(cx, |listener| listener.accept())
-            .map_err(|error| annotate(error, "accept on", Some(self.addr)))
     }
 
     /// The address it listens on (with the port the OS chose, after a bind to port 0).
@@ -98,8 +127,14 @@ impl TcpListener {
     /// # Errors
     ///
     /// None in practice: the address is read once, at bind.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
         Ok(self.addr)
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
     }
 }
 
@@ -118,19 +153,34 @@ impl TcpStream {
     /// Opens a connection to `addr` (asyncio's `open_connection`, `loop.sock_connect`):
     /// the first of its addresses that accepts.
     ///
+    /// A host name (`"example.com:80"`, `("localhost", 8080)`) is resolved on the
+    /// blocking pool, as asyncio's `loop.getaddrinfo` runs in its executor: the loop
+    /// runs other tasks meanwhile. A literal address (`"127.0.0.1:80"`, a
+    /// `SocketAddr`) is parsed on the spot, no thread involved.
+    ///
     /// The socket is made non-blocking *before* it connects, so the handshake is
     /// awaited in the reactor (the socket turns writable when it ends; `SO_ERROR` then
     /// says how), not blocked on.
     ///
     /// # Errors
     ///
-    /// Connection refused, unreachable, timed out: the OS's error, with the address.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+    /// Connection refused, unreachable, timed out: the OS's error (errno and kind
+    /// kept), with the address (`connect to localhost:9 (127.0.0.1:9): Connection
+    /// refused (os error 111)`). A name that does not resolve: the resolver's error,
+    /// naming the host.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<TcpStream, NetError> {
+        let resolved = resolve_on_pool(&addr, "connect to").await?;
         let mut last = None;
-        for addr in resolve(addr, "connect to")? {
-            match TcpStream::connect_one(addr).await {
+        for &one in &resolved.addrs {
+            match TcpStream::connect_one(one).await {
                 Ok(stream) => return Ok(stream),
-                Err(error) => last = Some(annotate(error, "connect to", Some(addr))),
+                Err(error) => {
+                    last = Some(NetError::new(
+                        error,
+                        "connect to",
+                        Some(resolved.describe(one)),
+                    ));
+                }
             }
         }
         Err(last.expect("resolve returns at least one address"))
@@ -168,14 +218,12 @@ impl TcpStream {
         Ok(TcpStream { inner })
     }
 
-    fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> io::Result<TcpStream> {
-        // accept(2) does not pass O_NONBLOCK on to the new socket (on Linux).
-        stream.set_nonblocking(true)?;
+    /// A stream `accept4` made non-blocking already.
+    fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> Result<TcpStream, NetError> {
+        let io = Registered::new(stream)
+            .map_err(|error| NetError::new(error, "register the connection of", Some(peer)))?;
         Ok(TcpStream {
-            inner: Arc::new(Conn {
-                io: Registered::new(stream)?,
-                peer,
-            }),
+            inner: Arc::new(Conn { io, peer }),
         })
     }
 
@@ -186,7 +234,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// Connection reset by peer, and the like, naming the peer's address.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_read(cx, buf)).await
     }
 
@@ -196,7 +244,7 @@ impl TcpStream {
     ///
     /// `UnexpectedEof` (saying how many bytes came) if the stream ends first, and the
     /// errors of [`read`](TcpStream::read).
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), NetError> {
         self.inner.read_exact(buf).await
     }
 
@@ -206,7 +254,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// Broken pipe or connection reset (the peer is gone), naming its address.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_write(cx, buf)).await
     }
 
@@ -216,7 +264,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// Those of [`write`](TcpStream::write).
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), NetError> {
         self.inner.write_all(buf).await
     }
 
@@ -226,7 +274,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// Never.
-    pub async fn flush(&mut self) -> io::Result<()> {
+    pub async fn flush(&mut self) -> Result<(), NetError> {
         Ok(())
     }
 
@@ -237,7 +285,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// When the socket is no longer connected.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown(&self, how: Shutdown) -> Result<(), NetError> {
         self.inner.shutdown(how)
     }
 
@@ -246,7 +294,7 @@ impl TcpStream {
     /// # Errors
     ///
     /// None in practice: the address is read once, when the connection is made.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+    pub fn peer_addr(&self) -> Result<SocketAddr, NetError> {
         Ok(self.inner.peer)
     }
 
@@ -255,8 +303,15 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS's, if the socket is in a bad state.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.io.get_ref().local_addr()
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
+        let local = self.inner.io.get_ref().local_addr();
+        local.map_err(|error| {
+            NetError::new(
+                error,
+                "local address of the connection to",
+                Some(self.inner.peer),
+            )
+        })
     }
 
     /// Sends small writes at once instead of batching them (disables Nagle's
@@ -265,8 +320,15 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS's.
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.inner.io.get_ref().set_nodelay(nodelay)
+    pub fn set_nodelay(&self, nodelay: bool) -> Result<(), NetError> {
+        let set = self.inner.io.get_ref().set_nodelay(nodelay);
+        set.map_err(|error| {
+            NetError::new(
+                error,
+                "set TCP_NODELAY on the connection to",
+                Some(self.inner.peer),
+            )
+        })
     }
 
     /// Whether `TCP_NODELAY` is set.
@@ -274,8 +336,15 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS's.
-    pub fn nodelay(&self) -> io::Result<bool> {
-        self.inner.io.get_ref().nodelay()
+    pub fn nodelay(&self) -> Result<bool, NetError> {
+        let get = self.inner.io.get_ref().nodelay();
+        get.map_err(|error| {
+            NetError::new(
+                error,
+                "read TCP_NODELAY of the connection to",
+                Some(self.inner.peer),
+            )
+        })
     }
 
     /// Splits the stream into a reading half and a writing half that two tasks can
@@ -288,6 +357,12 @@ impl TcpStream {
             },
             WriteHalf { inner: self.inner },
         )
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.io.get_ref().as_fd()
     }
 }
 
@@ -309,7 +384,7 @@ impl ReadHalf {
     /// # Errors
     ///
     /// Those of [`TcpStream::read`].
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_read(cx, buf)).await
     }
 
@@ -318,7 +393,7 @@ impl ReadHalf {
     /// # Errors
     ///
     /// Those of [`TcpStream::read_exact`].
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), NetError> {
         self.inner.read_exact(buf).await
     }
 
@@ -334,7 +409,7 @@ impl WriteHalf {
     /// # Errors
     ///
     /// Those of [`TcpStream::write`].
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_write(cx, buf)).await
     }
 
@@ -343,7 +418,7 @@ impl WriteHalf {
     /// # Errors
     ///
     /// Those of [`TcpStream::write`].
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), NetError> {
         self.inner.write_all(buf).await
     }
 
@@ -352,7 +427,7 @@ impl WriteHalf {
     /// # Errors
     ///
     /// Those of [`TcpStream::shutdown`].
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown(&self, how: Shutdown) -> Result<(), NetError> {
         self.inner.shutdown(how)
     }
 

@@ -1,10 +1,11 @@
 //! UDP: datagrams, each sent and received whole.
 
 use std::future::poll_fn;
-use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, BorrowedFd};
 
-use super::{annotate, resolve};
+use super::resolve::resolve_here;
+use super::{NetError, ToSocketAddrs};
 use crate::reactor::Registered;
 
 /// A UDP socket (asyncio's `loop.create_datagram_endpoint`, or `loop.sock_recvfrom`
@@ -32,24 +33,27 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// Binds to `addr` (the first of its addresses that works).
+    /// Binds to `addr` (the first of its addresses that works). Synchronous: give
+    /// it an address; a host name here is resolved on the calling thread.
     ///
     /// # Errors
     ///
     /// Address in use and the like, naming the address.
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+    pub fn bind(addr: impl ToSocketAddrs) -> Result<UdpSocket, NetError> {
+        let resolved = resolve_here(&addr, "bind")?;
         let mut last = None;
-        for addr in resolve(addr, "bind")? {
-            match std::net::UdpSocket::bind(addr) {
+        for &one in &resolved.addrs {
+            let named = |error| NetError::new(error, "bind", Some(resolved.describe(one)));
+            match std::net::UdpSocket::bind(one) {
                 Ok(socket) => {
-                    socket.set_nonblocking(true)?;
-                    let addr = socket.local_addr()?;
+                    socket.set_nonblocking(true).map_err(named)?;
+                    let addr = socket.local_addr().map_err(named)?;
                     return Ok(UdpSocket {
-                        io: Registered::new(socket)?,
+                        io: Registered::new(socket).map_err(named)?,
                         addr,
                     });
                 }
-                Err(error) => last = Some(annotate(error, "bind", Some(addr))),
+                Err(error) => last = Some(named(error)),
             }
         }
         Err(last.expect("resolve returns at least one address"))
@@ -57,17 +61,25 @@ impl UdpSocket {
 
     /// Sets the default peer: [`send`](UdpSocket::send) goes there, and
     /// [`recv`](UdpSocket::recv) takes datagrams from there only. Nothing is sent:
-    /// UDP has no handshake, so this returns at once.
+    /// UDP has no handshake, so this returns at once (and, like `bind`, resolves a
+    /// host name on the calling thread: give it an address).
     ///
     /// # Errors
     ///
     /// No route and the like, naming the address.
-    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+    pub fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), NetError> {
+        let resolved = resolve_here(&addr, "connect to")?;
         let mut last = None;
-        for addr in resolve(addr, "connect to")? {
-            match self.io.get_ref().connect(addr) {
+        for &one in &resolved.addrs {
+            match self.io.get_ref().connect(one) {
                 Ok(()) => return Ok(()),
-                Err(error) => last = Some(annotate(error, "connect to", Some(addr))),
+                Err(error) => {
+                    last = Some(NetError::new(
+                        error,
+                        "connect to",
+                        Some(resolved.describe(one)),
+                    ));
+                }
             }
         }
         Err(last.expect("resolve returns at least one address"))
@@ -79,10 +91,10 @@ impl UdpSocket {
     ///
     /// Not connected; or the previous datagram was refused (`ECONNREFUSED`: nobody
     /// listens at the peer's port, which the OS learnt from an ICMP message).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.io.poll_write_with(cx, |socket| socket.send(buf)))
             .await
-            .map_err(|error| annotate(error, "send from", Some(self.addr)))
+            .map_err(|error| NetError::new(error, "send from", Some(self.addr)))
     }
 
     /// Receives one datagram from the connected peer; returns its length.
@@ -90,10 +102,10 @@ impl UdpSocket {
     /// # Errors
     ///
     /// Not connected, or refused (see [`send`](UdpSocket::send)).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.io.poll_read_with(cx, |socket| socket.recv(buf)))
             .await
-            .map_err(|error| annotate(error, "recv on", Some(self.addr)))
+            .map_err(|error| NetError::new(error, "recv on", Some(self.addr)))
     }
 
     /// Sends one datagram to `target`; returns its length.
@@ -101,13 +113,13 @@ impl UdpSocket {
     /// # Errors
     ///
     /// A datagram too large (`EMSGSIZE`), no route: naming the target.
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> Result<usize, NetError> {
         poll_fn(|cx| {
             self.io
                 .poll_write_with(cx, |socket| socket.send_to(buf, target))
         })
         .await
-        .map_err(|error| annotate(error, "send to", Some(target)))
+        .map_err(|error| NetError::new(error, "send to", Some(target)))
     }
 
     /// Receives one datagram; returns its length and who sent it.
@@ -115,10 +127,10 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS's, naming this socket's address.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    pub async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), NetError> {
         poll_fn(|cx| self.io.poll_read_with(cx, |socket| socket.recv_from(buf)))
             .await
-            .map_err(|error| annotate(error, "recv_from on", Some(self.addr)))
+            .map_err(|error| NetError::new(error, "recv_from on", Some(self.addr)))
     }
 
     /// The address it is bound to.
@@ -126,7 +138,7 @@ impl UdpSocket {
     /// # Errors
     ///
     /// None in practice: the address is read once, at bind.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
         Ok(self.addr)
     }
 
@@ -135,7 +147,14 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `NotConnected` before [`connect`](UdpSocket::connect).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+    pub fn peer_addr(&self) -> Result<SocketAddr, NetError> {
+        let peer = self.io.get_ref().peer_addr();
+        peer.map_err(|error| NetError::new(error, "peer address of", Some(self.addr)))
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
     }
 }

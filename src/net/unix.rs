@@ -4,11 +4,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
 
-use super::annotate;
+use super::NetError;
+use super::accept::{self, Pause};
 use super::stream::{Conn, futures_io_via_conn};
 use crate::reactor::Registered;
 
@@ -20,6 +22,8 @@ use crate::reactor::Registered;
 pub struct UnixListener {
     io: Registered<std::os::unix::net::UnixListener>,
     path: PathBuf,
+    /// Set when an accept ran out of descriptors (as `TcpListener`'s).
+    pause: Pause,
 }
 
 impl UnixListener {
@@ -29,27 +33,32 @@ impl UnixListener {
     ///
     /// The path exists already (`AddrInUse`), its directory does not, permission
     /// denied: the OS's error, naming the path.
-    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+    pub fn bind(path: impl AsRef<Path>) -> Result<UnixListener, NetError> {
         let path = path.as_ref();
-        let listener = std::os::unix::net::UnixListener::bind(path)
-            .map_err(|error| annotate(error, "bind", Some(path.display())))?;
-        listener.set_nonblocking(true)?;
+        let named = |error| NetError::new(error, "bind", Some(path.display()));
+        let listener = std::os::unix::net::UnixListener::bind(path).map_err(named)?;
+        listener.set_nonblocking(true).map_err(named)?;
         Ok(UnixListener {
-            io: Registered::new(listener)?,
+            io: Registered::new(listener).map_err(named)?,
             path: path.to_owned(),
+            pause: Pause::default(),
         })
     }
 
-    /// Waits for a connection.
+    /// Waits for a connection (one `accept4`: the socket comes non-blocking and
+    /// close-on-exec).
     ///
     /// # Errors
     ///
-    /// The OS's error (out of file descriptors: `EMFILE`), naming the path.
-    pub async fn accept(&self) -> io::Result<UnixStream> {
-        let (stream, _) = poll_fn(|cx| self.io.poll_read_with(cx, |l| l.accept()))
+    /// The OS's error (errno kept), naming the path. Out of file descriptors or
+    /// memory: returned at once, and the next accept waits
+    /// [`ACCEPT_RETRY_DELAY`](super::ACCEPT_RETRY_DELAY) first, as
+    /// [`TcpListener::accept`](super::TcpListener::accept) does.
+    pub async fn accept(&self) -> Result<UnixStream, NetError> {
+        self.pause.wait().await;
+        let stream = poll_fn(|cx| self.io.poll_read_with(cx, accept::unix))
             .await
-            .map_err(|error| annotate(error, "accept on", Some(self.path.display())))?;
-        stream.set_nonblocking(true)?;
+            .map_err(|error| self.pause.after(error, self.path.display()))?;
         let peer = format!("a client of {}", self.path.display());
         UnixStream::new(stream, peer)
     }
@@ -69,12 +78,11 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    fn new(stream: std::os::unix::net::UnixStream, peer: String) -> io::Result<UnixStream> {
+    fn new(stream: std::os::unix::net::UnixStream, peer: String) -> Result<UnixStream, NetError> {
+        let io = Registered::new(stream)
+            .map_err(|error| NetError::new(error, "register the connection to", Some(&peer)))?;
         Ok(UnixStream {
-            inner: Conn {
-                io: Registered::new(stream)?,
-                peer,
-            },
+            inner: Conn { io, peer },
         })
     }
 
@@ -85,9 +93,9 @@ impl UnixStream {
     ///
     /// No such file, connection refused (nobody listens there any more), or the
     /// listener's queue is full (`WouldBlock`: try again later), naming the path.
-    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+    pub async fn connect(path: impl AsRef<Path>) -> Result<UnixStream, NetError> {
         let path = path.as_ref();
-        let named = |error: io::Error| annotate(error, "connect to", Some(path.display()));
+        let named = |error: io::Error| NetError::new(error, "connect to", Some(path.display()));
         let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
         let fd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, flags, None)
             .map_err(|errno| named(errno.into()))?;
@@ -103,10 +111,11 @@ impl UnixStream {
     /// # Errors
     ///
     /// The OS's (out of file descriptors).
-    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        a.set_nonblocking(true)?;
-        b.set_nonblocking(true)?;
+    pub fn pair() -> Result<(UnixStream, UnixStream), NetError> {
+        let named = |error| NetError::new(error, "socketpair", None::<&str>);
+        let (a, b) = std::os::unix::net::UnixStream::pair().map_err(named)?;
+        a.set_nonblocking(true).map_err(named)?;
+        b.set_nonblocking(true).map_err(named)?;
         Ok((
             UnixStream::new(a, "its pair".into())?,
             UnixStream::new(b, "its pair".into())?,
@@ -118,7 +127,7 @@ impl UnixStream {
     /// # Errors
     ///
     /// Connection reset and the like, naming the peer.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_read(cx, buf)).await
     }
 
@@ -127,7 +136,7 @@ impl UnixStream {
     /// # Errors
     ///
     /// `UnexpectedEof` if the stream ends first, and those of [`read`](Self::read).
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), NetError> {
         self.inner.read_exact(buf).await
     }
 
@@ -136,7 +145,7 @@ impl UnixStream {
     /// # Errors
     ///
     /// Broken pipe (the peer is gone), naming it.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub async fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
         poll_fn(|cx| self.inner.poll_write(cx, buf)).await
     }
 
@@ -145,7 +154,7 @@ impl UnixStream {
     /// # Errors
     ///
     /// Those of [`write`](Self::write).
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), NetError> {
         self.inner.write_all(buf).await
     }
 
@@ -155,7 +164,7 @@ impl UnixStream {
     /// # Errors
     ///
     /// When the socket is no longer connected.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown(&self, how: Shutdown) -> Result<(), NetError> {
         self.inner.shutdown(how)
     }
 
@@ -163,6 +172,18 @@ impl UnixStream {
     /// `its pair`.
     pub fn peer(&self) -> &str {
         &self.inner.peer
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.io.get_ref().as_fd()
     }
 }
 
