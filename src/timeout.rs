@@ -118,7 +118,9 @@ async fn with_deadline<F: Future>(
         };
         // The timer is created only now: a future ready at once costs none.
         let sleep = sleep.get_or_insert_with(|| Sleep::new(scheduler.clone(), deadline));
-        match Pin::new(sleep).poll(cx) {
+        // Looked at whatever budget the future left: a future that spends it all on
+        // every poll must still time out (tokio polls its delay the same way).
+        match crate::task::coop::unconstrained(|| Pin::new(sleep).poll(cx)) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
         }

@@ -90,3 +90,25 @@ fn a_smaller_budget_means_a_smaller_delay() {
 fn a_zero_budget_is_refused() {
     let _ = Builder::new().cooperative_budget(Some(0));
 }
+
+#[test]
+fn a_future_that_spends_its_whole_budget_on_every_poll_still_times_out() {
+    // The timeout's timer is looked at after the future it guards: if that future
+    // spent the budget, the timer must still be seen (it used to answer `Pending`
+    // for want of budget, for ever). A thread and a channel only turn such a hang
+    // into a failure; the timeout itself runs on the virtual clock.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+        let outcome = runtime.block_on(clearloop::timeout(Duration::ZERO, async {
+            loop {
+                clearloop::task::coop::consume_budget().await;
+            }
+        }));
+        done.send(outcome.is_err()).unwrap();
+    });
+    let timed_out = finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the timeout never fired: its timer was starved of budget");
+    assert!(timed_out);
+}

@@ -134,6 +134,16 @@ pub(crate) fn with_budget<R>(budget: u32, poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
+/// Runs `f` with no budget limit, then puts back what was left: for a resource
+/// that must be looked at even after the task spent its budget elsewhere in the
+/// same poll (a timeout's own timer, after the future it guards spent it all).
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    let left = BUDGET.with(|budget| budget.replace(UNLIMITED));
+    let result = f();
+    BUDGET.with(|budget| budget.set(left));
+    result
+}
+
 /// No budget on this thread any more (a runtime stops running on it).
 pub(crate) fn unlimited() {
     let _ = BUDGET.try_with(|left| left.set(UNLIMITED));
