@@ -44,7 +44,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
-use rustix::net::SocketFlags;
 
 use super::NetError;
 use crate::panics::lock;
@@ -54,23 +53,20 @@ use crate::panics::lock;
 /// `constants.ACCEPT_RETRY_DELAY`, 1 s).
 pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
 
-/// The new socket is non-blocking and is not inherited across `exec`.
-const FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
-
-/// One `accept4` on a TCP listener: the connection and its peer's address.
+/// One `accept4` on a TCP listener (`sys.rs`: three calls on macOS): the
+/// connection and its peer's address.
 pub(super) fn tcp(
     listener: &std::net::TcpListener,
 ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
-    let (fd, peer) = rustix::net::acceptfrom_with(listener, FLAGS)?;
-    let peer = peer
-        .and_then(|peer| SocketAddr::try_from(peer).ok())
+    let (fd, peer) = super::sys::accept(listener)?;
+    let peer = super::sys::ip_peer(peer)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "accept gave no IP address"))?;
     Ok((fd.into(), peer))
 }
 
-/// One `accept4` on a Unix listener (a client's address is unnamed: not asked).
+/// One `accept4` on a Unix listener (a client's address is unnamed: not kept).
 pub(super) fn unix(listener: &std::os::unix::net::UnixListener) -> io::Result<UnixStream> {
-    Ok(rustix::net::accept_with(listener, FLAGS)?.into())
+    Ok(super::sys::accept(listener)?.0.into())
 }
 
 /// Whether `error` is one of the four after which asyncio pauses its accepts.

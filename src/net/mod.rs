@@ -89,12 +89,13 @@
 //! assert_eq!(&echoed, b"hello");
 //! ```
 
-#![cfg(target_os = "linux")]
+#![cfg(unix)]
 
 mod accept;
 mod error;
 mod resolve;
 mod stream;
+mod sys;
 mod tcp;
 mod udp;
 mod unix;

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
 
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::net::{AddressFamily, SocketType};
 
 use super::accept::{self, Pause};
 use super::resolve::{resolve_here, resolve_on_pool};
@@ -191,8 +191,7 @@ impl TcpStream {
             SocketAddr::V4(_) => AddressFamily::INET,
             SocketAddr::V6(_) => AddressFamily::INET6,
         };
-        let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
-        let fd = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+        let fd = super::sys::socket(family, SocketType::STREAM)?;
         match rustix::net::connect(&fd, &addr) {
             // Loopback may connect at once; else the handshake goes on without us.
             Ok(()) | Err(Errno::INPROGRESS) => {}

@@ -7,7 +7,7 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketType};
 
 use super::NetError;
 use super::accept::{self, Pause};
@@ -96,9 +96,7 @@ impl UnixStream {
     pub async fn connect(path: impl AsRef<Path>) -> Result<UnixStream, NetError> {
         let path = path.as_ref();
         let named = |error: io::Error| NetError::new(error, "connect to", Some(path.display()));
-        let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
-        let fd = rustix::net::socket_with(AddressFamily::UNIX, SocketType::STREAM, flags, None)
-            .map_err(|errno| named(errno.into()))?;
+        let fd = super::sys::socket(AddressFamily::UNIX, SocketType::STREAM).map_err(named)?;
         let addr = SocketAddrUnix::new(path).map_err(|errno| named(errno.into()))?;
         rustix::net::connect(&fd, &addr).map_err(|errno| named(errno.into()))?;
         let stream = UnixStream::new(fd.into(), path.display().to_string())?;
