@@ -96,6 +96,7 @@
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
+//! | `q.shutdown(immediate)`, `QueueShutDown` (3.13) | [`sync::Queue::shutdown`], [`shutdown_immediate`](sync::Queue::shutdown_immediate); [`checked_get`](sync::Queue::checked_get) → `Err(`[`sync::QueueShutDown`]`)` |
 //! | `asyncio.Barrier(n)`, `await barrier.wait()` | [`sync::Barrier`], `barrier.wait().await` → arrival index |
 //! | `loop.create_future()`, `fut.set_result(v)` | [`future::Promise::new`], [`set_result`](future::Promise::set_result) |
 //! | `await fut`, `fut.set_exception(e)`, `fut.cancel()` | `promise.wait().await` → `Result`, [`set_exception`](future::Promise::set_exception), [`cancel`](future::Promise::cancel) |

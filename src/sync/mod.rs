@@ -101,8 +101,8 @@ pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use queue::{
-    Fifo, Get, Join, Lifo, LifoQueue, Priority, PriorityQueue, Put, Queue, QueueEmpty, QueueFull,
-    QueueOrder, TaskDoneError,
+    CheckedGet, CheckedPut, Fifo, Get, GetNowaitError, Join, Lifo, LifoQueue, Priority,
+    PriorityQueue, Put, PutNowaitError, Queue, QueueOrder, QueueShutDown, TaskDoneError,
 };
 pub use semaphore::{
     Acquire, BoundedSemaphore, OverRelease, PermitOverflow, Semaphore, SemaphorePermit,
