@@ -94,6 +94,7 @@
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
+//! | a permit held by a task (`async with sem:` in it) | `Arc<Semaphore>` + [`acquire_owned`](sync::Semaphore::acquire_owned) → [`sync::OwnedSemaphorePermit`], moved into `spawn` |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
 //! | `q.shutdown(immediate)`, `QueueShutDown` (3.13) | [`sync::Queue::shutdown`], [`shutdown_immediate`](sync::Queue::shutdown_immediate); [`checked_get`](sync::Queue::checked_get) → `Err(`[`sync::QueueShutDown`]`)` |

@@ -105,8 +105,8 @@ pub use queue::{
     PriorityQueue, Put, PutNowaitError, Queue, QueueOrder, QueueShutDown, TaskDoneError,
 };
 pub use semaphore::{
-    Acquire, BoundedSemaphore, OverRelease, PermitOverflow, Semaphore, SemaphorePermit,
-    TooManyPermits, TryAcquireError,
+    Acquire, AcquireOwned, BoundedSemaphore, OverRelease, OwnedSemaphorePermit, PermitOverflow,
+    Semaphore, SemaphorePermit, TooManyPermits, TryAcquireError,
 };
 
 /// The mutex that guards each primitive's internal state: loom's under `--cfg loom`
