@@ -222,19 +222,23 @@ impl Scheduler {
     }
 
     /// Runs every job now, whether due or not, in the order they were added, waiting
-    /// `delay` between two jobs (Python's `run_all(delay_seconds=0)`). On a manual
-    /// clock only a zero delay makes sense: its sleep waits for someone to advance
-    /// time.
+    /// `delay` after each one, the last included (Python's
+    /// `run_all(delay_seconds=0)`, whose loop is `for job in self.jobs[:]:
+    /// self._run_job(job); time.sleep(delay_seconds)`): five jobs and a delay of 1 s
+    /// take 5 s. A job cancelled meanwhile (by a job that ran before it) is skipped,
+    /// with its wait. On a manual clock only a zero delay makes sense: its sleep
+    /// waits for someone to advance time.
     pub fn run_all(&self, delay: Duration) {
         let ids = self.lock().store.ids_where(|_| true);
-        for (i, id) in ids.into_iter().enumerate() {
-            if i > 0 && !delay.is_zero() {
-                self.shared.clock.sleep(delay);
-            }
+        for id in ids {
             let now = self.shared.clock.timestamp_now();
             let state = self.lock();
-            if let Some(place) = state.store.jobs.place(id) {
-                self.run_one(state, id, place, now, None);
+            let Some(place) = state.store.jobs.place(id) else {
+                continue;
+            };
+            self.run_one(state, id, place, now, None);
+            if !delay.is_zero() {
+                self.shared.clock.sleep(delay);
             }
         }
     }
