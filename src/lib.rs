@@ -196,6 +196,24 @@ pub mod trace;
 pub mod wheel;
 pub mod workers;
 
+/// [jiff](https://docs.rs/jiff), the date-time library that [`schedule`] and the
+/// clock's time zones take and return ([`clock::Clock::virtual_in`],
+/// [`schedule::Job::next_run`], [`schedule::Until`]), re-exported: a program can name
+/// its types without adding jiff to its own `Cargo.toml`, and always in the version
+/// clearloop was built with (two versions of jiff would be two different
+/// `ZonedDateTime` types).
+///
+/// ```
+/// use clearloop::clock::Clock;
+/// use clearloop::jiff::civil::date;
+///
+/// let start = date(2026, 11, 23).at(9, 0, 0, 0).in_tz("Europe/Paris").unwrap();
+/// let clock = Clock::virtual_in(&start);
+/// assert_eq!(clock.zoned_now(), start);
+/// ```
+#[cfg(feature = "schedule")]
+pub use jiff;
+
 pub use blocking::{spawn_blocking, to_thread};
 pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};
 pub use group::{ExceptionGroup, GroupClosed, GroupHandle, GroupTask, TaskGroup, task_group};

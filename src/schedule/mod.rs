@@ -79,11 +79,15 @@
 //!
 //! ## The course's slide, in Rust
 //!
+//! Dates, times and zones are [jiff](https://docs.rs/jiff)'s, which clearloop
+//! re-exports as [`clearloop::jiff`](crate::jiff): no need to add jiff to your own
+//! `Cargo.toml` to build a start date or read a [`Job::next_run`].
+//!
 //! ```
 //! use std::time::Duration;
 //! use clearloop::clock::Clock;
 //! use clearloop::schedule::{Scheduler, ScheduleError};
-//! use jiff::civil::datetime;
+//! use clearloop::jiff::civil::datetime; // jiff, as clearloop re-exports it
 //!
 //! fn job() {
 //!     println!("I'm working...");
