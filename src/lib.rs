@@ -139,6 +139,7 @@
 //! | `get_jobs(tag)`, `clear(tag)`, `cancel_job(job)` | [`schedule::get_jobs_tagged`], [`schedule::clear_tagged`], [`schedule::cancel_job`] |
 //! | `schedule.Scheduler()`                    | [`schedule::Scheduler::new`], [`with_clock`](schedule::Scheduler::with_clock) |
 //! | a thread looping on `run_pending()`       | [`schedule::Scheduler::run_in_background`]             |
+//! | `while now() < end: run_pending(); sleep(1)` | [`schedule::Scheduler::run_until`]`(end)`          |
 //! | `IntervalError`, `ScheduleValueError`     | [`schedule::ScheduleError`]                            |
 //!
 //! ## One example

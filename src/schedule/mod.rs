@@ -34,6 +34,7 @@
 //! | `IntervalError`, `ScheduleValueError`          | [`ScheduleError`], returned by `do_`                        |
 //! | `logging.getLogger("schedule")`                | [`Scheduler::on_report`] with a [`Report`]                  |
 //! | `while True: run_pending(); time.sleep(1)` in a thread | [`Scheduler::run_in_background`] → [`Background`]   |
+//! | `while now() < end: run_pending(); time.sleep(1)` | [`Scheduler::run_until(end)`](Scheduler::run_until): sleeps until each next run |
 //! | monkey-patching `datetime.now` in tests        | [`Scheduler::with_clock`]`(`[`Clock::virtual_in`]`(..))`     |
 //!
 //! Where clearloop differs, on purpose:
