@@ -94,8 +94,10 @@
 //! | a task's exception, kept quietly on it    | [`panics::install_hook`]: one line, not Rust's panic report |
 //! | `asyncio.Lock`, `async with lock:`        | [`sync::Mutex`], `let guard = mutex.lock().await;`     |
 //! | `asyncio.Semaphore`, `BoundedSemaphore`   | [`sync::Semaphore`], [`sync::BoundedSemaphore`]        |
+//! | a permit held by a task (`async with sem:` in it) | `Arc<Semaphore>` + [`acquire_owned`](sync::Semaphore::acquire_owned) → [`sync::OwnedSemaphorePermit`], moved into `spawn` |
 //! | `asyncio.Event`, `asyncio.Condition`      | [`sync::Event`], [`sync::Condition`]                   |
 //! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`] ([`lifo`](sync::Queue::lifo), [`priority`](sync::Queue::priority)) |
+//! | `q.shutdown(immediate)`, `QueueShutDown` (3.13) | [`sync::Queue::shutdown`], [`shutdown_immediate`](sync::Queue::shutdown_immediate); [`checked_get`](sync::Queue::checked_get) → `Err(`[`sync::QueueShutDown`]`)` |
 //! | `asyncio.Barrier(n)`, `await barrier.wait()` | [`sync::Barrier`], `barrier.wait().await` → arrival index |
 //! | `loop.create_future()`, `fut.set_result(v)` | [`future::Promise::new`], [`set_result`](future::Promise::set_result) |
 //! | `await fut`, `fut.set_exception(e)`, `fut.cancel()` | `promise.wait().await` → `Result`, [`set_exception`](future::Promise::set_exception), [`cancel`](future::Promise::cancel) |
@@ -137,6 +139,7 @@
 //! | `get_jobs(tag)`, `clear(tag)`, `cancel_job(job)` | [`schedule::get_jobs_tagged`], [`schedule::clear_tagged`], [`schedule::cancel_job`] |
 //! | `schedule.Scheduler()`                    | [`schedule::Scheduler::new`], [`with_clock`](schedule::Scheduler::with_clock) |
 //! | a thread looping on `run_pending()`       | [`schedule::Scheduler::run_in_background`]             |
+//! | `while now() < end: run_pending(); sleep(1)` | [`schedule::Scheduler::run_until`]`(end)`          |
 //! | `IntervalError`, `ScheduleValueError`     | [`schedule::ScheduleError`]                            |
 //!
 //! ## One example
@@ -193,6 +196,24 @@ pub mod timeout;
 pub mod trace;
 pub mod wheel;
 pub mod workers;
+
+/// [jiff](https://docs.rs/jiff), the date-time library that [`schedule`] and the
+/// clock's time zones take and return ([`clock::Clock::virtual_in`],
+/// [`schedule::Job::next_run`], [`schedule::Until`]), re-exported: a program can name
+/// its types without adding jiff to its own `Cargo.toml`, and always in the version
+/// clearloop was built with (two versions of jiff would be two different
+/// `ZonedDateTime` types).
+///
+/// ```
+/// use clearloop::clock::Clock;
+/// use clearloop::jiff::civil::date;
+///
+/// let start = date(2026, 11, 23).at(9, 0, 0, 0).in_tz("Europe/Paris").unwrap();
+/// let clock = Clock::virtual_in(&start);
+/// assert_eq!(clock.zoned_now(), start);
+/// ```
+#[cfg(feature = "schedule")]
+pub use jiff;
 
 pub use blocking::{spawn_blocking, to_thread};
 pub use gather::{ReturnWhen, as_completed, gather, gather_tasks, wait};

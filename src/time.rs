@@ -19,6 +19,14 @@
 //! Dropping a [`Sleep`] before it fires (a timeout, a cancelled task) removes its
 //! timer from the wheel at once: nothing is left behind.
 //!
+//! **A sleep past the end of time never ends.** `sleep(Duration::MAX)` asks for a
+//! deadline that no `Instant` can hold. Such a sleep arms no timer and stays
+//! pending until it is dropped: it is a task waiting forever, which is what it
+//! asked for (on an auto-advance virtual clock, a runtime with nothing else to do
+//! reports it as a deadlock instead of moving time). A common alternative, tokio's
+//! and clearloop's first, caps the deadline at about 30 years from now, which a
+//! virtual clock reaches in no time: the "forever" sleep then returns.
+//!
 //! **When the runtime is looked up.** Inside a runtime (the usual case: `sleep(d)`
 //! written in a task), `sleep` finds the runtime at once and fixes the deadline at
 //! the call, as tokio does. Outside any runtime, as in
@@ -51,9 +59,6 @@ use crate::runtime::scheduler::{RuntimeCore, current_scheduler, with_current_sch
 use crate::runtime::timers::Check;
 use crate::wheel::TimerKey;
 
-/// What "forever" means for a sleep whose deadline would overflow: about 30 years.
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
-
 const TIMERS_NEED_A_RUNTIME: &str =
     "timers belong to a runtime: call it inside clearloop::run(async { ... })";
 
@@ -61,6 +66,11 @@ const TIMERS_NEED_A_RUNTIME: &str =
 ///
 /// Inside a runtime the deadline is fixed now; outside, at the first poll (see the
 /// [module doc](self)).
+///
+/// A `duration` whose deadline is past the range of the clock's `Instant`
+/// (`Duration::MAX`, or anything within a few hundred billion years of it) never
+/// ends: the sleep waits forever, with no timer, until it is dropped. It is never
+/// cut short to some "far enough" deadline, which a virtual clock would reach.
 ///
 /// # Panics
 ///
@@ -72,7 +82,7 @@ pub fn sleep(duration: Duration) -> Sleep {
     match current_scheduler("clearloop::time::sleep()") {
         Ok(core) => {
             let deadline = deadline_after(&core, duration);
-            Sleep::new(core, deadline)
+            Sleep::until(core, deadline)
         }
         Err(_) => Sleep {
             timer: Timer::NotStarted { duration, caller },
@@ -82,6 +92,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 }
 
 /// Waits until the loop's clock reads `deadline` (an instant from [`now`]).
+///
+/// A deadline already past is ready at the first poll. To wait forever, write
+/// `sleep(Duration::MAX)`: no `Instant` is past the end of time.
 ///
 /// # Panics
 ///
@@ -107,11 +120,10 @@ pub fn now() -> Instant {
     }
 }
 
-/// `now + duration` on `core`'s clock; `sleep(Duration::MAX)` means "forever": cap
-/// it rather than overflow.
-fn deadline_after(core: &RuntimeCore, duration: Duration) -> Instant {
-    let now = core.clock.now();
-    now.checked_add(duration).unwrap_or_else(|| now + FOREVER)
+/// `now + duration` on `core`'s clock; `None` (never) past the range of `Instant`,
+/// as for `sleep(Duration::MAX)`.
+fn deadline_after(core: &RuntimeCore, duration: Duration) -> Option<Instant> {
+    core.clock.now().checked_add(duration)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -130,30 +142,36 @@ enum Timer {
         duration: Duration,
         caller: &'static Location<'static>,
     },
-    /// Bound to its runtime, with a fixed deadline.
+    /// Bound to its runtime, with a fixed deadline; `None`: never (no timer).
     Started {
         core: Arc<RuntimeCore>,
-        deadline: Instant,
+        deadline: Option<Instant>,
     },
 }
 
 impl Sleep {
     /// A sleep on `core` until `deadline` (also used by `timeout`).
     pub(crate) fn new(core: Arc<RuntimeCore>, deadline: Instant) -> Sleep {
+        Sleep::until(core, Some(deadline))
+    }
+
+    /// A sleep on `core` until `deadline`; `None`: forever.
+    fn until(core: Arc<RuntimeCore>, deadline: Option<Instant>) -> Sleep {
         Sleep {
             timer: Timer::Started { core, deadline },
             key: None,
         }
     }
 
-    /// When this sleep ends.
+    /// When this sleep ends; `None` for a sleep that never ends (its deadline is
+    /// past the range of `Instant`, as `sleep(Duration::MAX)`'s).
     ///
     /// # Panics
     ///
     /// For a `sleep(d)` created outside any runtime and not polled yet: its
     /// deadline is fixed by its first poll, inside the runtime.
     #[track_caller]
-    pub fn deadline(&self) -> Instant {
+    pub fn deadline(&self) -> Option<Instant> {
         match &self.timer {
             Timer::Started { deadline, .. } => *deadline,
             Timer::NotStarted { caller, .. } => panic!(
@@ -164,8 +182,9 @@ impl Sleep {
         }
     }
 
-    /// The runtime and the deadline, looking them up at the first poll.
-    fn start(&mut self) -> (&RuntimeCore, Instant) {
+    /// The runtime and the deadline (`None`: never), looking them up at the first
+    /// poll.
+    fn start(&mut self) -> (&RuntimeCore, Option<Instant>) {
         if let Timer::NotStarted { duration, caller } = self.timer {
             let core = current_scheduler("clearloop::time::sleep()").unwrap_or_else(|message| {
                 panic!("{message} (the sleep was created at {caller}); {TIMERS_NEED_A_RUNTIME}")
@@ -189,6 +208,11 @@ impl Future for Sleep {
         let this = &mut *self;
         let key = this.key;
         let (core, deadline) = this.start();
+        let Some(deadline) = deadline else {
+            // Past the end of time: no timer to arm, nothing will ever wake us for
+            // it. The task waits forever (or until it is cancelled), as asked.
+            return Poll::Pending;
+        };
         match core.timers.check(key, deadline, cx.waker()) {
             Check::Due => {
                 this.key = None;
@@ -224,7 +248,11 @@ impl std::fmt::Debug for Sleep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut debug = f.debug_struct("Sleep");
         match &self.timer {
-            Timer::Started { deadline, .. } => debug.field("deadline", deadline),
+            Timer::Started {
+                deadline: Some(deadline),
+                ..
+            } => debug.field("deadline", deadline),
+            Timer::Started { deadline: None, .. } => debug.field("deadline", &"never"),
             Timer::NotStarted { duration, .. } => debug.field("duration", duration),
         };
         debug.field("registered", &self.key.is_some()).finish()

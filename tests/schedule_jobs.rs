@@ -518,6 +518,40 @@ fn cancel_job_and_run_all() {
     let _ = clock;
 }
 
+/// Python's `run_all(delay_seconds)` sleeps after every job, the last included
+/// (`for job in self.jobs[:]: self._run_job(job); time.sleep(delay_seconds)`):
+/// five jobs with a delay of 1 s leave the clock 5 s later.
+#[test]
+fn run_all_waits_its_delay_after_every_job_the_last_included() {
+    let (clock, s) = monday();
+    let (runs, record) = recorder(&clock);
+    let record = Arc::new(Mutex::new(record));
+    for _ in 0..5 {
+        let record = record.clone();
+        s.every(1)
+            .hour()
+            .do_(move || (record.lock().unwrap())())
+            .unwrap();
+    }
+    let before = clock.now();
+    s.run_all(Duration::from_secs(1));
+    assert_eq!(clock.now() - before, Duration::from_secs(5));
+    assert_eq!(
+        *runs.lock().unwrap(),
+        [
+            "2026-11-23 09:00:00 CET",
+            "2026-11-23 09:00:01 CET",
+            "2026-11-23 09:00:02 CET",
+            "2026-11-23 09:00:03 CET",
+            "2026-11-23 09:00:04 CET",
+        ]
+    );
+    // No job: no wait, as Python's loop over an empty list.
+    s.clear();
+    s.run_all(Duration::from_secs(1));
+    assert_eq!(clock.now() - before, Duration::from_secs(5));
+}
+
 #[test]
 fn idle_seconds_and_next_run() {
     let (clock, s) = monday();

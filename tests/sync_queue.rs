@@ -7,7 +7,7 @@ use std::sync::Mutex as StdMutex;
 use std::task::Poll;
 use std::time::Duration;
 
-use clearloop::sync::{Queue, QueueEmpty, TaskDoneError};
+use clearloop::sync::{GetNowaitError, PutNowaitError, Queue, TaskDoneError};
 use clearloop::time::{now, sleep};
 use common::{counting_waker, poll_once, virtual_runtime};
 
@@ -26,14 +26,15 @@ fn queues_are_send_and_sync() {
 fn full_and_empty_errors() {
     let queue = Queue::new(1);
     assert!(queue.empty());
-    assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+    assert_eq!(queue.get_nowait(), Err(GetNowaitError::Empty));
     queue.put_nowait(1).unwrap();
     assert!(queue.full());
     let full = queue.put_nowait(2).unwrap_err();
+    assert_eq!(full, PutNowaitError::Full(2));
     assert!(full.to_string().contains("put()"), "{full}");
     assert_eq!(full.into_inner(), 2);
     assert_eq!(queue.qsize(), 1);
-    assert!(QueueEmpty.to_string().contains("get()"));
+    assert!(GetNowaitError::Empty.to_string().contains("get()"));
     let unbounded = Queue::new(0);
     for i in 0..10_000 {
         unbounded.put_nowait(i).unwrap();
@@ -125,7 +126,7 @@ fn getters_are_served_in_order_and_a_dropped_getter_passes_its_item_on() {
     queue.put_nowait("a").unwrap(); // promised to first
     assert_eq!(
         queue.get_nowait(),
-        Err(QueueEmpty),
+        Err(GetNowaitError::Empty),
         "a newcomer cannot take it"
     );
     drop(first); // gives up: the promise goes to second

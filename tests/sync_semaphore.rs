@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -261,4 +262,135 @@ fn try_acquire_error_says_what_to_do() {
     let sem = Semaphore::new(0);
     let error = sem.try_acquire().unwrap_err();
     assert!(error.to_string().contains("acquire()"), "{error}");
+}
+
+#[test]
+fn owned_permits_and_their_futures_are_static_and_send() {
+    fn assert_static_send<T: Send + 'static>() {}
+    assert_static_send::<clearloop::sync::OwnedSemaphorePermit>();
+    assert_static_send::<clearloop::sync::AcquireOwned>();
+}
+
+/// The permit is taken by the spawning loop and moved into the task: the loop
+/// itself waits when three tasks run, and each task's end (a return, a panic, a
+/// cancellation) lets the next one start.
+#[test]
+fn owned_permits_moved_into_tasks_bound_concurrency_whatever_ends_the_task() {
+    let rt = virtual_runtime();
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (took, outcomes) = rt.block_on(async {
+        let sem = Arc::new(Semaphore::new(3));
+        let start = now();
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let permit = sem.clone().acquire_owned().await;
+            assert_eq!(permit.count(), 1);
+            let (running, most) = (running.clone(), most.clone());
+            let task = clearloop::spawn(async move {
+                let _permit = permit;
+                let now_running = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now_running, Ordering::SeqCst);
+                sleep(Duration::from_secs(1)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                if i == 1 {
+                    panic!("task 1 fails while holding its permit");
+                }
+                if i == 2 {
+                    // Cancelled by main below before it ends: never gets here.
+                    sleep(Duration::from_secs(1_000)).await;
+                }
+            });
+            if i == 2 {
+                task.cancel();
+            }
+            tasks.push(task);
+        }
+        let mut outcomes = Vec::new();
+        for task in &tasks {
+            task.wait().await;
+            outcomes.push(match task.exception() {
+                Ok(None) => "ok",
+                Ok(Some(error)) if error.is_panic() => "panicked",
+                _ => "cancelled",
+            });
+        }
+        assert_eq!(sem.available_permits(), 3, "every permit came back");
+        (now() - start, outcomes)
+    });
+    assert_eq!(most.load(Ordering::SeqCst), 3);
+    assert_eq!(outcomes[1], "panicked");
+    assert_eq!(outcomes[2], "cancelled");
+    assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 8);
+    // Task 2 is cancelled at once (0 s), so its permit frees at once: 9 tasks of 1 s,
+    // 3 at a time, end at 3 s.
+    assert_eq!(took, Duration::from_secs(3));
+}
+
+#[test]
+fn an_owned_acquire_cancelled_while_waiting_or_after_being_served_loses_no_permit() {
+    let sem = Arc::new(Semaphore::new(1));
+    let (waker, _) = counting_waker();
+    let held = sem.clone().try_acquire_owned().unwrap();
+    let mut served_then_dropped = Box::pin(sem.clone().acquire_owned());
+    let mut dropped_while_waiting = Box::pin(sem.clone().acquire_owned());
+    let mut last = Box::pin(sem.clone().acquire_owned());
+    for waiter in [
+        &mut served_then_dropped,
+        &mut dropped_while_waiting,
+        &mut last,
+    ] {
+        assert!(poll_once(waiter.as_mut(), &waker).is_pending());
+    }
+    assert!(sem.clone().try_acquire_owned().is_err(), "no overtaking");
+    drop(dropped_while_waiting); // leaves the queue: nothing to hand on
+    assert_eq!(sem.waiting(), 2);
+    drop(held); // the permit goes to the first waiter...
+    assert_eq!(sem.available_permits(), 0);
+    drop(served_then_dropped); // ...which is cancelled before it ran: handed on
+    let Poll::Ready(permit) = poll_once(last.as_mut(), &waker) else {
+        panic!("the permit was lost on the way");
+    };
+    assert!(Arc::ptr_eq(permit.semaphore(), &sem));
+    drop(permit);
+    assert_eq!((sem.available_permits(), sem.waiting()), (1, 0));
+}
+
+#[test]
+fn cancelling_tasks_that_wait_for_an_owned_permit_loses_none() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let sem = Arc::new(Semaphore::new(2));
+        let holders: Vec<_> = (0..2)
+            .map(|_| {
+                let sem = sem.clone();
+                clearloop::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    sleep(Duration::from_secs(1)).await;
+                })
+            })
+            .collect();
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                let sem = sem.clone();
+                clearloop::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    sleep(Duration::from_secs(1)).await;
+                })
+            })
+            .collect();
+        sleep(Duration::from_millis(500)).await;
+        assert_eq!(sem.waiting(), 4);
+        waiters[0].cancel();
+        waiters[2].cancel();
+        for task in holders.iter().chain(&waiters) {
+            task.wait().await;
+        }
+        assert_eq!(sem.waiting(), 0);
+        assert_eq!(sem.available_permits(), 2);
+        let both = sem.clone().try_acquire_many_owned(2).unwrap();
+        assert_eq!(both.count(), 2);
+        both.forget();
+        assert_eq!(sem.available_permits(), 0);
+    });
 }

@@ -127,6 +127,81 @@ fn sleep_for_duration_max_does_not_overflow() {
     });
 }
 
+/// One year of 365 days.
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `sleep(Duration::MAX)` waits forever. It used to be cut to about 30 years, which
+/// a virtual clock reaches in no time: then the "forever" sleeper woke up.
+#[test]
+fn a_sleep_past_the_end_of_time_never_fires_even_when_the_virtual_clock_runs_far() {
+    let rt = virtual_runtime();
+    rt.block_on(async {
+        let start = now();
+        let forever = spawn(sleep(Duration::MAX));
+        let one_second = spawn(sleep(Duration::from_secs(1)));
+        one_second.await;
+        assert_eq!(now() - start, Duration::from_secs(1));
+        assert!(!forever.done());
+        // A century passes on the virtual clock, timer after timer: the
+        // forever-sleeper is still asleep.
+        for _ in 0..4 {
+            sleep(25 * YEAR).await;
+        }
+        assert_eq!(now() - start, Duration::from_secs(1) + 100 * YEAR);
+        assert!(
+            !forever.done(),
+            "sleep(Duration::MAX) returned after ~100 years"
+        );
+        assert_eq!(rt.pending_timers(), 0, "waiting forever needs no timer");
+        forever.cancel();
+        forever.wait().await;
+        assert!(forever.cancelled());
+    });
+}
+
+/// Waiting forever is waiting forever: with nothing else to do, a virtual-clock
+/// runtime reports it as a deadlock (the same as an await on nothing) instead of
+/// moving time to some far deadline and returning.
+#[test]
+fn block_on_a_sleep_past_the_end_of_time_is_a_deadlock_not_a_return() {
+    let rt = virtual_runtime();
+    let start = rt.clock().now();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(sleep(Duration::MAX));
+    }));
+    let message = outcome.expect_err("sleep(Duration::MAX) returned");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("deadlock"), "{message}");
+    assert_eq!(rt.clock().now(), start, "time did not move");
+}
+
+/// `timeout` / `wait_for` with a duration past the end of time never time out, and
+/// `sleep_until` far ahead (but within the clock's range) does fire, exactly.
+#[test]
+fn huge_timeouts_never_fire_and_far_sleep_until_is_exact() {
+    virtual_runtime().block_on(async {
+        let start = now();
+        let value = clearloop::timeout(Duration::MAX, async {
+            sleep(200 * YEAR).await;
+            7
+        })
+        .await;
+        assert_eq!(value, Ok(7));
+        let value = clearloop::wait_for(sleep(Duration::from_secs(3)), Duration::MAX).await;
+        assert_eq!(value, Ok(()));
+        let target = now() + 50 * YEAR;
+        sleep_until(target).await;
+        assert_eq!(now(), target);
+        assert_eq!(now() - start, 250 * YEAR + Duration::from_secs(3));
+        let forever = sleep(Duration::MAX);
+        assert_eq!(forever.deadline(), None);
+        assert_eq!(sleep(YEAR).deadline(), Some(now() + YEAR));
+    });
+}
+
 #[test]
 fn sleep_first_polled_outside_a_runtime_panics_naming_sleep_and_its_line() {
     // Creating it outside a runtime is fine (asyncio.run(asyncio.sleep(1)));

@@ -11,11 +11,11 @@
 //!   loop:
 //!     stop asked? -> return                    every(1).second().do_(job)
 //!     run_pending()                              └─ adds the job, then
-//!     lock: sleeper = me, next = first key          unparks the sleeper
+//!     lock: sleepers += me, next = first key        unparks the sleepers
 //!     park_until(next) <────── unpark ─────────
 //! ```
 //!
-//! Registering as the sleeper and reading the next run happen under one lock, so a
+//! Registering as a sleeper and reading the next run happen under one lock, so a
 //! job added just after is seen: either before the read, or by the unpark it sends
 //! (std keeps an unpark sent before the park as a token).
 //!
@@ -29,8 +29,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use jiff::Timestamp;
+
+use crate::clock::Clock;
 use crate::runtime::Handle;
 
 use super::Scheduler;
@@ -89,27 +92,28 @@ fn run_loop(scheduler: &Scheduler, stop: &AtomicBool, runtime: Option<&Handle>) 
     while !stop.load(Ordering::Acquire) {
         // Jobs' panics are caught inside run_pending and reported there.
         scheduler.run_due(runtime);
-        let next = scheduler.register_sleeper(Some(me.clone()));
+        let next = scheduler.register_sleeper(&me);
         if stop.load(Ordering::Acquire) {
             break;
         }
-        // From the wall-clock time of the next run to a deadline on the monotonic
-        // clock, which is what park_until waits for.
-        let deadline = next.map(|next| {
-            // Monotonic first, wall-clock second: if time moves between the two
-            // reads, the wait comes out shorter (an early wake-up, checked again
-            // by the loop), never longer (a job run late, or never on a manual
-            // clock that nobody advances again).
-            let now = clock.now();
-            let wait = next.duration_since(clock.timestamp_now());
-            now + Duration::try_from(wait).unwrap_or(Duration::ZERO)
-        });
+        let deadline = next.map(|next| deadline_of(&clock, next));
         if deadline.is_some_and(|d| d <= clock.now()) {
             continue;
         }
         clock.park_until(deadline);
     }
-    scheduler.register_sleeper(None);
+    scheduler.unregister_sleeper(&me);
+}
+
+/// From the wall-clock time `at` (a next run) to a deadline on the monotonic clock,
+/// which is what `park_until` waits for.
+pub(super) fn deadline_of(clock: &Clock, at: Timestamp) -> Instant {
+    // Monotonic first, wall-clock second: if time moves between the two reads, the
+    // wait comes out shorter (an early wake-up, checked again by the loop), never
+    // longer (a job run late, or never on a manual clock that nobody advances again).
+    let now = clock.now();
+    let wait = at.duration_since(clock.timestamp_now());
+    now + Duration::try_from(wait).unwrap_or(Duration::ZERO)
 }
 
 impl Background {

@@ -34,6 +34,7 @@
 //! | `IntervalError`, `ScheduleValueError`          | [`ScheduleError`], returned by `do_`                        |
 //! | `logging.getLogger("schedule")`                | [`Scheduler::on_report`] with a [`Report`]                  |
 //! | `while True: run_pending(); time.sleep(1)` in a thread | [`Scheduler::run_in_background`] → [`Background`]   |
+//! | `while now() < end: run_pending(); time.sleep(1)` | [`Scheduler::run_until(end)`](Scheduler::run_until): sleeps until each next run |
 //! | monkey-patching `datetime.now` in tests        | [`Scheduler::with_clock`]`(`[`Clock::virtual_in`]`(..))`     |
 //!
 //! Where clearloop differs, on purpose:
@@ -79,11 +80,15 @@
 //!
 //! ## The course's slide, in Rust
 //!
+//! Dates, times and zones are [jiff](https://docs.rs/jiff)'s, which clearloop
+//! re-exports as [`clearloop::jiff`](crate::jiff): no need to add jiff to your own
+//! `Cargo.toml` to build a start date or read a [`Job::next_run`].
+//!
 //! ```
 //! use std::time::Duration;
 //! use clearloop::clock::Clock;
 //! use clearloop::schedule::{Scheduler, ScheduleError};
-//! use jiff::civil::datetime;
+//! use clearloop::jiff::civil::datetime; // jiff, as clearloop re-exports it
 //!
 //! fn job() {
 //!     println!("I'm working...");

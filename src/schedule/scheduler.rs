@@ -13,7 +13,7 @@
 //!      State:  store   the jobs by id, and their order       (store.rs, order.rs)
 //!              drift, on_panic, report, rng                  the scheduler's settings
 //!              in_flight                                     tasks of async jobs
-//!              sleeper                                       the background runner
+//!              sleepers                                      background runners, run_until
 //!
 //!   run_pending at 09:10: first in order (09:10, #0): due -> run #0 (run.rs:
 //!   take, call, file), filed again at 09:20; first is now 09:20 > now: stop.
@@ -44,11 +44,13 @@ use std::time::Duration;
 
 use jiff::{Timestamp, ZonedDateTime};
 
+use super::error::ScheduleError;
 use super::job::{Action, Every, Job};
 use super::report::{PanicPolicy, Report, ReportFn, default_sink};
 use super::run::drop_caught;
 use super::store::{Entry, Store};
 use super::timing::{DriftPolicy, Spec};
+use super::until::Until;
 use crate::clock::Clock;
 use crate::runtime::Handle;
 use crate::{Runtime, Task, panics};
@@ -97,8 +99,9 @@ pub(super) struct State {
     pub(super) reporting: Vec<(u64, Timestamp)>,
     /// Tasks of async jobs that have not been seen finished yet.
     pub(super) in_flight: Vec<InFlight>,
-    /// The background runner's thread while it sleeps: unparked by any change.
-    sleeper: Option<Thread>,
+    /// The threads that sleep until the next run (a background runner, a
+    /// `run_until`): unparked by any change to the jobs.
+    sleepers: Vec<Thread>,
 }
 
 /// The task of an async job, kept until it is seen finished (`reap_tasks`).
@@ -133,7 +136,7 @@ impl Scheduler {
                     running: 0,
                     reporting: Vec::new(),
                     in_flight: Vec::new(),
-                    sleeper: None,
+                    sleepers: Vec::new(),
                 }),
                 trace: std::sync::OnceLock::new(),
             }),
@@ -204,12 +207,18 @@ impl Scheduler {
     }
 
     pub(crate) fn run_due(&self, runtime: Option<&Handle>) {
+        self.run_due_up_to(runtime, Timestamp::MAX);
+    }
+
+    /// [`run_due`](Scheduler::run_due), leaving the jobs due after `limit` for later.
+    fn run_due_up_to(&self, runtime: Option<&Handle>, limit: Timestamp) {
         self.reap_tasks();
         let now = self.shared.clock.timestamp_now();
+        let up_to = now.min(limit);
         loop {
             let mut state = self.lock();
             let (id, place) = match state.store.head() {
-                Some((next, id, place)) if next <= now => {
+                Some((next, id, place)) if next <= up_to => {
                     state.store.order.pop();
                     (id, place)
                 }
@@ -222,21 +231,94 @@ impl Scheduler {
     }
 
     /// Runs every job now, whether due or not, in the order they were added, waiting
-    /// `delay` between two jobs (Python's `run_all(delay_seconds=0)`). On a manual
-    /// clock only a zero delay makes sense: its sleep waits for someone to advance
-    /// time.
+    /// `delay` after each one, the last included (Python's
+    /// `run_all(delay_seconds=0)`, whose loop is `for job in self.jobs[:]:
+    /// self._run_job(job); time.sleep(delay_seconds)`): five jobs and a delay of 1 s
+    /// take 5 s. A job cancelled meanwhile (by a job that ran before it) is skipped,
+    /// with its wait. On a manual clock only a zero delay makes sense: its sleep
+    /// waits for someone to advance time.
     pub fn run_all(&self, delay: Duration) {
         let ids = self.lock().store.ids_where(|_| true);
-        for (i, id) in ids.into_iter().enumerate() {
-            if i > 0 && !delay.is_zero() {
-                self.shared.clock.sleep(delay);
-            }
+        for id in ids {
             let now = self.shared.clock.timestamp_now();
             let state = self.lock();
-            if let Some(place) = state.store.jobs.place(id) {
-                self.run_one(state, id, place, now, None);
+            let Some(place) = state.store.jobs.place(id) else {
+                continue;
+            };
+            self.run_one(state, id, place, now, None);
+            if !delay.is_zero() {
+                self.shared.clock.sleep(delay);
             }
         }
+    }
+
+    /// Runs the jobs as they fall due until `end`, sleeping on the scheduler's clock
+    /// in between, and returns once the clock reads `end` (the jobs due at `end`
+    /// included). On a virtual clock, days take no time: this is how a test or a
+    /// simulation runs a scheduler through a week. `end` takes the forms of
+    /// [`Every::until`]: a date-time, a time today, a `Duration` from now, a text
+    /// such as `"2026-11-26 09:00"`.
+    ///
+    /// Python's `schedule` has no such call; its idiom is a loop,
+    /// `while datetime.now() < end: schedule.run_pending(); time.sleep(1)`. This one
+    /// sleeps exactly until the next run (or `end`), as the [background
+    /// runner](Scheduler::run_in_background) does, and a job added meanwhile by
+    /// another thread wakes it. Async jobs are not run (they need a runtime): see
+    /// [`run_pending_on`](Scheduler::run_pending_on). On a manual clock it returns
+    /// only once someone has advanced the clock to `end`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use clearloop::clock::Clock;
+    /// use clearloop::jiff::civil::date;
+    /// use clearloop::jiff::ToSpan;
+    /// use clearloop::schedule::Scheduler;
+    ///
+    /// # fn main() -> Result<(), clearloop::schedule::ScheduleError> {
+    /// // Monday 2026-11-23 09:00 in Paris, on a virtual clock.
+    /// let start = date(2026, 11, 23).at(9, 0, 0, 0).in_tz("Europe/Paris").unwrap();
+    /// let schedule = Scheduler::with_clock(Clock::virtual_in(&start));
+    /// let coffees = Arc::new(AtomicUsize::new(0));
+    /// let count = coffees.clone();
+    /// schedule.every(1).day().at("10:30").do_named("coffee", move || {
+    ///     count.fetch_add(1, Ordering::SeqCst);
+    /// })?;
+    ///
+    /// let thursday = start.checked_add(3.days()).unwrap(); // 09:00, three days later
+    /// schedule.run_until(thursday.clone())?; // three days, in no time
+    /// assert_eq!(coffees.load(Ordering::SeqCst), 3); // Monday, Tuesday, Wednesday
+    /// assert_eq!(schedule.clock().zoned_now(), thursday);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError::UntilFormat`] for a text that is not a date-time or a time of
+    /// day; nothing runs then.
+    pub fn run_until(&self, end: impl Into<Until>) -> Result<(), ScheduleError> {
+        let clock = &self.shared.clock;
+        let end = end
+            .into()
+            .resolve(clock.timestamp_now(), &clock.time_zone())?;
+        let me = std::thread::current();
+        loop {
+            self.run_due_up_to(None, end);
+            // Registered before the next run is read, under one lock: a job added
+            // after the read unparks us (std keeps the unpark as a token).
+            let next = self.register_sleeper(&me);
+            if clock.timestamp_now() >= end {
+                break;
+            }
+            let wake_at = next.map_or(end, |next| next.min(end));
+            let deadline = super::background::deadline_of(clock, wake_at);
+            if deadline > clock.now() {
+                clock.park_until(Some(deadline));
+            }
+        }
+        self.unregister_sleeper(&me);
+        Ok(())
     }
 
     /// All jobs, in the order they were added (Python's `get_jobs()`).
@@ -407,12 +489,19 @@ impl Scheduler {
         }
     }
 
-    /// Registers `thread` as the background runner's, to be unparked by changes;
+    /// Registers `thread` (once) among the threads unparked by changes to the jobs;
     /// returns the next run, read under the same lock (so no change slips between).
-    pub(crate) fn register_sleeper(&self, thread: Option<Thread>) -> Option<Timestamp> {
+    pub(crate) fn register_sleeper(&self, thread: &Thread) -> Option<Timestamp> {
         let mut state = self.lock();
-        state.sleeper = thread;
+        if !state.sleepers.iter().any(|t| t.id() == thread.id()) {
+            state.sleepers.push(thread.clone());
+        }
         state.store.head().map(|(t, _, _)| t)
+    }
+
+    /// Takes `thread` out of the threads unparked by changes.
+    pub(crate) fn unregister_sleeper(&self, thread: &Thread) {
+        self.lock().sleepers.retain(|t| t.id() != thread.id());
     }
 
     /// Sends `reports` to the report function, outside the lock.
@@ -443,7 +532,7 @@ impl Scheduler {
 
 impl State {
     fn wake_sleeper(&self) {
-        if let Some(thread) = &self.sleeper {
+        for thread in &self.sleepers {
             thread.unpark();
         }
     }

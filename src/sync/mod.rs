@@ -101,12 +101,12 @@ pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
 pub use queue::{
-    Fifo, Get, Join, Lifo, LifoQueue, Priority, PriorityQueue, Put, Queue, QueueEmpty, QueueFull,
-    QueueOrder, TaskDoneError,
+    CheckedGet, CheckedPut, Fifo, Get, GetNowaitError, Join, Lifo, LifoQueue, Priority,
+    PriorityQueue, Put, PutNowaitError, Queue, QueueOrder, QueueShutDown, TaskDoneError,
 };
 pub use semaphore::{
-    Acquire, BoundedSemaphore, OverRelease, PermitOverflow, Semaphore, SemaphorePermit,
-    TooManyPermits, TryAcquireError,
+    Acquire, AcquireOwned, BoundedSemaphore, OverRelease, OwnedSemaphorePermit, PermitOverflow,
+    Semaphore, SemaphorePermit, TooManyPermits, TryAcquireError,
 };
 
 /// The mutex that guards each primitive's internal state: loom's under `--cfg loom`

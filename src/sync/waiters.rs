@@ -122,6 +122,15 @@ impl WaitList {
         while self.serve_front(wake) {}
     }
 
+    /// Wakes every waiter *without* serving it: each stays in the list, so its next
+    /// poll finds it still waiting and must look again at why it waits (a queue that
+    /// was shut down: nothing will ever serve it, and it leaves with an error).
+    pub(crate) fn wake_all_in_place(&self, wake: &mut WakeList) {
+        for waiter in &self.queue {
+            wake.push(waiter.waker.clone());
+        }
+    }
+
     /// Where the waiter `id` stands: `Ready` if it has been served, `Pending` if it
     /// still waits, in which case `waker` replaces the one it registered with (a
     /// future may be polled by a different task than last time).

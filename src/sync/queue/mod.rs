@@ -33,7 +33,7 @@
 //! loses).
 //!
 //! ```
-//! use clearloop::sync::{Queue, QueueEmpty};
+//! use clearloop::sync::{GetNowaitError, Queue};
 //!
 //! let queue = Queue::new(2);
 //! queue.put_nowait("a").unwrap();
@@ -43,16 +43,66 @@
 //! assert_eq!(refused.into_inner(), "c"); // the item comes back
 //! assert_eq!(queue.get_nowait(), Ok("a")); // first in, first out
 //! assert_eq!(queue.get_nowait(), Ok("b"));
-//! assert_eq!(queue.get_nowait(), Err(QueueEmpty));
+//! assert_eq!(queue.get_nowait(), Err(GetNowaitError::Empty));
 //! ```
 //!
-//! The three orders ([`QueueOrder`]) live in `order.rs`, the errors of the `_nowait`
-//! calls in `error.rs`.
+//! ## Shutting a queue down (Python 3.13)
+//!
+//! asyncio 3.13 added `q.shutdown(immediate=False)`: the producer says "no more
+//! items", and each consumer ends its loop when it gets `QueueShutDown`, with no
+//! sentinel item to send once per consumer. Here:
+//!
+//! ```text
+//!              shutdown()                           shutdown_immediate()
+//!   Alive ─────────────────────► ShutDown ─────────────────────► ShutDownImmediate
+//!     │                            │ put: Err at once               │ put: Err at once
+//!     └── shutdown_immediate() ────┼────────────────────────────►   │ get: Err at once
+//!                                  │ get: the items left, then Err  │ (items dropped, each
+//!                                  │                                │  counted as task_done)
+//!   at the call: every waiting putter is woken with the error; every waiting getter
+//!   is woken, and leaves with the error if nothing is left for it
+//! ```
+//!
+//! A waiting putter is woken with the error at once, as are the waiting getters
+//! (they wait only when no item is free, and none will come). A getter already
+//! *promised* an item keeps it after `shutdown()`, as it would in asyncio (the item
+//! is still in the queue); after `shutdown_immediate()` the promise is void, as the
+//! item is gone. `join()` is not changed, as in asyncio: `shutdown_immediate()`
+//! counts each item it drops as done, which may end it.
+//!
+//! The calls that wait return the item, not a `Result`: a program that never shuts
+//! its queue down has no error to handle. On a shut-down queue they panic with the
+//! line that called them (asyncio's uncaught `QueueShutDown`); a loop that should
+//! end on shutdown calls [`checked_get`](Queue::checked_get) and
+//! [`checked_put`](Queue::checked_put), which return `Err(QueueShutDown)`:
+//!
+//! ```
+//! use clearloop::sync::Queue;
+//!
+//! let queue = Queue::new(0);
+//! let total = clearloop::run(async {
+//!     for job in [1, 2, 3] {
+//!         queue.put(job).await;
+//!     }
+//!     queue.shutdown(); // no more jobs: the consumer drains what is left
+//!     assert!(queue.checked_put(4).await.is_err());
+//!     let mut total = 0;
+//!     // asyncio: try: job = await q.get()  except QueueShutDown: break
+//!     while let Ok(job) = queue.checked_get().await {
+//!         total += job;
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 6);
+//! ```
+//!
+//! The three orders ([`QueueOrder`]) live in `order.rs`, the errors in `error.rs`.
 
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -62,7 +112,8 @@ use super::{StateLock, lock_state};
 mod error;
 mod order;
 
-pub use error::{QueueEmpty, QueueFull, TaskDoneError};
+pub use error::{GetNowaitError, PutNowaitError, QueueShutDown, TaskDoneError};
+use error::{SHUT_DOWN_GET, SHUT_DOWN_PUT};
 pub use order::{Fifo, Lifo, Priority, QueueOrder};
 
 /// A queue of `T`s between tasks (`asyncio.Queue`); `O` decides the order.
@@ -82,6 +133,18 @@ pub type LifoQueue<T> = Queue<T, Lifo<T>>;
 /// A queue that gives back the smallest item first (`asyncio.PriorityQueue`).
 pub type PriorityQueue<T> = Queue<T, Priority<T>>;
 
+/// Whether a queue still takes items (asyncio 3.14 names the same three states
+/// `ALIVE`, `SHUTDOWN`, `SHUTDOWN_IMMEDIATE`). It only ever moves down this list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Life {
+    /// Takes and gives items.
+    Alive,
+    /// `shutdown()`: takes no more; gives the items left, then errors.
+    ShutDown,
+    /// `shutdown_immediate()`: its items were dropped; takes and gives nothing.
+    ShutDownImmediate,
+}
+
 /// What a queue knows, behind its internal lock.
 #[derive(Debug)]
 struct State<O> {
@@ -92,15 +155,20 @@ struct State<O> {
     /// for them yet. Invariant: `promised_items <= items.len()`.
     promised_items: usize,
     /// Free places promised to putters that were served and have not used them yet.
+    /// Always 0 once the queue is shut down: no put succeeds after that.
     promised_slots: usize,
     /// Tasks waiting for an item. Invariant: if not empty, every item is promised.
+    /// After a shutdown they have all been woken, and leave as they run.
     getters: WaitList,
     /// Tasks waiting for a free place. Invariant: if not empty, no place is free.
+    /// Always empty once the queue is shut down.
     putters: WaitList,
     /// Items put and not yet marked done with `task_done()`.
     unfinished: usize,
     /// Tasks waiting in `join()` for `unfinished` to reach 0.
     joiners: WaitList,
+    /// Alive, or shut down (and how).
+    life: Life,
 }
 
 impl<O> State<O> {
@@ -134,7 +202,8 @@ impl<O> State<O> {
         }
     }
 
-    /// Promises free places to waiting putters, oldest first.
+    /// Promises free places to waiting putters, oldest first (none once shut
+    /// down: there are no putters left then, and none may come).
     fn serve_putters<T>(&mut self, wake: &mut WakeList)
     where
         O: QueueOrder<T>,
@@ -165,6 +234,41 @@ impl<O> State<O> {
             .expect("clearloop bug: a free or promised item is missing");
         self.serve_putters(wake);
         item
+    }
+
+    /// Shuts the queue down (asyncio 3.13's `shutdown(immediate)`): wakes every
+    /// waiter, and with `immediate`, takes every item out, to be dropped by the
+    /// caller once the lock is released (an item's `Drop` is user code).
+    fn shut_down<T>(&mut self, immediate: bool, wake: &mut WakeList) -> Vec<T>
+    where
+        O: QueueOrder<T>,
+    {
+        let mut dropped = Vec::new();
+        if immediate && self.life != Life::ShutDownImmediate {
+            self.life = Life::ShutDownImmediate;
+            while let Some(item) = self.items.pop() {
+                dropped.push(item);
+            }
+            // The promises to served getters are void: their items are gone.
+            self.promised_items = 0;
+            // asyncio calls task_done() for each item it drops: join() may end.
+            self.unfinished = self.unfinished.saturating_sub(dropped.len());
+            if self.unfinished == 0 {
+                self.joiners.serve_all(wake);
+            }
+        } else if self.life == Life::Alive {
+            self.life = Life::ShutDown;
+        }
+        // Every putter gets the error, served or not: a place promised to it is
+        // taken back (no put succeeds after a shutdown).
+        self.promised_slots = 0;
+        self.putters.serve_all(wake);
+        // Getters wait only when no item is free, and none will come now: wake them
+        // all, left in the list, so that each finds on its next poll that it still
+        // waits with nothing to wait for, and leaves with the error. (A getter served
+        // before, promised an item, is not in the list: it takes its item.)
+        self.getters.wake_all_in_place(wake);
+        dropped
     }
 }
 
@@ -203,6 +307,7 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
                 putters: WaitList::new(),
                 unfinished: 0,
                 joiners: WaitList::new(),
+                life: Life::Alive,
             }),
             label: super::semaphore::Label::new(crate::trace::ResourceKind::Queue),
             _items: PhantomData,
@@ -221,11 +326,27 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
     /// Cancel-safe: dropped while waiting, it leaves the queue of putters (and the
     /// item is dropped with it); dropped after a place was promised to it, the place
     /// goes to the next putter.
+    ///
+    /// # Panics
+    ///
+    /// When awaited on a queue that is [shut down](Queue::shutdown), or that is shut
+    /// down while it waits (asyncio's uncaught `QueueShutDown`); the message names
+    /// the line that called `put`. [`checked_put`](Queue::checked_put) returns the
+    /// error instead, with the item.
+    #[track_caller]
     pub fn put(&self, item: T) -> Put<'_, T, O> {
         Put {
-            queue: self,
-            item: Some(item),
-            stage: Stage::Start,
+            putter: Putter::new(self, item),
+            caller: Location::caller(),
+        }
+    }
+
+    /// [`put`](Queue::put), returning `Err(QueueShutDown(item))` when the queue is
+    /// shut down (asyncio 3.13: `await q.put(item)` raises `QueueShutDown`): at once
+    /// if it already is, or as soon as it is if the put is waiting for a place.
+    pub fn checked_put(&self, item: T) -> CheckedPut<'_, T, O> {
+        CheckedPut {
+            putter: Putter::new(self, item),
         }
     }
 
@@ -234,10 +355,28 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
     /// Cancel-safe: dropped while waiting, it leaves the queue of getters; dropped
     /// after an item was promised to it, the item goes to the next getter (it is never
     /// lost: it stays in the queue until a getter takes it).
+    ///
+    /// # Panics
+    ///
+    /// When the queue is [shut down](Queue::shutdown) and has no item left for it
+    /// (asyncio's uncaught `QueueShutDown`); the message names the line that called
+    /// `get`. [`checked_get`](Queue::checked_get) returns the error instead.
+    #[track_caller]
     pub fn get(&self) -> Get<'_, T, O> {
         Get {
-            queue: self,
-            stage: Stage::Start,
+            getter: Getter::new(self),
+            caller: Location::caller(),
+        }
+    }
+
+    /// [`get`](Queue::get), returning `Err(QueueShutDown(()))` once the queue is shut
+    /// down and no item is left for it (asyncio 3.13: `await q.get()` raises
+    /// `QueueShutDown`). After [`shutdown`](Queue::shutdown) it still returns the
+    /// items left, one per call; after [`shutdown_immediate`](Queue::shutdown_immediate)
+    /// none. A consumer's loop: `while let Ok(item) = queue.checked_get().await`.
+    pub fn checked_get(&self) -> CheckedGet<'_, T, O> {
+        CheckedGet {
+            getter: Getter::new(self),
         }
     }
 
@@ -245,12 +384,16 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
     ///
     /// # Errors
     ///
-    /// [`QueueFull`], holding `item`, if there is no free place or putters are queued
-    /// before us.
-    pub fn put_nowait(&self, item: T) -> Result<(), QueueFull<T>> {
+    /// [`PutNowaitError::Full`], holding `item`, if there is no free place or
+    /// putters are queued before us; [`PutNowaitError::ShutDown`] if the queue is
+    /// shut down.
+    pub fn put_nowait(&self, item: T) -> Result<(), PutNowaitError<T>> {
         let mut state = lock_state(&self.state);
+        if state.life != Life::Alive {
+            return Err(PutNowaitError::ShutDown(item));
+        }
         if !can_put_now(&state) {
-            return Err(QueueFull(item));
+            return Err(PutNowaitError::Full(item));
         }
         let mut wake = WakeList::new();
         state.push(item, &mut wake);
@@ -263,18 +406,60 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
     ///
     /// # Errors
     ///
-    /// [`QueueEmpty`] if no item is free (none at all, or all promised to getters
-    /// that were waiting before us).
-    pub fn get_nowait(&self) -> Result<T, QueueEmpty> {
+    /// [`GetNowaitError::Empty`] if no item is free (none at all, or all promised to
+    /// getters that were waiting before us); [`GetNowaitError::ShutDown`] if no item
+    /// is free and the queue is shut down, so none will come.
+    pub fn get_nowait(&self) -> Result<T, GetNowaitError> {
         let mut state = lock_state(&self.state);
         if !can_get_now(&state) {
-            return Err(QueueEmpty);
+            return Err(match state.life {
+                Life::Alive => GetNowaitError::Empty,
+                Life::ShutDown | Life::ShutDownImmediate => GetNowaitError::ShutDown,
+            });
         }
         let mut wake = WakeList::new();
         let item = state.pop(&mut wake);
         drop(state);
         wake.wake_all();
         Ok(item)
+    }
+
+    /// Shuts the queue down (asyncio 3.13's `q.shutdown()`): from now on every put
+    /// fails, and gets return the items left, then fail. Every task waiting in a put
+    /// is woken with the error, and so is every task waiting in a get (no item is
+    /// left for them, and none will come). Calling it again does nothing.
+    ///
+    /// The errors: `Err(QueueShutDown)` from [`checked_put`](Queue::checked_put) and
+    /// [`checked_get`](Queue::checked_get), [`PutNowaitError::ShutDown`] and
+    /// [`GetNowaitError::ShutDown`] from the `_nowait` calls; [`put`](Queue::put) and
+    /// [`get`](Queue::get) panic.
+    pub fn shutdown(&self) {
+        self.shut_down(false);
+    }
+
+    /// Shuts the queue down and drops its items at once (asyncio 3.13's
+    /// `q.shutdown(immediate=True)`): gets fail from now on too, even a getter
+    /// already promised an item. Each item dropped counts as
+    /// [`task_done`](Queue::task_done), as in asyncio, so a [`join`](Queue::join)
+    /// waiting only on them returns. Also after [`shutdown`](Queue::shutdown), to
+    /// drop what is left.
+    pub fn shutdown_immediate(&self) {
+        self.shut_down(true);
+    }
+
+    fn shut_down(&self, immediate: bool) {
+        let mut state = lock_state(&self.state);
+        let mut wake = WakeList::new();
+        let dropped = state.shut_down(immediate, &mut wake);
+        drop(state);
+        wake.wake_all();
+        // The items' `Drop` runs now, with no lock held: it may use the queue.
+        drop(dropped);
+    }
+
+    /// Whether [`shutdown`](Queue::shutdown) (or `shutdown_immediate`) was called.
+    pub fn is_shut_down(&self) -> bool {
+        lock_state(&self.state).life != Life::Alive
     }
 
     /// Marks one item taken with `get` as processed (`q.task_done()`).
@@ -317,7 +502,8 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
         !can_get_now(&lock_state(&self.state))
     }
 
-    /// Whether `put_nowait` would fail now (`q.full()`); never true without a limit.
+    /// Whether no free place is left (`q.full()`); never true without a limit.
+    /// (On a shut-down queue `put_nowait` fails anyway.)
     pub fn full(&self) -> bool {
         !can_put_now(&lock_state(&self.state))
     }
@@ -351,11 +537,12 @@ impl<T, O> fmt::Debug for Queue<T, O> {
             .field("getters", &state.getters.len())
             .field("putters", &state.putters.len())
             .field("unfinished", &state.unfinished)
+            .field("life", &state.life)
             .finish_non_exhaustive()
     }
 }
 
-/// Where a [`Put`], [`Get`] or [`Join`] stands.
+/// Where a put, a get or a [`Join`] stands.
 #[derive(Debug)]
 enum Stage {
     /// Not polled yet.
@@ -366,34 +553,51 @@ enum Stage {
     Done,
 }
 
-/// The future returned by [`Queue::put`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Put<'a, T, O: QueueOrder<T> = Fifo<T>> {
+/// What [`Put`] and [`CheckedPut`] share: one putter's place in the queue, and the
+/// item until it is in. The two differ only in what they do with a shutdown.
+struct Putter<'a, T, O: QueueOrder<T>> {
     queue: &'a Queue<T, O>,
-    /// The item, until it is in the queue.
+    /// The item, until it is in the queue (or handed back with the error).
     item: Option<T>,
     stage: Stage,
 }
 
-// `Put` is never structurally pinned: it only ever moves `item` out by value, and no
-// `Pin<&mut T>` is ever made, so it may move freely even if `T` may not.
-impl<T, O: QueueOrder<T>> Unpin for Put<'_, T, O> {}
+// A putter is never structurally pinned: it only ever moves `item` out by value, and
+// no `Pin<&mut T>` is ever made, so it may move freely even if `T` may not.
+impl<T, O: QueueOrder<T>> Unpin for Putter<'_, T, O> {}
 
-impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
-    type Output = ();
+impl<'a, T, O: QueueOrder<T>> Putter<'a, T, O> {
+    fn new(queue: &'a Queue<T, O>, item: T) -> Self {
+        Putter {
+            queue,
+            item: Some(item),
+            stage: Stage::Start,
+        }
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_put(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), QueueShutDown<T>>> {
         // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
         std::task::ready!(crate::task::coop::poll_budget(cx));
-        let this = &mut *self;
-        let mut state = lock_state(&this.queue.state);
-        match this.stage {
+        let mut state = lock_state(&self.queue.state);
+        match self.stage {
+            Stage::Done => panic!("a queue's put future was polled after it completed"),
+            _ if state.life != Life::Alive => {
+                if let Stage::Waiting(id) = self.stage {
+                    // Served by the shutdown, or before it: either way the place is
+                    // not ours (the shutdown took promised places back).
+                    _ = state.putters.remove(id);
+                }
+                drop(state);
+                self.stage = Stage::Done;
+                let item = self.item.take().expect("the item is here until it is put");
+                return Poll::Ready(Err(QueueShutDown(item)));
+            }
             Stage::Start if can_put_now(&state) => {}
             Stage::Start => {
                 // Queue up under the lock we checked under: no lost wake-up.
-                this.stage = Stage::Waiting(state.putters.push(1, Some(cx.waker())));
+                self.stage = Stage::Waiting(state.putters.push(1, Some(cx.waker())));
                 if crate::trace::enabled() {
-                    this.queue.label.record(false);
+                    self.queue.label.record(false);
                 }
                 return Poll::Pending;
             }
@@ -402,30 +606,30 @@ impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
                     return Poll::Pending;
                 }
                 if crate::trace::enabled() {
-                    this.queue.label.record(true);
+                    self.queue.label.record(true);
                 }
                 state.promised_slots -= 1; // ours now: we fill it below
             }
-            Stage::Done => panic!("`Put` polled after it completed"),
         }
-        let item = this.item.take().expect("the item is here until it is put");
+        let item = self.item.take().expect("the item is here until it is put");
         let mut wake = WakeList::new();
         state.push(item, &mut wake);
         drop(state);
-        this.stage = Stage::Done;
+        self.stage = Stage::Done;
         wake.wake_all();
-        Poll::Ready(())
+        Poll::Ready(Ok(()))
     }
 }
 
-impl<T, O: QueueOrder<T>> Drop for Put<'_, T, O> {
+impl<T, O: QueueOrder<T>> Drop for Putter<'_, T, O> {
     fn drop(&mut self) {
         let Stage::Waiting(id) = self.stage else {
             return;
         };
         let mut state = lock_state(&self.queue.state);
         let mut wake = WakeList::new();
-        if state.putters.remove(id) == Removed::WasServed {
+        // After a shutdown no place is promised to anybody: nothing to pass on.
+        if state.putters.remove(id) == Removed::WasServed && state.life == Life::Alive {
             // A place was promised to us: pass it to the next putter.
             state.promised_slots -= 1;
             state.serve_putters(&mut wake);
@@ -435,29 +639,87 @@ impl<T, O: QueueOrder<T>> Drop for Put<'_, T, O> {
     }
 }
 
-/// The future returned by [`Queue::get`].
+/// The future returned by [`Queue::put`]; panics if the queue is shut down.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Get<'a, T, O: QueueOrder<T> = Fifo<T>> {
-    queue: &'a Queue<T, O>,
-    stage: Stage,
+pub struct Put<'a, T, O: QueueOrder<T> = Fifo<T>> {
+    putter: Putter<'a, T, O>,
+    /// The line that called `put`, for the panic.
+    caller: &'static Location<'static>,
 }
 
-impl<T, O: QueueOrder<T>> Future for Get<'_, T, O> {
-    type Output = T;
+impl<T, O: QueueOrder<T>> Future for Put<'_, T, O> {
+    type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match std::task::ready!(self.putter.poll_put(cx)) {
+            Ok(()) => Poll::Ready(()),
+            Err(_) => panic!(
+                "Queue::put() at {}: {SHUT_DOWN_PUT}; use checked_put(), which returns \
+                 Err(QueueShutDown(item)), where a shutdown is expected",
+                self.caller
+            ),
+        }
+    }
+}
+
+/// The future returned by [`Queue::checked_put`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct CheckedPut<'a, T, O: QueueOrder<T> = Fifo<T>> {
+    putter: Putter<'a, T, O>,
+}
+
+impl<T, O: QueueOrder<T>> Future for CheckedPut<'_, T, O> {
+    type Output = Result<(), QueueShutDown<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.putter.poll_put(cx)
+    }
+}
+
+/// What [`Get`] and [`CheckedGet`] share: one getter's place in the queue.
+struct Getter<'a, T, O: QueueOrder<T>> {
+    queue: &'a Queue<T, O>,
+    stage: Stage,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<'a, T, O: QueueOrder<T>> Getter<'a, T, O> {
+    fn new(queue: &'a Queue<T, O>) -> Self {
+        Getter {
+            queue,
+            stage: Stage::Start,
+            _items: PhantomData,
+        }
+    }
+
+    fn poll_get(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
         // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
         std::task::ready!(crate::task::coop::poll_budget(cx));
         let queue = self.queue;
         let mut state = lock_state(&queue.state);
-        match self.stage {
-            Stage::Start if can_get_now(&state) => {}
+        let shut_down = match self.stage {
+            Stage::Start if can_get_now(&state) => false,
+            // Shut down and nothing free: nothing will come.
+            Stage::Start if state.life != Life::Alive => true,
             Stage::Start => {
                 self.stage = Stage::Waiting(state.getters.push(1, Some(cx.waker())));
                 if crate::trace::enabled() {
                     queue.label.record(false);
                 }
                 return Poll::Pending;
+            }
+            Stage::Waiting(id) if state.life != Life::Alive => {
+                match state.getters.remove(id) {
+                    // Woken by the shutdown, still waiting: nothing will come.
+                    Removed::WasWaiting => true,
+                    // Promised an item before: still ours after `shutdown()`, void
+                    // after `shutdown_immediate()` (which took the promise back).
+                    Removed::WasServed if state.life == Life::ShutDownImmediate => true,
+                    Removed::WasServed => {
+                        state.promised_items -= 1;
+                        false
+                    }
+                }
             }
             Stage::Waiting(id) => {
                 if state.getters.poll(id, cx.waker()).is_pending() {
@@ -467,32 +729,76 @@ impl<T, O: QueueOrder<T>> Future for Get<'_, T, O> {
                     queue.label.record(true);
                 }
                 state.promised_items -= 1; // ours now: we take it below
+                false
             }
-            Stage::Done => panic!("`Get` polled after it completed"),
+            Stage::Done => panic!("a queue's get future was polled after it completed"),
+        };
+        if shut_down {
+            drop(state);
+            self.stage = Stage::Done;
+            return Poll::Ready(Err(QueueShutDown(())));
         }
         let mut wake = WakeList::new();
         let item = state.pop(&mut wake);
         drop(state);
         self.stage = Stage::Done;
         wake.wake_all();
-        Poll::Ready(item)
+        Poll::Ready(Ok(item))
     }
 }
 
-impl<T, O: QueueOrder<T>> Drop for Get<'_, T, O> {
+impl<T, O: QueueOrder<T>> Drop for Getter<'_, T, O> {
     fn drop(&mut self) {
         let Stage::Waiting(id) = self.stage else {
             return;
         };
         let mut state = lock_state(&self.queue.state);
         let mut wake = WakeList::new();
-        if state.getters.remove(id) == Removed::WasServed {
+        // After `shutdown_immediate()` no item is promised to anybody: nothing to pass on.
+        if state.getters.remove(id) == Removed::WasServed && state.life != Life::ShutDownImmediate {
             // An item was promised to us: it is still in the queue; pass the promise on.
             state.promised_items -= 1;
             state.serve_getters(&mut wake);
         }
         drop(state);
         wake.wake_all();
+    }
+}
+
+/// The future returned by [`Queue::get`]; panics if the queue is shut down and empty.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Get<'a, T, O: QueueOrder<T> = Fifo<T>> {
+    getter: Getter<'a, T, O>,
+    /// The line that called `get`, for the panic.
+    caller: &'static Location<'static>,
+}
+
+impl<T, O: QueueOrder<T>> Future for Get<'_, T, O> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match std::task::ready!(self.getter.poll_get(cx)) {
+            Ok(item) => Poll::Ready(item),
+            Err(_) => panic!(
+                "Queue::get() at {}: {SHUT_DOWN_GET}; use checked_get(), which returns \
+                 Err(QueueShutDown), where a shutdown is expected",
+                self.caller
+            ),
+        }
+    }
+}
+
+/// The future returned by [`Queue::checked_get`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct CheckedGet<'a, T, O: QueueOrder<T> = Fifo<T>> {
+    getter: Getter<'a, T, O>,
+}
+
+impl<T, O: QueueOrder<T>> Future for CheckedGet<'_, T, O> {
+    type Output = Result<T, QueueShutDown>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.getter.poll_get(cx)
     }
 }
 

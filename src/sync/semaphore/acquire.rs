@@ -12,14 +12,20 @@
 //!                            |
 //!                            +--dropped: leave the queue, or hand the permits on
 //! ```
+//!
+//! Two futures share that logic: [`Acquire`] borrows the semaphore and returns a
+//! [`SemaphorePermit`] that borrows it too; [`AcquireOwned`] holds an `Arc` of it and
+//! returns an [`OwnedSemaphorePermit`], which a spawned task can own (tokio's
+//! `acquire_owned`).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::super::lock_state;
 use super::super::waiters::{Removed, WaiterId, WakeList};
-use super::{Semaphore, SemaphorePermit};
+use super::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 use crate::trace;
 
 /// The future returned by [`Semaphore::acquire`] and [`Semaphore::acquire_many`].
@@ -31,7 +37,19 @@ pub struct Acquire<'a> {
     pub(super) state: AcquireState,
 }
 
-/// Where an [`Acquire`] stands.
+/// The future returned by [`Semaphore::acquire_owned`] and
+/// [`Semaphore::acquire_many_owned`]: [`Acquire`], holding an `Arc` of the
+/// semaphore instead of a borrow, so that it (and the permit it returns) is
+/// `'static` and can move into a spawned task.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+#[derive(Debug)]
+pub struct AcquireOwned {
+    pub(super) semaphore: Arc<Semaphore>,
+    pub(super) want: usize,
+    pub(super) state: AcquireState,
+}
+
+/// Where an [`Acquire`] or an [`AcquireOwned`] stands.
 #[derive(Debug)]
 pub(super) enum AcquireState {
     /// Not polled yet: it has not looked at the semaphore.
@@ -42,70 +60,112 @@ pub(super) enum AcquireState {
     Done,
 }
 
+/// One poll of an acquire, borrowed or owned: `Ready` once `want` permits are ours
+/// (taken at once, or handed to us while we waited).
+fn poll_acquire(
+    semaphore: &Semaphore,
+    want: usize,
+    stage: &mut AcquireState,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    // Out of budget: yield before looking. A permit already handed to us stays
+    // ours (served in the wait list), and the next poll takes it.
+    std::task::ready!(crate::task::coop::poll_budget(cx));
+    let mut state = lock_state(&semaphore.state);
+    let served = match *stage {
+        AcquireState::Start => {
+            if state.try_take(want) {
+                true
+            } else {
+                // Register under the same lock we checked under: a release
+                // cannot slip in between, so no wake-up is lost.
+                let id = state.waiters.push(want, Some(cx.waker()));
+                *stage = AcquireState::Waiting(id);
+                if trace::enabled() {
+                    semaphore.label.record(false);
+                }
+                false
+            }
+        }
+        // Served means the permits were already taken off `available` for us.
+        AcquireState::Waiting(id) => state.waiters.poll(id, cx.waker()).is_ready(),
+        AcquireState::Done => panic!(
+            "a semaphore's acquire() future was polled after it returned its permit; \
+             await it once"
+        ),
+    };
+    drop(state);
+    if !served {
+        return Poll::Pending;
+    }
+    if trace::enabled() && matches!(stage, AcquireState::Waiting(_)) {
+        semaphore.label.record(true);
+    }
+    *stage = AcquireState::Done;
+    Poll::Ready(())
+}
+
+/// An acquire dropped (its task cancelled): leaves the queue, or hands on the
+/// permits it was given and never returned.
+fn drop_acquire(semaphore: &Semaphore, want: usize, stage: &AcquireState) {
+    let AcquireState::Waiting(id) = *stage else {
+        return; // never queued, or already returned its permit
+    };
+    let mut state = lock_state(&semaphore.state);
+    let wake = match state.waiters.remove(id) {
+        // Leaving can unblock the waiters behind: if we were a big request at
+        // the front, a smaller one behind may fit in what is free now.
+        Removed::WasWaiting => {
+            let mut wake = WakeList::new();
+            state.serve(&mut wake);
+            wake
+        }
+        // The permits were handed to us, but nobody will use them: hand on.
+        Removed::WasServed => state.give_back(want),
+    };
+    drop(state);
+    wake.wake_all();
+}
+
 impl<'a> Future for Acquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
-        // Out of budget: yield before looking. A permit already handed to us stays
-        // ours (served in the wait list), and the next poll takes it.
-        std::task::ready!(crate::task::coop::poll_budget(cx));
-        let semaphore = self.semaphore;
-        let mut state = lock_state(&semaphore.state);
-        let served = match self.state {
-            AcquireState::Start => {
-                if state.try_take(self.want) {
-                    true
-                } else {
-                    // Register under the same lock we checked under: a release
-                    // cannot slip in between, so no wake-up is lost.
-                    let id = state.waiters.push(self.want, Some(cx.waker()));
-                    self.state = AcquireState::Waiting(id);
-                    if trace::enabled() {
-                        semaphore.label.record(false);
-                    }
-                    false
-                }
-            }
-            // Served means the permits were already taken off `available` for us.
-            AcquireState::Waiting(id) => state.waiters.poll(id, cx.waker()).is_ready(),
-            AcquireState::Done => panic!(
-                "a semaphore's acquire() future was polled after it returned its permit; \
-                 await it once"
-            ),
-        };
-        drop(state);
-        if !served {
-            return Poll::Pending;
-        }
-        if trace::enabled() && matches!(self.state, AcquireState::Waiting(_)) {
-            semaphore.label.record(true);
-        }
-        self.state = AcquireState::Done;
+        let this = &mut *self;
+        std::task::ready!(poll_acquire(this.semaphore, this.want, &mut this.state, cx));
         Poll::Ready(SemaphorePermit {
-            semaphore,
-            count: self.want,
+            semaphore: this.semaphore,
+            count: this.want,
         })
     }
 }
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        let AcquireState::Waiting(id) = self.state else {
-            return; // never queued, or already returned its permit
-        };
-        let mut state = lock_state(&self.semaphore.state);
-        let wake = match state.waiters.remove(id) {
-            // Leaving can unblock the waiters behind: if we were a big request at
-            // the front, a smaller one behind may fit in what is free now.
-            Removed::WasWaiting => {
-                let mut wake = WakeList::new();
-                state.serve(&mut wake);
-                wake
-            }
-            // The permits were handed to us, but nobody will use them: hand on.
-            Removed::WasServed => state.give_back(self.want),
-        };
-        drop(state);
-        wake.wake_all();
+        drop_acquire(self.semaphore, self.want, &self.state);
+    }
+}
+
+impl Future for AcquireOwned {
+    type Output = OwnedSemaphorePermit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedSemaphorePermit> {
+        let this = &mut *self;
+        std::task::ready!(poll_acquire(
+            &this.semaphore,
+            this.want,
+            &mut this.state,
+            cx
+        ));
+        Poll::Ready(OwnedSemaphorePermit {
+            semaphore: this.semaphore.clone(),
+            count: this.want,
+        })
+    }
+}
+
+impl Drop for AcquireOwned {
+    fn drop(&mut self) {
+        drop_acquire(&self.semaphore, self.want, &self.state);
     }
 }

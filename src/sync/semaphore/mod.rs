@@ -6,7 +6,11 @@
 //!
 //! asyncio: `asyncio.Semaphore(value)` and `asyncio.BoundedSemaphore(value)`.
 //! `async with sem:` becomes `let _permit = sem.acquire().await;` (released when
-//! `_permit` goes out of scope, even by a panic). The explicit form
+//! `_permit` goes out of scope, even by a panic). A permit that must move into a
+//! spawned task, to bound how many tasks run at once, comes from
+//! [`acquire_owned`](Semaphore::acquire_owned) on an `Arc<Semaphore>`: an
+//! [`OwnedSemaphorePermit`] keeps the semaphore alive and gives its permit back when
+//! the task drops it, whether the task returns, panics or is cancelled. The explicit form
 //! `await sem.acquire()` ... `sem.release()` is `sem.acquire().await.forget()` ...
 //! `sem.release()`. Differences: counts are `usize`, so the course's "a value below 0
 //! raises ValueError" cannot happen; a count too large for a `usize` is a
@@ -68,6 +72,7 @@
 //! the errors in `error.rs`, and the name a primitive carries in a trace in `label.rs`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::waiters::{WaitList, WakeList};
 use super::{StateLock, lock_state};
@@ -78,8 +83,8 @@ mod bounded;
 mod error;
 mod label;
 
-pub use acquire::Acquire;
 use acquire::AcquireState;
+pub use acquire::{Acquire, AcquireOwned};
 pub use bounded::{BoundedSemaphore, OverRelease};
 pub use error::{PermitOverflow, TooManyPermits, TryAcquireError};
 pub(crate) use label::Label;
@@ -230,6 +235,87 @@ impl Semaphore {
             want: n,
             state: AcquireState::Start,
         }
+    }
+
+    /// [`acquire`](Semaphore::acquire) on a shared semaphore, for a permit that a
+    /// spawned task can own (tokio's `acquire_owned`): the future and the permit
+    /// hold an `Arc` of the semaphore, so they are `'static`. Same queue, same
+    /// fairness, same cancellation rules as `acquire`; the permit is given back when
+    /// it is dropped, also when the task holding it panics or is cancelled.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use clearloop::{Builder, clock::Clock, spawn, sync::Semaphore, time::{now, sleep}};
+    ///
+    /// let runtime = Builder::new().clock(Clock::virtual_clock()).build();
+    /// let took = runtime.block_on(async {
+    ///     let start = now();
+    ///     let limit = Arc::new(Semaphore::new(2)); // at most two downloads at once
+    ///     let mut tasks = Vec::new();
+    ///     for _ in 0..6 {
+    ///         let permit = limit.clone().acquire_owned().await;
+    ///         tasks.push(spawn(async move {
+    ///             sleep(Duration::from_secs(1)).await; // a download
+    ///             drop(permit); // the next task may start
+    ///         }));
+    ///     }
+    ///     for task in tasks {
+    ///         task.await;
+    ///     }
+    ///     now() - start
+    /// });
+    /// assert_eq!(took, Duration::from_secs(3)); // six 1-s tasks, two at a time
+    /// ```
+    pub fn acquire_owned(self: Arc<Self>) -> AcquireOwned {
+        self.acquire_many_owned(1)
+    }
+
+    /// [`acquire_many`](Semaphore::acquire_many) for a permit a spawned task can
+    /// own; see [`acquire_owned`](Semaphore::acquire_owned).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is above [`Semaphore::MAX_PERMITS`], as `acquire_many`.
+    #[track_caller]
+    pub fn acquire_many_owned(self: Arc<Self>, n: usize) -> AcquireOwned {
+        if n > Semaphore::MAX_PERMITS {
+            panic!(
+                "{}",
+                TooManyPermits::never("Semaphore::acquire_many_owned", n, Semaphore::MAX_PERMITS)
+            );
+        }
+        AcquireOwned {
+            semaphore: self,
+            want: n,
+            state: AcquireState::Start,
+        }
+    }
+
+    /// [`try_acquire`](Semaphore::try_acquire) for a permit a spawned task can own.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`] if the call would have had to wait.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// [`try_acquire_many`](Semaphore::try_acquire_many) for a permit a spawned task
+    /// can own.
+    ///
+    /// # Errors
+    ///
+    /// As `try_acquire_many`.
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        let count = self.try_acquire_many(n)?.into_count();
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            count,
+        })
     }
 
     /// Takes one permit if one is free and nobody is queued before us.
@@ -390,7 +476,53 @@ impl SemaphorePermit<'_> {
     }
 }
 
+impl SemaphorePermit<'_> {
+    /// Takes the count out, leaving nothing for `Drop` to give back: the permits
+    /// now belong to whoever called (an [`OwnedSemaphorePermit`] being made).
+    fn into_count(mut self) -> usize {
+        std::mem::take(&mut self.count)
+    }
+}
+
 impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        if self.count > 0 {
+            self.semaphore.give_back(self.count);
+        }
+    }
+}
+
+/// Permits taken from an `Arc<Semaphore>` ([`Semaphore::acquire_owned`]); dropping
+/// it gives them back. It keeps the semaphore alive, so it can move into a spawned
+/// task and be dropped there: when the task returns, panics (the permit is dropped
+/// while unwinding) or is cancelled (the permit is dropped with the task's future).
+#[must_use = "the permit is given back as soon as it is dropped"]
+#[derive(Debug)]
+pub struct OwnedSemaphorePermit {
+    semaphore: Arc<Semaphore>,
+    count: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The semaphore the permits came from.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+
+    /// Keeps the permits taken for good; see [`SemaphorePermit::forget`].
+    pub fn forget(mut self) {
+        let mut state = lock_state(&self.semaphore.state);
+        state.total -= self.count;
+        self.count = 0; // so that Drop gives nothing back
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.give_back(self.count);
