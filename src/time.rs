@@ -68,9 +68,10 @@ const TIMERS_NEED_A_RUNTIME: &str =
 /// [module doc](self)).
 ///
 /// A `duration` whose deadline is past the range of the clock's `Instant`
-/// (`Duration::MAX`, or anything within a few hundred billion years of it) never
-/// ends: the sleep waits forever, with no timer, until it is dropped. It is never
-/// cut short to some "far enough" deadline, which a virtual clock would reach.
+/// (`Duration::MAX`, or anything within a few hundred billion years of it), or past
+/// what a virtual clock can count (about 584 years from its start), never ends: the
+/// sleep waits forever, with no timer, until it is dropped. It is never cut short to
+/// some "far enough" deadline, which a virtual clock would reach.
 ///
 /// # Panics
 ///
@@ -121,9 +122,14 @@ pub fn now() -> Instant {
 }
 
 /// `now + duration` on `core`'s clock; `None` (never) past the range of `Instant`,
-/// as for `sleep(Duration::MAX)`.
+/// as for `sleep(Duration::MAX)`, or past what the clock can reach.
 fn deadline_after(core: &RuntimeCore, duration: Duration) -> Option<Instant> {
-    core.clock.now().checked_add(duration)
+    reachable(core, core.clock.now().checked_add(duration))
+}
+
+/// `deadline`, unless `core`'s clock never reaches it (`None`: never).
+fn reachable(core: &RuntimeCore, deadline: Option<Instant>) -> Option<Instant> {
+    deadline.filter(|at| core.clock.reaches(*at))
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
@@ -155,8 +161,10 @@ impl Sleep {
         Sleep::until(core, Some(deadline))
     }
 
-    /// A sleep on `core` until `deadline`; `None`: forever.
+    /// A sleep on `core` until `deadline`; `None`, or an instant the clock never
+    /// reaches (a virtual clock stops after about 584 years): forever.
     fn until(core: Arc<RuntimeCore>, deadline: Option<Instant>) -> Sleep {
+        let deadline = reachable(&core, deadline);
         Sleep {
             timer: Timer::Started { core, deadline },
             key: None,

@@ -178,6 +178,30 @@ fn block_on_a_sleep_past_the_end_of_time_is_a_deadlock_not_a_return() {
     assert_eq!(rt.clock().now(), start, "time did not move");
 }
 
+/// A virtual clock counts 64 bits of nanoseconds (about 584 years): a sleep of a
+/// thousand years is past what it can reach, so it waits forever too (reported as
+/// a deadlock), instead of hanging a loop that waits for time to get there. A
+/// thread and a channel only turn such a hang into a failure.
+#[test]
+fn a_sleep_past_what_the_virtual_clock_can_count_is_a_deadlock_not_a_hang() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = virtual_runtime();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(sleep(1000 * YEAR));
+        }));
+        let message = outcome
+            .err()
+            .and_then(|payload| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        done.send(message).unwrap();
+    });
+    let message = finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a sleep of 1000 years hung the virtual clock");
+    assert!(message.contains("deadlock"), "{message}");
+}
+
 /// `timeout` / `wait_for` with a duration past the end of time never time out, and
 /// `sleep_until` far ahead (but within the clock's range) does fire, exactly.
 #[test]

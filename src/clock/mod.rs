@@ -146,6 +146,20 @@ impl Clock {
         }
     }
 
+    /// Whether this clock ever reads `at`. A virtual clock counts the nanoseconds
+    /// since its start in 64 bits: about 584 years, past which it stops. An instant
+    /// later than that is never reached, as one past the range of `Instant` is
+    /// reached by no clock, so a sleep until it never ends (rather than hang a loop
+    /// that waits for time to get there).
+    pub(crate) fn reaches(&self, at: Instant) -> bool {
+        match &self.kind {
+            Kind::Real => true,
+            Kind::Virtual(v) => {
+                at.saturating_duration_since(v.origin).as_nanos() <= u128::from(u64::MAX)
+            }
+        }
+    }
+
     /// The current monotonic time (asyncio's `loop.time()`, sched's `timefunc`).
     pub fn now(&self) -> Instant {
         match &self.kind {
