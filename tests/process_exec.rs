@@ -2,6 +2,7 @@
 //! dropped child, errors that name the program and keep the OS's errno (a missing
 //! program, a write to the stdin of a child that exited), and on the virtual clock
 //! a child's wait holds time (a timeout does not fire on a child about to exit).
+//! What reads `/proc` is Linux-only; the rest builds for macOS and the BSDs too.
 //! Dropping many running children: `process_reaper.rs`; out of descriptors:
 //! `process_limits.rs`.
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use clearloop::clock::Clock;
 use clearloop::process::Command;
 use clearloop::{Builder, spawn, timeout};
+use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
 
 #[test]
 fn exit_codes_and_output() {
@@ -76,7 +78,8 @@ fn kill_then_wait_reports_the_signal() {
     });
 }
 
-/// Whether `pid` is a zombie (or gone: `None`).
+/// Whether `pid` is a zombie (or gone: `None`). Linux only (`/proc`).
+#[cfg(target_os = "linux")]
 fn is_zombie(pid: u32) -> Option<bool> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let state = stat.rsplit_once(") ")?.1.chars().next()?;
@@ -84,6 +87,7 @@ fn is_zombie(pid: u32) -> Option<bool> {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn a_dropped_child_never_stays_a_zombie() {
     let (exited, running) = clearloop::run(async {
         // One that has exited by the time it is dropped, one still running.
@@ -120,6 +124,43 @@ fn a_dropped_child_never_stays_a_zombie() {
         None,
         "the running child was never reaped"
     );
+}
+
+/// Whether `pid` was reaped: `waitid` without reaping (`WNOWAIT`) says it is no
+/// child of ours any more (`ECHILD`); running or a zombie, it still is. Every
+/// system has it, where `/proc` is Linux's.
+fn reaped(pid: u32) -> bool {
+    let pid = Pid::from_raw(pid as i32).unwrap();
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    match waitid(WaitId::Pid(pid), options) {
+        Err(rustix::io::Errno::CHILD) => true,
+        Err(errno) => panic!("waitid({pid:?}): {errno}"),
+        Ok(_) => false,
+    }
+}
+
+#[test]
+fn dropped_children_are_reaped_exited_or_running_on_every_system() {
+    // Dropped after it exited, not yet reaped: `Drop` reaps it.
+    let exited = Command::new("true").spawn().unwrap();
+    let exited_pid = exited.id();
+    let pid = Pid::from_raw(exited_pid as i32).unwrap();
+    // Until it has exited, leaving it a zombie (`WNOWAIT`).
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+    waitid(WaitId::Pid(pid), options).unwrap();
+    assert!(!reaped(exited_pid));
+    drop(exited);
+    assert!(reaped(exited_pid), "the exited child was left a zombie");
+    // Dropped while running: the reaper reaps it when it exits (a real-time wait,
+    // with a generous limit for a loaded machine).
+    let running = Command::new("sleep").arg("0.2").spawn().unwrap();
+    let running_pid = running.id();
+    drop(running);
+    let limit = Instant::now() + Duration::from_secs(30);
+    while !reaped(running_pid) {
+        assert!(Instant::now() < limit, "the running child was never reaped");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]

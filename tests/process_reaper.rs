@@ -3,6 +3,9 @@
 //!
 //! The only test of this binary: it counts the threads of the process
 //! (`/proc/self/task`), which another test running beside it would change.
+//! `/proc` makes it Linux-only; `process_exec.rs` checks the reaping everywhere.
+
+#![cfg(target_os = "linux")]
 
 use std::time::{Duration, Instant};
 
