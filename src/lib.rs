@@ -167,9 +167,9 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
-// The I/O modules (reactor, net, process, signal) are Linux-only (epoll, pidfd);
-// elsewhere the runtime builds without them, and what only they use lies idle.
-#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
+// The I/O modules (reactor, net, process, signal) are Unix-only (Windows is the next
+// step); there the runtime builds without them, and what only they use lies idle.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 pub mod blocking;
 pub mod children;
