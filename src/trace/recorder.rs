@@ -74,7 +74,8 @@ pub fn enabled() -> bool {
 }
 
 /// Events recorded between two flushes before the flusher is woken early (a
-/// burst); four times this many and the recording thread flushes them itself.
+/// burst); four times this many and the recording thread flushes them itself. A
+/// power of two: the hot path tests `len % BATCH` with a mask.
 const BATCH: usize = 4096;
 
 /// What a recording site holds: `None` when tracing is off.
@@ -157,8 +158,9 @@ impl Shared {
         }
     }
 
-    /// A push left `len` events pending, and `len` is 1 or a whole number of
-    /// batches: tell whoever writes them.
+    /// A push left `len` events pending, and `len % BATCH` is 0 or 1: if that is
+    /// the first event since a flush or a whole number of batches, tell whoever
+    /// writes them.
     #[cold]
     #[inline(never)]
     fn pushed(&self, len: usize) {
@@ -167,6 +169,8 @@ impl Shared {
                 self.unflushed.store(true, Ordering::Relaxed);
                 self.bell.ring(false);
             }
+        } else if !len.is_multiple_of(BATCH) {
+            // One past a batch: nothing to do.
         } else if self.streaming && len < 4 * BATCH {
             self.bell.ring(true);
         } else {
@@ -368,7 +372,9 @@ impl Recorder {
         pending.push(Event { at, kind });
         let len = pending.len();
         drop(pending);
-        if len == 1 || len.is_multiple_of(BATCH) {
+        // One test for both: the first event since a flush, or a full batch
+        // (`BATCH` is a power of two; `pushed` sorts out the rare false alarm).
+        if len % BATCH <= 1 {
             self.shared.pushed(len);
         }
     }
@@ -381,7 +387,9 @@ impl Recorder {
         pending.push(Event { at, kind });
         let len = pending.len();
         drop(pending);
-        if len == 1 || len.is_multiple_of(BATCH) {
+        // One test for both: the first event since a flush, or a full batch
+        // (`BATCH` is a power of two; `pushed` sorts out the rare false alarm).
+        if len % BATCH <= 1 {
             self.shared.pushed(len);
         }
     }
