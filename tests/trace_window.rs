@@ -10,7 +10,7 @@ use clearloop::time::sleep;
 use clearloop::trace::event::format_secs;
 use clearloop::trace::{
     Charset, EventKind, Output, Resource, ResourceKind, State, TraceConfig, WaitingOn,
-    from_json_lines, render_svg, render_terminal,
+    from_json_lines, render_svg, render_terminal, to_chrome_trace,
 };
 use clearloop::{Builder, Runtime};
 
@@ -146,6 +146,11 @@ fn the_svg_and_the_terminal_chart_say_what_was_dropped() {
     let chart = render_terminal(&timeline, Charset::Ascii);
     assert_eq!(chart.lines().next(), Some(line.as_str()), "{chart}");
     assert_eq!(render_svg(&timeline), drawn);
+    let chrome = to_chrome_trace(&trace.events());
+    assert!(
+        chrome.contains("\"name\":\"events dropped\"") && chrome.contains(&line),
+        "{chrome}"
+    );
     // The napper slept through the whole window: its row starts at the left edge.
     let napper = timeline.rows.iter().find(|r| r.label == "Task-1").unwrap();
     assert_eq!(napper.segments[0].state, State::Timer);

@@ -18,7 +18,7 @@
 //! ```text
 //!   record(kind) ──> pending: Mutex<Vec<Event>>      the hot path: lock, clock, push
 //!                       │  a batch at a time: every 100 ms (the flusher thread, or the
-//!                       │  loop when it parks), or when 4,096 wait
+//!                       │  loop as it parks: flush_if_due), or when 4,096 wait
 //!                       v
 //!                    flush ──> JSON lines file  (json:PATH: every event, in order)
 //!                          └─> the window       (the last 50,000 events: timeline,
@@ -284,9 +284,11 @@ impl Recorder {
     /// Writes the events that wait to the JSON lines files if the last write is
     /// 100 ms old. For the loop, as it parks: one relaxed load and a branch when
     /// nothing waits (or nothing is streamed). The flusher thread writes them
-    /// anyway; this saves it a wake-up when the loop is about to sleep.
+    /// anyway; this saves it a wake-up when the loop is about to sleep. Its places:
+    /// the start of the single-threaded loop's `park` (step 4), and the worker that
+    /// drives the timers, before it waits for the next deadline.
     #[inline]
-    #[allow(dead_code)] // for the loop's park and the timer-driving worker's
+    #[allow(dead_code)] // until the loop's park and the timer-driving worker call it
     pub(crate) fn flush_if_due(&self) {
         if self.shared.unflushed.load(Ordering::Relaxed) {
             self.flush_if_late();
