@@ -18,6 +18,10 @@
 //! `tid` is the row's number (from 1) in the [`Timeline`], not the task id: sched
 //! and schedule rows have no task id, and small numbers keep Perfetto's rows in
 //! spawn order.
+//!
+//! A trace that outgrew the recorder's window starts at the window: a global
+//! instant there (`"s":"g"`, a line across every row in Perfetto) says what was
+//! dropped, and nothing before it is drawn.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -57,7 +61,17 @@ pub fn to_chrome_trace(events: &[Event]) -> String {
             ));
         }
     }
+    if let Some(line) = timeline.dropped_line() {
+        lines.push(format!(
+            "{{\"name\":\"events dropped\",\"ph\":\"i\",\"s\":\"g\",\"ts\":{},\"pid\":1,\"tid\":0,\"args\":{{\"detail\":{}}}}}",
+            micros(timeline.start),
+            json_string(&line)
+        ));
+    }
     for event in events {
+        if event.at < timeline.start {
+            continue; // kept for the tasks alive at the window's start: not drawn
+        }
         let Some((name, detail)) = instant(&event.kind) else {
             continue;
         };

@@ -13,6 +13,9 @@
 //!
 //! `sched` and `schedule` have no tasks: their runs are [`EventKind::SchedRun`] and
 //! [`EventKind::JobRun`], each with how long the action took.
+//!
+//! One kind is not something the loop did: [`EventKind::Dropped`] marks where the
+//! recorder's [window](super::Window) begins, and how many events it left out.
 
 use std::fmt;
 use std::time::Duration;
@@ -128,6 +131,15 @@ pub enum EventKind {
         /// How long the job ran.
         took: Duration,
     },
+    /// The recorder's [window](super::Window) begins here: `count` events before
+    /// [`Event::at`] were dropped to keep the memory bounded. The events before it
+    /// are those kept for the tasks still alive then (each one's spawn and last
+    /// poll), so that their rows and their waits are still known. The timeline
+    /// starts here and says what was dropped.
+    Dropped {
+        /// How many events were dropped.
+        count: u64,
+    },
 }
 
 impl EventKind {
@@ -143,7 +155,9 @@ impl EventKind {
             | EventKind::Waiting { task, .. }
             | EventKind::Granted { task, .. }
             | EventKind::Done { task, .. } => Some(*task),
-            EventKind::SchedRun { .. } | EventKind::JobRun { .. } => None,
+            EventKind::SchedRun { .. } | EventKind::JobRun { .. } | EventKind::Dropped { .. } => {
+                None
+            }
         }
     }
 }

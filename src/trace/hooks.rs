@@ -25,17 +25,25 @@
 //!                       other.wake()           ──> Woken { other, by: Task(task) }
 //!                   guard dropped              ──> PollEnd, HERE restored
 //! ```
+//!
+//! ## Which way the arrows point
+//!
+//! The task calls the tracer, never the reverse: `poll_task` takes the task's id,
+//! its poll and a closure that says whether it was woken during the poll;
+//! `Recorder::task_done` takes anything that converts into an [`Outcome`] (the
+//! task's own outcome does, beside its definition). So the tracer names none of
+//! the task cell's types, and a change to the cell's layout never touches `trace/`.
+//! Inside `trace/` too: this file builds on the [recorder](super::recorder), and
+//! the recorder knows nothing of this file (the count of live recorders that
+//! [`enabled`] reads is the recorder's own).
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::event::{EventKind, Outcome, TaskId, WakeSource};
 use super::recorder::Recorder;
-
-/// How many recorders are alive in the process: [`enabled`] reads it.
-static RECORDERS: AtomicUsize = AtomicUsize::new(0);
+pub use super::recorder::enabled;
 
 /// What this thread is doing, for the recorders; all `None`/`false` when not tracing.
 #[derive(Default)]
@@ -58,21 +66,6 @@ thread_local! {
 /// worker thread starts).
 pub(crate) fn set_worker(index: usize) {
     WORKER.with(|worker| worker.set(index));
-}
-
-pub(crate) fn recorder_created() {
-    RECORDERS.fetch_add(1, Ordering::Relaxed);
-}
-
-pub(crate) fn recorder_dropped() {
-    RECORDERS.fetch_sub(1, Ordering::Relaxed);
-}
-
-/// Whether any trace is being recorded in this process: the one branch a sync
-/// primitive pays when tracing is off.
-#[inline]
-pub fn enabled() -> bool {
-    RECORDERS.load(Ordering::Relaxed) > 0
 }
 
 /// asyncio's `current_task()`: the task being polled on this thread, or `None`.
@@ -199,23 +192,25 @@ impl Recorder {
         }
     }
 
-    /// The runtime polls a task on this thread: `poll` runs inside
+    /// The runtime polls task `id` on this thread: `poll` runs inside
     /// [`Recorder::poll`]'s scope, with this thread's worker index. A wake-up that
     /// came during the poll (the task woke itself, as `yield_now` does, or another
-    /// thread woke it meanwhile) is recorded before `PollEnd`: the waker did not
-    /// queue the task, the loop does after the poll. Out of line (and cold): the
-    /// untraced poll is one branch and the plain call.
+    /// thread woke it meanwhile: `woken_in_poll` says so, read after the poll) is
+    /// recorded before `PollEnd`: the waker did not queue the task, the loop does
+    /// after the poll. Out of line (and cold): the untraced poll is one branch and
+    /// the plain call.
     #[cold]
     #[inline(never)]
     pub(crate) fn poll_task<R>(
         self: &Arc<Self>,
-        header: &crate::task::cell::Header,
+        id: u64,
         poll: impl FnOnce() -> R,
+        woken_in_poll: impl FnOnce() -> bool,
     ) -> R {
-        let task = TaskId(header.id);
+        let task = TaskId(id);
         let _scope = self.poll(task, WORKER.with(std::cell::Cell::get));
         let polled = poll();
-        if header.state.notified_while_running() {
+        if woken_in_poll() {
             let by = WakeSource::Task(task);
             self.record(EventKind::Woken { task, by });
         }
@@ -223,38 +218,32 @@ impl Recorder {
     }
 }
 
-/// [`Recorder::poll_task`] for a task whose header says its runtime traces.
+/// [`Recorder::poll_task`] for a task whose runtime traces (the task's own flag
+/// said so; `trace` is its runtime's recorder). The task calls in with plain
+/// values (its id, two closures): the tracer knows nothing of the task's types.
 #[cold]
 #[inline(never)]
 pub(crate) fn poll_task<R>(
     trace: Option<&Arc<Recorder>>,
-    header: &crate::task::cell::Header,
+    id: u64,
     poll: impl FnOnce() -> R,
+    woken_in_poll: impl FnOnce() -> bool,
 ) -> R {
     match trace {
-        Some(trace) => trace.poll_task(header, poll),
+        Some(trace) => trace.poll_task(id, poll, woken_in_poll),
         None => poll(),
     }
 }
 
 impl Recorder {
-    /// Task `id` finished with `outcome` (its value is not recorded, only how it
-    /// ended). Until the returned guard is dropped, wake-ups on this thread are its
-    /// (the awaiters it wakes as it ends).
+    /// Task `id` finished with `outcome`: anything that says how it ended (the
+    /// task's own outcome converts into an [`Outcome`], its value left out), turned
+    /// into one here, so only when tracing. Until the returned guard is dropped,
+    /// wake-ups on this thread are its (the awaiters it wakes as it ends).
     #[cold]
     #[inline(never)]
-    pub(crate) fn task_done<T>(
-        self: &Arc<Self>,
-        id: u64,
-        outcome: &crate::task::cell::Outcome<T>,
-    ) -> Scope {
-        use crate::task::cell::Outcome as Ended;
-        let outcome = match outcome {
-            Ended::Value(_) => Outcome::Value,
-            Ended::Panicked(payload) => Outcome::Panic(crate::panics::message(&**payload)),
-            Ended::Cancelled => Outcome::Cancelled,
-        };
-        self.done(TaskId(id), outcome);
+    pub(crate) fn task_done(self: &Arc<Self>, id: u64, outcome: impl Into<Outcome>) -> Scope {
+        self.done(TaskId(id), outcome.into());
         let now = Here {
             recorder: Some(self.clone()),
             task: Some(TaskId(id)),

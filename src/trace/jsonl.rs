@@ -17,12 +17,12 @@
 //! largest dependencies, for a format this plain.
 
 use std::fmt;
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 
 use super::event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeSource};
 
-/// One JSON value of a trace line.
+/// One JSON value of a trace line, as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Value {
     Str(String),
@@ -30,43 +30,126 @@ enum Value {
     Null,
 }
 
-/// A line's fields in the order written.
-type Fields = Vec<(&'static str, Value)>;
-
 /// The events as JSON lines, one per line, each ending in `\n`.
 pub fn to_json_lines(events: &[Event]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for event in events {
-        out.push_str(&to_json_line(event));
-        out.push('\n');
+        push_json_line(&mut out, event);
     }
-    out
+    text(out)
 }
 
 /// One event as one JSON object, without the newline.
 pub fn to_json_line(event: &Event) -> String {
-    let mut fields: Fields = vec![
-        ("t_ns", Value::Int(nanos(event.at))),
-        ("ev", Value::Str(tag(&event.kind).to_string())),
-    ];
+    let mut line = Vec::new();
+    push_json_line(&mut line, event);
+    line.pop();
+    text(line)
+}
+
+/// Bytes written from `&str`s and ASCII as text (the check cannot fail).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
+/// Appends `event` to `out` as one line of UTF-8, its `\n` included. Written
+/// straight into `out`, field by field, with no allocation of its own: the
+/// recorder's stream turns every event of a run into a line this way.
+pub(crate) fn push_json_line(out: &mut Vec<u8>, event: &Event) {
+    out.reserve(128); // most lines fit: one check here, none growing below
+    out.extend_from_slice(b"{\"t_ns\":");
+    push_u64(out, nanos(event.at));
+    out.extend_from_slice(b",\"ev\":\"");
+    out.extend_from_slice(tag(&event.kind).as_bytes());
+    out.push(b'"');
     if let Some(task) = event.kind.task() {
-        fields.push(("task", Value::Int(task.0)));
+        int(out, "task", task.0);
     }
-    fields.extend(details(&event.kind));
-    let mut line = String::from("{");
-    for (n, (key, value)) in fields.iter().enumerate() {
-        if n > 0 {
-            line.push(',');
+    match &event.kind {
+        EventKind::Spawned { name, parent, .. } => {
+            text_field(out, "name", name);
+            match parent {
+                Some(parent) => int(out, "parent", parent.0),
+                None => out.extend_from_slice(b",\"parent\":null"),
+            }
         }
-        let _ = write!(line, "\"{key}\":");
-        match value {
-            Value::Str(text) => line.push_str(&json_string(text)),
-            Value::Int(number) => line.push_str(&number.to_string()),
-            Value::Null => line.push_str("null"),
+        EventKind::PollStart { worker, .. } | EventKind::PollEnd { worker, .. } => {
+            int(out, "worker", *worker as u64);
         }
+        EventKind::Woken { by, .. } => match by {
+            WakeSource::Timer => text_field(out, "by", "timer"),
+            WakeSource::Task(waker) => {
+                text_field(out, "by", "task");
+                int(out, "waker", waker.0);
+            }
+            WakeSource::Thread => text_field(out, "by", "thread"),
+            WakeSource::Io => text_field(out, "by", "io"),
+        },
+        EventKind::TimerRegistered { due, .. } => int(out, "due_ns", nanos(*due)),
+        EventKind::TimerFired { .. } => {}
+        EventKind::Waiting { resource, .. } | EventKind::Granted { resource, .. } => {
+            text_field(out, "resource", resource.kind.word());
+            text_field(out, "resource_name", &resource.name);
+        }
+        EventKind::Done { outcome, .. } => match outcome {
+            Outcome::Value => text_field(out, "outcome", "value"),
+            Outcome::Panic(message) => {
+                text_field(out, "outcome", "panic");
+                text_field(out, "message", message);
+            }
+            Outcome::Cancelled => text_field(out, "outcome", "cancelled"),
+        },
+        EventKind::SchedRun { name, took } | EventKind::JobRun { name, took } => {
+            text_field(out, "name", name);
+            int(out, "took_ns", nanos(*took));
+        }
+        EventKind::Dropped { count } => int(out, "count", *count),
     }
-    line.push('}');
-    line
+    out.extend_from_slice(b"}\n");
+}
+
+/// `,"key":123`
+fn int(out: &mut Vec<u8>, key: &str, value: u64) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    push_u64(out, value);
+}
+
+/// `,"key":"value"`, escaped.
+fn text_field(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    push_json_string(out, value);
+}
+
+/// `n` in decimal, without going through `fmt` (a `Formatter` per number): two
+/// digits per division, from a table, as `itoa` and `core` itself do.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                2021222324252627282930313233343536373839\
+                                4041424344454647484950515253545556575859\
+                                6061626364656667686970717273747576777879\
+                                8081828384858687888990919293949596979899";
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The `ev` field: the event's kind in snake case.
@@ -83,40 +166,7 @@ fn tag(kind: &EventKind) -> &'static str {
         EventKind::Done { .. } => "done",
         EventKind::SchedRun { .. } => "sched_run",
         EventKind::JobRun { .. } => "job_run",
-    }
-}
-
-/// The fields after `t_ns`, `ev` and `task`.
-fn details(kind: &EventKind) -> Fields {
-    let text = |s: &str| Value::Str(s.to_string());
-    match kind {
-        EventKind::Spawned { name, parent, .. } => vec![
-            ("name", text(name)),
-            ("parent", parent.map_or(Value::Null, |p| Value::Int(p.0))),
-        ],
-        EventKind::PollStart { worker, .. } | EventKind::PollEnd { worker, .. } => {
-            vec![("worker", Value::Int(*worker as u64))]
-        }
-        EventKind::Woken { by, .. } => match by {
-            WakeSource::Timer => vec![("by", text("timer"))],
-            WakeSource::Task(waker) => vec![("by", text("task")), ("waker", Value::Int(waker.0))],
-            WakeSource::Thread => vec![("by", text("thread"))],
-            WakeSource::Io => vec![("by", text("io"))],
-        },
-        EventKind::TimerRegistered { due, .. } => vec![("due_ns", Value::Int(nanos(*due)))],
-        EventKind::TimerFired { .. } => vec![],
-        EventKind::Waiting { resource, .. } | EventKind::Granted { resource, .. } => vec![
-            ("resource", text(resource.kind.word())),
-            ("resource_name", text(&resource.name)),
-        ],
-        EventKind::Done { outcome, .. } => match outcome {
-            Outcome::Value => vec![("outcome", text("value"))],
-            Outcome::Panic(message) => vec![("outcome", text("panic")), ("message", text(message))],
-            Outcome::Cancelled => vec![("outcome", text("cancelled"))],
-        },
-        EventKind::SchedRun { name, took } | EventKind::JobRun { name, took } => {
-            vec![("name", text(name)), ("took_ns", Value::Int(nanos(*took)))]
-        }
+        EventKind::Dropped { .. } => "dropped",
     }
 }
 
@@ -128,23 +178,34 @@ fn nanos(duration: Duration) -> u64 {
 /// `text` as a JSON string literal, quotes included: `"`, `\` and control
 /// characters escaped, everything else (UTF-8 included) as is.
 pub fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    let mut out = Vec::with_capacity(text.len() + 2);
+    push_json_string(&mut out, text);
+    self::text(out)
+}
+
+/// Appends [`json_string`]`(text)` to `out`.
+fn push_json_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    // Names are nearly always plain: one scan, one copy.
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for c in text.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
             c if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    out.push('"');
-    out
+    out.push(b'"');
 }
 
 /// A line that is not a trace event, and why.
@@ -275,6 +336,9 @@ fn event_from(fields: &[(String, Value)]) -> Result<Event, String> {
         "job_run" => EventKind::JobRun {
             name: line.text("name")?,
             took: line.time("took_ns")?,
+        },
+        "dropped" => EventKind::Dropped {
+            count: line.int("count")?,
         },
         other => return Err(format!("unknown event \"{other}\"")),
     };
@@ -465,6 +529,15 @@ mod tests {
         }
         let pair = Scanner::new(r#""\ud83d\ude00 \u00e9""#).string();
         assert_eq!(pair.as_deref(), Ok("😀 é"));
+    }
+
+    #[test]
+    fn numbers_of_every_width_are_written_in_full() {
+        for n in [0, 7, 10, 99, 100, 999, 1_000_000_007, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -64,11 +64,33 @@
 //!
 //! `Builder::new().trace(TraceConfig::default())` records and keeps the trace
 //! (`Runtime::trace` gives the [`Recorder`]: its events, its timeline, and
-//! [`Recorder::show`], which the course's examples call at their end); the outputs
-//! listed in the [`TraceConfig`] are written when the runtime is dropped. Without
+//! [`Recorder::show`], which the course's examples call at their end). Without
 //! `Builder::trace`, the environment decides: `CLEARLOOP_TRACE=1` prints the
 //! terminal chart on stderr at the end, `CLEARLOOP_TRACE=svg:run.svg,json:run.jsonl`
 //! writes files (see [`TraceConfig::parse`]).
+//!
+//! ## A run of hours, and Ctrl-C
+//!
+//! The JSON lines are **streamed**: written as the run goes, at least every 100 ms
+//! ([`stream`]). The timeline, the SVG and the Chrome file are **drawn** when the
+//! runtime is dropped, from the events kept in memory: the last 50,000 by default,
+//! or the last minute with `svg:run.svg@60s` (a [`Window`]), so that a traced
+//! server stays within a few MB however long it runs ([`window`]). The drawing
+//! starts at the window and says what it dropped: `events before 12.400s dropped:
+//! 1,204,331`.
+//!
+//! What a stopped program leaves:
+//!
+//! | how it stops                                   | JSON lines                  | timeline, SVG, Chrome |
+//! |------------------------------------------------|-----------------------------|-----------------------|
+//! | `block_on` returns, the runtime is dropped     | every event                 | written (the window)  |
+//! | Ctrl-C while it awaits `signal::ctrl_c()` and returns | every event          | written (the window)  |
+//! | Ctrl-C with no handler (SIGINT's default action: killed), `std::process::exit`, a panic that aborts | every event up to ~100 ms before, each line whole | none |
+//!
+//! So a server that wants its SVG on Ctrl-C awaits `signal::ctrl_c()` (raced
+//! against its accept loop, as the `echo_server` example does) and returns; one
+//! that does not still leaves its JSON lines, which [`from_json_lines`],
+//! [`Timeline::from_events`] and [`render_svg`] turn into the SVG afterwards.
 //!
 //! What records where: a spawn (`spawn_on`, with its parent: the task polled on this
 //! thread), a poll (`Cell::poll_once`, through [`Recorder::poll`]'s guard, on the
@@ -119,8 +141,8 @@
 //! | field           | in events (`ev`)                              | value                                   |
 //! |-----------------|-----------------------------------------------|-----------------------------------------|
 //! | `t_ns`          | all                                           | nanoseconds since the trace began       |
-//! | `ev`            | all                                           | `spawned`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `done`, `sched_run`, `job_run` |
-//! | `task`          | all but `sched_run`, `job_run`                | the task's id (0: `block_on`'s future)  |
+//! | `ev`            | all                                           | `spawned`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `done`, `sched_run`, `job_run`, `dropped` |
+//! | `task`          | all but `sched_run`, `job_run`, `dropped`     | the task's id (0: `block_on`'s future)  |
 //! | `name`          | `spawned`, `sched_run`, `job_run`             | the task's, event's or job's name (a second `spawned` for a task renames it) |
 //! | `parent`        | `spawned`                                     | the spawning task's id, or `null`       |
 //! | `worker`        | `poll_start`, `poll_end`                      | 0: the loop's (or `block_on`'s) thread; 1..n: the worker threads |
@@ -132,13 +154,20 @@
 //! | `outcome`       | `done`                                        | `value`, `panic` or `cancelled`         |
 //! | `message`       | `done` with `"outcome":"panic"`               | the panic message                       |
 //! | `took_ns`       | `sched_run`, `job_run`                        | how long the action ran                 |
+//! | `count`         | `dropped`                                     | how many events the window dropped before `t_ns` |
+//!
+//! A streamed file has its lines in the order recorded, which is time order except
+//! for `sched_run` and `job_run`: written when the run ends, stamped with its
+//! start. A `dropped` line is never streamed (the stream has every event); it
+//! appears in a window saved with `to_json_lines(&recorder.events())`.
 //!
 //! ## The pieces
 //!
-//! [`event`] (what is recorded), [`recorder`] and [`hooks`] (recording), [`timeline`] (events to
-//! rows), [`terminal`], [`svg`], [`jsonl`], [`chrome`] (renderers and formats),
-//! [`snapshot`] (what every task waits on; deadlock reports), [`config`]
-//! (`CLEARLOOP_TRACE`).
+//! [`event`] (what is recorded), [`recorder`] and [`hooks`] (recording), [`stream`]
+//! (the JSON lines written as the run goes), [`window`] (the events kept in
+//! memory), [`timeline`] (events to rows), [`terminal`], [`svg`], [`jsonl`],
+//! [`chrome`] (renderers and formats), [`snapshot`] (what every task waits on;
+//! deadlock reports), [`config`] (`CLEARLOOP_TRACE`).
 
 pub mod chrome;
 pub mod config;
@@ -149,17 +178,19 @@ pub mod live;
 pub mod recorder;
 mod scale;
 pub mod snapshot;
+pub mod stream;
 pub mod svg;
 pub mod terminal;
 pub mod timeline;
+pub mod window;
 
 pub use chrome::to_chrome_trace;
-pub use config::{Output, TraceConfig, TraceEnvError};
+pub use config::{Output, TraceConfig, TraceEnvError, Window};
 pub use event::{Event, EventKind, Outcome, Resource, ResourceKind, TaskId, WakeSource};
-pub use hooks::{Scope, current_task, enabled, record_current};
+pub use hooks::{Scope, current_task, record_current};
 pub use jsonl::{ParseError, from_json_lines, to_json_lines};
 pub use live::all_tasks;
-pub use recorder::{Recorder, Tracer, write_svgs_to};
+pub use recorder::{Recorder, Tracer, enabled, write_svgs_to};
 pub use snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState, WaitingOn};
 pub use svg::render_svg;
 pub use terminal::{Charset, render_terminal};

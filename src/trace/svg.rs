@@ -11,6 +11,9 @@
 //!   Task-1   ▮████████████ sleeping (timer) ██████████████▮ ✓   <title>Task-1: sleeping ...</title>
 //!   ■ running  ■ ready  ■ sleeping (timer)  ■ waiting on a lock/semaphore/queue ...
 //! ```
+//!
+//! A trace that outgrew the recorder's window is drawn from the window's start,
+//! under a line that says what was dropped (`events before 12.400s dropped: ...`).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -24,8 +27,10 @@ const WIDTH: f64 = 1000.0;
 /// Where the bars begin and end (labels sit left of `LEFT`).
 const LEFT: f64 = 150.0;
 const RIGHT: f64 = 960.0;
-/// The first row's top, and the distance from one row to the next.
+/// The first row's top (lower by `NOTE` when a line says what was dropped), and
+/// the distance from one row to the next.
 const TOP: f64 = 40.0;
+const NOTE: f64 = 20.0;
 const PITCH: f64 = 26.0;
 const BAR: f64 = 16.0;
 /// A poll on the virtual clock takes no time: it is drawn this wide all the same.
@@ -61,7 +66,13 @@ fn end_mark(outcome: &Outcome) -> (&'static str, &'static str, String) {
 /// assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
 /// ```
 pub fn render_svg(timeline: &Timeline) -> String {
-    let rows_bottom = TOP + PITCH * timeline.rows.len() as f64;
+    let note = timeline.dropped_line();
+    let frame = Frame {
+        start: timeline.start,
+        end: timeline.end,
+        top: if note.is_some() { TOP + NOTE } else { TOP },
+    };
+    let rows_bottom = frame.top + PITCH * timeline.rows.len() as f64;
     let height = rows_bottom + 60.0;
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
@@ -71,44 +82,70 @@ pub fn render_svg(timeline: &Timeline) -> String {
         timeline.rows.len(),
         format_secs(timeline.end)
     );
-    axis(&mut out, timeline.end, rows_bottom);
+    if let Some(note) = note {
+        let _ = writeln!(
+            out,
+            "<text class=\"dropped\" x=\"10\" y=\"{}\" fill=\"#b45309\">{}</text>",
+            TOP - 22.0,
+            escape(&note)
+        );
+    }
+    axis(&mut out, &frame, rows_bottom);
     for (n, row) in timeline.rows.iter().enumerate() {
-        draw_row(&mut out, row, TOP + PITCH * n as f64, timeline.end);
+        draw_row(&mut out, row, frame.top + PITCH * n as f64, &frame);
     }
     legend(&mut out, rows_bottom + 24.0);
     out.push_str("</svg>\n");
     out
 }
 
-/// The x coordinate of time `at`.
-fn x_of(at: Duration, end: Duration) -> f64 {
-    if end.is_zero() {
-        return LEFT;
-    }
-    LEFT + (RIGHT - LEFT) * at.as_secs_f64() / end.as_secs_f64()
+/// The time span drawn, and where the rows begin.
+struct Frame {
+    /// The time at the left end of the bars (zero, or the window's start).
+    start: Duration,
+    /// The time at the right end.
+    end: Duration,
+    /// The first row's top.
+    top: f64,
 }
 
-/// Tick texts and light vertical lines, about every 80 pixels.
-fn axis(out: &mut String, end: Duration, bottom: f64) {
+impl Frame {
+    /// The x coordinate of time `at`.
+    fn x_of(&self, at: Duration) -> f64 {
+        let span = self.end.saturating_sub(self.start);
+        if span.is_zero() {
+            return LEFT;
+        }
+        let at = at.saturating_sub(self.start);
+        LEFT + (RIGHT - LEFT) * at.as_secs_f64() / span.as_secs_f64()
+    }
+}
+
+/// Tick texts and light vertical lines, about every 80 pixels, on round times.
+fn axis(out: &mut String, frame: &Frame, bottom: f64) {
+    let top = frame.top;
     let _ = writeln!(out, "<g class=\"axis\" fill=\"#374151\">");
     let _ = writeln!(
         out,
         "<text x=\"10\" y=\"{}\" font-weight=\"bold\">task</text>",
-        TOP - 14.0
+        top - 14.0
     );
-    let step = round_up(end.mul_f64(80.0 / (RIGHT - LEFT)), &RULER);
-    let mut at = Duration::ZERO;
-    while at <= end {
-        let x = x_of(at, end);
+    let span = frame.end.saturating_sub(frame.start);
+    let step = round_up(span.mul_f64(80.0 / (RIGHT - LEFT)), &RULER);
+    // The first multiple of `step` at or after the start.
+    let steps = frame.start.as_nanos().div_ceil(step.as_nanos());
+    let mut at = Duration::from_nanos(u64::try_from(steps * step.as_nanos()).unwrap_or(u64::MAX));
+    while at <= frame.end {
+        let x = frame.x_of(at);
         let _ = writeln!(
             out,
             "<line x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{bottom}\" stroke=\"#e5e7eb\"/>\
              <text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            TOP - 8.0,
-            TOP - 14.0,
+            top - 8.0,
+            top - 14.0,
             tick_label(at)
         );
-        if end.is_zero() {
+        if span.is_zero() {
             break;
         }
         at += step;
@@ -116,7 +153,7 @@ fn axis(out: &mut String, end: Duration, bottom: f64) {
     let _ = writeln!(out, "</g>");
 }
 
-fn draw_row(out: &mut String, row: &Row, top: f64, end: Duration) {
+fn draw_row(out: &mut String, row: &Row, top: f64, frame: &Frame) {
     let class = if row.task.is_some() { "task" } else { "job" };
     let label = escape(&row.label);
     let _ = writeln!(out, "<g class=\"{class}\">");
@@ -130,7 +167,7 @@ fn draw_row(out: &mut String, row: &Row, top: f64, end: Duration) {
     let (polls, waits): (Vec<&Segment>, Vec<&Segment>) =
         row.segments.iter().partition(|s| s.state == State::Running);
     for segment in waits.into_iter().chain(polls) {
-        draw_segment(out, &label, segment, top, end);
+        draw_segment(out, &label, segment, top, frame);
     }
     if let Some((at, outcome)) = &row.end {
         let (mark, fill, words) = end_mark(outcome);
@@ -138,7 +175,7 @@ fn draw_row(out: &mut String, row: &Row, top: f64, end: Duration) {
             out,
             "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{fill}\" font-weight=\"bold\">{mark}\
              <title>{label}: {} at {}</title></text>",
-            x_of(*at, end) + 3.0,
+            frame.x_of(*at) + 3.0,
             top + BAR - 3.0,
             escape(&words),
             format_secs(*at)
@@ -147,9 +184,9 @@ fn draw_row(out: &mut String, row: &Row, top: f64, end: Duration) {
     let _ = writeln!(out, "</g>");
 }
 
-fn draw_segment(out: &mut String, label: &str, segment: &Segment, top: f64, end: Duration) {
-    let x = x_of(segment.start, end);
-    let mut width = x_of(segment.end, end) - x;
+fn draw_segment(out: &mut String, label: &str, segment: &Segment, top: f64, frame: &Frame) {
+    let x = frame.x_of(segment.start);
+    let mut width = frame.x_of(segment.end) - x;
     if segment.state == State::Running {
         width = width.max(MIN_POLL);
     }
@@ -235,10 +272,24 @@ mod tests {
 
     #[test]
     fn times_map_onto_the_bar_area() {
-        let end = Duration::from_secs(2);
-        assert_eq!(x_of(Duration::ZERO, end), LEFT);
-        assert_eq!(x_of(end, end), RIGHT);
-        assert_eq!(x_of(Duration::from_secs(1), end), (LEFT + RIGHT) / 2.0);
-        assert_eq!(x_of(Duration::from_secs(1), Duration::ZERO), LEFT);
+        let s = Duration::from_secs;
+        let frame = |start, end| Frame {
+            start,
+            end,
+            top: TOP,
+        };
+        let whole = frame(Duration::ZERO, s(2));
+        assert_eq!(whole.x_of(Duration::ZERO), LEFT);
+        assert_eq!(whole.x_of(s(2)), RIGHT);
+        assert_eq!(whole.x_of(s(1)), (LEFT + RIGHT) / 2.0);
+        assert_eq!(frame(Duration::ZERO, Duration::ZERO).x_of(s(1)), LEFT);
+        let window = frame(s(10), s(12));
+        assert_eq!(window.x_of(s(10)), LEFT);
+        assert_eq!(window.x_of(s(11)), (LEFT + RIGHT) / 2.0);
+        assert_eq!(
+            window.x_of(s(5)),
+            LEFT,
+            "before the window: at its left edge"
+        );
     }
 }

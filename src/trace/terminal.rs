@@ -13,6 +13,10 @@
 //!
 //! Unicode block characters when the terminal speaks UTF-8, ASCII otherwise
 //! ([`Charset::from_env`]); tests pick one explicitly.
+//!
+//! A trace that outgrew the recorder's window starts at the window (its first
+//! column at a round time just before it, the ticks on round times) under a first
+//! line that says what was dropped: `events before 12.400s dropped: 1,204,331`.
 
 use std::time::Duration;
 
@@ -108,10 +112,15 @@ impl Charset {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     label_width: usize,
+    /// The time of the first column: zero, or the window's start rounded down to
+    /// a whole column.
+    origin: Duration,
     columns: usize,
     per_column: Duration,
     /// Columns between two ticks.
     tick_every: usize,
+    /// The first column with a tick (0 unless the chart starts at a window).
+    first_tick: usize,
 }
 
 impl Layout {
@@ -124,26 +133,53 @@ impl Layout {
             .unwrap_or(0);
         let label_width = longest.clamp(4, LABEL_MAX);
         let most = WIDTH - label_width - 1 - TAIL;
-        // Time zero has a column of its own, hence `most - 1` slices for the span.
-        let wanted = timeline.end / (most as u32 - 1);
-        let per_column = round_up(wanted, &[10, 20, 25, 50]);
-        let columns = column_of(timeline.end, per_column) + 1;
+        // The first time has a column of its own, hence `most - 1` slices for the
+        // span; one less after a window, whose start is rounded down a column.
+        let slices = if timeline.start.is_zero() {
+            most - 1
+        } else {
+            most - 2
+        };
+        let span = timeline.end.saturating_sub(timeline.start);
+        let per_column = round_up(span / slices as u32, &[10, 20, 25, 50]);
+        let pc = per_column.as_nanos();
+        let origin = nanos(timeline.start.as_nanos() / pc * pc);
+        let columns = column_of(timeline.end.saturating_sub(origin), per_column) + 1;
         let mut tick = round_up(per_column * 12, &RULER);
-        while !tick.as_nanos().is_multiple_of(per_column.as_nanos()) {
+        while !tick.as_nanos().is_multiple_of(pc) {
             tick = round_up(tick + Duration::from_nanos(1), &RULER);
         }
-        let tick_every = (tick.as_nanos() / per_column.as_nanos()) as usize;
+        let tick_every = (tick.as_nanos() / pc) as usize;
+        // Ticks stay on round times: the first one at the first multiple of `tick`.
+        let past = origin.as_nanos() % tick.as_nanos();
+        let first_tick = if past == 0 {
+            0
+        } else {
+            ((tick.as_nanos() - past) / pc) as usize
+        };
         Layout {
             label_width,
+            origin,
             columns,
             per_column,
             tick_every,
+            first_tick,
         }
     }
 
     fn column(&self, at: Duration) -> usize {
-        column_of(at, self.per_column).min(self.columns - 1)
+        column_of(at.saturating_sub(self.origin), self.per_column).min(self.columns - 1)
     }
+
+    /// The time where `column` begins.
+    fn time_of(&self, column: usize) -> Duration {
+        self.origin + self.per_column * column as u32
+    }
+}
+
+/// A count of nanoseconds as a `Duration`.
+fn nanos(n: u128) -> Duration {
+    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 fn column_of(at: Duration, per_column: Duration) -> usize {
@@ -160,7 +196,12 @@ fn column_of(at: Duration, per_column: Duration) -> usize {
 /// ```
 pub fn render_terminal(timeline: &Timeline, charset: Charset) -> String {
     let layout = Layout::of(timeline);
-    let mut out = axis(&layout, charset);
+    let mut out = String::new();
+    if let Some(line) = timeline.dropped_line() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(&axis(&layout, charset));
     for row in &timeline.rows {
         let label = fit_label(&row.label, layout.label_width, charset);
         let cells: String = row_cells(row, &layout, charset).into_iter().collect();
@@ -177,9 +218,10 @@ fn axis(layout: &Layout, charset: Charset) -> String {
     let mut texts = vec![' '; layout.columns + TAIL];
     let mut ruler = vec![line; layout.columns];
     let mut free_from = 0;
-    for column in (0..layout.columns).step_by(layout.tick_every) {
+    ruler[0] = first;
+    for column in (layout.first_tick..layout.columns).step_by(layout.tick_every) {
         ruler[column] = if column == 0 { first } else { tick };
-        let text = tick_label(layout.per_column * column as u32);
+        let text = tick_label(layout.time_of(column));
         if column >= free_from && column + text.len() <= texts.len() {
             texts.splice(column..column + text.len(), text.chars());
             free_from = column + text.len() + 1;
@@ -229,8 +271,8 @@ fn row_cells(row: &Row, layout: &Layout, charset: Charset) -> Vec<char> {
         let last = layout.column(segment.end - Duration::from_nanos(1));
         let first = layout.column(segment.start);
         for (column, time) in time_in.iter_mut().enumerate().take(last + 1).skip(first) {
-            let from = segment.start.max(width * column as u32);
-            let to = segment.end.min(width * (column as u32 + 1));
+            let from = segment.start.max(layout.time_of(column));
+            let to = segment.end.min(layout.time_of(column) + width);
             time[state_index] += to.saturating_sub(from);
         }
     }
@@ -310,19 +352,53 @@ mod tests {
     fn two_seconds_take_81_columns_of_25ms_with_a_tick_every_half_second() {
         let timeline = Timeline {
             rows: Vec::new(),
+            start: Duration::ZERO,
             end: Duration::from_secs(2),
+            dropped: 0,
         };
         let layout = Layout::of(&timeline);
         assert_eq!(layout.per_column, Duration::from_millis(25));
         assert_eq!((layout.columns, layout.tick_every), (81, 20));
         let four = Layout::of(&Timeline {
             rows: Vec::new(),
+            start: Duration::ZERO,
             end: Duration::from_secs(4),
+            dropped: 0,
         });
         assert_eq!(
             (four.per_column, four.columns, four.tick_every),
             (Duration::from_millis(50), 81, 20)
         );
+    }
+
+    #[test]
+    fn a_window_starts_the_chart_on_a_round_column_and_says_what_was_dropped() {
+        let s = |ms| Duration::from_millis(ms);
+        let timeline = Timeline {
+            rows: Vec::new(),
+            start: s(12_400),
+            end: s(72_400),
+            dropped: 1_204_331,
+        };
+        let layout = Layout::of(&timeline);
+        assert_eq!(
+            (
+                layout.origin,
+                layout.per_column,
+                layout.first_tick,
+                layout.tick_every
+            ),
+            (s(12_000), s(1000), 8, 20)
+        );
+        let chart = render_terminal(&timeline, Charset::Ascii);
+        let lines: Vec<&str> = chart.lines().collect();
+        assert_eq!(lines[0], "events before 12.400s dropped: 1,204,331");
+        let gap = |n| " ".repeat(n);
+        assert_eq!(
+            lines[1],
+            format!("task {}20s{}40s{}60s", gap(8), gap(17), gap(17))
+        );
+        assert!(lines[2].len() <= WIDTH, "{chart}");
     }
 
     #[test]

@@ -14,6 +14,12 @@
 //!
 //! On the virtual clock a poll takes no time: its `Running` segment has zero length,
 //! and the renderers still show it (a column, a 2-pixel bar).
+//!
+//! A trace that outgrew the recorder's [window](super::window) holds an
+//! [`EventKind::Dropped`] where the window begins: the chart starts there
+//! ([`Timeline::start`]), each task alive then (its spawn and last poll were kept)
+//! starts at the left edge in the state it was in, and the renderers print what
+//! was dropped ([`Timeline::dropped_line`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -88,8 +94,13 @@ pub struct Row {
 pub struct Timeline {
     /// One per task in spawn order, then one per `sched`/`schedule` name.
     pub rows: Vec<Row>,
+    /// The left end of the time axis: zero, or where the recorder's window begins
+    /// when it dropped the events before.
+    pub start: Duration,
     /// The last time in the trace: the right end of the time axis.
     pub end: Duration,
+    /// How many events were dropped before [`start`](Timeline::start).
+    pub dropped: u64,
 }
 
 /// A task's row while the events are read: its current segment, and what it will
@@ -110,6 +121,8 @@ struct Open {
 struct Builder {
     rows: Vec<Row>,
     open: HashMap<TaskId, Open>,
+    /// Where the window begins and how many events it dropped, if it did.
+    dropped: Option<(Duration, u64)>,
 }
 
 impl Timeline {
@@ -129,10 +142,46 @@ impl Timeline {
         for task in open {
             builder.close(task, end);
         }
-        Timeline {
+        let (start, dropped) = builder.dropped.unwrap_or_default();
+        let mut timeline = Timeline {
             rows: builder.rows,
+            start,
             end,
+            dropped,
+        };
+        if dropped > 0 {
+            timeline.clip();
         }
+        timeline
+    }
+
+    /// `events before 12.400s dropped: 1,204,331`, when the window dropped some.
+    pub fn dropped_line(&self) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            format!(
+                "events before {} dropped: {}",
+                format_secs(self.start),
+                super::config::thousands(self.dropped)
+            )
+        })
+    }
+
+    /// Cuts what lies before [`start`](Timeline::start): the carried events of the
+    /// tasks alive there. A row left with nothing (its task ended before) goes.
+    fn clip(&mut self) {
+        let start = self.start;
+        self.rows.retain_mut(|row| {
+            row.segments.retain(|segment| {
+                segment.end >= start && (segment.end > start || segment.start >= start)
+            });
+            for segment in &mut row.segments {
+                segment.start = segment.start.max(start);
+            }
+            if row.end.as_ref().is_some_and(|(at, _)| *at < start) {
+                row.end = None;
+            }
+            !row.segments.is_empty() || row.end.is_some()
+        });
     }
 }
 
@@ -184,6 +233,10 @@ impl Builder {
             }
             EventKind::SchedRun { name, took } => self.run(format!("sched: {name}"), at, *took),
             EventKind::JobRun { name, took } => self.run(format!("job: {name}"), at, *took),
+            EventKind::Dropped { count } => {
+                let (start, dropped) = self.dropped.get_or_insert_default();
+                (*start, *dropped) = ((*start).max(at), *dropped + count);
+            }
         }
     }
 

@@ -95,6 +95,22 @@ pub(crate) enum Outcome<T> {
     Cancelled,
 }
 
+/// What the tracer records of an outcome: how the task ended, not its value
+/// (`Cell::finish` hands `&outcome` to the tracer, which converts it only when it
+/// records). The conversion lives here, beside the type: the task calls the tracer,
+/// the tracer does not know the task's types.
+impl<T> From<&Outcome<T>> for crate::trace::Outcome {
+    fn from(outcome: &Outcome<T>) -> crate::trace::Outcome {
+        match outcome {
+            Outcome::Value(_) => crate::trace::Outcome::Value,
+            Outcome::Panicked(payload) => {
+                crate::trace::Outcome::Panic(crate::panics::message(&**payload))
+            }
+            Outcome::Cancelled => crate::trace::Outcome::Cancelled,
+        }
+    }
+}
+
 /// A panic's payload, boxed once more: `catch_unwind` gives a fat pointer (16 bytes),
 /// which made [`Outcome`] three words and every task's [`Slot`] 8 bytes bigger, for
 /// a case few tasks meet. A thin `Box` keeps `Outcome<()>` at two words; the price is
@@ -445,7 +461,11 @@ where
         // Tracing off: one test of a byte of the header, already in cache.
         let polled = match self.header.traced {
             false => poll(),
-            true => crate::trace::hooks::poll_task(self.scheduler.trace(), &self.header, poll),
+            true => {
+                crate::trace::hooks::poll_task(self.scheduler.trace(), self.header.id, poll, || {
+                    self.header.state.notified_while_running()
+                })
+            }
         };
         let outcome = match polled {
             Ok(Poll::Pending) => {
