@@ -242,6 +242,9 @@ impl Runtime {
     /// virtual clock, it parks on its clock. `until` bounds the sleep further (the
     /// debug mode's idle report).
     fn park(&self, remote: &Remote, main_woken: &AtomicBool, until: Option<Instant>) {
+        if let Some(trace) = &self.core.trace {
+            trace.flush_if_due(); // the streamed trace is written while the loop idles
+        }
         let deadline = earliest(self.core.timers.next_deadline(), until);
         #[cfg(unix)]
         if let Some(reactor) = self.core.io.get()

@@ -288,7 +288,6 @@ impl Recorder {
     /// the start of the single-threaded loop's `park` (step 4), and the worker that
     /// drives the timers, before it waits for the next deadline.
     #[inline]
-    #[allow(dead_code)] // until the loop's park and the timer-driving worker call it
     pub(crate) fn flush_if_due(&self) {
         if self.shared.unflushed.load(Ordering::Relaxed) {
             self.flush_if_late();

@@ -351,6 +351,9 @@ impl Worker<'_> {
             // its maker sees us as the driver and unparks us, or we see the reactor
             // below and wait in it.
             std::sync::atomic::fence(Ordering::SeqCst);
+            if let Some(trace) = &self.scheduler.trace {
+                trace.flush_if_due(); // the streamed trace is written while we idle
+            }
             let deadline = self.scheduler.timers.next_deadline();
             if shared.auto_advance && (shared.busy.load(Ordering::SeqCst) != 0 || shared.has_work())
             {
