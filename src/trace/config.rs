@@ -96,25 +96,16 @@ impl Default for Window {
 
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the last {} events", thousands(self.events as u64))?;
+        write!(
+            f,
+            "the last {} events",
+            super::scale::thousands(self.events as u64)
+        )?;
         match self.span {
             Some(span) => write!(f, " of the last {}", super::event::format_secs(span)),
             None => Ok(()),
         }
     }
-}
-
-/// `1204331` as `1,204,331`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// What `CLEARLOOP_TRACE` asks for: one or more outputs, and the [`Window`] the
@@ -426,18 +417,6 @@ mod tests {
         ] {
             let error = TraceConfig::parse(bad).unwrap_err();
             assert!(error.to_string().contains(says), "{bad}: {error}");
-        }
-    }
-
-    #[test]
-    fn thousands_are_separated_by_commas() {
-        for (n, text) in [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (1_204_331, "1,204,331"),
-        ] {
-            assert_eq!(thousands(n), text);
         }
     }
 

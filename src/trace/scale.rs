@@ -1,4 +1,5 @@
-//! Round numbers for a time axis: the step between ticks and the text under them.
+//! Round numbers for a time axis: the step between ticks and the text under them;
+//! and counts written for people (`1,204,331`).
 //!
 //! A tick every 0.5 s reads better than one every 0.473 s, so steps are taken from
 //! the "1, 2, 5" series (1 ms, 2 ms, 5 ms, 10 ms, ...), as on a ruler.
@@ -50,6 +51,19 @@ pub(crate) fn tick_label(at: Duration) -> String {
     }
 }
 
+/// `1204331` as `1,204,331`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +107,18 @@ mod tests {
             (Duration::from_micros(1250), "1.25ms"),
         ] {
             assert_eq!(tick_label(at), text, "{at:?}");
+        }
+    }
+
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1_204_331, "1,204,331"),
+        ] {
+            assert_eq!(thousands(n), text);
         }
     }
 }

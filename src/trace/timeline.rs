@@ -161,7 +161,7 @@ impl Timeline {
             format!(
                 "events before {} dropped: {}",
                 format_secs(self.start),
-                super::config::thousands(self.dropped)
+                super::scale::thousands(self.dropped)
             )
         })
     }
