@@ -210,3 +210,62 @@ fn debug_mode_waiting_to_report_an_idle_loop_still_hears_its_sockets() {
         server.cancel();
     });
 }
+
+#[test]
+fn two_workers_busy_with_ten_connections_never_lose_a_wake() {
+    // Ten clients in threads of their own ping-pong with a server of two workers:
+    // the workers are busy, so they look at the selector between tasks while the
+    // one that parks waits in it. A notification taken by such a look, meant for the
+    // worker about to wait, once left work in a queue while every worker slept: a
+    // client then waited for its echo for ever. Each read has a limit of real time
+    // only to turn such a hang into a failure.
+    const CONNECTIONS: usize = 10;
+    const ROUNDS: u64 = 3_000;
+    let runtime = Builder::new().worker_threads(2).build();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                drop(spawn(async move {
+                    let mut buf = [0; 64];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }));
+            }
+        });
+        let clients: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    stream
+                        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                        .unwrap();
+                    let mut back = [0; 8];
+                    for round in 0..ROUNDS {
+                        stream.write_all(&round.to_le_bytes()).unwrap();
+                        stream.read_exact(&mut back).unwrap_or_else(|error| {
+                            panic!("round {round}: the echo never came: {error}")
+                        });
+                        assert_eq!(u64::from_le_bytes(back), round);
+                    }
+                })
+            })
+            .collect();
+        clearloop::to_thread(move || {
+            clients
+                .into_iter()
+                .map(|client| client.join())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .unwrap()
+        .expect("a client failed (above)");
+        server.cancel();
+    });
+}

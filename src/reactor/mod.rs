@@ -253,6 +253,26 @@ impl Reactor {
         self.wait_seated(lock(&self.scratch), timeout)
     }
 
+    /// [`wait`](Reactor::wait), unless `woken()` says there is work already, asked
+    /// *after* the seat is taken. A thread that announces it is about to wait (so
+    /// that others notify it) and then looks at its queues one last time must look
+    /// here, not before: while it waited for the seat, a busy worker's
+    /// [`look`](Reactor::look) may have taken the notification meant for it (the
+    /// eventfd is emptied by whoever sees it), and the work that came with it is
+    /// then only in the queues. Once the seat is ours, no look can take a later
+    /// notification. Returns how many wakers it woke (0 when it did not wait).
+    pub(crate) fn wait_unless(
+        &self,
+        timeout: Option<Duration>,
+        woken: impl FnOnce() -> bool,
+    ) -> io::Result<usize> {
+        let scratch = lock(&self.scratch);
+        if woken() {
+            return Ok(0);
+        }
+        self.wait_seated(scratch, timeout)
+    }
+
     /// A look without waiting (`wait` with a zero timeout), unless another thread
     /// waits on this reactor now: that one will see the same events. Returns how
     /// many wakers it woke. asyncio's `select(0)` on a turn with callbacks ready.

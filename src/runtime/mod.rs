@@ -274,14 +274,15 @@ impl Runtime {
         // Look once more after announcing: a wake (or a new timer) published before
         // the flag was set went to `unpark`, not to `notify`, so it must be seen here.
         let deadline = earliest(self.core.timers.next_deadline(), until);
-        let woken = remote.pending.load(Ordering::SeqCst)
-            || main_woken.load(Ordering::SeqCst)
-            || !self.local.ready.borrow().is_empty();
-        if !woken {
-            let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
-            if timeout != Some(std::time::Duration::ZERO)
-                && let Err(error) = reactor.wait(timeout)
-            {
+        let timeout = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+        if timeout != Some(std::time::Duration::ZERO) {
+            let woken = || {
+                remote.pending.load(Ordering::SeqCst)
+                    || main_woken.load(Ordering::SeqCst)
+                    || !self.local.ready.borrow().is_empty()
+                    || earliest(self.core.timers.next_deadline(), until) != deadline
+            };
+            if let Err(error) = reactor.wait_unless(timeout, woken) {
                 eprintln!("clearloop: waiting on the selector failed: {error}");
                 self.core.clock.park_until(deadline);
             }

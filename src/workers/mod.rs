@@ -406,14 +406,18 @@ impl Worker<'_> {
         shared.in_selector.store(self.index, Ordering::SeqCst);
         std::sync::atomic::fence(Ordering::SeqCst);
         // Look once more after announcing: a push or a new timer published before
-        // the flag was set went to `unpark` only, so it must be seen here.
+        // the flag was set went to `unpark` only, so it must be seen here; and after
+        // taking the seat (`wait_unless` says why).
         let deadline = self.scheduler.timers.next_deadline();
-        if !shared.has_work() && !shared.shutdown.load(Ordering::SeqCst) {
-            let timeout =
-                deadline.map(|at| at.saturating_duration_since(std::time::Instant::now()));
-            if timeout != Some(std::time::Duration::ZERO)
-                && let Err(error) = reactor.wait(timeout)
-            {
+        let timeout = deadline.map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        if timeout != Some(std::time::Duration::ZERO) {
+            // Work, shutdown, or an earlier timer than the one we would wait for.
+            let woken = || {
+                shared.has_work()
+                    || shared.shutdown.load(Ordering::SeqCst)
+                    || self.scheduler.timers.next_deadline() != deadline
+            };
+            if let Err(error) = reactor.wait_unless(timeout, woken) {
                 eprintln!("clearloop: waiting on the selector failed: {error}");
                 self.scheduler.clock.park_until(deadline);
             }
