@@ -1,9 +1,10 @@
 //! The server of the `compare` report's table "TCP echo, client in another process":
 //! one fresh process per measurement, so that the runtime starts as a user's program
-//! starts. clearloop's reactor is process-wide and made by the first socket: in the
-//! `compare` process it already exists (earlier rows made sockets), which changes
-//! how a fresh runtime's workers find it. Here, the first socket of the process is
-//! the listener, made by a task on the runtime (a worker, with workers).
+//! starts, and nothing else in the process keeps it busy: its workers go to sleep
+//! before the first socket exists (when clearloop had one process-wide reactor, that
+//! was the case in which readiness waited 10 ms for a fallback thread). Here, the
+//! first socket of the process is the listener, made by a task on the runtime (a
+//! worker, with workers).
 //!
 //! ```text
 //! echo_server clearloop|tokio WORKERS echo|close [yield]
