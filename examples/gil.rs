@@ -105,8 +105,8 @@ fn load_average() -> Option<f64> {
 
 /// The load average, and what the speed-up needs: the two halves of the work run
 /// at once only on two cores that nothing else wants. Free cores are the cores
-/// minus the load, a one-minute average, so a rough guide: when they are fewer
-/// than the two the speed-up needs, the machine is said to be busy. (One line,
+/// minus the load, a one-minute average, so a rough guide: with fewer than one,
+/// the machine is said to be busy. (One line,
 /// with the words "load average": the CI drops it before comparing two runs of
 /// the tour, as its figures change from run to run.)
 pub fn load_note(load: f64, cores: usize) -> String {
@@ -117,6 +117,12 @@ pub fn load_note(load: f64, cores: usize) -> String {
     }
     if free >= 2.0 {
         return format!("{head}: about {free:.1} cores free, the 2 a speed-up of x2 needs");
+    }
+    if free >= 1.0 {
+        return format!(
+            "{head}: about {free:.1} cores free, of the 2 a speed-up of x2 needs: it may \
+             come out a little lower"
+        );
     }
     let free = if free < 0.1 {
         "none is free".to_string()

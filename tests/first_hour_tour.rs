@@ -247,8 +247,14 @@ fn the_gil_stop_says_what_the_speed_up_needs_on_a_busy_machine() {
     );
     let half = load_note(1.0, 2);
     assert!(
-        half.contains("busy. A speed-up of x2 needs 2 free cores, and about 1.0 are free"),
+        half.contains("about 1.0 cores free, of the 2 a speed-up of x2 needs"),
         "{half}"
+    );
+    assert!(!half.contains("busy"), "{half}");
+    let most = load_note(1.7, 2);
+    assert!(
+        most.contains("busy. A speed-up of x2 needs 2 free cores, and about 0.3 are free"),
+        "{most}"
     );
     let idle = load_note(0.2, 8);
     assert!(
@@ -256,7 +262,7 @@ fn the_gil_stop_says_what_the_speed_up_needs_on_a_busy_machine() {
         "{idle}"
     );
     assert!(!idle.contains("busy"), "{idle}");
-    for line in [busy, half, idle, load_note(0.5, 1)] {
+    for line in [busy, half, most, idle, load_note(0.5, 1)] {
         assert!(
             line.contains("load average") && !line.contains('\n'),
             "{line}"
