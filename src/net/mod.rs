@@ -23,7 +23,7 @@
 //! | `loop.create_datagram_endpoint(...)`           | [`UdpSocket::bind`], `send_to`, `recv_from` |
 //! | `await open_unix_connection(path)`             | [`UnixStream::connect`]`(path).await`       |
 //! | `await start_unix_server(handler, path)`       | [`UnixListener::bind`]`(path)`, then `accept().await` |
-//! | `async for line in reader` (a `StreamReader`)  | `while stream.read_line(&mut line).await? > 0`, or `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
+//! | `async for line in reader` (a `StreamReader`)  | `while stream.read_line(&mut line).await? > 0 { ...; line.clear() }` (it appends), or `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
 //!
 //! Every socket is non-blocking and registered with the [reactor](crate::reactor)
 //! while it lives: an operation is tried at once, and only when the OS says "would
