@@ -25,7 +25,13 @@
 //! trace in the queue.
 //!
 //! Run: `cargo run --example queue` (add `-- --virtual` for the virtual clock).
-//! Prints:
+//! On the virtual clock it prints the lines below, the same every run. On the real
+//! clock the times read a millisecond or two late, and where two sleeps end at the
+//! same instant (worker-1's and worker-2's at 0.300 s, worker-0's and worker-2's at
+//! 0.400 s), which wakes first changes from run to run: so does the order of the
+//! lines at that instant, and which worker takes which job. What does not change:
+//! 8 jobs, and `join()` returning at 0.600 s (plus those milliseconds). The virtual
+//! clock breaks such ties one way, always: the timer set first fires first.
 //!
 //! ```text
 //! 0.000s  A puts A1

@@ -31,8 +31,12 @@
 //! It prints one line, such as (the time depends on the machine and its load):
 //!
 //! ```text
-//! 100000 events entered and run in 10.1 ms: 101 ns per event
+//! 100000 events entered and run: 101 ns per event (0.0101 s in all)
 //! ```
+//!
+//! The tour runs it once with 100,000 events, on the real clock whatever the tour's
+//! (the figure is the real cost of an event), in a few milliseconds (a few tenths
+//! of a second in a debug build).
 //!
 //! Under callgrind, the difference gives about 719 instructions per event (916 when
 //! each `Event` was an `Arc` of its own, 2,813 before the closure's name was
@@ -50,6 +54,17 @@ use std::time::{Duration, Instant};
 use clearloop::clock::Clock;
 use clearloop::sched::Scheduler;
 
+/// How many events the tour's stop enters and runs.
+const TOUR_EVENTS: usize = 100_000;
+
+/// The tour's stop: [`TOUR_EVENTS`] events, once. `_clock` is not used: the events
+/// run on the real clock, since the figure is what an event really costs.
+#[allow(dead_code)] // only the tour calls it
+pub fn example(_clock: Clock) {
+    report(TOUR_EVENTS, enter_run(TOUR_EVENTS));
+}
+
+#[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args
@@ -64,10 +79,14 @@ fn main() {
         .map(|_| enter_run(n))
         .min()
         .expect("at least one run");
+    report(n, took);
+}
+
+fn report(n: usize, took: Duration) {
     println!(
-        "{n} events entered and run in {:.1} ms: {:.0} ns per event",
-        took.as_secs_f64() * 1e3,
-        took.as_nanos() as f64 / n.max(1) as f64
+        "{n} events entered and run: {:.0} ns per event ({:.4} s in all)",
+        took.as_nanos() as f64 / n.max(1) as f64,
+        took.as_secs_f64()
     );
 }
 

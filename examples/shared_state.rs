@@ -23,10 +23,18 @@
 //! thread) and `spawn_local` accepts (its tasks never leave the loop's thread).
 //! Across threads the same program needs `Arc<Mutex<i32>>` and `spawn`.
 //!
-//! At t=3 both tasks are due: B's timer was set first (at t=1.5), so B goes first.
+//! At t=3 both tasks are due, and which goes first depends on the clock. On the
+//! virtual clock the two deadlines are equal, and the timer set first fires first:
+//! B's, set at t=1.5 (A's was set at t=2), so B, then A. On the real clock they are
+//! not equal: each `sleep` starts when its task wakes from the previous one, a
+//! fraction of a millisecond late, so the two deadlines differ by microseconds,
+//! and the two `t=3.0` lines come in either order from one run to the next. asyncio
+//! is no different: two timers due at the same time are not a way to order tasks
+//! (an `Event`, a `Lock` or an `await` of one task by the other is).
 //!
 //! Run: `cargo run --example shared_state` (real clock: 4.5 s), or add
-//! `-- --virtual` (instant). It prints:
+//! `-- --virtual` (instant). On the virtual clock it prints (on the real clock, the
+//! same lines, the two at `t=3.0` in either order):
 //!
 //! ```text
 //! t=1.0  A: counter = 1

@@ -3,19 +3,22 @@
 //!
 //! Run: `cargo run --release --example tour`. The threads and asyncio examples run
 //! on the real clock, so their durations are measured as the course measures them:
-//! about 31 seconds in all, the waits of the examples plus about 3 s of computing
+//! about 50 seconds in all, the waits of the examples plus about 3 s of computing
 //! for the GIL stop (its figure depends on the machine and on what else runs). The
 //! tour says so when it starts, numbers its stops `k/N`, and prints before each
 //! stop how long it lasts.
 //!
 //! `-- --virtual` runs every stop on the virtual clock: waits are instant and
-//! durations exact. Three stops use real threads or real work, which a virtual
-//! clock cannot make instant or exact; the tour names them at the start, and each
-//! says why when it runs: `threads` (two real threads sleeping, always on the real
-//! clock: 5 s), `gil` (about 3 s of computing on any clock) and `blocking_mistake`
-//! (it blocks the loop for a real second, always on the real clock). `to_thread`
-//! is exact on the virtual clock too: time does not jump while a pool job that a
-//! task awaits is in flight (see `clearloop::clock`).
+//! durations exact. Six stops use real threads, real work, real sockets or real
+//! processes, which a virtual clock cannot make instant or exact; the tour names
+//! them at the start, and each says why when it runs: `threads` (two real threads
+//! sleeping, always on the real clock: 5 s), `gil` (about 3 s of computing on any
+//! clock), `blocking_mistake` (it blocks the loop for a real second, always on the
+//! real clock), `echo_server` and `fetch_many` (exact times, but each jump of
+//! virtual time waits for the network to be quiet) and `subprocess` (real
+//! processes, real time). `to_thread` is exact on the virtual clock too: time does
+//! not jump while a pool job that a task awaits is in flight (see
+//! `clearloop::clock`).
 //!
 //! The stops that compare tasks (`await_sequential`, `create_task`, `gather`,
 //! `blocking_mistake`, `semaphore`) end with their timeline, drawn from the loop's
@@ -23,7 +26,13 @@
 //!
 //! The examples that panic on purpose use [`clearloop::panics::install_hook`], and
 //! so does the tour: each caught panic prints one line naming the task or job that
-//! failed, never Rust's raw `thread '...' panicked at` report.
+//! failed, never Rust's raw `thread '...' panicked at` report. Before each stop
+//! that prints such a line, or a warning (`blocking_mistake`'s), the tour says in
+//! one line, `on purpose: ...`, that the lines to come are the lesson, not a
+//! failure.
+//!
+//! `sched_enter_run` is a measurement, not a slide of the course: what one `sched`
+//! event costs, a few milliseconds of real computing, always on the real clock.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +45,7 @@ mod threads;
 mod to_thread;
 
 #[path = "gil.rs"]
-mod gil;
+pub mod gil;
 
 #[path = "say_after.rs"]
 mod say_after;
@@ -92,6 +101,9 @@ mod sched_addition;
 #[path = "sched_priorities.rs"]
 mod sched_priorities;
 
+#[path = "sched_enter_run.rs"]
+mod sched_enter_run;
+
 #[path = "schedule_week.rs"]
 mod schedule_week;
 
@@ -126,6 +138,12 @@ pub enum Time {
         /// What time it simulates, printed under the stop's title.
         what: &'static str,
     },
+    /// A measurement of real computing, a few milliseconds long: always on the real
+    /// clock (the figure is a real cost), and too short to count in the tour's time.
+    Measure {
+        /// What it measures, printed under the stop's title.
+        what: &'static str,
+    },
 }
 
 /// One stop of the tour: an example, under the title of its slide.
@@ -138,16 +156,21 @@ pub struct Stop {
     pub time: Time,
     /// The example itself.
     pub run: fn(Clock),
+    /// What the stop prints on purpose that reads like a crash (a caught panic's
+    /// line, a warning): said in one line before it runs, so that a newcomer knows
+    /// the lines to come are the lesson, not a failure.
+    pub on_purpose: Option<&'static str>,
 }
 
 impl Stop {
-    /// About how long the stop lasts on the real clock (`Simulated`: no time).
+    /// About how long the stop lasts on the real clock (`Simulated`, `Measure`: no
+    /// time worth counting).
     pub fn lasts(&self) -> Duration {
         match self.time {
             Time::Loop { lasts }
             | Time::RealWork { lasts, .. }
             | Time::AlwaysReal { lasts, .. } => lasts,
-            Time::Simulated { .. } => Duration::ZERO,
+            Time::Simulated { .. } | Time::Measure { .. } => Duration::ZERO,
         }
     }
 }
@@ -170,6 +193,7 @@ pub fn stops() -> Vec<Stop> {
                       runs on the real clock",
             },
             run: threads::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Le GIL (le même calcul sur 1 et 2 threads, puis en tâches)",
@@ -180,72 +204,90 @@ pub fn stops() -> Vec<Stop> {
                       (more on a busy machine)",
             },
             run: gil::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Déléguer le travail bloquant à un thread (asyncio.to_thread)",
             name: "to_thread",
             time: Time::Loop { lasts: secs(1.0) },
             run: to_thread::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Invocation d'une coroutine",
             name: "say_after",
             time: Time::Loop { lasts: secs(1.0) },
             run: say_after::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Exécution simultanée (await, l'un après l'autre)",
             name: "await_sequential",
             time: Time::Loop { lasts: secs(4.0) },
             run: await_sequential::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Les tâches asynchrones (create_task)",
             name: "create_task",
             time: Time::Loop { lasts: secs(2.0) },
             run: create_task::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Exécution concurrente de tâches asynchrones (gather)",
             name: "gather",
             time: Time::Loop { lasts: secs(2.0) },
             run: gather::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Les résultats (done, result)",
             name: "task_result",
             time: Time::Loop { lasts: secs(2.0) },
             run: task_result::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Récupération des exceptions (return_exceptions)",
             name: "exceptions",
             time: Time::Loop { lasts: secs(2.0) },
             run: exceptions::example,
+            on_purpose: Some(
+                "one task panics: the `task 'Task-2' panicked at ...` line below is the \
+                 lesson, not a failure (gather returns the panic as a value)",
+            ),
         },
         Stop {
             slide: "asyncio.wait_for: un délai maximum",
             name: "timeout",
             time: Time::Loop { lasts: secs(2.5) },
             run: timeout::example,
+            on_purpose: None,
         },
         Stop {
             slide: "asyncio.TaskGroup : un enfant échoue, le corps s'arrête",
             name: "task_group_scope",
             time: Time::Loop { lasts: secs(1.0) },
             run: task_group_scope::example,
+            on_purpose: Some(
+                "two children panic: the two `task ... panicked at ...` lines below \
+                 are the lesson, not a failure (the group stops the body and reports both)",
+            ),
         },
         Stop {
             slide: "Annuler une tâche qui en attend une autre (cancel, shield)",
             name: "cancel_propagation",
             time: Time::Loop { lasts: secs(8.0) },
             run: cancel_propagation::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Variables partagées entre tâches (Rc<RefCell<_>>, spawn_local)",
             name: "shared_state",
             time: Time::Loop { lasts: secs(4.5) },
             run: shared_state::example,
+            on_purpose: None,
         },
         Stop {
             slide: "L'erreur classique: bloquer la boucle (mode debug)",
@@ -256,6 +298,10 @@ pub fn stops() -> Vec<Stop> {
                       which is the lesson, so it always runs on the real clock",
             },
             run: blocking_mistake::example,
+            on_purpose: Some(
+                "the `clearloop debug: Executing <Task bad> took 1.000 seconds` warning below \
+                 is the lesson, not a failure: debug mode catches the task that blocks the loop",
+            ),
         },
         Stop {
             slide: "Une tâche qui ne rend jamais la main (le budget coopératif)",
@@ -265,24 +311,28 @@ pub fn stops() -> Vec<Stop> {
                        moves itself",
             },
             run: starvation::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Les verrous (async with lock / acquire, release)",
             name: "lock",
             time: Time::Loop { lasts: secs(0.9) },
             run: lock::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Les sémaphores (trois à la fois)",
             name: "semaphore",
             time: Time::Loop { lasts: secs(4.0) },
             run: semaphore::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Producteurs et consommateurs (asyncio.Queue, join)",
             name: "queue",
             time: Time::Loop { lasts: secs(0.6) },
             run: queue::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Un serveur qui sert plusieurs clients à la fois (start_server, open_connection)",
@@ -294,6 +344,7 @@ pub fn stops() -> Vec<Stop> {
                       0.25 s of real time (about 2.3 s in all)",
             },
             run: echo_server::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Dix serveurs à la fois (gather, wait_for)",
@@ -304,6 +355,7 @@ pub fn stops() -> Vec<Stop> {
                       0.25 s of network quiet (about 1.6 s in all)",
             },
             run: fetch_many::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Des sous-processus, l'un après l'autre puis ensemble",
@@ -314,6 +366,7 @@ pub fn stops() -> Vec<Stop> {
                       time still, so the durations are real ones",
             },
             run: subprocess::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Le module sched (enter, run)",
@@ -322,6 +375,7 @@ pub fn stops() -> Vec<Stop> {
                 what: "sched's 3 seconds",
             },
             run: sched_addition::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Gestion de la file d'attente (priorités, cancel, threads)",
@@ -330,6 +384,17 @@ pub fn stops() -> Vec<Stop> {
                 what: "sched's 1.75 seconds, with a producer thread",
             },
             run: sched_priorities::example,
+            on_purpose: None,
+        },
+        Stop {
+            slide: "Ce que coûte un événement sched (enter, run)",
+            name: "sched_enter_run",
+            time: Time::Measure {
+                what: "100,000 zero-delay events entered, then run; the time per event \
+                       depends on the machine and its load",
+            },
+            run: sched_enter_run::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Alternative : le module schedule (une semaine simulée)",
@@ -338,6 +403,7 @@ pub fn stops() -> Vec<Stop> {
                 what: "a week in Paris, from Monday 09:00 to the next Monday 09:00",
             },
             run: schedule_week::example,
+            on_purpose: None,
         },
         Stop {
             slide: "Le module schedule dans un thread (run_in_background)",
@@ -347,6 +413,11 @@ pub fn stops() -> Vec<Stop> {
                        half a second at a time",
             },
             run: schedule_background::example,
+            on_purpose: Some(
+                "one of the jobs, `flaky()`, panics every 3 s: its `job flaky() \
+                 ... panicked at ...` line below is the lesson, not a failure (the \
+                 scheduler reports the panic and runs the job again)",
+            ),
         },
     ]
 }
@@ -436,7 +507,7 @@ fn main() {
     for (number, stop) in stops.iter().enumerate() {
         let clock = match stop.time {
             Time::Simulated { .. } => Clock::virtual_clock(),
-            Time::AlwaysReal { .. } => Clock::real(),
+            Time::AlwaysReal { .. } | Time::Measure { .. } => Clock::real(),
             _ if all_virtual => Clock::virtual_clock(),
             _ => Clock::real(),
         };
@@ -449,6 +520,8 @@ fn main() {
         println!("== {}/{} {} ==", number + 1, stops.len(), stop.slide);
         if let Time::Simulated { what } = stop.time {
             println!("   {}, on a virtual clock: {what}", stop.name);
+        } else if let Time::Measure { what } = stop.time {
+            println!("   {}, measuring real time: {what}", stop.name);
         } else if all_virtual || stop.lasts().is_zero() {
             println!("   {}, on the {kind} clock", stop.name);
         } else {
@@ -463,6 +536,9 @@ fn main() {
             (all_virtual, &stop.time)
         {
             println!("   with --virtual: {why}");
+        }
+        if let Some(on_purpose) = stop.on_purpose {
+            println!("   on purpose: {on_purpose}");
         }
         left = left.saturating_sub(stop.lasts());
         let (real_start, clock_start) = (Instant::now(), clock.now());

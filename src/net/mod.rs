@@ -12,6 +12,10 @@
 //! | `await open_connection(host, port)`            | [`TcpStream::connect`]`(addr).await`        |
 //! | `await start_server(handler, host, port)`      | [`TcpListener::bind`], then `accept().await` in a loop, `spawn(handler)` |
 //! | `await reader.read(n)`, `readexactly(n)`       | [`TcpStream::read`], [`TcpStream::read_exact`] |
+//! | `await reader.readline()`                      | [`TcpStream::read_line`]`(&mut line).await` (the bytes after the line stay buffered for the next read) |
+//! | `await reader.readuntil(separator)`            | [`TcpStream::read_until`]`(separator, &mut buf).await` |
+//! | `open_connection(..., limit=n)` (64 KiB)       | [`TcpStream::set_line_limit`]`(n)` ([`DEFAULT_LINE_LIMIT`], 64 KiB) |
+//! | `LimitOverrunError`, `IncompleteReadError`     | [`LineError::LimitOverrun`], [`LineError::Incomplete`] |
 //! | `writer.write(b)`, `await writer.drain()`      | [`TcpStream::write_all`]`(b).await`         |
 //! | `writer.write_eof()`                           | [`TcpStream::shutdown`]`(Shutdown::Write)`  |
 //! | `writer.get_extra_info('peername')`            | [`TcpStream::peer_addr`]                    |
@@ -19,7 +23,7 @@
 //! | `loop.create_datagram_endpoint(...)`           | [`UdpSocket::bind`], `send_to`, `recv_from` |
 //! | `await open_unix_connection(path)`             | [`UnixStream::connect`]`(path).await`       |
 //! | `await start_unix_server(handler, path)`       | [`UnixListener::bind`]`(path)`, then `accept().await` |
-//! | `async for line in reader` (a `StreamReader`)  | `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
+//! | `async for line in reader` (a `StreamReader`)  | `while stream.read_line(&mut line).await? > 0 { ...; line.clear() }` (it appends), or `futures::io::BufReader::new(stream).lines()` (the `futures-io` traits) |
 //!
 //! Every socket is non-blocking and registered with the [reactor](crate::reactor)
 //! while it lives: an operation is tried at once, and only when the OS says "would
@@ -93,6 +97,7 @@
 
 mod accept;
 mod error;
+mod lines;
 mod resolve;
 mod stream;
 mod sys;
@@ -102,6 +107,9 @@ mod unix;
 
 pub use accept::ACCEPT_RETRY_DELAY;
 pub use error::NetError;
+pub use lines::{
+    DEFAULT_LINE_LIMIT, IncompleteReadError, LimitOverrunError, LineError, NotUtf8Error,
+};
 pub use resolve::ToSocketAddrs;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;

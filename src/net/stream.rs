@@ -1,5 +1,6 @@
-//! What every byte stream shares, TCP or Unix: a registered socket and the name of
-//! its peer, with the reads and writes that wait in the reactor.
+//! What every byte stream shares, TCP or Unix: a registered socket, the name of its
+//! peer and the read buffer of its line reads (`lines.rs`), with the reads and
+//! writes that wait in the reactor.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -9,6 +10,7 @@ use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use super::NetError;
+use super::lines::LinesSlot;
 use crate::reactor::Registered;
 
 /// A std stream socket: `std::net::TcpStream` or `std::os::unix::net::UnixStream`.
@@ -28,13 +30,27 @@ impl StdStream for std::os::unix::net::UnixStream {
     }
 }
 
-/// What a stream and its halves share: the socket and its peer's name (kept, since
+/// What a stream and its halves share: the socket, its peer's name (kept, since
 /// `getpeername` fails once the peer reset the connection, which is when an error
-/// message needs it most).
+/// message needs it most), and the buffer of its line reads.
 #[derive(Debug)]
 pub(super) struct Conn<S: StdStream, P> {
     pub(super) io: Registered<S>,
     pub(super) peer: P,
+    /// Bytes read past a line by `read_line` / `read_until`, handed out first by
+    /// every later read (asyncio's `StreamReader._buffer`). Empty, and allocating
+    /// nothing, until the first line read (`lines.rs`).
+    pub(super) lines: LinesSlot,
+}
+
+impl<S: StdStream, P> Conn<S, P> {
+    pub(super) fn new(io: Registered<S>, peer: P) -> Conn<S, P> {
+        Conn {
+            io,
+            peer,
+            lines: LinesSlot::new(),
+        }
+    }
 }
 
 impl<S, P> Conn<S, P>
@@ -48,6 +64,11 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, NetError>> {
+        // What a line read left comes first (a stream that never read a line pays
+        // one atomic load here).
+        if let Some(n) = self.take_buffered(buf) {
+            return Poll::Ready(Ok(n));
+        }
         self.io
             .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
             .map_err(|error| NetError::new(error, "read from", Some(&self.peer)))
@@ -111,17 +132,99 @@ where
     }
 }
 
-/// Implements the `futures-io` traits for stream types whose connection is their
-/// field `inner` (a [`Conn`], or an `Arc` of one), so the `futures` crate's io
-/// utilities work on clearloop's streams. Written once here, because each impl only
-/// hands the call to `Conn`: `read: TcpStream, ReadHalf` makes `AsyncRead` impls,
-/// `write: ...` `AsyncWrite` impls. `poll_close` half-closes (sends the end of
-/// stream), as tokio's `poll_shutdown` does; the socket itself closes on drop, and
-/// `poll_flush` has nothing to do (no buffer of our own). The traits speak
-/// `io::Error`: a [`NetError`] becomes one (`From`), and `NetError::of` finds it again.
+/// Implements the `futures-io` traits, and the line reads, for stream types whose
+/// connection is their field `inner` (a [`Conn`], or an `Arc` of one), so the
+/// `futures` crate's io utilities work on clearloop's streams. Written once here,
+/// because each impl only hands the call to `Conn`: `read: TcpStream, ReadHalf`
+/// makes `AsyncRead` impls and the line-reading methods (`read_line`, `read_until`,
+/// `set_line_limit`, `line_limit`: `lines.rs`), `write: ...` `AsyncWrite` impls.
+/// `poll_close` half-closes (sends the end of stream), as tokio's `poll_shutdown`
+/// does; the socket itself closes on drop, and `poll_flush` has nothing to do (the
+/// writes keep no buffer). The traits speak `io::Error`: a [`NetError`] becomes one
+/// (`From`), and `NetError::of` finds it again.
 macro_rules! futures_io_via_conn {
     (read: $($reader:ty),+; write: $($writer:ty),+) => {
-        $(impl futures_io::AsyncRead for $reader {
+        $(impl $reader {
+            /// Reads one line, up to and including its `\n`, and appends it to `line`
+            /// (asyncio's `await reader.readline()`; std's `BufRead::read_line`).
+            /// Returns how many bytes it appended: 0 at the end of the stream; the
+            /// last line may come without its newline, as in asyncio.
+            ///
+            /// A line may arrive in many pieces: they are joined. Bytes that came
+            /// after the line stay in the stream's buffer for the next `read_line`,
+            /// `read_until`, `read` or `read_exact`. The buffer is made by the first
+            /// line read; a stream that never reads a line has none. Cancel-safe: a
+            /// `read_line` dropped before it finished leaves every byte in the buffer.
+            ///
+            /// # Errors
+            ///
+            /// - [`LineError::LimitOverrun`](crate::net::LineError::LimitOverrun): the
+            ///   line is longer than the [limit](Self::set_line_limit) (64 KiB unless
+            ///   set). Its bytes are dropped, as asyncio's `readline` drops them
+            ///   (raising `ValueError`); see the error's `dropped`.
+            /// - [`LineError::NotUtf8`](crate::net::LineError::NotUtf8): the line is
+            ///   not UTF-8; the error holds its bytes.
+            /// - [`LineError::Net`](crate::net::LineError::Net): the socket's error, as
+            ///   `read` returns it.
+            pub async fn read_line(
+                &mut self,
+                line: &mut String,
+            ) -> Result<usize, crate::net::LineError> {
+                self.inner.read_line(line).await
+            }
+
+            /// Reads up to and including `separator` (one byte or more, such as
+            /// `b"\r\n"`) and appends those bytes to `buf` (asyncio's
+            /// `await reader.readuntil(separator)`). Returns how many bytes it
+            /// appended. The bytes after the separator stay in the stream's buffer,
+            /// as for [`read_line`](Self::read_line).
+            ///
+            /// # Errors
+            ///
+            /// - [`LineError::Incomplete`](crate::net::LineError::Incomplete): the
+            ///   stream ended before the separator (asyncio's `IncompleteReadError`);
+            ///   the bytes that came are in the error's `partial()`.
+            /// - [`LineError::LimitOverrun`](crate::net::LineError::LimitOverrun): no
+            ///   separator within the [limit](Self::set_line_limit) (asyncio's
+            ///   `LimitOverrunError`); the bytes stay in the buffer for `read`.
+            /// - [`LineError::Net`](crate::net::LineError::Net): the socket's error.
+            ///
+            /// # Panics
+            ///
+            /// If `separator` is empty (asyncio: `ValueError`).
+            #[track_caller]
+            pub fn read_until<'a>(
+                &'a mut self,
+                separator: &'a [u8],
+                buf: &'a mut Vec<u8>,
+            ) -> impl std::future::Future<Output = Result<usize, crate::net::LineError>> + 'a
+            {
+                self.inner.read_until(separator, buf)
+            }
+
+            /// Sets the longest line, in bytes and without its separator, that
+            /// [`read_line`](Self::read_line) and [`read_until`](Self::read_until)
+            /// accept (asyncio's `limit=` argument of `open_connection` and
+            /// `start_server`). The default is
+            /// [`DEFAULT_LINE_LIMIT`](crate::net::DEFAULT_LINE_LIMIT), 64 KiB, as
+            /// asyncio's. It bounds the memory a peer that never sends a newline can
+            /// make the stream hold.
+            ///
+            /// # Panics
+            ///
+            /// If `limit` is 0.
+            #[track_caller]
+            pub fn set_line_limit(&mut self, limit: usize) {
+                self.inner.set_line_limit(limit)
+            }
+
+            /// The line limit (see [`set_line_limit`](Self::set_line_limit)).
+            pub fn line_limit(&self) -> usize {
+                self.inner.line_limit()
+            }
+        }
+
+        impl futures_io::AsyncRead for $reader {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,

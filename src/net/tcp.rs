@@ -213,7 +213,7 @@ impl TcpStream {
                 })
             })
             .await?;
-        let inner = Arc::new(Conn { io, peer });
+        let inner = Arc::new(Conn::new(io, peer));
         Ok(TcpStream { inner })
     }
 
@@ -222,7 +222,7 @@ impl TcpStream {
         let io = Registered::new(stream)
             .map_err(|error| NetError::new(error, "register the connection of", Some(peer)))?;
         Ok(TcpStream {
-            inner: Arc::new(Conn { io, peer }),
+            inner: Arc::new(Conn::new(io, peer)),
         })
     }
 

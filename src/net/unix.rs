@@ -82,7 +82,7 @@ impl UnixStream {
         let io = Registered::new(stream)
             .map_err(|error| NetError::new(error, "register the connection to", Some(&peer)))?;
         Ok(UnixStream {
-            inner: Conn { io, peer },
+            inner: Conn::new(io, peer),
         })
     }
 
