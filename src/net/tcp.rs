@@ -141,9 +141,10 @@ impl AsFd for TcpListener {
 /// A TCP connection (asyncio's `(reader, writer)` pair in one value).
 ///
 /// `read`, `write` and friends take `&mut self`: one task uses a stream. To read in
-/// one task and write in another, [`split`](TcpStream::split) it. It also implements
-/// the `futures-io` traits `AsyncRead` and `AsyncWrite`, so the `futures` crate's
-/// `copy`, `BufReader` and `lines` work on it.
+/// one task and write in another, [`split`](TcpStream::split) it. Lines are read as
+/// asyncio's `StreamReader.readline()` reads them, with `read_line` and `read_until`.
+/// It also implements the `futures-io` traits `AsyncRead` and `AsyncWrite`, so the
+/// `futures` crate's `copy` and `BufReader` work on it.
 #[derive(Debug)]
 pub struct TcpStream {
     inner: Arc<Conn<std::net::TcpStream, SocketAddr>>,
@@ -267,8 +268,8 @@ impl TcpStream {
         self.inner.write_all(buf).await
     }
 
-    /// Nothing to do: a `TcpStream` keeps no buffer of its own (every write goes to
-    /// the kernel). Here so code written for buffered writers reads the same.
+    /// Nothing to do: a `TcpStream` keeps no write buffer of its own (every write goes
+    /// to the kernel). Here so code written for buffered writers reads the same.
     ///
     /// # Errors
     ///
