@@ -62,6 +62,10 @@ pub(super) enum AcquireState {
 
 /// One poll of an acquire, borrowed or owned: `Ready` once `want` permits are ours
 /// (taken at once, or handed to us while we waited).
+// Inlined into each future's `poll`: shared as a function, it was called (not
+// inlined) from `Mutex::lock`'s, which cost the uncontended lock 9 % more
+// instructions and a third more time (compare --only lock_uncontended_10k).
+#[inline(always)]
 fn poll_acquire(
     semaphore: &Semaphore,
     want: usize,
@@ -105,12 +109,22 @@ fn poll_acquire(
     Poll::Ready(())
 }
 
-/// An acquire dropped (its task cancelled): leaves the queue, or hands on the
-/// permits it was given and never returned.
+/// An acquire dropped: nothing to do if it never queued or already returned its
+/// permit (the common case: one branch, inlined into each future's `Drop`; shared
+/// out of line, that call cost the uncontended lock a tenth of its time); else it
+/// leaves the queue ([`leave_queue`]).
+#[inline(always)]
 fn drop_acquire(semaphore: &Semaphore, want: usize, stage: &AcquireState) {
-    let AcquireState::Waiting(id) = *stage else {
-        return; // never queued, or already returned its permit
-    };
+    if let AcquireState::Waiting(id) = *stage {
+        leave_queue(semaphore, want, id);
+    }
+}
+
+/// A queued acquire dropped (its task cancelled): leaves the queue, or hands on the
+/// permits it was given and never returned.
+#[cold]
+#[inline(never)]
+fn leave_queue(semaphore: &Semaphore, want: usize, id: WaiterId) {
     let mut state = lock_state(&semaphore.state);
     let wake = match state.waiters.remove(id) {
         // Leaving can unblock the waiters behind: if we were a big request at
