@@ -18,6 +18,8 @@ use clearloop::time::now;
 use rustix::io::{Errno, FdFlags};
 use rustix::process::{Resource, Rlimit};
 
+mod common;
+
 /// The file status flags of `fd` (`fcntl(F_GETFL)`), read from `/proc/self/fdinfo`.
 fn status_flags(fd: impl AsFd) -> u32 {
     use std::os::fd::AsRawFd;
@@ -66,33 +68,6 @@ fn accepted_sockets_are_nonblocking_and_close_on_exec() {
     });
 }
 
-/// Runs the test `name` of this binary alone in a child process with `env` set
-/// (under `wrapper`, if given), and fails if it fails.
-fn in_own_process(name: &str, env: &str, wrapper: &[&str]) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
-    let mut command = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args).arg(exe);
-            command
-        }
-        None => Command::new(exe),
-    };
-    let output = command
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(env, "1")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "the child failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 passed"));
-    output
-}
-
 /// The accepting side of the system-call test: ten connections accepted and closed.
 fn accept_ten() {
     clearloop::run(async {
@@ -121,7 +96,7 @@ fn accept_sets_the_flags_in_the_one_system_call() {
         eprintln!("strace is not installed: counted by the flags test only");
         return;
     }
-    in_own_process(
+    common::in_own_process(
         "accept_sets_the_flags_in_the_one_system_call",
         CHILD,
         &strace,
@@ -220,7 +195,7 @@ fn out_of_descriptors_accept_reports_emfile_and_pauses_one_second() {
     if std::env::var_os(CHILD).is_some() {
         return out_of_descriptors_then_a_pause();
     }
-    in_own_process(
+    common::in_own_process(
         "out_of_descriptors_accept_reports_emfile_and_pauses_one_second",
         CHILD,
         &[],

@@ -3,10 +3,11 @@
 //! never on the loop's thread; a literal address on the spot).
 
 use std::io::ErrorKind;
-use std::process::Command;
 
 use clearloop::net::{NetError, TcpListener, TcpStream};
 use rustix::io::Errno;
+
+mod common;
 
 /// A port nobody listens on (unless another program took it since).
 fn closed_port() -> u16 {
@@ -114,32 +115,15 @@ fn pool_threads() -> usize {
         .count()
 }
 
-/// Runs the test `name` of this binary alone, in a child process with `env` set, and
-/// fails if it fails: for a test that counts what the whole process holds.
-fn in_own_process(name: &str, env: &str) {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(env, "1")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "the child failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    // The child ran the test (and did not filter it out by a typo in `name`).
-    assert!(String::from_utf8_lossy(&output.stdout).contains("1 passed"));
-}
-
 #[test]
 fn a_name_is_resolved_on_the_pool_and_a_literal_address_on_the_spot() {
     const CHILD: &str = "CLEARLOOP_TEST_RESOLVE_CHILD";
     if std::env::var_os(CHILD).is_none() {
         // Another test of this binary may start the pool: count in a process of our own.
-        in_own_process(
+        common::in_own_process(
             "a_name_is_resolved_on_the_pool_and_a_literal_address_on_the_spot",
             CHILD,
+            &[],
         );
         return;
     }

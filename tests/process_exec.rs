@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use clearloop::clock::Clock;
 use clearloop::process::Command;
+
+mod common;
 use clearloop::{Builder, spawn, timeout};
 use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
 
@@ -126,19 +128,6 @@ fn a_dropped_child_never_stays_a_zombie() {
     );
 }
 
-/// Whether `pid` was reaped: `waitid` without reaping (`WNOWAIT`) says it is no
-/// child of ours any more (`ECHILD`); running or a zombie, it still is. Every
-/// system has it, where `/proc` is Linux's.
-fn reaped(pid: u32) -> bool {
-    let pid = Pid::from_raw(pid as i32).unwrap();
-    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-    match waitid(WaitId::Pid(pid), options) {
-        Err(rustix::io::Errno::CHILD) => true,
-        Err(errno) => panic!("waitid({pid:?}): {errno}"),
-        Ok(_) => false,
-    }
-}
-
 #[test]
 fn dropped_children_are_reaped_exited_or_running_on_every_system() {
     // Dropped after it exited, not yet reaped: `Drop` reaps it.
@@ -148,16 +137,19 @@ fn dropped_children_are_reaped_exited_or_running_on_every_system() {
     // Until it has exited, leaving it a zombie (`WNOWAIT`).
     let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
     waitid(WaitId::Pid(pid), options).unwrap();
-    assert!(!reaped(exited_pid));
+    assert!(!common::reaped(exited_pid));
     drop(exited);
-    assert!(reaped(exited_pid), "the exited child was left a zombie");
+    assert!(
+        common::reaped(exited_pid),
+        "the exited child was left a zombie"
+    );
     // Dropped while running: the reaper reaps it when it exits (a real-time wait,
     // with a generous limit for a loaded machine).
     let running = Command::new("sleep").arg("0.2").spawn().unwrap();
     let running_pid = running.id();
     drop(running);
     let limit = Instant::now() + Duration::from_secs(30);
-    while !reaped(running_pid) {
+    while !common::reaped(running_pid) {
         assert!(Instant::now() < limit, "the running child was never reaped");
         std::thread::sleep(Duration::from_millis(10));
     }

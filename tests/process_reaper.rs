@@ -10,7 +10,8 @@
 use std::time::{Duration, Instant};
 
 use clearloop::process::Command;
-use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+
+mod common;
 
 /// The names of the threads of this process.
 fn threads() -> Vec<String> {
@@ -24,18 +25,6 @@ fn threads() -> Vec<String> {
                 .to_owned()
         })
         .collect()
-}
-
-/// Whether `pid` was reaped: `waitid` without reaping (`WNOWAIT`) says it is no
-/// child of ours any more (`ECHILD`); running or a zombie, it still is.
-fn reaped(pid: u32) -> bool {
-    let pid = Pid::from_raw(pid as i32).unwrap();
-    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-    match waitid(WaitId::Pid(pid), options) {
-        Err(rustix::io::Errno::CHILD) => true,
-        Err(errno) => panic!("waitid({pid:?}): {errno}"),
-        Ok(_) => false,
-    }
 }
 
 #[test]
@@ -63,7 +52,7 @@ fn two_hundred_dropped_running_children_cost_one_thread_and_leave_no_zombie() {
     // for a loaded machine).
     let limit = Instant::now() + Duration::from_secs(60);
     for pid in pids {
-        while !reaped(pid) {
+        while !common::reaped(pid) {
             assert!(Instant::now() < limit, "pid {pid} was never reaped");
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -190,3 +190,48 @@ impl Wake for Noting {
         self.inner.wake_by_ref();
     }
 }
+
+/// Runs the test `name` of this test binary alone in a child process, with the
+/// environment variable `env` set to "1" (the child test checks it, to know it is the
+/// child) and under `wrapper` (`["strace", "-f", ...]`) if it is not empty; fails if
+/// the child fails, or if it ran no test (a typo in `name`). For a test that counts
+/// what the whole process holds, or changes its limits.
+pub fn in_own_process(name: &str, env: &str, wrapper: &[&str]) -> std::process::Output {
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = std::process::Command::new(program);
+            command.args(args).arg(exe);
+            command
+        }
+        None => std::process::Command::new(exe),
+    };
+    let output = command
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(env, "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the child failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("1 passed"));
+    output
+}
+
+/// Whether the child `pid` was reaped: `waitid` without reaping (`WNOWAIT`) says it
+/// is no child of ours any more (`ECHILD`); running or a zombie, it still is. Every
+/// Unix has it, where `/proc` is Linux's.
+#[cfg(unix)]
+pub fn reaped(pid: u32) -> bool {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    let pid = Pid::from_raw(pid as i32).unwrap();
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    match waitid(WaitId::Pid(pid), options) {
+        Err(rustix::io::Errno::CHILD) => true,
+        Err(errno) => panic!("waitid({pid:?}): {errno}"),
+        Ok(_) => false,
+    }
+}
