@@ -178,6 +178,7 @@ pub mod debug;
 pub mod future;
 pub mod gather;
 pub mod group;
+mod id_hash;
 pub mod interval;
 pub mod net;
 pub mod panics;

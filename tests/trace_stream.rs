@@ -22,6 +22,8 @@ use clearloop::trace::{Event, EventKind, Output, Recorder, TaskId, TraceConfig, 
 use clearloop::{Builder, Runtime};
 use rustix::process::{Pid, Signal, kill_process};
 
+mod common;
+
 /// Set in the children's environment.
 const CHILD: &str = "TRACE_STREAM_CHILD";
 /// How long the parent waits for the child to get somewhere (a loaded machine).
@@ -316,7 +318,7 @@ fn ctrl_c_awaited_writes_the_windowed_drawings_as_at_a_clean_exit() {
         "the child returned from block_on: {status}\n{stderr}"
     );
     let events = from_json_lines(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let dropped = format!(" dropped: {}", thousands(events.len() - 200));
+    let dropped = format!(" dropped: {}", common::thousands(events.len() - 200));
     let drawn = std::fs::read_to_string(&svg).expect("the SVG is written");
     assert!(drawn.starts_with("<svg ") && drawn.trim_end().ends_with("</svg>"));
     let note = drawn
@@ -334,17 +336,4 @@ fn ctrl_c_awaited_writes_the_windowed_drawings_as_at_a_clean_exit() {
     );
     drop(kid);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// `1204331` as `1,204,331`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -14,6 +14,8 @@ use clearloop::trace::{
 };
 use clearloop::{Builder, Runtime};
 
+mod common;
+
 fn traced(config: TraceConfig) -> Runtime {
     Builder::new()
         .clock(Clock::virtual_clock())
@@ -45,19 +47,6 @@ fn scratch(name: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// `1204331` as `1,204,331`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The default configuration keeps the last 50,000 events: a run of some 300,000
@@ -134,7 +123,7 @@ fn the_svg_and_the_terminal_chart_say_what_was_dropped() {
     let line = format!(
         "events before {} dropped: {}",
         format_secs(first_kept),
-        thousands(all.len() - 100)
+        common::thousands(all.len() - 100)
     );
     let drawn = std::fs::read_to_string(&svg).unwrap();
     assert!(

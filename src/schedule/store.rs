@@ -20,8 +20,7 @@
 //! and is not running ([`Store::head`]). When stale entries outnumber live ones,
 //! the order is rebuilt from the slab: O(n), once per n cancels.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::id_hash::IdMap;
 
 use jiff::Timestamp;
 
@@ -183,7 +182,7 @@ impl Store {
 /// entry itself is the one miss left.
 #[derive(Default)]
 pub(crate) struct Jobs {
-    place: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    place: IdMap<u64, u32>,
     slots: Vec<Option<(u64, Entry)>>,
     free: Vec<u32>,
 }
@@ -241,25 +240,6 @@ impl Jobs {
     /// In no particular order: [`Store::ids_where`] sorts them.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &Entry)> {
         self.slots.iter().flatten().map(|(id, e)| (*id, e))
-    }
-}
-
-/// Hashes a job id (a counter) with one multiplication (Fibonacci hashing): ids
-/// are ours, not an attacker's, so std's SipHash protects against nothing here.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 

@@ -33,11 +33,11 @@
 //! same task's events); a run that fits in the window pays nothing of it.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use super::config::Window;
 use super::event::{Event, EventKind, TaskId};
+use crate::id_hash::IdMap;
 
 /// At most this many events are carried for one task since its last poll began (a
 /// poll that set a thousand timers keeps its first event and its last ones).
@@ -210,7 +210,7 @@ impl Kept {
 }
 
 /// The carried events of the live tasks, by task.
-type CarriedMap = HashMap<TaskId, Carried, BuildHasherDefault<IdHasher>>;
+type CarriedMap = IdMap<TaskId, Carried>;
 
 /// Keeps what `leaving`, events leaving the window, still say about live tasks:
 /// each one's latest spawn (its name), its last poll and what followed; a task's
@@ -267,28 +267,6 @@ const PLACEHOLDER: Event = Event {
     at: Duration::ZERO,
     kind: EventKind::Dropped { count: 0 },
 };
-
-/// A hasher for task ids: ids are small distinct integers, so one multiplication
-/// spreads them well enough (std's SipHash guards against chosen keys, which a
-/// runtime's own counter is not, and costs several times more per lookup).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -235,3 +235,16 @@ pub fn reaped(pid: u32) -> bool {
         Ok(_) => false,
     }
 }
+
+/// `1204331` as `1,204,331`, as the trace's drawings write counts.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
