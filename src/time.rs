@@ -219,6 +219,7 @@ impl Future for Sleep {
         let Some(deadline) = deadline else {
             // Past the end of time: no timer to arm, nothing will ever wake us for
             // it. The task waits forever (or until it is cancelled), as asked.
+            crate::task::wait::on_endless_sleep();
             return Poll::Pending;
         };
         match core.timers.check(key, deadline, cx.waker()) {
@@ -227,6 +228,7 @@ impl Future for Sleep {
                 Poll::Ready(())
             }
             Check::Armed(armed) => {
+                crate::task::wait::on_sleep(deadline);
                 // A loop parked on another thread may be waiting for a later deadline.
                 if key.is_none() && !core.is_current() {
                     core.unpark_timer_thread();

@@ -228,7 +228,7 @@ fn pending_forever_is_a_deadlock_even_untraced() {
         sleep(Duration::from_secs(3)).await;
         std::future::pending::<()>().await;
     });
-    assert!(report.starts_with("deadlock at"), "{report}");
+    assert!(report.starts_with("deadlock: "), "{report}");
     assert!(report.contains("1 task is waiting"), "{report}");
     assert!(report.contains("task 0 'main'"), "{report}");
 }

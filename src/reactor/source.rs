@@ -54,7 +54,7 @@
 //! so nothing that happened before the move is lost.
 
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -175,6 +175,8 @@ impl Source {
                 wait.io_wait = owner::start_io_wait();
             }
             drop(waiting);
+            // What the task waits on, for a deadlock report: this descriptor.
+            crate::task::wait::on_descriptor(fd.as_raw_fd(), direction == READ);
             if first && reactor.selector.level_triggered() {
                 reactor.interest_grew();
             }

@@ -227,6 +227,7 @@ impl Future for BarrierWait<'_> {
                 waker: cx.waker().clone(),
             });
             self.id = Some(id);
+            crate::task::wait::on_primitive(crate::task::wait::BARRIER_WORD);
             return Poll::Pending;
         };
         if let Some(at) = state.finished.iter().position(|(done, _)| *done == id) {
@@ -240,6 +241,7 @@ impl Future for BarrierWait<'_> {
         {
             waiter.waker = cx.waker().clone();
         }
+        crate::task::wait::on_primitive(crate::task::wait::BARRIER_WORD);
         Poll::Pending
     }
 }

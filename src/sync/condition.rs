@@ -187,7 +187,9 @@ impl Future for Notified<'_> {
         std::task::ready!(crate::task::coop::poll_budget(cx));
         let id = self.id.expect("`Notified` polled after it returned");
         let poll = lock_state(&self.condition.waiters).poll(id, cx.waker());
-        if poll.is_ready() {
+        if poll.is_pending() {
+            self.condition.label.waiting();
+        } else {
             self.id = None;
             if crate::trace::enabled() {
                 self.condition.label.record(true);

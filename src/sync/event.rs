@@ -123,7 +123,9 @@ impl Future for EventWait<'_> {
         match self.id {
             Some(id) => {
                 let poll = state.waiters.poll(id, cx.waker());
-                if poll.is_ready() {
+                if poll.is_pending() {
+                    event.label.waiting();
+                } else {
                     self.id = None;
                     if crate::trace::enabled() {
                         event.label.record(true);
@@ -134,6 +136,7 @@ impl Future for EventWait<'_> {
             None if state.set => Poll::Ready(()),
             None => {
                 self.id = Some(state.waiters.push(1, Some(cx.waker())));
+                event.label.waiting();
                 if crate::trace::enabled() {
                     event.label.record(false);
                 }

@@ -128,8 +128,18 @@ pub async fn consume_budget() {
 /// runtime's own polls run on a loop's or a worker's thread, and [`unlimited`] puts
 /// it back when the runtime leaves the thread. (Resetting after every poll cost a
 /// tenth of a `yield_now` round trip.)
+///
+/// This is the entry for `block_on`'s own future, which has no task header: what it
+/// waits on is kept for this thread's deadlock report ([`super::wait::polling_main`]).
+/// A task's poll calls [`budgeted`] inside [`super::wait::polling`] instead.
 #[inline]
 pub(crate) fn with_budget<R>(budget: u32, poll: impl FnOnce() -> R) -> R {
+    super::wait::polling_main(|| budgeted(budget, poll))
+}
+
+/// Starts a poll with `budget` units (see [`with_budget`]).
+#[inline]
+pub(crate) fn budgeted<R>(budget: u32, poll: impl FnOnce() -> R) -> R {
     BUDGET.with(|left| left.set(budget));
     poll()
 }

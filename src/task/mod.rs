@@ -85,6 +85,7 @@ use std::task::{Context, Poll};
 pub(crate) mod cell;
 pub mod coop;
 pub(crate) mod state;
+pub(crate) mod wait;
 
 use cell::{Joinable, Outcome, Slot, name_of};
 use state::AfterCancel;
@@ -144,6 +145,7 @@ impl<T> Task<T> {
         let mut meta = self.cell.meta();
         if matches!(meta.slot, Slot::Running(_)) {
             meta.register(self.id, cx.waker());
+            wait::on_task(self.cell.header().id);
             false
         } else {
             true
@@ -284,6 +286,7 @@ impl<T> Task<T> {
                 // Register, then the loop's `finish` takes the wakers under the same
                 // lock: no completion can slip between the check and the register.
                 meta.register(self.id, cx.waker());
+                wait::on_task(self.cell.header().id);
                 Poll::Pending
             }
             Slot::Taken => Poll::Ready(Err(TaskError::taken(name_of(self.cell.header(), &meta)))),

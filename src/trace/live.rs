@@ -46,9 +46,12 @@ use std::time::{Duration, Instant};
 use super::TraceConfig;
 use super::event::{Outcome, TaskId};
 use super::recorder::{Recorder, Tracer};
+use super::snapshot::WaitingOn;
 use super::snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState};
+use super::{Resource, ResourceKind};
 use crate::clock::Clock;
 use crate::runtime::scheduler::{Local, Remote, RuntimeCore};
+use crate::task::wait::{self, Wait};
 
 /// How long, in real time, the virtual loop waits for a wake-up from another thread
 /// before it reports a deadlock.
@@ -121,7 +124,11 @@ pub(crate) fn snapshot(core: &RuntimeCore) -> Snapshot {
                     name: task.name(),
                     state: TaskState::Unknown,
                     since: Duration::ZERO,
-                    waiting_on: None,
+                    waiting_on: waiting_on(
+                        core,
+                        wait::decode(task.header().waiting.load(Ordering::Relaxed)),
+                        &name,
+                    ),
                     polls: 0,
                     busy: Duration::ZERO,
                 })
@@ -133,6 +140,80 @@ pub(crate) fn snapshot(core: &RuntimeCore) -> Snapshot {
             }
         }
     }
+}
+
+/// What a task's wait word names, in the report's words (tracing off: the trace
+/// would say it otherwise). `name` finds a live task's name by id.
+fn waiting_on(
+    core: &RuntimeCore,
+    wait: Wait,
+    name: &dyn Fn(TaskId) -> Option<String>,
+) -> Option<WaitingOn> {
+    Some(match wait {
+        Wait::Unknown => return None,
+        Wait::Primitive { kind, id } => {
+            let kind = match kind {
+                "lock" => ResourceKind::Lock,
+                "semaphore" => ResourceKind::Semaphore,
+                "event" => ResourceKind::Event,
+                "condition" => ResourceKind::Condition,
+                "queue" => ResourceKind::Queue,
+                other => return Some(WaitingOn::Other(format!("a {other}"))),
+            };
+            match wait::names::get(id) {
+                Some(name) => WaitingOn::Resource(Resource::new(kind, name)),
+                None => WaitingOn::Other(format!(
+                    "an unnamed {kind} (name it with .with_name(..) to see which)",
+                    kind = Resource::new(kind, "").to_string().trim_end_matches(" ''"),
+                )),
+            }
+        }
+        Wait::Sleep(None) => WaitingOn::Other("a sleep that never ends".to_string()),
+        Wait::Sleep(Some(due)) => {
+            let left = due.saturating_duration_since(core.clock.now());
+            WaitingOn::Other(format!(
+                "a sleep due in {}",
+                super::event::format_secs(left)
+            ))
+        }
+        Wait::Task(id) => WaitingOn::Task {
+            id: TaskId(id),
+            name: name(TaskId(id)).unwrap_or_else(|| format!("Task-{id}")),
+        },
+        Wait::Descriptor { fd, read } => {
+            let way = if read { "to read" } else { "to write" };
+            WaitingOn::Socket {
+                what: format!("{} ({way})", describe_fd(fd)),
+            }
+        }
+    })
+}
+
+/// A descriptor in words: its peer's address, else its own, else its number.
+#[cfg(unix)]
+fn describe_fd(fd: i32) -> String {
+    use std::os::fd::BorrowedFd;
+    if fd < 0 {
+        return format!("fd {fd}");
+    }
+    // SAFETY: `fd` is only named here: getpeername/getsockname read its address,
+    // and a descriptor closed (or reused) since the wait was registered makes them
+    // fail (or name the new one), never touch memory. The task waiting on it keeps
+    // it open in every case this report is printed for.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let address = rustix::net::getpeername(borrowed)
+        .ok()
+        .flatten()
+        .or_else(|| rustix::net::getsockname(borrowed).ok());
+    match address.map(|address| format!("{address:?}")) {
+        Some(address) => format!("{address} (fd {fd})"),
+        None => format!("fd {fd}"),
+    }
+}
+
+#[cfg(not(unix))]
+fn describe_fd(fd: i32) -> String {
+    format!("fd {fd}")
 }
 
 /// asyncio's `all_tasks()`: the live tasks of the runtime running on this thread,
@@ -160,6 +241,7 @@ pub fn all_tasks() -> Vec<TaskSnapshot> {
 /// for the report sleeps there (in the selector, once the runtime has one), so that
 /// a socket that turns ready meanwhile is heard at once, not after the report's
 /// delay.
+#[track_caller]
 pub(crate) fn check_deadlock(
     core: &RuntimeCore,
     local: &Rc<Local>,
@@ -179,6 +261,11 @@ pub(crate) fn check_deadlock(
                 at: core.trace.as_ref().map_or(Duration::ZERO, |t| t.now()),
                 tasks: with_main(core, snapshot(core).tasks),
             };
+            // The loop's caller: `block_on`'s line once its chain tracks the caller.
+            let caller = std::panic::Location::caller();
+            if !is_ours(caller.file()) {
+                panic!("{report}\nThe loop was run at {caller}.");
+            }
             panic!("{report}");
         }
     } else if core.debug.is_some() && !core.clock.is_virtual() && core.live() > 0 {
@@ -188,12 +275,15 @@ pub(crate) fn check_deadlock(
         }
         while quiet() {
             if Instant::now() >= until {
+                // The rows include `block_on`'s future (main) when the trace
+                // saw it: count what is shown.
+                let snapshot = snapshot(core);
                 eprintln!(
                     "clearloop (debug): the loop has been idle for {:?} with {} live task(s); \
                      what each waits on:\n{}",
                     IDLE_REPORT,
-                    core.live(),
-                    snapshot(core)
+                    snapshot.tasks.len(),
+                    snapshot
                 );
                 return;
             }
@@ -223,6 +313,12 @@ fn stays(grace: Duration, quiet: impl Fn() -> bool) -> bool {
 /// has not seen it.
 fn with_main(core: &RuntimeCore, mut tasks: Vec<TaskSnapshot>) -> Vec<TaskSnapshot> {
     if !tasks.iter().any(|task| task.id == TaskId(0)) {
+        let live: Vec<(TaskId, String)> = tasks.iter().map(|t| (t.id, t.name.clone())).collect();
+        let name = |id: TaskId| {
+            live.iter()
+                .find(|(of, _)| *of == id)
+                .map(|(_, n)| n.clone())
+        };
         let state = match core.trace {
             Some(_) => TaskState::Waiting,
             None => TaskState::Unknown,
@@ -234,11 +330,19 @@ fn with_main(core: &RuntimeCore, mut tasks: Vec<TaskSnapshot>) -> Vec<TaskSnapsh
                 name: "main".to_string(),
                 state,
                 since: Duration::ZERO,
-                waiting_on: None,
+                waiting_on: waiting_on(core, wait::main(), &name),
                 polls: 0,
                 busy: Duration::ZERO,
             },
         );
     }
     tasks
+}
+
+/// Whether `file` is one of clearloop's own sources (a caller location that did not
+/// reach the user's line): the directory this file is in, one level up.
+fn is_ours(file: &str) -> bool {
+    let here = std::path::Path::new(file!());
+    let src = here.parent().and_then(|trace| trace.parent());
+    src.is_some_and(|src| std::path::Path::new(file).starts_with(src))
 }

@@ -66,6 +66,9 @@ pub enum WaitingOn {
         /// Which one, in words (`127.0.0.1:8080`, `stdin`).
         what: String,
     },
+    /// Something else the runtime can name, in words (`a sleep due in 2.000s`,
+    /// `a barrier`).
+    Other(String),
 }
 
 impl fmt::Display for WaitingOn {
@@ -75,6 +78,7 @@ impl fmt::Display for WaitingOn {
             WaitingOn::Resource(resource) => write!(f, "{resource}"),
             WaitingOn::Task { id, name } => write!(f, "task {id} '{name}'"),
             WaitingOn::Socket { what } => write!(f, "socket {what}"),
+            WaitingOn::Other(what) => f.write_str(what),
         }
     }
 }
@@ -238,11 +242,17 @@ pub struct DeadlockReport {
 
 impl fmt::Display for DeadlockReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Untraced, the runtime keeps no clock of the tasks' states: say nothing
+        // rather than a false 0.000s.
+        let traced = self.tasks.iter().any(|t| t.state != TaskState::Unknown);
+        let when = match traced {
+            true => format!(" at {}", millis(self.at)),
+            false => String::new(),
+        };
         writeln!(
             f,
-            "deadlock at {}: no task can run, no timer is pending and nothing outside the loop \
+            "deadlock{when}: no task can run, no timer is pending and nothing outside the loop \
              can wake a task, so the loop would wait forever. {} waiting:",
-            millis(self.at),
             plural(self.tasks.len(), "task is", "tasks are")
         )?;
         for task in &self.tasks {
@@ -251,19 +261,22 @@ impl fmt::Display for DeadlockReport {
                 None => "something the runtime cannot name (a future never woken, like pending())"
                     .to_string(),
             };
-            writeln!(
-                f,
-                "  task {} '{}' waits on {on}, since {}",
-                task.id,
-                task.name,
-                millis(task.since)
-            )?;
+            let since = match task.state {
+                TaskState::Unknown => String::new(),
+                _ => format!(", since {}", millis(task.since)),
+            };
+            writeln!(f, "  task {} '{}' waits on {on}{since}", task.id, task.name)?;
         }
-        write!(
+        writeln!(
             f,
             "Usual causes: a task locking a mutex it already holds; two tasks each holding what \
              the other waits for (take locks in one order); an event never set or a queue never \
              fed; a future that never calls its waker."
+        )?;
+        write!(
+            f,
+            "To see how the tasks got there, run again with CLEARLOOP_TRACE=timeline (the \
+             history of every task, drawn in the terminal)."
         )
     }
 }

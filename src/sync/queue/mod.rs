@@ -596,6 +596,7 @@ impl<'a, T, O: QueueOrder<T>> Putter<'a, T, O> {
             Stage::Start => {
                 // Queue up under the lock we checked under: no lost wake-up.
                 self.stage = Stage::Waiting(state.putters.push(1, Some(cx.waker())));
+                self.queue.label.waiting();
                 if crate::trace::enabled() {
                     self.queue.label.record(false);
                 }
@@ -603,6 +604,7 @@ impl<'a, T, O: QueueOrder<T>> Putter<'a, T, O> {
             }
             Stage::Waiting(id) => {
                 if state.putters.poll(id, cx.waker()).is_pending() {
+                    self.queue.label.waiting();
                     return Poll::Pending;
                 }
                 if crate::trace::enabled() {
@@ -703,6 +705,7 @@ impl<'a, T, O: QueueOrder<T>> Getter<'a, T, O> {
             Stage::Start if state.life != Life::Alive => true,
             Stage::Start => {
                 self.stage = Stage::Waiting(state.getters.push(1, Some(cx.waker())));
+                queue.label.waiting();
                 if crate::trace::enabled() {
                     queue.label.record(false);
                 }
@@ -723,6 +726,7 @@ impl<'a, T, O: QueueOrder<T>> Getter<'a, T, O> {
             }
             Stage::Waiting(id) => {
                 if state.getters.poll(id, cx.waker()).is_pending() {
+                    queue.label.waiting();
                     return Poll::Pending;
                 }
                 if crate::trace::enabled() {
@@ -821,6 +825,7 @@ impl<T, O: QueueOrder<T>> Future for Join<'_, T, O> {
             Stage::Start if state.unfinished == 0 => Poll::Ready(()),
             Stage::Start => {
                 self.stage = Stage::Waiting(state.joiners.push(1, Some(cx.waker())));
+                queue.label.waiting();
                 if crate::trace::enabled() {
                     queue.label.record(false);
                 }
@@ -828,6 +833,9 @@ impl<T, O: QueueOrder<T>> Future for Join<'_, T, O> {
             }
             Stage::Waiting(id) => {
                 let poll = state.joiners.poll(id, cx.waker());
+                if poll.is_pending() {
+                    queue.label.waiting();
+                }
                 if poll.is_ready() && crate::trace::enabled() {
                     queue.label.record(true);
                 }

@@ -100,6 +100,7 @@ fn poll_acquire(
     };
     drop(state);
     if !served {
+        semaphore.label.waiting();
         return Poll::Pending;
     }
     if trace::enabled() && matches!(stage, AcquireState::Waiting(_)) {

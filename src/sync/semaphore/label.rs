@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::task::wait;
 use crate::trace::{self, EventKind, Resource, ResourceKind};
 
 /// A primitive's kind and name, for the trace ([`crate::trace`]).
@@ -17,6 +18,10 @@ pub(crate) struct Label {
     kind: ResourceKind,
     /// Given by `with_name`, or numbered at the first event a trace records.
     name: OnceLock<Box<str>>,
+    /// What a task waiting here writes into its wait word ([`crate::task::wait`]):
+    /// the kind, and the id under which the name given by `with_name` is kept for
+    /// a deadlock report (0: unnamed).
+    word: u64,
 }
 
 impl Label {
@@ -25,12 +30,30 @@ impl Label {
         Label {
             kind,
             name: OnceLock::new(),
+            word: wait::primitive_word(kind, 0),
         }
     }
 
     /// Names it (a second name replaces the first).
     pub(crate) fn name(&mut self, name: String) {
+        self.forget_name();
+        self.word = wait::primitive_word(self.kind, wait::names::keep(&name));
         self.name = OnceLock::from(name.into_boxed_str());
+    }
+
+    /// The task polled now waits here (its queue took it): one store, read only by
+    /// a deadlock report.
+    #[inline]
+    pub(crate) fn waiting(&self) {
+        wait::on_primitive(self.word);
+    }
+
+    /// Takes the name given by `with_name` out of the report's table.
+    fn forget_name(&self) {
+        let id = self.word >> 4;
+        if id != 0 {
+            wait::names::forget(id);
+        }
     }
 
     /// The resource, as a trace records it; an unnamed one gets the next number of
@@ -62,5 +85,11 @@ impl Label {
                 EventKind::Waiting { task, resource }
             }
         });
+    }
+}
+
+impl Drop for Label {
+    fn drop(&mut self) {
+        self.forget_name();
     }
 }

@@ -4,15 +4,15 @@
 //!   Arc<Cell<F, S>>: one heap allocation per task (bytes for a trivial future)
 //!   +-------------------------------------------------------------+
 //!   | strong, weak    the Arc's two counts                    16  |
-//!   | header          state | traced | retrieved | registry   16  |  <- wakers and the
-//!   |                 index (u32) | id (u64)                      |     ready queue hold
+//!   | header          state | traced | retrieved | registry   24  |  <- wakers and the
+//!   |                 index (u32) | id (u64) | wait word (u64)    |     ready queue hold
 //!   | scheduler       Arc<S>: where a wake-up sends the task   8  |     Arc<dyn Runnable>,
 //!   | future          Mutex<Option<F>>: polled by the loop;    8  |     the handle holds
 //!   |                 None once the task is finished  (+ F)       |     Arc<dyn Joinable<T>>
 //!   | meta            Mutex<Meta>: the slot (the awaiters'    48  |
 //!   |                 wakers, then the outcome), handle counts,   |
 //!   |                 extras (name, cancel message, callbacks)    |
-//!   +-------------------------------------------------------------+  96 bytes
+//!   +-------------------------------------------------------------+  104 bytes
 //! ```
 //!
 //! CPython splits the same roles between `Task` (it drives the coroutine: `__step`)
@@ -48,7 +48,8 @@
 //!
 //! ## Where an idle task's bytes go
 //!
-//! A task spawned and parked forever costs its cell (96 bytes), its slot in the
+//! A task spawned and parked forever costs its cell (104 bytes, in the same 112-byte
+//! malloc chunk the 96 bytes it had before its wait word took), its slot in the
 //! runtime's registry (16: an `Arc<dyn Runnable>`, in pages that never double, see
 //! `src/runtime/scheduler.rs`), and its share of the ready queue it passed through
 //! (16 a task, up to twice that while the queue's capacity is half used): about 133
@@ -74,7 +75,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -353,6 +354,9 @@ pub(crate) struct Header {
     pub(crate) registry_index: AtomicU32,
     /// Per-runtime counter, for the default name `Task-<id>` as in asyncio.
     pub(crate) id: u64,
+    /// What the task waited on at the end of its last poll, in one word
+    /// ([`wait`](super::wait)): read by a deadlock report, written once a poll.
+    pub(crate) waiting: AtomicU64,
 }
 
 impl Header {
@@ -364,6 +368,7 @@ impl Header {
             retrieved: AtomicBool::new(false),
             registry_index: AtomicU32::new(u32::MAX),
             id,
+            waiting: AtomicU64::new(0),
         }
     }
 
@@ -457,7 +462,14 @@ where
         // A panic in the task is caught here, like an exception in a coroutine:
         // the loop and the other tasks go on, the panic is stored on the task.
         let budget = self.scheduler.budget();
-        let poll = || catch(|| super::coop::with_budget(budget, || pinned.poll(&mut cx)));
+        let waiting = &self.header.waiting;
+        let poll = || {
+            catch(|| {
+                super::wait::polling(waiting, || {
+                    super::coop::budgeted(budget, || pinned.poll(&mut cx))
+                })
+            })
+        };
         // Tracing off: one test of a byte of the header, already in cache.
         let polled = match self.header.traced {
             false => poll(),
