@@ -36,6 +36,8 @@
 //! 10. Waiting on the world: [`reactor`] (the selector: asyncio's
 //!     `selectors.DefaultSelector`), [`net`] (TCP, UDP and Unix sockets) and
 //!     [`process`] (child processes), and [`signal`] (Ctrl-C).
+//! 11. [`sim`]: deterministic simulation, a seed that picks which ready task runs
+//!     next, to find a race by trying seeds and replay the one that fails.
 //!
 //! The private modules named above are course material too. This page does not show
 //! them; `cargo doc --open --document-private-items` does, with everything else.
@@ -57,6 +59,7 @@
 //! | `asyncio.shield(task)`                    | [`task::shield`]`(task).await` (the task survives a cancelled awaiter) |
 //! | `task.add_done_callback(fn)`              | [`Task::add_done_callback`]`(\|t\| ..)` → id; [`Task::remove_done_callback`]`(id)` |
 //! | tasks sharing a plain variable            | [`spawn_local`] with `Rc<RefCell<_>>` (single-threaded loop) |
+//! | (none: rerun and hope the order changes)  | [`sim::explore`]`(0..200, \|\| body())`: a seeded order per run; [`sim::replay`]`(seed, ..)` |
 //! | `asyncio.get_running_loop()` (for a thread) | [`Handle::current`]`()`; [`Handle::try_current`] → `Option` |
 //! | `InvalidStateError`, `CancelledError`     | [`TaskError`]                                          |
 //! | `await asyncio.sleep(s)`                  | [`time::sleep`]`(duration).await`                      |
@@ -183,12 +186,14 @@ pub mod interval;
 pub mod net;
 pub mod panics;
 pub mod process;
+mod random;
 pub mod reactor;
 pub mod runtime;
 pub mod sched;
 #[cfg(feature = "schedule")]
 pub mod schedule;
 pub mod signal;
+pub mod sim;
 pub mod sync;
 pub mod task;
 pub mod threads;

@@ -86,8 +86,8 @@ pub(super) struct State {
     /// `Ran`, that was most of the cost of a run (measured: 1.2 s of the 10,000-job
     /// day in `benches/schedule.rs`).
     pub(super) routine_reports: bool,
-    /// SplitMix64 state, for `to()`.
-    rng: u64,
+    /// The seeded generator of `to()`'s draws.
+    rng: crate::random::SplitMix64,
     /// How many jobs are taken to run and not yet filed and reported. They count
     /// as due in `next_run` and `idle_seconds`, at the next run they were taken at,
     /// as Python's running job does (its `next_run` changes only once it returns).
@@ -132,7 +132,7 @@ impl Scheduler {
                     on_panic: PanicPolicy::default(),
                     report: default_sink(),
                     routine_reports: false,
-                    rng: seed,
+                    rng: crate::random::SplitMix64::new(seed),
                     running: 0,
                     reporting: Vec::new(),
                     in_flight: Vec::new(),
@@ -182,7 +182,7 @@ impl Scheduler {
 
     /// Seeds the random draws of `to()` jobs, to replay them in a test.
     pub fn seed(&self, seed: u64) {
-        self.lock().rng = seed;
+        self.lock().rng = crate::random::SplitMix64::new(seed);
     }
 
     /// Runs every job that is due, in order of next run, and jobs due at the same
@@ -545,13 +545,9 @@ impl State {
         }
     }
 
-    /// SplitMix64: a few lines, good enough to spread `to()` intervals.
+    /// The next draw of the seeded generator, for `to()` intervals.
     pub(super) fn next_random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.rng.next_u64()
     }
 }
 
