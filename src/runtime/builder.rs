@@ -35,6 +35,8 @@ pub struct Builder {
     budget: Option<u32>,
     /// Tracing ([`crate::trace`]): `None` off; read from `CLEARLOOP_TRACE` by `build`.
     trace: Option<crate::trace::TraceConfig>,
+    /// A simulation's seed ([`crate::sim`]); `None`: an ordinary runtime.
+    seed: Option<crate::sim::Seed>,
 }
 
 impl Builder {
@@ -49,6 +51,7 @@ impl Builder {
             worker_threads: None,
             budget: Some(coop::DEFAULT_BUDGET),
             trace: None,
+            seed: None,
         }
     }
 
@@ -105,6 +108,28 @@ impl Builder {
         self
     }
 
+    /// A simulation runtime ([`crate::sim`]): on the virtual clock, one thread, and
+    /// `seed` chooses which ready task runs next (and the order of timers due at the
+    /// same instant). One seed gives one run, event for event; [`Seed::Fifo`]
+    /// (`crate::sim::Seed::Fifo`) gives the ordinary loop's order.
+    ///
+    /// ```
+    /// use clearloop::Builder;
+    /// let runtime = Builder::new().simulation(17).build();
+    /// assert_eq!(runtime.block_on(async { 6 * 7 }), 42);
+    /// ```
+    ///
+    /// A later [`clock`](Builder::clock) call replaces the virtual clock (the seed
+    /// still chooses); [`worker_threads`](Builder::worker_threads) cannot be combined
+    /// with it, and `build` says so.
+    ///
+    /// [`Seed::Fifo`]: crate::sim::Seed::Fifo
+    pub fn simulation(mut self, seed: impl Into<crate::sim::Seed>) -> Builder {
+        self.seed = Some(seed.into());
+        self.clock = Clock::virtual_clock();
+        self
+    }
+
     /// The clock the runtime's timers use ([`Clock::virtual_clock`] for tests).
     pub fn clock(mut self, clock: Clock) -> Builder {
         self.clock = clock;
@@ -136,7 +161,21 @@ impl Builder {
     /// `block_on`: a `Runtime` stays on its thread (it is not `Send`), as an asyncio
     /// loop belongs to one thread. With [`worker_threads`](Builder::worker_threads),
     /// the worker threads start here.
+    ///
+    /// # Panics
+    ///
+    /// With both [`simulation`](Builder::simulation) and
+    /// [`worker_threads`](Builder::worker_threads): a simulation chooses the order of
+    /// one loop's tasks, and workers run in the order the operating system does.
+    #[track_caller]
     pub fn build(self) -> Runtime {
+        if let (Some(seed), Some(n)) = (self.seed, self.worker_threads) {
+            panic!(
+                "Builder::simulation ({seed}) with worker_threads({n}): a simulation runs \
+                 one loop on one thread, whose order the seed decides; drop one of the two \
+                 calls"
+            );
+        }
         let debug = self.debug.then(|| Debug {
             slow_poll: self.slow_poll,
             hook: self
@@ -172,7 +211,7 @@ impl Builder {
         };
         Runtime {
             core,
-            local: Local::new(),
+            local: Local::choosing(self.seed.and_then(crate::sim::Chooser::new)),
         }
     }
 }
@@ -191,6 +230,7 @@ impl std::fmt::Debug for Builder {
             .field("slow_poll", &self.slow_poll)
             .field("worker_threads", &self.worker_threads)
             .field("cooperative_budget", &self.budget)
+            .field("simulation", &self.seed)
             .finish()
     }
 }

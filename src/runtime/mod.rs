@@ -205,6 +205,9 @@ impl Runtime {
         }
         let mut fired = self.local.fired.borrow_mut();
         timers.fire_due(self.core.clock.now(), &mut fired);
+        if let Some(chooser) = &self.local.chooser {
+            chooser.shuffle(&mut fired); // a simulation: same-instant timers in seeded order
+        }
         let _traced = self.core.trace.as_ref().map(|trace| trace.firing_timers());
         // Wake outside the timers' lock: a woken task may register a new timer.
         timers::wake_fired(&mut fired);
@@ -215,7 +218,7 @@ impl Runtime {
     fn run_ready(&self) -> u32 {
         let ready_at_start = self.local.ready.borrow().len();
         for _ in 0..ready_at_start {
-            let Some(task) = self.local.ready.borrow_mut().pop_front() else {
+            let Some(task) = self.local.next_ready() else {
                 break;
             };
             match &self.core.debug {

@@ -189,16 +189,39 @@ pub(crate) struct Local {
     pub(crate) fired: RefCell<Vec<Waker>>,
     /// The futures of local tasks (`spawn_local`), which never leave this thread.
     pub(crate) local_tasks: Rc<LocalTasks>,
+    /// A simulation's seeded choice of the next ready task ([`crate::sim`]);
+    /// `None`, the front of the queue, everywhere else.
+    pub(crate) chooser: Option<crate::sim::Chooser>,
 }
 
 impl Local {
     /// An empty ready queue.
     pub(crate) fn new() -> Rc<Local> {
+        Local::choosing(None)
+    }
+
+    /// An empty ready queue whose next task `chooser` picks.
+    pub(crate) fn choosing(chooser: Option<crate::sim::Chooser>) -> Rc<Local> {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
             fired: RefCell::new(Vec::new()),
             local_tasks: Rc::default(),
+            chooser,
         })
+    }
+
+    /// The next task to run: the front of the queue, or the simulation's pick.
+    #[inline]
+    pub(crate) fn next_ready(&self) -> Option<Arc<dyn Runnable>> {
+        let mut ready = self.ready.borrow_mut();
+        match &self.chooser {
+            None => ready.pop_front(),
+            Some(chooser) if !ready.is_empty() => {
+                let index = chooser.pick(ready.len());
+                ready.remove(index)
+            }
+            Some(_) => None,
+        }
     }
 }
 
