@@ -37,6 +37,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A number in `0.0..1.0`, from the top 53 bits (an `f64`'s precision).
+    pub(crate) fn chance(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// A number in `0..n` (`n` > 0), each about equally likely: the high half of
     /// a 128-bit product (Lemire's method, without the rejection step; the bias is
     /// below one in four billion for the queue lengths a simulation meets).

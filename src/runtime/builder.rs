@@ -211,7 +211,10 @@ impl Builder {
         };
         Runtime {
             core,
-            local: Local::choosing(self.seed.and_then(crate::sim::Chooser::new)),
+            local: match self.seed {
+                Some(seed) => Local::simulated(seed),
+                None => Local::new(),
+            },
         }
     }
 }

@@ -192,21 +192,48 @@ pub(crate) struct Local {
     /// A simulation's seeded choice of the next ready task ([`crate::sim`]);
     /// `None`, the front of the queue, everywhere else.
     pub(crate) chooser: Option<crate::sim::Chooser>,
+    /// A simulation's network ([`crate::sim::net`]), where its sockets live.
+    #[cfg(unix)]
+    pub(crate) network: Option<Arc<crate::sim::net::World>>,
 }
 
 impl Local {
     /// An empty ready queue.
     pub(crate) fn new() -> Rc<Local> {
-        Local::choosing(None)
+        Local::with(None, None)
     }
 
-    /// An empty ready queue whose next task `chooser` picks.
-    pub(crate) fn choosing(chooser: Option<crate::sim::Chooser>) -> Rc<Local> {
+    /// The loop of a simulation runtime seeded with `seed`: its chooser and its
+    /// network.
+    pub(crate) fn simulated(seed: crate::sim::Seed) -> Rc<Local> {
+        let network_seed = match seed {
+            crate::sim::Seed::Fifo => 0,
+            crate::sim::Seed::Number(n) => n,
+        };
+        #[cfg(not(unix))]
+        let _ = network_seed;
+        Local::with(
+            crate::sim::Chooser::new(seed),
+            #[cfg(unix)]
+            Some(crate::sim::net::World::new(network_seed)),
+            #[cfg(not(unix))]
+            None,
+        )
+    }
+
+    fn with(
+        chooser: Option<crate::sim::Chooser>,
+        #[cfg_attr(not(unix), allow(unused_variables))] network: Option<
+            Arc<crate::sim::net::World>,
+        >,
+    ) -> Rc<Local> {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
             fired: RefCell::new(Vec::new()),
             local_tasks: Rc::default(),
             chooser,
+            #[cfg(unix)]
+            network,
         })
     }
 
@@ -562,6 +589,16 @@ pub(crate) fn with_current_scheduler<R>(
         .ok()
         .flatten()
         .ok_or_else(|| format!("{what} was called outside a clearloop runtime"))
+}
+
+/// The simulated network of the runtime running on this thread, if it is a
+/// simulation ([`crate::sim::net`]).
+#[cfg(unix)]
+pub(crate) fn current_network() -> Option<Arc<crate::sim::net::World>> {
+    CONTEXT
+        .try_with(|context| context.borrow().as_ref()?.local.network.clone())
+        .ok()
+        .flatten()
 }
 
 /// `spawn_local`: `future` goes into the running loop's slab, and a task whose

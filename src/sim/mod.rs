@@ -63,7 +63,7 @@
 //!
 //! | tool | what it makes deterministic | what it explores |
 //! |---|---|---|
-//! | this module | one loop's task order, its timers (virtual clock) | random orders, seed by seed |
+//! | this module | one loop's task order, its timers (virtual clock), a simulated network ([`net`]) | random orders and losses, seed by seed |
 //! | [loom](https://docs.rs/loom) | threads and atomics (our `cfg(loom)` models) | every interleaving, exhaustively, of small models |
 //! | turmoil, madsim | tokio programs: tasks, time, and a simulated network | seeds, as here |
 //! | FoundationDB, TigerBeetle's VOPR | a whole distributed database | seeds, for days |
@@ -71,7 +71,9 @@
 //! Not covered: real threads (the blocking pool, `to_thread`, worker runtimes, whose
 //! parallelism is the operating system's choice: loom's job), `sched` and `schedule`
 //! background threads, and real sockets and child processes, whose timing is the
-//! world's (a simulated network is the next step). A simulation runs on one thread
+//! world's: the simulated network of [`net`] stands in for sockets, with the same
+//! methods as [`crate::net`]'s, its latency, bandwidth, losses and partitions on the
+//! virtual clock, and the seed drawing the losses. A simulation runs on one thread
 //! only, so [`Builder::simulation`] cannot be combined with worker threads.
 //!
 //! asyncio has nothing of the kind; its closest tool is running a test many times
@@ -86,6 +88,9 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::random::SplitMix64;
+
+#[cfg(unix)]
+pub mod net;
 
 /// What decides the order a simulation runtime runs its ready tasks in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

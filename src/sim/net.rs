@@ -1,0 +1,775 @@
+//! A simulated network on the virtual clock: TCP and UDP between in-memory hosts,
+//! with latency, bandwidth, loss, partitions and resets, all decided by the seed.
+//!
+//! No real socket and no real-time wait: a byte written is a segment put in the
+//! other end's queue with the instant it arrives, and a reader whose next segment
+//! is still in flight sleeps on the runtime's timer until that instant. So ten
+//! virtual seconds of traffic take as long as the program's own work.
+//!
+//! ```text
+//!   host 10.0.0.1                  the link (10.0.0.1, 10.0.0.2)        host 10.0.0.2
+//!   stream.write(b"hi") ──> segment "hi", arrives at now + latency ──> queue ──> read()
+//!                           (+ len / bandwidth when the link is busy,     (sleeps until
+//!                            + a retransmission delay when "lost",         the head's
+//!                            held until a partition heals)                 instant)
+//! ```
+//!
+//! TCP stays what it promises: bytes arrive in order and complete, a lost segment
+//! only arrives later (after [`RETRANSMISSION`] or twice the round trip), and a
+//! partition holds the traffic until it heals. UDP is what it is: a lost datagram,
+//! or one sent across a partition, is gone. A connection to an address where nobody
+//! listens is refused after one round trip; [`Network::reset`] breaks every
+//! connection between two hosts, and both ends read `ConnectionReset`.
+//!
+//! Simplifications, said once: the queues are unbounded (a peer that never reads
+//! does not stop its writer, as a full kernel buffer would), there is no
+//! congestion window, and a host is only an IP address (which task runs "on" which
+//! host is up to the program: [`TcpStream::connect_from`] names the local one).
+//! turmoil makes the same choices at the same level; madsim goes further and
+//! simulates the whole process.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::net::NetError;
+use crate::random::SplitMix64;
+use crate::time::{Sleep, now, sleep_until};
+
+/// How late a lost TCP segment arrives, at least (Linux's minimum retransmission
+/// timeout is 200 ms).
+pub const RETRANSMISSION: Duration = Duration::from_millis(200);
+
+/// The local address of a connection made with [`TcpStream::connect`] to a host
+/// other than the loopback: the simulated machine the program runs on.
+pub const CLIENT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+
+/// What a link between two hosts does to what crosses it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Link {
+    /// One way, for every segment and datagram.
+    pub latency: Duration,
+    /// Bytes per second in each direction; `None`: no limit.
+    pub bytes_per_second: Option<u64>,
+    /// The chance (0.0 to 1.0) that a segment is lost: a TCP segment is then sent
+    /// again and arrives [`RETRANSMISSION`] later, a datagram is gone.
+    pub loss: f64,
+}
+
+impl Default for Link {
+    /// An instant, perfect link: the loopback of the virtual-clock tests.
+    fn default() -> Link {
+        Link {
+            latency: Duration::ZERO,
+            bytes_per_second: None,
+            loss: 0.0,
+        }
+    }
+}
+
+/// The simulated network of a simulation runtime: how to shape its links and
+/// break them. Get it with [`network`] inside the runtime.
+#[derive(Clone)]
+pub struct Network {
+    world: Arc<World>,
+}
+
+/// The network of the simulation runtime running on this thread.
+///
+/// # Panics
+///
+/// Outside a simulation runtime (`Builder::new().simulation(seed)`): an ordinary
+/// runtime's sockets are the operating system's.
+#[track_caller]
+pub fn network() -> Network {
+    match crate::runtime::current_network() {
+        Some(world) => Network { world },
+        None => panic!(
+            "clearloop::sim::net::network() was called outside a simulation runtime: build \
+             it with Builder::new().simulation(seed), and call network() from its tasks"
+        ),
+    }
+}
+
+impl Network {
+    /// Every link without a [`set_link`](Network::set_link) of its own.
+    pub fn set_default_link(&self, link: Link) {
+        self.world.lock().default_link = link;
+    }
+
+    /// The link between hosts `a` and `b`, both ways.
+    pub fn set_link(&self, a: IpAddr, b: IpAddr, link: Link) {
+        self.world.lock().links.insert(pair(a, b), link);
+    }
+
+    /// Cuts `a` from `b` for `duration` of virtual time: TCP traffic between them
+    /// waits until the partition heals, datagrams are lost.
+    pub fn partition(&self, a: IpAddr, b: IpAddr, duration: Duration) {
+        let until = now() + duration;
+        self.world.lock().partitions.push((pair(a, b), until));
+    }
+
+    /// Resets every open TCP connection between hosts `a` and `b`: both ends read
+    /// and write `ConnectionReset` from now on.
+    pub fn reset(&self, a: IpAddr, b: IpAddr) {
+        let wanted = pair(a, b);
+        let mut world = self.world.lock();
+        world.connections.retain(|weak| weak.strong_count() > 0);
+        let hit: Vec<Arc<Connection>> = world
+            .connections
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|c| pair(c.ends[0].ip(), c.ends[1].ip()) == wanted)
+            .collect();
+        drop(world);
+        for connection in hit {
+            for pipe in &connection.pipes {
+                let mut pipe = lock(pipe);
+                pipe.reset = true;
+                pipe.wake();
+            }
+        }
+    }
+}
+
+/// The network's state, behind one lock (the runtime has one thread, but sockets
+/// are `Send`, as the real ones are).
+pub(crate) struct World(Mutex<WorldState>);
+
+struct WorldState {
+    /// Draws which segments are lost.
+    rng: SplitMix64,
+    default_link: Link,
+    links: HashMap<(IpAddr, IpAddr), Link>,
+    /// Pairs of hosts cut until an instant.
+    partitions: Vec<((IpAddr, IpAddr), Instant)>,
+    /// Per direction (from, to): until when the link is busy sending, for bandwidth.
+    busy_until: HashMap<(IpAddr, IpAddr), Instant>,
+    listeners: HashMap<SocketAddr, Arc<Mutex<Backlog>>>,
+    datagrams: HashMap<SocketAddr, Arc<Mutex<Mailbox>>>,
+    /// Open connections, for `reset`.
+    connections: Vec<Weak<Connection>>,
+    next_port: u16,
+}
+
+impl World {
+    /// A network whose losses `seed` draws.
+    pub(crate) fn new(seed: u64) -> Arc<World> {
+        Arc::new(World(Mutex::new(WorldState {
+            rng: SplitMix64::new(seed ^ 0x6E65_7477_6F72_6B21), // apart from the task picks
+            default_link: Link::default(),
+            links: HashMap::new(),
+            partitions: Vec::new(),
+            busy_until: HashMap::new(),
+            listeners: HashMap::new(),
+            datagrams: HashMap::new(),
+            connections: Vec::new(),
+            next_port: 49152,
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WorldState> {
+        lock(&self.0)
+    }
+}
+
+impl WorldState {
+    /// When `len` bytes sent now from `from` to `to` arrive; `None` when they never
+    /// do (a lost or partitioned datagram). `reliable`: TCP's rules.
+    fn arrival(&mut self, from: IpAddr, to: IpAddr, len: usize, reliable: bool) -> Option<Instant> {
+        let now = now();
+        let link = *self
+            .links
+            .get(&pair(from, to))
+            .unwrap_or(&self.default_link);
+        let mut start = now;
+        self.partitions.retain(|&(_, until)| until > now);
+        if let Some(&(_, healed)) = self.partitions.iter().find(|(p, _)| *p == pair(from, to)) {
+            if !reliable {
+                return None;
+            }
+            start = healed; // TCP retransmits until the partition heals
+        }
+        if let Some(rate) = link.bytes_per_second.filter(|&r| r > 0) {
+            let busy = self.busy_until.entry((from, to)).or_insert(start);
+            let sending = Duration::from_secs_f64(len as f64 / rate as f64);
+            start = (*busy).max(start) + sending;
+            *busy = start;
+        }
+        if link.loss > 0.0 && self.rng.chance() < link.loss {
+            if !reliable {
+                return None;
+            }
+            start += RETRANSMISSION.max(link.latency * 2);
+        }
+        Some(start + link.latency)
+    }
+
+    /// A free port on `ip`.
+    fn port(&mut self) -> u16 {
+        self.next_port = self.next_port.checked_add(1).unwrap_or(49152);
+        self.next_port
+    }
+
+    /// The listener for a connection to `addr` (bound to it, or to any address).
+    fn listener(&self, addr: SocketAddr) -> Option<Arc<Mutex<Backlog>>> {
+        let any = SocketAddr::new(unspecified(addr.ip()), addr.port());
+        self.listeners
+            .get(&addr)
+            .or_else(|| self.listeners.get(&any))
+            .cloned()
+    }
+}
+
+/// When an answer sent now from `from` reaches `to` (TCP: it always does).
+fn arrival_back(world: &World, from: IpAddr, to: IpAddr) -> Instant {
+    let at = world.lock().arrival(from, to, 0, true);
+    at.expect("TCP arrives")
+}
+
+fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+fn unspecified(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn the_world(what: &'static str) -> Result<Arc<World>, NetError> {
+    crate::runtime::current_network().ok_or_else(|| {
+        NetError::new(
+            io::Error::other("not inside a simulation runtime (Builder::new().simulation(seed))"),
+            what,
+            None::<&str>,
+        )
+    })
+}
+
+/// What a wait finds: the thing, an instant to come back at, or nothing yet (the
+/// waker was left where the thing will arrive).
+enum Step<T> {
+    Done(T),
+    Until(Instant),
+    Idle,
+}
+
+/// A wait on the simulated network: on the runtime's timer when the next event is
+/// in flight, on a waker otherwise.
+#[derive(Default)]
+struct Waiter {
+    timer: Option<Sleep>,
+}
+
+impl Waiter {
+    fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut check: impl FnMut(&Waker) -> Step<T>,
+    ) -> Poll<T> {
+        loop {
+            match check(cx.waker()) {
+                Step::Done(value) => {
+                    self.timer = None;
+                    return Poll::Ready(value);
+                }
+                Step::Idle => {
+                    self.timer = None;
+                    return Poll::Pending;
+                }
+                Step::Until(at) => {
+                    if self.timer.as_ref().and_then(|t| t.deadline()) != Some(at) {
+                        self.timer = Some(sleep_until(at));
+                    }
+                    let timer = self.timer.as_mut().expect("set just above");
+                    if Pin::new(timer).poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    self.timer = None; // due: look again
+                }
+            }
+        }
+    }
+}
+
+// ---- TCP ----
+
+/// Connections waiting for `accept`, each with the instant its SYN arrives.
+#[derive(Default)]
+struct Backlog {
+    pending: VecDeque<(Instant, TcpStream)>,
+    acceptor: Option<Waker>,
+}
+
+/// One direction of a connection: what the reading end has not read yet.
+#[derive(Default)]
+struct Pipe {
+    segments: VecDeque<(Instant, Vec<u8>)>,
+    /// Bytes of the front segment already read.
+    offset: usize,
+    /// When the writer's FIN arrives (after its last segment).
+    fin: Option<Instant>,
+    /// The latest arrival so far: TCP delivers in order.
+    last: Option<Instant>,
+    reset: bool,
+    /// The reading end was dropped: a write gets `BrokenPipe`.
+    reader_gone: bool,
+    reader: Option<Waker>,
+}
+
+impl Pipe {
+    fn wake(&mut self) {
+        if let Some(waker) = self.reader.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A TCP connection: `pipes[i]` is what end `i` reads (0: the client, 1: the server).
+struct Connection {
+    pipes: [Mutex<Pipe>; 2],
+    ends: [SocketAddr; 2],
+}
+
+/// A simulated TCP listener, `net::TcpListener`'s API.
+pub struct TcpListener {
+    addr: SocketAddr,
+    backlog: Arc<Mutex<Backlog>>,
+    world: Arc<World>,
+}
+
+impl TcpListener {
+    /// Listens on `addr` (port 0: a free port).
+    pub fn bind(addr: SocketAddr) -> Result<TcpListener, NetError> {
+        let world = the_world("bind")?;
+        let mut state = world.lock();
+        let addr = match addr.port() {
+            0 => SocketAddr::new(addr.ip(), state.port()),
+            _ => addr,
+        };
+        if state.listeners.contains_key(&addr) {
+            let busy = io::Error::new(io::ErrorKind::AddrInUse, "address in use");
+            return Err(NetError::new(busy, "bind", Some(addr)));
+        }
+        let backlog = Arc::new(Mutex::new(Backlog::default()));
+        state.listeners.insert(addr, backlog.clone());
+        drop(state);
+        Ok(TcpListener {
+            addr,
+            backlog,
+            world,
+        })
+    }
+
+    /// The next connection, once its SYN has crossed the link.
+    pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
+        let mut waiter = Waiter::default();
+        let stream = poll_fn(|cx| {
+            waiter.poll(cx, |waker| {
+                let mut backlog = lock(&self.backlog);
+                match backlog.pending.front() {
+                    Some((at, _)) if *at <= now() => {
+                        Step::Done(backlog.pending.pop_front().expect("just seen").1)
+                    }
+                    Some((at, _)) => {
+                        let at = *at;
+                        backlog.acceptor = Some(waker.clone());
+                        Step::Until(at)
+                    }
+                    None => {
+                        backlog.acceptor = Some(waker.clone());
+                        Step::Idle
+                    }
+                }
+            })
+        })
+        .await;
+        let peer = stream.peer;
+        Ok((stream, peer))
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
+        Ok(self.addr)
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        self.world.lock().listeners.remove(&self.addr);
+        // Connections nobody accepted: their clients read a reset.
+        let pending = std::mem::take(&mut lock(&self.backlog).pending);
+        for (_, stream) in pending {
+            for pipe in &stream.connection.pipes {
+                let mut pipe = lock(pipe);
+                pipe.reset = true;
+                pipe.wake();
+            }
+        }
+    }
+}
+
+/// A simulated TCP connection, `net::TcpStream`'s API.
+pub struct TcpStream {
+    connection: Arc<Connection>,
+    /// Which end this is: it reads `pipes[side]`, writes `pipes[1 - side]`.
+    side: usize,
+    local: SocketAddr,
+    peer: SocketAddr,
+    world: Arc<World>,
+    waiter: Waiter,
+}
+
+impl TcpStream {
+    /// Connects to `addr` from this machine ([`CLIENT_HOST`], or the loopback
+    /// address for a loopback `addr`).
+    pub async fn connect(addr: SocketAddr) -> Result<TcpStream, NetError> {
+        let local = if addr.ip().is_loopback() {
+            addr.ip()
+        } else {
+            CLIENT_HOST
+        };
+        TcpStream::connect_from(local, addr).await
+    }
+
+    /// Connects to `addr` from host `local`: the SYN crosses the link, and the
+    /// connection is made (or refused) when the answer has crossed it back.
+    pub async fn connect_from(local: IpAddr, addr: SocketAddr) -> Result<TcpStream, NetError> {
+        let world = the_world("connect")?;
+        let (local, there, listener) = {
+            let mut state = world.lock();
+            let local = SocketAddr::new(local, state.port());
+            let there = state.arrival(local.ip(), addr.ip(), 0, true);
+            (local, there.expect("TCP arrives"), state.listener(addr))
+        };
+        let Some(listener) = listener else {
+            sleep_until(there).await;
+            let back = arrival_back(&world, addr.ip(), local.ip());
+            sleep_until(back).await;
+            let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused");
+            return Err(NetError::new(refused, "connect to", Some(addr)));
+        };
+        let connection = Arc::new(Connection {
+            pipes: Default::default(),
+            ends: [local, addr],
+        });
+        world.lock().connections.push(Arc::downgrade(&connection));
+        let end = |side: usize| TcpStream {
+            connection: connection.clone(),
+            side,
+            local: connection.ends[side],
+            peer: connection.ends[1 - side],
+            world: world.clone(),
+            waiter: Waiter::default(),
+        };
+        let (client, server) = (end(0), end(1));
+        {
+            let mut backlog = lock(&listener);
+            backlog.pending.push_back((there, server));
+            if let Some(waker) = backlog.acceptor.take() {
+                waker.wake();
+            }
+        }
+        sleep_until(there).await;
+        let back = arrival_back(&world, addr.ip(), local.ip());
+        sleep_until(back).await;
+        Ok(client)
+    }
+
+    /// Reads what has arrived, at least one byte; `Ok(0)` at the end of the stream.
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+        poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
+    }
+
+    /// Reads exactly `buf.len()` bytes.
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), NetError> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => {
+                    let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "early end of stream");
+                    return Err(NetError::new(eof, "read from", Some(self.peer)));
+                }
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `buf`, all of it (the simulated queues have no limit).
+    pub async fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
+        self.send(buf)
+    }
+
+    /// Sends all of `buf`.
+    pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), NetError> {
+        self.send(buf).map(|_| ())
+    }
+
+    /// Ends the writing direction: the peer reads the end of the stream once the
+    /// bytes before it have arrived.
+    pub fn shutdown_write(&self) -> Result<(), NetError> {
+        self.finish();
+        Ok(())
+    }
+
+    /// The other end's address.
+    pub fn peer_addr(&self) -> Result<SocketAddr, NetError> {
+        Ok(self.peer)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
+        Ok(self.local)
+    }
+
+    fn poll_read_bytes(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, NetError>> {
+        let (connection, side, peer) = (&self.connection, self.side, self.peer);
+        self.waiter.poll(cx, |waker| {
+            let mut pipe = lock(&connection.pipes[side]);
+            if pipe.reset {
+                let reset = io::Error::new(io::ErrorKind::ConnectionReset, "connection reset");
+                return Step::Done(Err(NetError::new(reset, "read from", Some(peer))));
+            }
+            pipe.reader = Some(waker.clone());
+            let now = now();
+            if let Some(&(at, _)) = pipe.segments.front() {
+                if at > now {
+                    return Step::Until(at);
+                }
+                let offset = pipe.offset;
+                let segment = &pipe.segments[0].1;
+                let n = buf.len().min(segment.len() - offset);
+                buf[..n].copy_from_slice(&segment[offset..offset + n]);
+                if offset + n == segment.len() {
+                    pipe.segments.pop_front();
+                    pipe.offset = 0;
+                } else {
+                    pipe.offset += n;
+                }
+                return Step::Done(Ok(n));
+            }
+            match pipe.fin {
+                Some(at) if at <= now => Step::Done(Ok(0)),
+                Some(at) => Step::Until(at),
+                None => Step::Idle,
+            }
+        })
+    }
+
+    fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
+        let mut pipe = lock(&self.connection.pipes[1 - self.side]);
+        if pipe.reset || pipe.reader_gone {
+            let kind = if pipe.reset {
+                io::ErrorKind::ConnectionReset
+            } else {
+                io::ErrorKind::BrokenPipe
+            };
+            return Err(NetError::new(kind.into(), "write to", Some(self.peer)));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let at = self
+            .world
+            .lock()
+            .arrival(self.local.ip(), self.peer.ip(), buf.len(), true);
+        let at = at.expect("TCP arrives").max(pipe.last.unwrap_or(now()));
+        pipe.last = Some(at);
+        pipe.segments.push_back((at, buf.to_vec()));
+        pipe.wake();
+        Ok(buf.len())
+    }
+
+    fn finish(&self) {
+        let mut pipe = lock(&self.connection.pipes[1 - self.side]);
+        if pipe.fin.is_none() {
+            let at = self
+                .world
+                .lock()
+                .arrival(self.local.ip(), self.peer.ip(), 0, true);
+            let at = at.expect("TCP arrives").max(pipe.last.unwrap_or(now()));
+            pipe.fin = Some(at);
+            pipe.wake();
+        }
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        // Outside a runtime (a stream dropped after it) no instant can be read: the
+        // peer is told at once.
+        if crate::runtime::current_network().is_some() {
+            self.finish();
+        } else {
+            let mut pipe = lock(&self.connection.pipes[1 - self.side]);
+            pipe.fin.get_or_insert(Instant::now());
+            pipe.wake();
+        }
+        lock(&self.connection.pipes[self.side]).reader_gone = true;
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_bytes(cx, buf).map_err(io::Error::from)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.send(buf).map_err(io::Error::from))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.finish();
+        Poll::Ready(Ok(()))
+    }
+}
+
+// ---- UDP ----
+
+/// Datagrams that arrived (or are on their way) at a bound address.
+#[derive(Default)]
+struct Mailbox {
+    datagrams: VecDeque<(Instant, SocketAddr, Vec<u8>)>,
+    reader: Option<Waker>,
+}
+
+/// A simulated UDP socket, `net::UdpSocket`'s API.
+pub struct UdpSocket {
+    addr: SocketAddr,
+    mailbox: Arc<Mutex<Mailbox>>,
+    world: Arc<World>,
+    peer: Mutex<Option<SocketAddr>>,
+}
+
+impl UdpSocket {
+    /// A socket bound to `addr` (port 0: a free port).
+    pub fn bind(addr: SocketAddr) -> Result<UdpSocket, NetError> {
+        let world = the_world("bind")?;
+        let mut state = world.lock();
+        let addr = match addr.port() {
+            0 => SocketAddr::new(addr.ip(), state.port()),
+            _ => addr,
+        };
+        if state.datagrams.contains_key(&addr) {
+            let busy = io::Error::new(io::ErrorKind::AddrInUse, "address in use");
+            return Err(NetError::new(busy, "bind", Some(addr)));
+        }
+        let mailbox = Arc::new(Mutex::new(Mailbox::default()));
+        state.datagrams.insert(addr, mailbox.clone());
+        drop(state);
+        Ok(UdpSocket {
+            addr,
+            mailbox,
+            world,
+            peer: Mutex::new(None),
+        })
+    }
+
+    /// Sends to `target` from now on with [`send`](UdpSocket::send).
+    pub fn connect(&self, target: SocketAddr) -> Result<(), NetError> {
+        *lock(&self.peer) = Some(target);
+        Ok(())
+    }
+
+    /// Sends one datagram to `target`; a lost one is gone, as on a real network
+    /// (and so is one sent where nobody is bound).
+    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> Result<usize, NetError> {
+        let (arrival, mailbox) = {
+            let mut state = self.world.lock();
+            let arrival = state.arrival(self.addr.ip(), target.ip(), buf.len(), false);
+            (arrival, state.datagrams.get(&target).cloned())
+        };
+        if let (Some(at), Some(mailbox)) = (arrival, mailbox) {
+            let mut mailbox = lock(&mailbox);
+            // Datagrams may overtake each other on a real network; here a later
+            // one never arrives first (one latency per link).
+            mailbox.datagrams.push_back((at, self.addr, buf.to_vec()));
+            if let Some(waker) = mailbox.reader.take() {
+                waker.wake();
+            }
+        }
+        Ok(buf.len())
+    }
+
+    /// Sends one datagram to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
+        let peer = *lock(&self.peer);
+        match peer {
+            Some(peer) => self.send_to(buf, peer).await,
+            None => {
+                let no_peer = io::Error::new(io::ErrorKind::NotConnected, "not connected");
+                Err(NetError::new(no_peer, "send from", Some(self.addr)))
+            }
+        }
+    }
+
+    /// The next datagram and who sent it (cut to `buf`'s length).
+    pub async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), NetError> {
+        let mut waiter = Waiter::default();
+        let (from, bytes) = poll_fn(|cx| {
+            waiter.poll(cx, |waker| {
+                let mut mailbox = lock(&self.mailbox);
+                mailbox.reader = Some(waker.clone());
+                match mailbox.datagrams.front() {
+                    Some((at, _, _)) if *at > now() => Step::Until(*at),
+                    Some(_) => {
+                        let (_, from, bytes) = mailbox.datagrams.pop_front().expect("just seen");
+                        Step::Done((from, bytes))
+                    }
+                    None => Step::Idle,
+                }
+            })
+        })
+        .await;
+        let n = buf.len().min(bytes.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok((n, from))
+    }
+
+    /// The next datagram (cut to `buf`'s length).
+    pub async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
+        self.recv_from(buf).await.map(|(n, _)| n)
+    }
+
+    /// The address it is bound to.
+    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
+        Ok(self.addr)
+    }
+}
+
+impl Drop for UdpSocket {
+    fn drop(&mut self) {
+        self.world.lock().datagrams.remove(&self.addr);
+    }
+}
