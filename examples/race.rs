@@ -107,6 +107,19 @@ pub fn replay(seed: u64, locked: bool) {
     print!("{timeline}");
 }
 
+/// The tour's stop: 20 seeds, then the first that loses an update, replayed.
+/// (A simulation always runs on its own virtual clock: `_clock` is not needed.)
+pub fn example(_clock: clearloop::clock::Clock) {
+    explore(20, false);
+    let first = sim::explore(0..20, || program(false, false)).failures;
+    if let Some(first) = first.first() {
+        println!();
+        replay(first.seed, false);
+    }
+    println!();
+    explore(20, true);
+}
+
 #[allow(dead_code)]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -89,6 +89,9 @@ mod starvation;
 #[path = "lock.rs"]
 mod lock;
 
+#[path = "race.rs"]
+mod race;
+
 #[path = "semaphore.rs"]
 mod semaphore;
 
@@ -318,6 +321,16 @@ pub fn stops() -> Vec<Stop> {
             name: "lock",
             time: Time::Loop { lasts: secs(0.9) },
             run: lock::example,
+            on_purpose: None,
+        },
+        Stop {
+            slide: "Les verrous : la mise à jour perdue, trouvée par graine (simulation)",
+            name: "race",
+            time: Time::Simulated {
+                what: "the lost update of the lock slide, under 20 seeds: each seed one \
+                       order of the ready tasks, replayed exactly",
+            },
+            run: race::example,
             on_purpose: None,
         },
         Stop {
