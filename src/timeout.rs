@@ -122,7 +122,14 @@ async fn with_deadline<F: Future>(
         // every poll must still time out (tokio polls its delay the same way).
         match crate::task::coop::unconstrained(|| Pin::new(sleep).poll(cx)) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => Poll::Ready(Err(TimeoutError { after: duration })),
+            Poll::Ready(()) => {
+                if crate::trace::enabled() {
+                    // The trace ends the task's row "timed out", not "done", if
+                    // it returns in this poll.
+                    crate::trace::hooks::timed_out(duration);
+                }
+                Poll::Ready(Err(TimeoutError { after: duration }))
+            }
         }
     })
     .await

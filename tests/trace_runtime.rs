@@ -228,7 +228,9 @@ fn pending_forever_is_a_deadlock_even_untraced() {
         sleep(Duration::from_secs(3)).await;
         std::future::pending::<()>().await;
     });
-    assert!(report.starts_with("deadlock: "), "{report}");
+    // The clock's time, tracing off: the 3 s slept (it said nothing before, and a
+    // false 0.000s before that).
+    assert!(report.starts_with("deadlock at 3.000s: "), "{report}");
     assert!(report.contains("1 task is waiting"), "{report}");
     assert!(report.contains("task 0 'main'"), "{report}");
 }

@@ -82,7 +82,9 @@ pub struct Clock {
 
 #[derive(Clone)]
 enum Kind {
-    Real,
+    /// The real clock, and the instant it was made: [`Clock::elapsed`] counts from
+    /// there.
+    Real(Instant),
     Virtual(Arc<VirtualTime>),
 }
 
@@ -90,7 +92,7 @@ impl Clock {
     /// The real clock: [`Instant::now`] for time, a real sleep for waiting.
     pub fn real() -> Clock {
         Clock {
-            kind: Kind::Real,
+            kind: Kind::Real(Instant::now()),
             #[cfg(feature = "schedule")]
             zone: None,
         }
@@ -141,7 +143,7 @@ impl Clock {
     /// Whether waiting on this clock moves virtual time forward by itself.
     pub fn is_auto_advance(&self) -> bool {
         match &self.kind {
-            Kind::Real => false,
+            Kind::Real(_) => false,
             Kind::Virtual(v) => v.auto_advance,
         }
     }
@@ -153,7 +155,7 @@ impl Clock {
     /// that waits for time to get there).
     pub(crate) fn reaches(&self, at: Instant) -> bool {
         match &self.kind {
-            Kind::Real => true,
+            Kind::Real(_) => true,
             Kind::Virtual(v) => {
                 at.saturating_duration_since(v.origin).as_nanos() <= u128::from(u64::MAX)
             }
@@ -163,15 +165,34 @@ impl Clock {
     /// The current monotonic time (asyncio's `loop.time()`, sched's `timefunc`).
     pub fn now(&self) -> Instant {
         match &self.kind {
-            Kind::Real => Instant::now(),
+            Kind::Real(_) => Instant::now(),
             Kind::Virtual(v) => v.now(),
+        }
+    }
+
+    /// How long this clock has run: virtual time since a virtual clock started, real
+    /// time since the real one was made (`Clock::real()`; a runtime's
+    /// [`Builder`](crate::Builder) makes its own when it is created). What a report
+    /// says of *when*: "deadlock at 5.000s" after a 5 s virtual sleep, where the
+    /// instant [`now`](Clock::now) returns means nothing to a reader.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed_at(self.now())
+    }
+
+    /// [`elapsed`](Clock::elapsed) as it reads (or read) at `at`, an instant of this
+    /// clock: a deadline as "7.000s" on the same scale as `elapsed`. Zero for an
+    /// instant before the clock started.
+    pub fn elapsed_at(&self, at: Instant) -> Duration {
+        match &self.kind {
+            Kind::Real(origin) => at.saturating_duration_since(*origin),
+            Kind::Virtual(v) => at.saturating_duration_since(v.origin),
         }
     }
 
     /// The current wall-clock date-time (`datetime.now()`).
     pub fn wall_now(&self) -> SystemTime {
         match &self.kind {
-            Kind::Real => SystemTime::now(),
+            Kind::Real(_) => SystemTime::now(),
             Kind::Virtual(v) => v.wall_origin + v.elapsed(),
         }
     }
@@ -219,7 +240,7 @@ impl Clock {
     /// another thread advances time or unparks it.
     pub fn park_until(&self, deadline: Option<Instant>) {
         match (&self.kind, deadline) {
-            (Kind::Real, Some(deadline)) => {
+            (Kind::Real(_), Some(deadline)) => {
                 let now = Instant::now();
                 if deadline > now {
                     thread::park_timeout(deadline - now);
@@ -255,7 +276,7 @@ impl Clock {
     fn expect_virtual(&self, what: &str) -> &VirtualTime {
         match &self.kind {
             Kind::Virtual(v) => v,
-            Kind::Real => panic!(
+            Kind::Real(_) => panic!(
                 "Clock::{what} called on the real clock, which cannot be moved; \
                  build the runtime or scheduler on Clock::virtual_clock() or Clock::manual(..) \
                  to control time"
@@ -294,7 +315,7 @@ impl Clock {
     pub fn time_zone(&self) -> TimeZone {
         match (&self.zone, &self.kind) {
             (Some(zone), _) => zone.clone(),
-            (None, Kind::Real) => TimeZone::system(),
+            (None, Kind::Real(_)) => TimeZone::system(),
             (None, Kind::Virtual(_)) => TimeZone::UTC,
         }
     }
@@ -332,7 +353,7 @@ impl Default for Clock {
 impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
-            Kind::Real => f.write_str("Clock::Real"),
+            Kind::Real(_) => f.write_str("Clock::Real"),
             Kind::Virtual(v) => f
                 .debug_struct("Clock::Virtual")
                 .field("elapsed", &v.elapsed())
@@ -353,6 +374,11 @@ mod tests {
         assert_eq!(clock.now(), t0);
         clock.advance(Duration::from_secs(3));
         assert_eq!(clock.now() - t0, Duration::from_secs(3));
+        assert_eq!(clock.elapsed(), Duration::from_secs(3));
+        assert_eq!(
+            clock.elapsed_at(t0 + Duration::from_secs(7)),
+            Duration::from_secs(7)
+        );
         assert_eq!(
             clock.wall_now(),
             SystemTime::UNIX_EPOCH + Duration::from_secs(3)

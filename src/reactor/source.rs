@@ -177,6 +177,10 @@ impl Source {
             drop(waiting);
             // What the task waits on, for a deadlock report: this descriptor.
             crate::task::wait::on_descriptor(fd.as_raw_fd(), direction == READ);
+            if crate::trace::enabled() {
+                // The trace draws the wait as I/O, on what `fd` is (its address).
+                crate::trace::hooks::io_waiting(fd.as_raw_fd(), direction == READ);
+            }
             if first && reactor.selector.level_triggered() {
                 reactor.interest_grew();
             }

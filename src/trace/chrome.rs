@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::event::{Event, EventKind, Outcome, TaskId};
+use super::event::{Event, EventKind, Outcome, TaskId, format_secs};
 use super::jsonl::json_string;
 use super::timeline::{Timeline, wake_words};
 
@@ -110,10 +110,15 @@ fn instant(kind: &EventKind) -> Option<(&'static str, String)> {
         EventKind::Woken { by, .. } => Some(("woken", wake_words(by))),
         EventKind::TimerFired { .. } => Some(("timer fired", String::new())),
         EventKind::Granted { resource, .. } => Some(("granted", resource.to_string())),
+        EventKind::TimedOut { after, .. } => Some((
+            "timed out",
+            format!("a timeout of {} ran out", format_secs(*after)),
+        )),
         EventKind::Done { outcome, .. } => Some(match outcome {
             Outcome::Value => ("done", "returned a value".to_string()),
             Outcome::Panic(message) => ("panicked", message.clone()),
             Outcome::Cancelled => ("cancelled", String::new()),
+            Outcome::TimedOut => ("timed out", String::new()),
         }),
         _ => None,
     }

@@ -6,9 +6,9 @@
 //! ([`EventKind`]). The kinds follow a task through its life:
 //!
 //! ```text
-//!  Spawned ──> PollStart ──> PollEnd ──> (TimerRegistered | Waiting) ... Woken ──> PollStart ...
-//!                                     ... TimerFired / Granted ─────────┘
-//!  ... PollStart ──> Done { Value | Panic(message) | Cancelled }
+//!  Spawned (SpawnedAt) ──> PollStart ──> PollEnd ──> (TimerRegistered | Waiting | IoWaiting) ... Woken ──> PollStart ...
+//!                                                ... TimerFired / Granted ─────────────────────┘
+//!  ... PollStart (TimedOut) ──> Done { Value | Panic(message) | Cancelled }
 //! ```
 //!
 //! `sched` and `schedule` have no tasks: their runs are [`EventKind::SchedRun`] and
@@ -110,6 +110,35 @@ pub enum EventKind {
         /// What it got.
         resource: Resource,
     },
+    /// The task (while being polled) found a socket, pipe or child process not
+    /// ready and now waits for the selector to report it (asyncio's `add_reader`,
+    /// `add_writer`). A timer set in the same poll is this wait's timeout.
+    IoWaiting {
+        /// The task that waits.
+        task: TaskId,
+        /// What it waits on, in words: `127.0.0.1:8080` (a connected socket's
+        /// peer), `listening on 127.0.0.1:80`, `child process 1234 'sleep'`, `a pipe`.
+        source: String,
+        /// Waiting to read (else to write).
+        read: bool,
+    },
+    /// A `timeout` or `wait_for` in the task (while being polled) ran out: what it
+    /// awaited was cancelled (dropped) and the task got `Err(TimeoutError)`.
+    TimedOut {
+        /// The task.
+        task: TaskId,
+        /// The time the awaited future was given.
+        after: Duration,
+    },
+    /// Where the task was spawned: the line of the `spawn` call (recorded right after
+    /// its [`EventKind::Spawned`], when the runtime knows it). A task with no name of
+    /// its own is drawn under it (`fetch.rs:12`) rather than as `Task-3`.
+    SpawnedAt {
+        /// The task.
+        task: TaskId,
+        /// `file:line`, as [`std::panic::Location`] writes it (`src/fetch.rs:12`).
+        location: String,
+    },
     /// The task finished.
     Done {
         /// The task.
@@ -154,6 +183,9 @@ impl EventKind {
             | EventKind::TimerFired { task }
             | EventKind::Waiting { task, .. }
             | EventKind::Granted { task, .. }
+            | EventKind::IoWaiting { task, .. }
+            | EventKind::TimedOut { task, .. }
+            | EventKind::SpawnedAt { task, .. }
             | EventKind::Done { task, .. } => Some(*task),
             EventKind::SchedRun { .. } | EventKind::JobRun { .. } | EventKind::Dropped { .. } => {
                 None
@@ -184,6 +216,12 @@ pub enum Outcome {
     Panic(String),
     /// It was cancelled before it finished.
     Cancelled,
+    /// It returned in the poll where a `timeout` or `wait_for` cut off what it
+    /// awaited: a [`EventKind::Done`] with a value after an
+    /// [`EventKind::TimedOut`] of the same poll, as the [timeline](super::Timeline)
+    /// reads it (the runtime records the value; the chart says the task was cut off,
+    /// not that it succeeded).
+    TimedOut,
 }
 
 /// A synchronisation object a task can wait on, and its name.

@@ -38,8 +38,9 @@
 //! [`enabled`] reads is the recorder's own).
 
 use std::cell::RefCell;
+use std::panic::Location;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::event::{EventKind, Outcome, TaskId, WakeSource};
 use super::recorder::Recorder;
@@ -94,6 +95,28 @@ pub fn record_current(make: impl FnOnce(TaskId, &Recorder) -> EventKind) {
     }
 }
 
+/// The task polled on this thread waits for descriptor `fd` to turn readable
+/// (`read`) or writable: records an [`EventKind::IoWaiting`] naming what `fd` is
+/// (its peer's address, a child process, a pipe), if the task's runtime traces. The
+/// reactor calls it behind [`enabled`], where the task registers its waker.
+#[cold]
+#[inline(never)]
+pub(crate) fn io_waiting(fd: i32, read: bool) {
+    record_current(|task, _| EventKind::IoWaiting {
+        task,
+        source: super::fd::describe(fd).to_string(),
+        read,
+    });
+}
+
+/// A `timeout` or `wait_for` in the task polled on this thread ran out after
+/// `after`: records an [`EventKind::TimedOut`], if its runtime traces.
+#[cold]
+#[inline(never)]
+pub(crate) fn timed_out(after: Duration) {
+    record_current(|task, _| EventKind::TimedOut { task, after });
+}
+
 /// Restores what this thread was doing before a [`Recorder::poll`] or a
 /// [`Recorder::firing_timers`], when dropped.
 #[must_use = "the poll (or the timer firing) ends when this guard is dropped"]
@@ -128,6 +151,17 @@ impl Recorder {
             name: name(),
             parent,
         });
+    }
+
+    /// Where task `task` was spawned: the `spawn` call's line, recorded right after
+    /// its [`spawned`](Recorder::spawned) (the runtime calls it when it knows the
+    /// location). A task that keeps its default name is drawn under it
+    /// (`fetch.rs:12`), and the snapshot and the deadlock report name it.
+    #[cold]
+    #[inline(never)]
+    pub fn spawned_at(&self, task: TaskId, location: &'static Location<'static>) {
+        let location = format!("{}:{}", location.file(), location.line());
+        self.record(EventKind::SpawnedAt { task, location });
     }
 
     /// A worker begins polling `task`: records `PollStart`, and `PollEnd` when the

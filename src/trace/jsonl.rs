@@ -92,6 +92,12 @@ pub(crate) fn push_json_line(out: &mut Vec<u8>, event: &Event) {
             text_field(out, "resource", resource.kind.word());
             text_field(out, "resource_name", &resource.name);
         }
+        EventKind::IoWaiting { source, read, .. } => {
+            text_field(out, "source", source);
+            text_field(out, "direction", if *read { "read" } else { "write" });
+        }
+        EventKind::TimedOut { after, .. } => int(out, "after_ns", nanos(*after)),
+        EventKind::SpawnedAt { location, .. } => text_field(out, "location", location),
         EventKind::Done { outcome, .. } => match outcome {
             Outcome::Value => text_field(out, "outcome", "value"),
             Outcome::Panic(message) => {
@@ -99,6 +105,7 @@ pub(crate) fn push_json_line(out: &mut Vec<u8>, event: &Event) {
                 text_field(out, "message", message);
             }
             Outcome::Cancelled => text_field(out, "outcome", "cancelled"),
+            Outcome::TimedOut => text_field(out, "outcome", "timed_out"),
         },
         EventKind::SchedRun { name, took } | EventKind::JobRun { name, took } => {
             text_field(out, "name", name);
@@ -163,6 +170,9 @@ fn tag(kind: &EventKind) -> &'static str {
         EventKind::TimerFired { .. } => "timer_fired",
         EventKind::Waiting { .. } => "waiting",
         EventKind::Granted { .. } => "granted",
+        EventKind::IoWaiting { .. } => "io_waiting",
+        EventKind::TimedOut { .. } => "timed_out",
+        EventKind::SpawnedAt { .. } => "spawned_at",
         EventKind::Done { .. } => "done",
         EventKind::SchedRun { .. } => "sched_run",
         EventKind::JobRun { .. } => "job_run",
@@ -329,6 +339,23 @@ fn event_from(fields: &[(String, Value)]) -> Result<Event, String> {
             task: task()?,
             outcome: outcome(&line)?,
         },
+        "io_waiting" => EventKind::IoWaiting {
+            task: task()?,
+            source: line.text("source")?,
+            read: match line.text("direction")?.as_str() {
+                "read" => true,
+                "write" => false,
+                other => return Err(format!("unknown direction \"{other}\"")),
+            },
+        },
+        "timed_out" => EventKind::TimedOut {
+            task: task()?,
+            after: line.time("after_ns")?,
+        },
+        "spawned_at" => EventKind::SpawnedAt {
+            task: task()?,
+            location: line.text("location")?,
+        },
         "sched_run" => EventKind::SchedRun {
             name: line.text("name")?,
             took: line.time("took_ns")?,
@@ -360,6 +387,7 @@ fn outcome(line: &Line) -> Result<Outcome, String> {
         "value" => Ok(Outcome::Value),
         "panic" => Ok(Outcome::Panic(line.text("message")?)),
         "cancelled" => Ok(Outcome::Cancelled),
+        "timed_out" => Ok(Outcome::TimedOut),
         other => Err(format!("unknown outcome \"{other}\"")),
     }
 }

@@ -51,6 +51,7 @@ use super::snapshot::{DeadlockReport, Snapshot, TaskSnapshot, TaskState};
 use super::{Resource, ResourceKind};
 use crate::clock::Clock;
 use crate::runtime::scheduler::{Local, Remote, RuntimeCore};
+use crate::task::cell::Runnable;
 use crate::task::wait::{self, Wait};
 
 /// How long, in real time, the virtual loop waits for a wake-up from another thread
@@ -122,6 +123,7 @@ pub(crate) fn snapshot(core: &RuntimeCore) -> Snapshot {
                 .map(|task| TaskSnapshot {
                     id: TaskId(task.header().id),
                     name: task.name(),
+                    spawned_at: spawned_at(&**task),
                     state: TaskState::Unknown,
                     since: Duration::ZERO,
                     waiting_on: waiting_on(
@@ -135,11 +137,29 @@ pub(crate) fn snapshot(core: &RuntimeCore) -> Snapshot {
                 .collect();
             tasks.sort_by_key(|task| task.id);
             Snapshot {
-                at: Duration::ZERO,
+                at: core.clock.elapsed(),
                 tasks,
             }
         }
     }
+}
+
+/// `d` rounded up to a whole microsecond.
+fn up_to_micros(d: Duration) -> Duration {
+    let micros = d.as_nanos().div_ceil(1000);
+    Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
+}
+
+/// Where `task` was spawned (`src/main.rs:12`), for the report's
+/// "task 3 'Task-3' (spawned at src/main.rs:12) waits on ...".
+///
+/// The task side is to keep it: `Runnable::spawned_at() -> Option<&'static
+/// Location<'static>>`, filled by `spawn`'s `#[track_caller]` chain. Until it does,
+/// nothing is known here, and the report prints no location.
+fn spawned_at(_task: &dyn Runnable) -> Option<String> {
+    // Once the task keeps it:
+    // _task.spawned_at().map(|at| format!("{}:{}", at.file(), at.line()))
+    None
 }
 
 /// What a task's wait word names, in the report's words (tracing off: the trace
@@ -170,10 +190,14 @@ fn waiting_on(
         }
         Wait::Sleep(None) => WaitingOn::Other("a sleep that never ends".to_string()),
         Wait::Sleep(Some(due)) => {
-            let left = due.saturating_duration_since(core.clock.now());
+            // On the clock's own scale, as the report's "deadlock at" is. The word
+            // keeps a deadline to 16 ns below it: up to the microsecond it was.
+            let due = up_to_micros(core.clock.elapsed_at(due));
+            let now = core.clock.elapsed();
             WaitingOn::Other(format!(
-                "a sleep due in {}",
-                super::event::format_secs(left)
+                "a sleep until {} (in {})",
+                super::event::format_secs(due),
+                super::event::format_secs(due.saturating_sub(now))
             ))
         }
         Wait::Task(id) => WaitingOn::Task {
@@ -182,38 +206,15 @@ fn waiting_on(
         },
         Wait::Descriptor { fd, read } => {
             let way = if read { "to read" } else { "to write" };
-            WaitingOn::Socket {
-                what: format!("{} ({way})", describe_fd(fd)),
+            let what = super::fd::describe(fd);
+            match what.is_socket() {
+                true => WaitingOn::Socket {
+                    what: format!("{what} (fd {fd}, {way})"),
+                },
+                false => WaitingOn::Other(format!("{what} (fd {fd}, {way})")),
             }
         }
     })
-}
-
-/// A descriptor in words: its peer's address, else its own, else its number.
-#[cfg(unix)]
-fn describe_fd(fd: i32) -> String {
-    use std::os::fd::BorrowedFd;
-    if fd < 0 {
-        return format!("fd {fd}");
-    }
-    // SAFETY: `fd` is only named here: getpeername/getsockname read its address,
-    // and a descriptor closed (or reused) since the wait was registered makes them
-    // fail (or name the new one), never touch memory. The task waiting on it keeps
-    // it open in every case this report is printed for.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    let address = rustix::net::getpeername(borrowed)
-        .ok()
-        .flatten()
-        .or_else(|| rustix::net::getsockname(borrowed).ok());
-    match address.map(|address| format!("{address:?}")) {
-        Some(address) => format!("{address} (fd {fd})"),
-        None => format!("fd {fd}"),
-    }
-}
-
-#[cfg(not(unix))]
-fn describe_fd(fd: i32) -> String {
-    format!("fd {fd}")
 }
 
 /// asyncio's `all_tasks()`: the live tasks of the runtime running on this thread,
@@ -258,7 +259,12 @@ pub(crate) fn check_deadlock(
         let stuck = || quiet() && core.timers.is_empty() && !crate::blocking::jobs_in_flight();
         if stuck() && !stays(DEADLOCK_GRACE, stuck) {
             let report = DeadlockReport {
-                at: core.trace.as_ref().map_or(Duration::ZERO, |t| t.now()),
+                // Trace time when tracing; else the clock's own: 5.000s after a
+                // 5 s virtual sleep, the same reading.
+                at: core
+                    .trace
+                    .as_ref()
+                    .map_or(core.clock.elapsed(), |t| t.now()),
                 tasks: with_main(core, snapshot(core).tasks),
             };
             // The loop's caller: `block_on`'s line once its chain tracks the caller.
@@ -275,16 +281,7 @@ pub(crate) fn check_deadlock(
         }
         while quiet() {
             if Instant::now() >= until {
-                // The rows include `block_on`'s future (main) when the trace
-                // saw it: count what is shown.
-                let snapshot = snapshot(core);
-                eprintln!(
-                    "clearloop (debug): the loop has been idle for {:?} with {} live task(s); \
-                     what each waits on:\n{}",
-                    IDLE_REPORT,
-                    snapshot.tasks.len(),
-                    snapshot
-                );
+                eprintln!("{}", idle_report(core));
                 return;
             }
             idle_until(until);
@@ -292,6 +289,28 @@ pub(crate) fn check_deadlock(
         // Something came: the park that follows must not sleep.
         std::thread::current().unpark();
     }
+}
+
+/// What debug mode prints of a loop idle for [`IDLE_REPORT`]: every task it shows,
+/// `block_on`'s future (main) among them, and the count of what it shows (it
+/// once said "1 live task(s)" above two rows: main was shown, not counted).
+fn idle_report(core: &RuntimeCore) -> String {
+    let mut snapshot = snapshot(core);
+    snapshot.tasks = with_main(core, snapshot.tasks);
+    let count = plural(snapshot.tasks.len(), "task", "tasks");
+    let hint = match core.trace {
+        Some(_) => "",
+        None => "To see how they got there, run again with CLEARLOOP_TRACE=timeline.",
+    };
+    format!(
+        "clearloop (debug): the loop has been idle for {} with {count} alive (main, \
+         block_on's future, included); what each waits on:\n{snapshot}{hint}",
+        super::event::format_secs(IDLE_REPORT),
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Waits up to `grace` of real time while `quiet()` holds; true if it stopped holding
@@ -327,6 +346,7 @@ fn with_main(core: &RuntimeCore, mut tasks: Vec<TaskSnapshot>) -> Vec<TaskSnapsh
             0,
             TaskSnapshot {
                 id: TaskId(0),
+                spawned_at: None,
                 name: "main".to_string(),
                 state,
                 since: Duration::ZERO,

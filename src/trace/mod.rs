@@ -100,7 +100,12 @@
 //! (`Cell::finish`: value, panic or cancellation), a rename (`Task::set_name`, a
 //! second `spawned`), and the `waiting` and `granted` of a lock, semaphore, event,
 //! condition or queue (in their futures' `poll`, behind [`enabled`]; each is named
-//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them).
+//! by its `with_name`, or `Lock-1`, `Queue-2`, ... in the order a trace meets them),
+//! a wait on a socket, pipe or child process (where the reactor's source stores the
+//! task's waker, `src/reactor/source.rs`, named by its address: [`hooks`]), a
+//! `timeout` or `wait_for` that ran out (`src/timeout.rs`), and where a task was
+//! spawned ([`Recorder::spawned_at`], when the runtime passes the `spawn` call's
+//! location).
 //! `sched` and `schedule` have no tasks: `sched::Scheduler::trace_into(recorder)` and
 //! `schedule::Scheduler::trace_into(recorder)` record each action's or job's run. [`live`] has `Runtime::dump`, [`all_tasks`], [`current_task`]
 //! and the deadlock check.
@@ -141,7 +146,7 @@
 //! | field           | in events (`ev`)                              | value                                   |
 //! |-----------------|-----------------------------------------------|-----------------------------------------|
 //! | `t_ns`          | all                                           | nanoseconds since the trace began       |
-//! | `ev`            | all                                           | `spawned`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `done`, `sched_run`, `job_run`, `dropped` |
+//! | `ev`            | all                                           | `spawned`, `spawned_at`, `poll_start`, `poll_end`, `woken`, `timer_registered`, `timer_fired`, `waiting`, `granted`, `io_waiting`, `timed_out`, `done`, `sched_run`, `job_run`, `dropped` |
 //! | `task`          | all but `sched_run`, `job_run`, `dropped`     | the task's id (0: `block_on`'s future)  |
 //! | `name`          | `spawned`, `sched_run`, `job_run`             | the task's, event's or job's name (a second `spawned` for a task renames it) |
 //! | `parent`        | `spawned`                                     | the spawning task's id, or `null`       |
@@ -151,7 +156,11 @@
 //! | `due_ns`        | `timer_registered`                            | when the timer is due, in trace time    |
 //! | `resource`      | `waiting`, `granted`                          | `lock`, `semaphore`, `event`, `condition` or `queue` |
 //! | `resource_name` | `waiting`, `granted`                          | the resource's name                     |
-//! | `outcome`       | `done`                                        | `value`, `panic` or `cancelled`         |
+//! | `location`      | `spawned_at`                                  | the `spawn` call's `file:line`          |
+//! | `source`        | `io_waiting`                                  | what the task waits on: `127.0.0.1:8080` (a socket's peer), `listening on ...`, `child process 1234 'sleep'`, `a pipe` |
+//! | `direction`     | `io_waiting`                                  | `read` or `write`                       |
+//! | `after_ns`      | `timed_out`                                   | the time the `timeout`/`wait_for` gave  |
+//! | `outcome`       | `done`                                        | `value`, `panic` or `cancelled` (`timed_out` only in a file written from a timeline's reading) |
 //! | `message`       | `done` with `"outcome":"panic"`               | the panic message                       |
 //! | `took_ns`       | `sched_run`, `job_run`                        | how long the action ran                 |
 //! | `count`         | `dropped`                                     | how many events the window dropped before `t_ns` |
@@ -172,6 +181,7 @@
 pub mod chrome;
 pub mod config;
 pub mod event;
+mod fd;
 pub mod hooks;
 pub mod jsonl;
 pub mod live;

@@ -66,8 +66,8 @@ pub enum WaitingOn {
         /// Which one, in words (`127.0.0.1:8080`, `stdin`).
         what: String,
     },
-    /// Something else the runtime can name, in words (`a sleep due in 2.000s`,
-    /// `a barrier`).
+    /// Something else the runtime can name, in words (`a sleep until 7.000s (in
+    /// 2.000s)`, `child process 1234 'sleep' (fd 7, to read)`, `a barrier`).
     Other(String),
 }
 
@@ -90,6 +90,9 @@ pub struct TaskSnapshot {
     pub id: TaskId,
     /// Its name.
     pub name: String,
+    /// Where it was spawned (`src/main.rs:12`), when known: the trace's
+    /// `spawned_at` event, or the task itself once it keeps its spawn location.
+    pub spawned_at: Option<String>,
     /// Running, ready or waiting.
     pub state: TaskState,
     /// Since when (trace time) it has been in that state.
@@ -151,6 +154,7 @@ impl Snapshot {
                 } else {
                     format!("Task-{id}")
                 },
+                spawned_at: None,
                 state: TaskState::Ready,
                 since: event.at,
                 waiting_on: None,
@@ -174,6 +178,7 @@ fn follow(task: &mut TaskSnapshot, next: &mut Option<WaitingOn>, event: &Event) 
     };
     match &event.kind {
         EventKind::Spawned { name, .. } => task.name = name.clone(),
+        EventKind::SpawnedAt { location, .. } => task.spawned_at = Some(location.clone()),
         EventKind::PollStart { .. } => {
             task.polls += 1;
             *next = None;
@@ -186,8 +191,19 @@ fn follow(task: &mut TaskSnapshot, next: &mut Option<WaitingOn>, event: &Event) 
         EventKind::Woken { .. } | EventKind::Granted { .. } if task.state == TaskState::Waiting => {
             become_(task, TaskState::Ready, None);
         }
-        EventKind::TimerRegistered { due, .. } => *next = Some(WaitingOn::Timer { due: *due }),
+        // A timer beside another wait of the same poll is that wait's timeout: the
+        // wait is what the task is for.
+        EventKind::TimerRegistered { due, .. } if next.is_none() => {
+            *next = Some(WaitingOn::Timer { due: *due });
+        }
         EventKind::Waiting { resource, .. } => *next = Some(WaitingOn::Resource(resource.clone())),
+        EventKind::IoWaiting { source, read, .. } => {
+            // A timer set in the same poll is this wait's timeout: the I/O wins.
+            let way = if *read { "to read" } else { "to write" };
+            *next = Some(WaitingOn::Socket {
+                what: format!("{source}, {way}"),
+            });
+        }
         _ => {}
     }
 }
@@ -214,14 +230,23 @@ impl fmt::Display for Snapshot {
                 }
                 None => String::new(),
             };
+            // Untraced, the runtime counts no time nor polls per task: blank, not 0.
+            let (since, polls, busy) = match task.state {
+                TaskState::Unknown => (String::new(), String::new(), String::new()),
+                _ => (
+                    millis(self.at.saturating_sub(task.since)),
+                    task.polls.to_string(),
+                    millis(task.busy),
+                ),
+            };
             let line = format!(
                 "{:>3}  {:<name_width$}  {:<7}  {:<8}  {:>5}  {:<8}  {waiting}",
                 task.id.0,
                 task.name,
                 task.state.word(),
-                millis(self.at.saturating_sub(task.since)),
-                task.polls,
-                millis(task.busy),
+                since,
+                polls,
+                busy,
             );
             writeln!(f, "{}", line.trim_end())?;
         }
@@ -234,7 +259,9 @@ impl fmt::Display for Snapshot {
 /// every waiting task and what it waits on, then how such a deadlock usually comes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlockReport {
-    /// When the loop found itself stuck (trace time).
+    /// When the loop found itself stuck: trace time, or with tracing off the
+    /// clock's [`elapsed`](crate::clock::Clock::elapsed) time (the same reading on
+    /// a virtual clock).
     pub at: Duration,
     /// The tasks still alive, all waiting.
     pub tasks: Vec<TaskSnapshot>,
@@ -242,17 +269,11 @@ pub struct DeadlockReport {
 
 impl fmt::Display for DeadlockReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Untraced, the runtime keeps no clock of the tasks' states: say nothing
-        // rather than a false 0.000s.
-        let traced = self.tasks.iter().any(|t| t.state != TaskState::Unknown);
-        let when = match traced {
-            true => format!(" at {}", millis(self.at)),
-            false => String::new(),
-        };
         writeln!(
             f,
-            "deadlock{when}: no task can run, no timer is pending and nothing outside the loop \
+            "deadlock at {}: no task can run, no timer is pending and nothing outside the loop \
              can wake a task, so the loop would wait forever. {} waiting:",
+            millis(self.at),
             plural(self.tasks.len(), "task is", "tasks are")
         )?;
         for task in &self.tasks {
@@ -261,11 +282,23 @@ impl fmt::Display for DeadlockReport {
                 None => "something the runtime cannot name (a future never woken, like pending())"
                     .to_string(),
             };
+            // Untraced, the runtime keeps no clock of the tasks' states: say
+            // nothing rather than a false 0.000s.
             let since = match task.state {
                 TaskState::Unknown => String::new(),
                 _ => format!(", since {}", millis(task.since)),
             };
-            writeln!(f, "  task {} '{}' waits on {on}{since}", task.id, task.name)?;
+            // Where the task was spawned, when known: an unnamed `Task-3` says
+            // which `spawn` made it.
+            let spawned = match &task.spawned_at {
+                Some(at) => format!(" (spawned at {at})"),
+                None => String::new(),
+            };
+            writeln!(
+                f,
+                "  task {} '{}'{spawned} waits on {on}{since}",
+                task.id, task.name
+            )?;
         }
         writeln!(
             f,
@@ -387,6 +420,7 @@ mod tests {
         let task = |id, name: &str, waiting_on| TaskSnapshot {
             id: TaskId(id),
             name: name.to_string(),
+            spawned_at: None,
             state: TaskState::Waiting,
             since: Duration::from_secs(1),
             waiting_on,

@@ -44,6 +44,7 @@ fn colour(state: State) -> &'static str {
         State::Ready => "#c4b5fd",
         State::Timer => "#60a5fa",
         State::Sync => "#fb923c",
+        State::Io => "#2dd4bf",
         State::Idle => "#d1d5db",
     }
 }
@@ -54,6 +55,7 @@ fn end_mark(outcome: &Outcome) -> (&'static str, &'static str, String) {
         Outcome::Value => ("✓", "#15803d", "done".to_string()),
         Outcome::Panic(message) => ("✗", "#b91c1c", format!("panicked: {message}")),
         Outcome::Cancelled => ("⊘", "#4b5563", "cancelled".to_string()),
+        Outcome::TimedOut => ("⧖", "#b45309", "timed out".to_string()),
     }
 }
 
@@ -226,6 +228,7 @@ fn legend(out: &mut String, y: f64) {
         Outcome::Value,
         Outcome::Panic(String::new()),
         Outcome::Cancelled,
+        Outcome::TimedOut,
     ] {
         let (mark, fill, words) = end_mark(&outcome);
         let words = words.trim_end_matches(": ");

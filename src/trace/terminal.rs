@@ -34,9 +34,9 @@ const LABEL_MAX: usize = 16;
 /// Which characters draw the chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charset {
-    /// Block and box-drawing characters: `█ ░ ▒ ─ · ✓ ✗ ⊘`.
+    /// Block and box-drawing characters: `█ ░ ─ ▒ ≈ · ✓ ✗ ⊘ ⧖`.
     Unicode,
-    /// Plain ASCII: `# + = - . v X C`.
+    /// Plain ASCII: `# + - = ~ . v X C T`.
     Ascii,
 }
 
@@ -77,6 +77,7 @@ impl Charset {
             State::Ready => ('░', '+'),
             State::Timer => ('─', '-'),
             State::Sync => ('▒', '='),
+            State::Io => ('≈', '~'),
             State::Idle => ('·', '.'),
         };
         self.pick(unicode, ascii)
@@ -88,6 +89,7 @@ impl Charset {
             Outcome::Value => ('✓', 'v'),
             Outcome::Panic(_) => ('✗', 'X'),
             Outcome::Cancelled => ('⊘', 'C'),
+            Outcome::TimedOut => ('⧖', 'T'),
         };
         self.pick(unicode, ascii)
     }
@@ -308,18 +310,38 @@ fn legend(charset: Charset, per_column: Duration) -> String {
         .iter()
         .map(|s| format!("{} {}", charset.glyph(*s), s.word()))
         .collect();
-    let first = states.join("  ");
     let ends = [
         (Outcome::Value, "done"),
         (Outcome::Panic(String::new()), "panicked"),
         (Outcome::Cancelled, "cancelled"),
+        (Outcome::TimedOut, "timed out"),
     ];
-    let mut second: Vec<String> = ends
-        .iter()
-        .map(|(o, w)| format!("{} {w}", charset.end_glyph(o)))
-        .collect();
-    second.push(format!("(one column = {})", tick_label(per_column)));
-    format!("{first}\n{}\n", second.join("  "))
+    let mut items = states;
+    items.extend(
+        ends.iter()
+            .map(|(o, w)| format!("{} {w}", charset.end_glyph(o))),
+    );
+    items.push(format!("(one column = {})", tick_label(per_column)));
+    format!("{}\n", wrap(&items))
+}
+
+/// `items` two spaces apart, on as many lines of at most [`WIDTH`] as they need.
+fn wrap(items: &[String]) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for item in items {
+        let width = item.chars().count();
+        if line > 0 && line + 2 + width > WIDTH {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push_str("  ");
+            line += 2;
+        }
+        out.push_str(item);
+        line += width;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -7,10 +7,22 @@
 //! ```text
 //!   Spawned ─> Ready ─PollStart─> Running ─PollEnd─> Timer  (a TimerRegistered during the poll)
 //!                                                 ─> Sync   (a Waiting during the poll)
+//!                                                 ─> Io     (an IoWaiting during the poll)
 //!                                                 ─> Ready  (woken during the poll)
-//!                                                 ─> Idle   (none of these: waits on a task, I/O)
-//!   Timer / Sync / Idle ─Woken or Granted─> Ready ─PollStart─> Running ... ─Done─> end mark
+//!                                                 ─> Idle   (none of these: waits on a task)
+//!   Timer / Sync / Io / Idle ─Woken or Granted─> Ready ─PollStart─> Running ... ─Done─> end mark
 //! ```
+//!
+//! A timer set in the same poll as a Sync or Io wait is that wait's timeout
+//! (`wait_for(stream.read(..), 5 s)`): the row shows the wait, its detail the
+//! timeout (`waiting on I/O: 127.0.0.1:8080, to read; timeout at 5.000s`), not a
+//! sleep. A task whose last poll saw a timeout run out ([`EventKind::TimedOut`])
+//! ends with [`Outcome::TimedOut`], not a success mark, though it returned a value
+//! (its `Err(TimeoutError)`).
+//!
+//! A task with no name of its own and a known spawn location
+//! ([`EventKind::SpawnedAt`]) is labelled by it, `fetch.rs:12` (`fetch.rs:12 #3`
+//! when several rows share the line), rather than `Task-3`.
 //!
 //! On the virtual clock a poll takes no time: its `Running` segment has zero length,
 //! and the renderers still show it (a column, a 2-pixel bar).
@@ -37,17 +49,21 @@ pub enum State {
     Timer,
     /// Waiting on a lock, semaphore, event, condition or queue.
     Sync,
-    /// Waiting on something the trace does not name (another task, I/O).
+    /// Waiting for a socket, pipe or child process to be ready (the selector).
+    Io,
+    /// Waiting on something the trace does not name (another task, a hand-written
+    /// future).
     Idle,
 }
 
 impl State {
     /// Every state, in legend order.
-    pub const ALL: [State; 5] = [
+    pub const ALL: [State; 6] = [
         State::Running,
         State::Ready,
         State::Timer,
         State::Sync,
+        State::Io,
         State::Idle,
     ];
 
@@ -58,7 +74,8 @@ impl State {
             State::Ready => "ready",
             State::Timer => "sleeping (timer)",
             State::Sync => "waiting on a lock/semaphore/queue",
-            State::Idle => "waiting (task, I/O)",
+            State::Io => "waiting on I/O",
+            State::Idle => "waiting (a task, other)",
         }
     }
 }
@@ -114,6 +131,8 @@ struct Open {
     next: Option<(State, String)>,
     /// Woken while being polled: it goes straight back to the queue.
     woken_in_poll: bool,
+    /// A timeout ran out during the current (or last) poll.
+    timed_out: bool,
 }
 
 /// The model being built, event by event.
@@ -123,6 +142,8 @@ struct Builder {
     open: HashMap<TaskId, Open>,
     /// Where the window begins and how many events it dropped, if it did.
     dropped: Option<(Duration, u64)>,
+    /// The rows labelled by their spawn location (not named by the user).
+    located: HashMap<usize, TaskId>,
 }
 
 impl Timeline {
@@ -142,6 +163,7 @@ impl Timeline {
         for task in open {
             builder.close(task, end);
         }
+        builder.tell_located_apart();
         let (start, dropped) = builder.dropped.unwrap_or_default();
         let mut timeline = Timeline {
             rows: builder.rows,
@@ -193,6 +215,15 @@ impl Builder {
                 // A second `spawned`: the task was renamed (`Task::set_name`).
                 let row = self.open[task].row;
                 self.rows[row].label = name.clone();
+                self.located.remove(&row);
+            }
+            EventKind::SpawnedAt { task, location } => {
+                let row = self.task(*task, at).row;
+                // Only a default name gives way: a name the user chose stays.
+                if self.rows[row].label == format!("Task-{task}") {
+                    self.rows[row].label = short_location(location);
+                    self.located.insert(row, *task);
+                }
             }
             EventKind::Spawned { task, name, parent } => {
                 let row = self.new_row(Some(*task), name.clone());
@@ -204,15 +235,37 @@ impl Builder {
             }
             EventKind::PollStart { task, worker } => self.poll_start(*task, at, *worker),
             EventKind::PollEnd { task, .. } => self.poll_end(*task, at),
-            EventKind::Woken { task, by } => self.woken(*task, at, wake_words(by)),
-            EventKind::TimerRegistered { task, due } => {
-                self.wait(
-                    *task,
-                    at,
-                    State::Timer,
-                    format!("sleeping until {}", format_secs(*due)),
-                );
+            EventKind::Woken { task, by } => {
+                // The selector's wake-ups come from outside any task: for a task
+                // waiting on I/O, that is its readiness.
+                let by = match (by, self.open.get(task).map(|open| open.state)) {
+                    (WakeSource::Thread, Some(State::Io)) => &WakeSource::Io,
+                    _ => by,
+                };
+                self.woken(*task, at, wake_words(by));
             }
+            EventKind::TimerRegistered { task, due } => {
+                let open = self.task(*task, at);
+                match &mut open.next {
+                    // Beside a wait announced in the same poll, a timer is that
+                    // wait's timeout: the wait is what the row shows.
+                    Some((state, detail)) if *state != State::Timer => {
+                        detail.push_str(&format!("; timeout at {}", format_secs(*due)));
+                    }
+                    _ => self.wait(
+                        *task,
+                        at,
+                        State::Timer,
+                        format!("sleeping until {}", format_secs(*due)),
+                    ),
+                }
+            }
+            EventKind::IoWaiting { task, source, read } => {
+                let way = if *read { "to read" } else { "to write" };
+                let detail = format!("waiting on I/O: {source}, {way}");
+                self.wait(*task, at, State::Io, detail);
+            }
+            EventKind::TimedOut { task, .. } => self.task(*task, at).timed_out = true,
             EventKind::TimerFired { .. } => {} // the Woken that follows moves the row
             EventKind::Waiting { task, resource } => {
                 self.wait(*task, at, State::Sync, format!("waiting on {resource}"));
@@ -226,9 +279,14 @@ impl Builder {
                 }
             }
             EventKind::Done { task, outcome } => {
-                self.task(*task, at);
+                let timed_out = self.task(*task, at).timed_out;
+                let outcome = match outcome {
+                    // It returned its `Err(TimeoutError)`: cut off, not a success.
+                    Outcome::Value if timed_out => Outcome::TimedOut,
+                    other => other.clone(),
+                };
                 if let Some(row) = self.close(*task, at) {
-                    self.rows[row].end = Some((at, outcome.clone()));
+                    self.rows[row].end = Some((at, outcome));
                 }
             }
             EventKind::SchedRun { name, took } => self.run(format!("sched: {name}"), at, *took),
@@ -244,6 +302,7 @@ impl Builder {
         let open = self.task(task, at);
         open.next = None;
         open.woken_in_poll = false;
+        open.timed_out = false;
         let detail = format!("polled on worker {worker}");
         self.switch(task, at, State::Running, detail);
     }
@@ -254,7 +313,7 @@ impl Builder {
         let (state, detail) = if open.woken_in_poll {
             (State::Ready, "woken while running".to_string())
         } else {
-            let idle = (State::Idle, "waiting on another task or I/O".to_string());
+            let idle = (State::Idle, "waiting on another task".to_string());
             open.next.take().unwrap_or(idle)
         };
         self.switch(task, at, state, detail);
@@ -329,6 +388,25 @@ impl Builder {
         Some(open.row)
     }
 
+    /// Rows labelled by the same spawn line (tasks spawned in a loop) get their
+    /// task's id after it: `fetch.rs:12 #3`, `fetch.rs:12 #4`.
+    fn tell_located_apart(&mut self) {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for row in self.located.keys() {
+            *count.entry(self.rows[*row].label.as_str()).or_default() += 1;
+        }
+        let shared: Vec<usize> = self
+            .located
+            .keys()
+            .copied()
+            .filter(|row| count[self.rows[*row].label.as_str()] > 1)
+            .collect();
+        for row in shared {
+            let task = self.located[&row];
+            self.rows[row].label.push_str(&format!(" #{task}"));
+        }
+    }
+
     /// A `sched` or `schedule` run: a Running segment on the row of that name.
     fn run(&mut self, label: String, at: Duration, took: Duration) {
         let found = self
@@ -356,6 +434,7 @@ impl Open {
             detail,
             next: None,
             woken_in_poll: false,
+            timed_out: false,
         }
     }
 
@@ -369,6 +448,12 @@ impl Open {
             detail: self.detail.clone(),
         })
     }
+}
+
+/// `src/fetch.rs:12` as a row label: the file's name and the line (`fetch.rs:12`).
+pub(crate) fn short_location(location: &str) -> String {
+    let file_start = location.rfind(['/', '\\']).map_or(0, |slash| slash + 1);
+    location[file_start..].to_string()
 }
 
 /// Who woke a task, in words.

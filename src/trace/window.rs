@@ -18,7 +18,7 @@
 //! may have done nothing for an hour, and `Runtime::dump` or a deadlock report must
 //! still say it waits on its socket, under its name. So an event that leaves the
 //! window goes to the **carried** events of its task when the task is alive: its
-//! latest `Spawned` (its name) and the events since its last `PollStart` (which say
+//! latest `Spawned` (its name), its `SpawnedAt` (where it was spawned) and the events since its last `PollStart` (which say
 //! what it waits on, and since when), a handful per task. A task's `Done` drops
 //! them. The carried events come back, in front of the window, whenever the events
 //! are read: the snapshot and the timeline see every live task as they would have
@@ -74,6 +74,8 @@ pub(crate) struct Kept {
 struct Carried {
     /// Its latest `Spawned`: its name.
     spawned: Option<Event>,
+    /// Its `SpawnedAt`: where it was spawned (its label when it has no name).
+    located: Option<Event>,
     /// Its last `PollStart` and what followed it.
     since_poll: Vec<Event>,
 }
@@ -181,7 +183,11 @@ impl Kept {
         let carried: usize = self
             .carried
             .values()
-            .map(|c| usize::from(c.spawned.is_some()) + c.since_poll.len())
+            .map(|c| {
+                usize::from(c.spawned.is_some())
+                    + usize::from(c.located.is_some())
+                    + c.since_poll.len()
+            })
             .sum();
         carried + usize::from(self.dropped > 0) + self.len
     }
@@ -194,6 +200,7 @@ impl Kept {
         if self.dropped > 0 {
             for carried in self.carried.values() {
                 events.extend(carried.spawned.iter().cloned());
+                events.extend(carried.located.iter().cloned());
                 events.extend(carried.since_poll.iter().cloned());
             }
             // Carried events are older than the window's first: after the sort, the
@@ -247,6 +254,7 @@ fn carry_all(carried: &mut CarriedMap, leaving: &mut [Event]) {
             let event = std::mem::replace(event, PLACEHOLDER);
             match event.kind {
                 EventKind::Spawned { .. } => entry.spawned = Some(event),
+                EventKind::SpawnedAt { .. } => entry.located = Some(event),
                 EventKind::PollStart { .. } => {
                     entry.since_poll.clear();
                     entry.since_poll.push(event);
