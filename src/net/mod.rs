@@ -93,7 +93,7 @@
 //! assert_eq!(&echoed, b"hello");
 //! ```
 
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 mod accept;
 mod error;
@@ -103,6 +103,7 @@ mod stream;
 mod sys;
 mod tcp;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 pub use accept::ACCEPT_RETRY_DELAY;
@@ -113,4 +114,5 @@ pub use lines::{
 pub use resolve::ToSocketAddrs;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixListener, UnixStream};
