@@ -233,6 +233,23 @@ impl TcpStream {
     }
 
     /// A stream `accept4` made non-blocking already.
+    /// Wraps a stream connected by other means (std's, a socket pair made by a test)
+    /// and makes it non-blocking (tokio's `TcpStream::from_std`).
+    ///
+    /// # Errors
+    ///
+    /// When its peer's address cannot be read (it is not connected), or it cannot be
+    /// made non-blocking.
+    pub fn from_std(stream: std::net::TcpStream) -> Result<TcpStream, NetError> {
+        let peer = stream
+            .peer_addr()
+            .map_err(|error| NetError::new(error, "peer address of", None::<&str>))?;
+        stream
+            .set_nonblocking(true)
+            .map_err(|error| NetError::new(error, "set non-blocking", Some(peer)))?;
+        TcpStream::from_accepted(stream, peer)
+    }
+
     fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> Result<TcpStream, NetError> {
         let io = Registered::new(stream)
             .map_err(|error| NetError::new(error, "register the connection of", Some(peer)))?;
