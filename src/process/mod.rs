@@ -18,7 +18,16 @@
 //!                                                      pending reads as ready)
 //!   either way        readable from the exit on; the reactor's selector (epoll or
 //!                     poll(2)) watches it like any socket
+//!   Windows           the process handle, signalled   none: no zombies on Windows
+//!                     at the exit (IOCP's waitable)
 //! ```
+//!
+//! **Windows.** A process handle is signalled when the process exits, and the
+//! reactor's IOCP selector waits on it (`exit.rs`): no thread per child. Dropping a
+//! running child only closes its handles (nothing to reap). Its pipes cannot be
+//! waited on (`pipe.rs`): their reads and writes run on a bounded pool of threads.
+//! There the examples run `cmd /c` and `ping -n 2 127.0.0.1` where Unix runs `sh -c`
+//! and `sleep 1`.
 //!
 //! **What has run where.** The Linux path is the one tested here, with both
 //! selectors (`cargo test`, `CLEARLOOP_SELECTOR=poll cargo test`). The kqueue path

@@ -25,7 +25,9 @@
 //! The selector itself (`selector/`) is epoll written out by hand on `rustix`: three
 //! system calls and an eventfd, small enough to read in one sitting. Beside it sits
 //! the portable `poll(2)` selector (Python's `PollSelector`), level-triggered, which
-//! `CLEARLOOP_SELECTOR=poll` chooses; `selector/mod.rs` draws the two side by side.
+//! `CLEARLOOP_SELECTOR=poll` chooses; and on Windows, IOCP with the AFD poll through
+//! the `polling` crate, oneshot (`selector/windows.rs`); `selector/mod.rs` draws them
+//! side by side.
 //!
 //! ## One selector per loop, and the loop looks at it itself
 //!

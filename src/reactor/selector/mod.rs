@@ -13,6 +13,12 @@
 //!   (portable;                                  the list is rebuilt and
 //!   CLEARLOOP_                                  passed whole each time
 //!   SELECTOR=poll)
+//!   IOCP + AFD   (none: asyncio's     oneshot   GetQueuedCompletion-    an AFD poll request
+//!   poll         ProactorEventLoop              StatusEx: only what      each time a task
+//!   (Windows;    is the completion              completed; arm again     starts waiting and
+//!   `polling`    model instead)                 what is still waited on  after each report
+//!   crate)                                      after each report        (user space until
+//!                                                                        the next wait)
 //!   kqueue       KqueueSelector       edge with  (not written yet: the next step for
 //!   (BSD, macOS)                      EV_CLEAR   macOS, sharing epoll's rules)
 //!   select       SelectSelector       level     (not written: poll does the same job
@@ -25,12 +31,16 @@
 //! reported once when it *becomes* ready, so the sources count reports and nothing
 //! is re-armed; with **level** triggering it is reported on every wait for as long as
 //! it is ready, so only the directions a task waits on are asked about
-//! ([`Selector::level_triggered`]; `poll.rs` says more).
+//! ([`Selector::level_triggered`]; `poll.rs` says more); with **oneshot** (Windows) a
+//! report disarms the source, so it is armed again with the directions still waited
+//! on ([`Selector::arm`]; `windows.rs` says more). The costs, side by side: epoll pays
+//! in memory (each source counts its reports), poll in a pass over every waited-on
+//! source per wait, IOCP in one arm per wait (what `EPOLLONESHOT` would cost Linux).
 //!
 //! The choice is made once per process: epoll on Linux, unless the environment
 //! variable `CLEARLOOP_SELECTOR` says `poll` (so that the portable path runs the whole
 //! test suite on Linux: `CLEARLOOP_SELECTOR=poll cargo test`); `poll` on the other
-//! Unix systems (macOS, the BSDs), where kqueue is the next step.
+//! Unix systems (macOS, the BSDs), where kqueue is the next step; IOCP on Windows.
 
 use std::io;
 use std::sync::OnceLock;
