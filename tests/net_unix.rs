@@ -1,5 +1,6 @@
 //! Unix domain sockets: an echo through a socket file, errors naming the path, and
 //! the `futures` io utilities on a socket pair.
+#![cfg(unix)] // Unix-domain sockets are Unix-only (asyncio's start_unix_server too)
 
 use std::io::ErrorKind;
 use std::net::Shutdown;

@@ -6,6 +6,7 @@
 //! break any test running beside it: every `#[ignore]`d `alone_*` test is run by
 //! its parent test in a process of its own (this binary again, with
 //! `PROCESS_LIMITS_ALONE` set).
+#![cfg(unix)] // descriptor limits (rlimit) and pidfds: Unix's
 
 use std::io::ErrorKind;
 use std::os::fd::{AsFd, OwnedFd};

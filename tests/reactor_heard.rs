@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clearloop::net::{TcpListener, UnixStream};
+use clearloop::net::TcpListener;
 use clearloop::task::yield_now;
 use clearloop::{Builder, Runtime, spawn};
 
@@ -25,7 +25,7 @@ const POLLS_UNHEARD: usize = 2 * 61;
 fn a_task_that_stays_ready_does_not_keep_a_socket_unheard_on_one_thread() {
     Runtime::new().block_on(async {
         for round in 0..20 {
-            let (mut ours, mut theirs) = UnixStream::pair().unwrap();
+            let (mut ours, mut theirs) = common::stream_pair();
             let heard = Arc::new(AtomicBool::new(false));
             let reader = {
                 let heard = heard.clone();
@@ -152,7 +152,7 @@ fn the_io_thread_hears_nothing_of_a_runtime_on_the_real_clock() {
             builder = builder.worker_threads(n);
         }
         builder.build().block_on(async {
-            let (mut a, mut b) = UnixStream::pair().unwrap();
+            let (mut a, mut b) = common::stream_pair();
             let echo = spawn(async move {
                 let mut buf = [0; 8];
                 while a.read_exact(&mut buf).await.is_ok() {

@@ -5,6 +5,8 @@
 
 use std::process::Command;
 
+mod common;
+
 /// Runs the ignored test `name` of this binary in a child with
 /// `CLEARLOOP_SELECTOR=value`; its output.
 fn run_with(name: &str, value: &str) -> std::process::Output {
@@ -16,6 +18,7 @@ fn run_with(name: &str, value: &str) -> std::process::Output {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // epoll and poll(2) are Linux's selectors (poll: every Unix)
 fn poll_is_chosen_by_the_environment_and_serves_an_echo() {
     let output = run_with("child_echo_reports_its_selector", "poll");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -24,6 +27,19 @@ fn poll_is_chosen_by_the_environment_and_serves_an_echo() {
     let output = run_with("child_echo_reports_its_selector", "epoll");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("selector: Epoll"), "{stdout}");
+}
+
+#[test]
+#[cfg(windows)]
+fn iocp_is_the_default_on_windows_and_serves_an_echo() {
+    let output = run_with("child_echo_reports_its_selector", "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("selector: Iocp"), "{stdout}");
+    // poll(2) is a Unix selector: asked for on Windows, it is refused by name.
+    let output = run_with("child_echo_reports_its_selector", "poll");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("\"iocp\" (Windows)"));
 }
 
 #[test]
@@ -40,9 +56,8 @@ fn an_unknown_selector_is_refused_by_name() {
 #[test]
 #[ignore = "run by the tests above, in a child process"]
 fn child_echo_reports_its_selector() {
-    use clearloop::net::UnixStream;
     clearloop::run(async {
-        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let (mut a, mut b) = common::stream_pair();
         let echo = clearloop::spawn(async move {
             let mut buf = [0; 4];
             a.read_exact(&mut buf).await.unwrap();

@@ -1,6 +1,5 @@
 //! The simulated network: latency, bandwidth, loss, partitions, resets and refused
 //! connections, on the virtual clock, with no real socket.
-#![cfg(unix)]
 
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

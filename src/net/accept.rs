@@ -38,7 +38,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -58,20 +57,34 @@ pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
 pub(super) fn tcp(
     listener: &std::net::TcpListener,
 ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
-    let (fd, peer) = super::sys::accept(listener)?;
-    let peer = super::sys::ip_peer(peer)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "accept gave no IP address"))?;
-    Ok((fd.into(), peer))
+    #[cfg(windows)]
+    return super::sys::accept_tcp(listener);
+    #[cfg(unix)]
+    {
+        let (fd, peer) = super::sys::accept(listener)?;
+        let peer = super::sys::ip_peer(peer).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "accept gave no IP address")
+        })?;
+        Ok((fd.into(), peer))
+    }
 }
 
 /// One `accept4` on a Unix listener (a client's address is unnamed: not kept).
-pub(super) fn unix(listener: &std::os::unix::net::UnixListener) -> io::Result<UnixStream> {
+#[cfg(unix)]
+pub(super) fn unix(
+    listener: &std::os::unix::net::UnixListener,
+) -> io::Result<std::os::unix::net::UnixStream> {
     Ok(super::sys::accept(listener)?.0.into())
 }
 
-/// Whether `error` is one of the four after which asyncio pauses its accepts.
+/// Whether `error` is one of the four after which asyncio pauses its accepts
+/// (Windows' sockets know two of them: `WSAEMFILE`, `WSAENOBUFS`).
 fn out_of_resources(error: &io::Error) -> bool {
-    [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+    #[cfg(unix)]
+    let errnos = [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM];
+    #[cfg(windows)]
+    let errnos = [Errno::MFILE, Errno::NOBUFS];
+    errnos
         .iter()
         .any(|errno| error.raw_os_error() == Some(errno.raw_os_error()))
 }

@@ -71,6 +71,14 @@
 //!
 //! Loopback only in the examples and tests (`127.0.0.1`, `::1`).
 //!
+//! ## Windows
+//!
+//! The same API, on IOCP (the [reactor](crate::reactor)'s Windows selector). Unix-domain
+//! sockets ([`UnixListener`], [`UnixStream`]) are Unix-only, as asyncio's
+//! `start_unix_server` and `open_unix_connection` are. A new socket is made
+//! non-inheritable and non-blocking (`sys.rs`); a failed connect is seen as on Unix,
+//! the socket reported writable and `SO_ERROR` read.
+//!
 //! ```
 //! use clearloop::net::{TcpListener, TcpStream};
 //!
@@ -93,7 +101,7 @@
 //! assert_eq!(&echoed, b"hello");
 //! ```
 
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 mod accept;
 mod error;
@@ -103,6 +111,7 @@ mod stream;
 mod sys;
 mod tcp;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 pub use accept::ACCEPT_RETRY_DELAY;
@@ -113,4 +122,5 @@ pub use lines::{
 pub use resolve::ToSocketAddrs;
 pub use tcp::{ReadHalf, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;
+#[cfg(unix)]
 pub use unix::{UnixListener, UnixStream};

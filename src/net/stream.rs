@@ -6,15 +6,18 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use super::NetError;
 use super::lines::LinesSlot;
+#[cfg(windows)]
+use crate::reactor::AsSource;
 use crate::reactor::Registered;
+#[cfg(unix)]
+use std::os::fd::AsFd as AsSource;
 
 /// A std stream socket: `std::net::TcpStream` or `std::os::unix::net::UnixStream`.
-pub(super) trait StdStream: AsFd {
+pub(super) trait StdStream: AsSource {
     fn shutdown_std(&self, how: Shutdown) -> io::Result<()>;
 }
 
@@ -24,6 +27,7 @@ impl StdStream for std::net::TcpStream {
     }
 }
 
+#[cfg(unix)]
 impl StdStream for std::os::unix::net::UnixStream {
     fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.shutdown(how)

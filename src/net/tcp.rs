@@ -3,7 +3,10 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsSocket, BorrowedSocket};
 use std::sync::Arc;
 
 use rustix::io::Errno;
@@ -78,7 +81,7 @@ impl TcpListener {
         // (a thousand clients starting at once) would see SYNs dropped and retried a
         // second later. Listening again only changes the backlog (Linux); 1024 is
         // tokio's figure (asyncio's `start_server`: 100), capped by `somaxconn`.
-        rustix::net::listen(&listener, BACKLOG).map_err(|errno| named(errno.into()))?;
+        super::sys::listen(&listener, BACKLOG).map_err(named)?;
         listener.set_nonblocking(true).map_err(named)?;
         Ok(TcpListener {
             io: Registered::new(listener).map_err(named)?,
@@ -132,9 +135,17 @@ impl TcpListener {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for TcpListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for TcpListener {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
     }
 }
 
@@ -194,8 +205,11 @@ impl TcpStream {
         };
         let fd = super::sys::socket(family, SocketType::STREAM)?;
         match rustix::net::connect(&fd, &addr) {
-            // Loopback may connect at once; else the handshake goes on without us.
+            // Loopback may connect at once; else the handshake goes on without us
+            // (Windows says WSAEWOULDBLOCK where Unix says EINPROGRESS).
             Ok(()) | Err(Errno::INPROGRESS) => {}
+            #[cfg(windows)]
+            Err(Errno::WOULDBLOCK) => {}
             Err(errno) => return Err(errno.into()),
         }
         let io = Registered::new(std::net::TcpStream::from(fd))?;
@@ -219,6 +233,23 @@ impl TcpStream {
     }
 
     /// A stream `accept4` made non-blocking already.
+    /// Wraps a stream connected by other means (std's, a socket pair made by a test)
+    /// and makes it non-blocking (tokio's `TcpStream::from_std`).
+    ///
+    /// # Errors
+    ///
+    /// When its peer's address cannot be read (it is not connected), or it cannot be
+    /// made non-blocking.
+    pub fn from_std(stream: std::net::TcpStream) -> Result<TcpStream, NetError> {
+        let peer = stream
+            .peer_addr()
+            .map_err(|error| NetError::new(error, "peer address of", None::<&str>))?;
+        stream
+            .set_nonblocking(true)
+            .map_err(|error| NetError::new(error, "set non-blocking", Some(peer)))?;
+        TcpStream::from_accepted(stream, peer)
+    }
+
     fn from_accepted(stream: std::net::TcpStream, peer: SocketAddr) -> Result<TcpStream, NetError> {
         let io = Registered::new(stream)
             .map_err(|error| NetError::new(error, "register the connection of", Some(peer)))?;
@@ -360,9 +391,17 @@ impl TcpStream {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for TcpStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inner.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for TcpStream {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.inner.io.get_ref().as_socket()
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsSocket, BorrowedSocket};
 
 use super::resolve::resolve_here;
 use super::{NetError, ToSocketAddrs};
@@ -153,8 +156,16 @@ impl UdpSocket {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for UdpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.get_ref().as_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for UdpSocket {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.io.get_ref().as_socket()
     }
 }

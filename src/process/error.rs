@@ -59,7 +59,8 @@ pub struct Error {
 pub(super) enum Doing {
     /// Starting the program (nothing ran).
     Start,
-    /// Starting the reaper thread, before the program (nothing ran).
+    /// Starting the reaper thread, before the program (nothing ran; Unix only).
+    #[cfg(unix)]
     StartReaper,
     /// Watching a program that ran: it was killed and reaped.
     Watch,
@@ -113,6 +114,7 @@ impl fmt::Display for Error {
         let pid = self.pid.unwrap_or(0);
         match self.doing {
             Doing::Start => write!(f, "cannot start `{program}`"),
+            #[cfg(unix)]
             Doing::StartReaper => write!(
                 f,
                 "cannot start `{program}`: the reaper of dropped children cannot start"

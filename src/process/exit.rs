@@ -52,16 +52,58 @@
 //! will ever come. The child is exiting, so its exit descriptor must be readable
 //! now: it becomes the read end of a pipe whose write end is closed, which reads
 //! as end of file, ready at once and forever, as an exited child's pidfd is.
+//!
+//! **Windows** needs none of this: a process *handle* is a kernel object that
+//! becomes signalled when the process exits, and stays so; there are no zombies
+//! (the exit code is kept while a handle is open). The reactor watches a copy of
+//! the child's handle as a *waitable* source (`polling`'s `add_waitable`: a
+//! thread-pool wait, `RegisterWaitForSingleObject`, that posts to the selector's
+//! completion port), so no thread is spent per child, as with a pidfd.
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, OwnedFd};
+#[cfg(unix)]
+use std::sync::Arc;
 
+#[cfg(unix)]
 use rustix::event::{PollFd, PollFlags, Timespec};
+#[cfg(unix)]
 use rustix::process::Pid;
 
 /// Whether this system's exit descriptor can turn readable a moment before
-/// `waitpid` can reap the child (the module doc). Not on Linux.
-pub(super) const READABLE_BEFORE_REAPABLE: bool = cfg!(not(target_os = "linux"));
+/// `waitpid` can reap the child (the module doc). Not on Linux, nor on Windows.
+pub(super) const READABLE_BEFORE_REAPABLE: bool = cfg!(all(unix, not(target_os = "linux")));
+
+/// What the reactor watches for a child's exit: its exit descriptor, shared (an
+/// `Arc`) so that `Drop` can hand it to the reaper without opening another.
+#[cfg(unix)]
+pub(super) type Exit = Arc<OwnedFd>;
+
+/// What the reactor watches for a child's exit: a handle to the process, which
+/// becomes signalled when it exits.
+#[cfg(windows)]
+#[derive(Debug)]
+pub(super) struct Exit(std::os::windows::io::OwnedHandle);
+
+#[cfg(windows)]
+impl crate::reactor::AsSource for Exit {
+    fn as_source(&self) -> crate::reactor::BorrowedSource<'_> {
+        use std::os::windows::io::AsHandle;
+        crate::reactor::BorrowedSource::Waitable(self.0.as_handle())
+    }
+}
+
+/// A copy of `child`'s handle (`DuplicateHandle`): signalled when it exits.
+///
+/// # Errors
+///
+/// Out of handles or memory.
+#[cfg(windows)]
+pub(super) fn watch(child: &std::process::Child) -> io::Result<Exit> {
+    use std::os::windows::io::AsHandle;
+    Ok(Exit(child.as_handle().try_clone_to_owned()?))
+}
 
 /// A descriptor that turns readable when `child` exits, and stays so: its pidfd.
 ///
@@ -69,9 +111,12 @@ pub(super) const READABLE_BEFORE_REAPABLE: bool = cfg!(not(target_os = "linux"))
 ///
 /// A kernel older than 5.3 (`ENOSYS`), or no descriptor left (`EMFILE`).
 #[cfg(target_os = "linux")]
-pub(super) fn watch(child: &std::process::Child) -> io::Result<OwnedFd> {
+pub(super) fn watch(child: &std::process::Child) -> io::Result<Exit> {
     use rustix::process::{PidfdFlags, pidfd_open};
-    Ok(pidfd_open(Pid::from_child(child), PidfdFlags::NONBLOCK)?)
+    Ok(Arc::new(pidfd_open(
+        Pid::from_child(child),
+        PidfdFlags::NONBLOCK,
+    )?))
 }
 
 /// A descriptor that turns readable when `child` exits, and stays so: a kqueue of
@@ -81,8 +126,8 @@ pub(super) fn watch(child: &std::process::Child) -> io::Result<OwnedFd> {
 ///
 /// No descriptor left for the kqueue (`EMFILE`), or the kernel out of memory for
 /// the note (`ENOMEM`).
-#[cfg(not(target_os = "linux"))]
-pub(super) fn watch(child: &std::process::Child) -> io::Result<OwnedFd> {
+#[cfg(all(unix, not(target_os = "linux")))]
+pub(super) fn watch(child: &std::process::Child) -> io::Result<Exit> {
     use rustix::event::kqueue::{Event, EventFilter, EventFlags, ProcessEvents, kevent, kqueue};
     let queue = kqueue()?;
     let note = Event::new(
@@ -107,11 +152,11 @@ pub(super) fn watch(child: &std::process::Child) -> io::Result<OwnedFd> {
         )
     };
     match added {
-        Ok(_) => Ok(queue),
+        Ok(_) => Ok(Arc::new(queue)),
         // Exiting already (the module doc): readable now, forever.
         Err(rustix::io::Errno::SRCH) => {
             drop(queue);
-            ended_pipe()
+            ended_pipe().map(Arc::new)
         }
         Err(errno) => Err(errno.into()),
     }
@@ -119,7 +164,7 @@ pub(super) fn watch(child: &std::process::Child) -> io::Result<OwnedFd> {
 
 /// The read end of a pipe whose write end is closed: readable (end of file) now
 /// and forever. std's `pipe` sets `CLOEXEC` on both ends.
-#[cfg(any(not(target_os = "linux"), test))]
+#[cfg(all(unix, any(not(target_os = "linux"), test)))]
 fn ended_pipe() -> io::Result<OwnedFd> {
     let (reader, writer) = std::io::pipe()?;
     drop(writer);
@@ -132,6 +177,7 @@ fn ended_pipe() -> io::Result<OwnedFd> {
 /// # Errors
 ///
 /// The OS's (none expected on a descriptor we own).
+#[cfg(unix)]
 pub(super) fn is_readable(exit: &impl AsFd) -> io::Result<bool> {
     let mut fds = [PollFd::new(exit, PollFlags::IN)];
     let now = Timespec {
@@ -147,7 +193,7 @@ pub(super) fn is_readable(exit: &impl AsFd) -> io::Result<bool> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use std::sync::Arc;
     use std::time::{Duration, Instant};

@@ -18,7 +18,16 @@
 //!                                                      pending reads as ready)
 //!   either way        readable from the exit on; the reactor's selector (epoll or
 //!                     poll(2)) watches it like any socket
+//!   Windows           the process handle, signalled   none: no zombies on Windows
+//!                     at the exit (IOCP's waitable)
 //! ```
+//!
+//! **Windows.** A process handle is signalled when the process exits, and the
+//! reactor's IOCP selector waits on it (`exit.rs`): no thread per child. Dropping a
+//! running child only closes its handles (nothing to reap). Its pipes cannot be
+//! waited on (`pipe.rs`): their reads and writes run on a bounded pool of threads.
+//! There the examples run `cmd /c` and `ping -n 2 127.0.0.1` where Unix runs `sh -c`
+//! and `sleep 1`.
 //!
 //! **What has run where.** The Linux path is the one tested here, with both
 //! selectors (`cargo test`, `CLEARLOOP_SELECTOR=poll cargo test`). The kqueue path
@@ -109,13 +118,17 @@
     target_os = "linux",
     target_os = "macos",
     target_os = "freebsd",
-    target_os = "netbsd"
+    target_os = "netbsd",
+    windows
 ))]
 
 use std::ffi::OsStr;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::OwnedFd;
+#[cfg(unix)]
+use std::os::fd::OwnedFd as PipeEnd;
+#[cfg(windows)]
+use std::os::windows::io::OwnedHandle as PipeEnd;
 use std::pin::pin;
 use std::process::{ExitStatus, Output, Stdio};
 use std::sync::Arc;
@@ -127,6 +140,7 @@ use crate::reactor::Registered;
 mod error;
 mod exit;
 mod pipe;
+#[cfg(unix)]
 mod reaper;
 
 use error::Doing;
@@ -194,6 +208,7 @@ impl Command {
     pub fn spawn(&mut self) -> Result<Child, Error> {
         let program: Arc<str> = self.std.get_program().to_string_lossy().into();
         // What can fail before the child exists fails here, with nothing started.
+        #[cfg(unix)]
         reaper::start().map_err(|error| Error::new(&program, None, Doing::StartReaper, error))?;
         let mut child = self
             .std
@@ -305,7 +320,7 @@ pub struct Child {
     /// The exit descriptor (`exit.rs`: a pidfd on Linux, a kqueue elsewhere):
     /// readable when the child exits. An `Arc`, so that `Drop` can hand it to the
     /// reaper without opening another descriptor.
-    exit: Registered<Arc<OwnedFd>>,
+    exit: Registered<exit::Exit>,
     /// The child's standard input, if piped: take it to write (drop it to close).
     pub stdin: Option<ChildStdin>,
     /// The child's standard output, if piped.
@@ -317,7 +332,7 @@ pub struct Child {
 /// What `spawn` sets up around a started child: its exit descriptor and its
 /// pipes, each registered with the reactor.
 type Watched = (
-    Registered<Arc<OwnedFd>>,
+    Registered<exit::Exit>,
     Option<ChildStdin>,
     Option<ChildStdout>,
     Option<ChildStderr>,
@@ -330,11 +345,11 @@ impl Child {
         let pid = child.id();
         // Without one (a Linux older than 5.3, no descriptor left) we could not
         // wait for it.
-        let exit = Registered::new(Arc::new(exit::watch(child)?))?;
-        let pipe = |fd: Option<OwnedFd>| fd.map(|fd| Pipe::new(fd, program, pid)).transpose();
-        let stdin = pipe(child.stdin.take().map(OwnedFd::from))?.map(|pipe| ChildStdin { pipe });
-        let stdout = pipe(child.stdout.take().map(OwnedFd::from))?.map(|pipe| ChildStdout { pipe });
-        let stderr = pipe(child.stderr.take().map(OwnedFd::from))?.map(|pipe| ChildStderr { pipe });
+        let exit = Registered::new(exit::watch(child)?)?;
+        let pipe = |fd: Option<PipeEnd>| fd.map(|fd| Pipe::new(fd, program, pid)).transpose();
+        let stdin = pipe(child.stdin.take().map(PipeEnd::from))?.map(|pipe| ChildStdin { pipe });
+        let stdout = pipe(child.stdout.take().map(PipeEnd::from))?.map(|pipe| ChildStdout { pipe });
+        let stderr = pipe(child.stderr.take().map(PipeEnd::from))?.map(|pipe| ChildStderr { pipe });
         Ok((exit, stdin, stdout, stderr))
     }
 
@@ -343,7 +358,8 @@ impl Child {
         self.pid
     }
 
-    /// Sends `SIGKILL` (`proc.kill()`); then [`wait`](Child::wait) for it.
+    /// Sends `SIGKILL` (`proc.kill()`; on Windows `TerminateProcess`); then
+    /// [`wait`](Child::wait) for it.
     ///
     /// # Errors
     ///
@@ -382,15 +398,18 @@ impl Child {
                 .flatten(),
         );
         let child = self.std.as_mut().expect("only `Drop` takes the child");
+        #[cfg(windows)]
+        let _ = early; // a signalled process handle means exited: nothing early
         // std keeps the status once reaped: a second wait returns it at once.
         poll_fn(|cx| {
             let tried = self
                 .exit
-                .poll_read_with(cx, |exit| match child.try_wait()? {
+                .poll_read_with(cx, |_exit| match child.try_wait()? {
                     Some(status) => Ok(Some(status)),
                     // Exiting, not a zombie yet (kqueue systems only, `exit.rs`): the
                     // exit was reported, and may not be again. Look at the next turn.
-                    None if early && exit::is_readable(exit)? => Ok(None),
+                    #[cfg(unix)]
+                    None if early && exit::is_readable(_exit)? => Ok(None),
                     None => Err(io::ErrorKind::WouldBlock.into()),
                 });
             match tried {
@@ -427,9 +446,15 @@ impl Drop for Child {
         match child.try_wait() {
             // Exited (and reaped now), or waited for already.
             Ok(Some(_)) => {}
+            // Still running: it keeps running. Windows has no zombies: dropping
+            // the handles is all (the process goes on, and its exit code goes
+            // with the last handle).
+            #[cfg(windows)]
+            Ok(None) => {}
             // Still running: it keeps running, and the reaper reaps it when it
             // exits (`reaper.rs`). Its exit descriptor stays open while the reaper
             // holds it; `exit` deregisters it from the reactor right after this.
+            #[cfg(unix)]
             Ok(None) => reaper::adopt(reaper::Orphan {
                 child,
                 exit: self.exit.get_ref().clone(),

@@ -25,7 +25,9 @@
 //! The selector itself (`selector/`) is epoll written out by hand on `rustix`: three
 //! system calls and an eventfd, small enough to read in one sitting. Beside it sits
 //! the portable `poll(2)` selector (Python's `PollSelector`), level-triggered, which
-//! `CLEARLOOP_SELECTOR=poll` chooses; `selector/mod.rs` draws the two side by side.
+//! `CLEARLOOP_SELECTOR=poll` chooses; and on Windows, IOCP with the AFD poll through
+//! the `polling` crate, oneshot (`selector/windows.rs`); `selector/mod.rs` draws them
+//! side by side.
 //!
 //! ## One selector per loop, and the loop looks at it itself
 //!
@@ -129,10 +131,9 @@
 //! assert_eq!(clearloop::reactor::sources(), 0);
 //! ```
 
-#![cfg(unix)]
+#![cfg(any(unix, windows))]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::task::Waker;
@@ -145,12 +146,16 @@ mod owner;
 mod registered;
 mod selector;
 mod source;
+mod sys;
 
 pub(crate) use owner::{Lent, OwnReactor, Owner, lend};
 pub use registered::Registered;
 use selector::{Interest, Readiness, Selector};
 pub use selector::{Kind as SelectorKind, kind as selector_kind};
 pub use source::Source;
+#[cfg(windows)]
+pub use sys::{AsSource, BorrowedSource};
+use sys::{BorrowedSource as Borrowed, RawSource};
 
 pub use crate::clock::IO_GRACE;
 
@@ -213,7 +218,7 @@ struct Scratch {
 /// descriptors: a slab.
 #[derive(Default)]
 struct Sources {
-    slots: Vec<Option<(Arc<Source>, RawFd)>>,
+    slots: Vec<Option<(Arc<Source>, RawSource)>>,
     /// Free slots, reused first, so keys stay small.
     free: Vec<usize>,
     live: usize,
@@ -310,6 +315,7 @@ impl Reactor {
             // in the selector, and interrupts us.
             self.in_wait.store(true, Ordering::SeqCst);
             std::sync::atomic::fence(Ordering::SeqCst);
+            #[cfg(unix)]
             self.collect_interests(interests);
         }
         let waited = self.selector.wait(interests, ready, timeout);
@@ -322,8 +328,11 @@ impl Reactor {
             let sources = lock(&self.sources);
             for readiness in ready.iter() {
                 // A key whose source was deregistered meanwhile: nothing to wake.
-                if let Some(Some((source, _))) = sources.slots.get(readiness.key) {
-                    source.dispatch(*readiness, wakers, &mut done);
+                if let Some(Some((source, raw))) = sources.slots.get(readiness.key) {
+                    // A oneshot selector (IOCP) disarmed the source: arm it again
+                    // for the directions still waited on (epoll, poll: a no-op).
+                    let rearm = |read, write| self.selector.arm(*raw, readiness.key, read, write);
+                    source.dispatch(*readiness, wakers, &mut done, rearm);
                 }
             }
         }
@@ -342,6 +351,7 @@ impl Reactor {
     }
 
     /// The directions tasks wait on now, for a level-triggered selector.
+    #[cfg(unix)]
     fn collect_interests(&self, interests: &mut Vec<Interest>) {
         interests.clear();
         let sources = lock(&self.sources);
@@ -404,7 +414,7 @@ impl Reactor {
     /// Adds `fd` to the selector, watched in both directions from now on (edge-
     /// triggered: nothing more to arm when a task waits); returns its key. Call
     /// [`remove`](Reactor::remove) before `fd` is closed or moves elsewhere.
-    fn insert(&self, source: Arc<Source>, fd: BorrowedFd<'_>) -> io::Result<usize> {
+    fn insert(&self, source: Arc<Source>, fd: Borrowed<'_>) -> io::Result<usize> {
         let mut sources = lock(&self.sources);
         let key = sources.free.pop().unwrap_or(sources.slots.len());
         if let Err(error) = self.selector.add(fd, key) {
@@ -413,7 +423,7 @@ impl Reactor {
             }
             return Err(error);
         }
-        let entry = Some((source, fd.as_raw_fd()));
+        let entry = Some((source, sys::raw(fd)));
         if key == sources.slots.len() {
             sources.slots.push(entry);
         } else {
@@ -426,7 +436,7 @@ impl Reactor {
 
     /// Removes the source at `key` (whose descriptor is `fd`) from the selector:
     /// after this, no event names it.
-    fn remove(&self, key: usize, fd: BorrowedFd<'_>) {
+    fn remove(&self, key: usize, fd: Borrowed<'_>) {
         let mut sources = lock(&self.sources);
         // `EPOLL_CTL_DEL` fails only for a descriptor that is not registered, which
         // the source's home rules out; if it ever did, the descriptor is about to be

@@ -89,20 +89,37 @@ pub(super) fn with_reactor<R>(f: impl FnOnce(&Arc<Reactor>) -> io::Result<R>) ->
 
 /// A wait begins: counted by the runtime's clock if it is virtual with auto-advance.
 pub(super) fn start_io_wait() -> Option<IoWait> {
-    OWNER
-        .try_with(|current| current.borrow().as_ref()?.clock().start_io_wait())
-        .ok()
-        .flatten()
+    with_clock(Clock::start_io_wait).flatten()
 }
 
 /// Something happened on the network (a write, a connect, a close): a virtual
 /// clock's quiet period starts again. Elsewhere, one thread-local read.
 pub(super) fn note_activity() {
-    let _ = OWNER.try_with(|current| {
-        if let Some(owner) = current.borrow().as_ref() {
-            owner.clock().io_activity();
-        }
-    });
+    with_clock(Clock::io_activity);
+}
+
+/// Calls `f` with the clock of the runtime lent to this thread, if any.
+fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
+    let mut f = Some(f);
+    let lent = OWNER
+        .try_with(|current| {
+            let current = current.borrow();
+            let owner = current.as_ref()?; // before `f` is taken: a fallback may need it
+            Some(f.take()?(owner.clock()))
+        })
+        .ok()
+        .flatten();
+    // On Windows the runtime does not lend itself yet (its reactor hooks are
+    // `cfg(unix)` in `src/runtime` and `src/workers`): its waits go to the I/O
+    // thread, and its clock is found through the running runtime instead.
+    #[cfg(windows)]
+    if lent.is_none()
+        && let Some(f) = f.take()
+    {
+        return crate::runtime::scheduler::with_current_scheduler("I/O", |core| f(&core.clock))
+            .ok();
+    }
+    lent
 }
 
 /// A runtime's own reactor, made at the first wait on I/O (see the module doc).

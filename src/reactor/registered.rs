@@ -3,13 +3,13 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use super::Source;
 use super::owner;
 use super::source::{READ, WRITE};
+use super::sys::{self, AsSource};
 use crate::task::coop;
 
 /// A non-blocking file descriptor (a socket) registered with a [`Reactor`](super::Reactor), which it
@@ -20,12 +20,12 @@ use crate::task::coop;
 /// wait for readiness, then it tries again. The descriptor joins a reactor at its
 /// first wait: the one of the runtime whose task waits (the *home* drawn in
 /// `source.rs`), so a socket made before `run`, or used by two runtimes, works.
-pub struct Registered<T: AsFd> {
+pub struct Registered<T: AsSource> {
     source: Arc<Source>,
     io: T,
 }
 
-impl<T: AsFd> Registered<T> {
+impl<T: AsSource> Registered<T> {
     /// Wraps `io`, which must already be non-blocking (`set_nonblocking(true)`), or
     /// an operation would block the loop's thread. Nothing is registered yet: the
     /// first operation that would block registers it with the reactor of the runtime
@@ -105,7 +105,10 @@ impl<T: AsFd> Registered<T> {
         let seen = self.source.events(direction);
         if self.source.is_exhausted(direction, seen) {
             // Ready only if a report came in the meantime; then try as usual.
-            ready!(self.source.poll_ready(direction, seen, self.io.as_fd(), cx))?;
+            ready!(
+                self.source
+                    .poll_ready(direction, seen, sys::borrow(&self.io), cx)
+            )?;
         }
         let mut try_once = |stream: &T| {
             let seen = self.source.events(direction);
@@ -146,7 +149,10 @@ impl<T: AsFd> Registered<T> {
             let seen = self.source.events(direction);
             match op(&self.io) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.source.poll_ready(direction, seen, self.io.as_fd(), cx))?;
+                    ready!(
+                        self.source
+                            .poll_ready(direction, seen, sys::borrow(&self.io), cx)
+                    )?;
                 }
                 // A signal interrupted the call: nothing happened, try again.
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -181,18 +187,18 @@ impl<T: AsFd> Registered<T> {
     }
 }
 
-impl<T: AsFd> Drop for Registered<T> {
+impl<T: AsSource> Drop for Registered<T> {
     fn drop(&mut self) {
         // Before `io` closes its descriptor (fields drop after this): the reactor
         // must never watch, or re-arm, a number the OS may give to a new socket.
         // The waits still counted end outside the locks (the clock has its own).
-        drop(self.source.leave_home(self.io.as_fd()));
+        drop(self.source.leave_home(sys::borrow(&self.io)));
         // Closing may wake a peer (end of stream), as a write does.
         owner::note_activity();
     }
 }
 
-impl<T: AsFd + std::fmt::Debug> std::fmt::Debug for Registered<T> {
+impl<T: AsSource + std::fmt::Debug> std::fmt::Debug for Registered<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registered")
             .field("io", &self.io)

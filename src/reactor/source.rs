@@ -54,7 +54,8 @@
 //! so nothing that happened before the move is lost.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+#[cfg(unix)]
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -62,6 +63,7 @@ use std::task::{Context, Poll, Waker};
 use super::Reactor;
 use super::owner;
 use super::selector::Readiness;
+use super::sys::{self, BorrowedSource};
 use crate::clock::IoWait;
 use crate::panics::lock;
 
@@ -81,6 +83,9 @@ pub struct Source {
     /// The address of `home`'s reactor (0: none), read without the lock on every
     /// wait: only a wait from another runtime than the home's takes the lock.
     home_address: AtomicUsize,
+    /// The key of this source in its home reactor (valid while `home_address` is
+    /// not 0): what a oneshot selector is armed with.
+    home_key: AtomicUsize,
     /// Reports received so far, per direction: read before every try (one atomic
     /// load), bumped under `waiting`'s lock.
     events: [AtomicU64; 2],
@@ -117,6 +122,7 @@ impl Source {
         Source {
             home: Mutex::new(None),
             home_address: AtomicUsize::new(0),
+            home_key: AtomicUsize::new(usize::MAX),
             events: Default::default(),
             exhausted: [AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)],
             closed: AtomicBool::new(false),
@@ -154,7 +160,7 @@ impl Source {
         self: &Arc<Self>,
         direction: usize,
         seen: u64,
-        fd: BorrowedFd<'_>,
+        fd: BorrowedSource<'_>,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
         let waited = owner::with_reactor(|reactor| {
@@ -174,12 +180,27 @@ impl Source {
                 // I/O rule).
                 wait.io_wait = owner::start_io_wait();
             }
+            if reactor.selector.oneshot() {
+                // Under the lock, as `dispatch` re-arms: the last arm made names
+                // every direction waited on (`selector/windows.rs`).
+                let (read, write) = (
+                    !waiting[READ].wakers.is_empty(),
+                    !waiting[WRITE].wakers.is_empty(),
+                );
+                let key = self.home_key.load(Ordering::Acquire);
+                reactor.selector.arm(sys::raw(fd), key, read, write)?;
+            }
             drop(waiting);
-            // What the task waits on, for a deadlock report: this descriptor.
-            crate::task::wait::on_descriptor(fd.as_raw_fd(), direction == READ);
-            if crate::trace::enabled() {
-                // The trace draws the wait as I/O, on what `fd` is (its address).
-                crate::trace::hooks::io_waiting(fd.as_raw_fd(), direction == READ);
+            // What the task waits on, for a deadlock report: this descriptor; and
+            // the trace draws the wait as I/O, on what `fd` is (its address). Both
+            // name a Unix descriptor; on Windows the report says "something the
+            // runtime cannot name" and the trace draws no I/O wait yet.
+            #[cfg(unix)]
+            {
+                crate::task::wait::on_descriptor(fd.as_raw_fd(), direction == READ);
+                if crate::trace::enabled() {
+                    crate::trace::hooks::io_waiting(fd.as_raw_fd(), direction == READ);
+                }
             }
             if first && reactor.selector.level_triggered() {
                 reactor.interest_grew();
@@ -205,7 +226,11 @@ impl Source {
 
     /// Makes `reactor` this source's home: registers it there, after leaving its old
     /// home if it had one. One atomic load when it is home already.
-    fn settle_in(self: &Arc<Self>, reactor: &Arc<Reactor>, fd: BorrowedFd<'_>) -> io::Result<()> {
+    fn settle_in(
+        self: &Arc<Self>,
+        reactor: &Arc<Reactor>,
+        fd: BorrowedSource<'_>,
+    ) -> io::Result<()> {
         let address = Arc::as_ptr(reactor) as usize;
         if self.home_address.load(Ordering::Acquire) == address {
             return Ok(());
@@ -216,6 +241,7 @@ impl Source {
         }
         self.home_address.store(0, Ordering::Release);
         let key = reactor.insert(self.clone(), fd)?;
+        self.home_key.store(key, Ordering::Release);
         *home = Some(Home {
             reactor: reactor.clone(),
             key,
@@ -227,7 +253,7 @@ impl Source {
     /// Leaves the home reactor for good (the descriptor is about to be closed) and
     /// drops the wakers still stored; returns the I/O waits for the caller to end
     /// (drop) outside the locks.
-    pub(super) fn leave_home(&self, fd: BorrowedFd<'_>) -> Vec<IoWait> {
+    pub(super) fn leave_home(&self, fd: BorrowedSource<'_>) -> Vec<IoWait> {
         if let Some(old) = lock(&self.home).take() {
             old.reactor.remove(old.key, fd);
         }
@@ -236,18 +262,45 @@ impl Source {
     }
 
     /// A report for this source: bump the reported directions' counts and take their
-    /// wakers (woken by the caller, outside every lock).
+    /// wakers (woken by the caller, outside every lock). `rearm(read, write)` is
+    /// then called, under the source's lock, with the directions still waited on,
+    /// if any: a oneshot selector was disarmed by the report (epoll and poll need
+    /// nothing). If it fails, every waiter is woken instead, to try again and arm
+    /// the source itself, where the error reaches its operation.
     pub(super) fn dispatch(
         &self,
         readiness: Readiness,
         wakers: &mut Vec<Waker>,
         done: &mut Vec<IoWait>,
+        rearm: impl FnOnce(bool, bool) -> io::Result<()>,
     ) {
         let mut waiting = lock(&self.waiting);
         if readiness.closed {
             self.closed.store(true, Ordering::Release);
         }
-        let fired = [readiness.readable, readiness.writable];
+        self.fire(
+            [readiness.readable, readiness.writable],
+            &mut waiting,
+            wakers,
+            done,
+        );
+        let (read, write) = (
+            !waiting[READ].wakers.is_empty(),
+            !waiting[WRITE].wakers.is_empty(),
+        );
+        if (read || write) && rearm(read, write).is_err() {
+            self.fire([read, write], &mut waiting, wakers, done);
+        }
+    }
+
+    /// Bumps the counts of the `fired` directions and takes their wakers.
+    fn fire(
+        &self,
+        fired: [bool; 2],
+        waiting: &mut [Direction; 2],
+        wakers: &mut Vec<Waker>,
+        done: &mut Vec<IoWait>,
+    ) {
         for (direction, wait) in waiting.iter_mut().enumerate() {
             if fired[direction] {
                 self.events[direction].fetch_add(1, Ordering::AcqRel);
@@ -267,7 +320,8 @@ impl Source {
             closed: false,
         };
         let (mut wakers, mut done) = (Vec::new(), Vec::new());
-        self.dispatch(readiness, &mut wakers, &mut done);
+        // Read wakers only: the write waiters keep what was armed for them.
+        self.dispatch(readiness, &mut wakers, &mut done, |_, _| Ok(()));
         wakers.into_iter().for_each(Waker::wake);
         drop(done);
     }
@@ -282,7 +336,8 @@ impl Source {
             closed: false,
         };
         let (mut wakers, mut done) = (Vec::new(), Vec::new());
-        self.dispatch(readiness, &mut wakers, &mut done);
+        // Nobody is left waiting, so nothing to re-arm.
+        self.dispatch(readiness, &mut wakers, &mut done, |_, _| Ok(()));
         wakers.into_iter().for_each(Waker::wake);
         drop(done);
     }

@@ -103,7 +103,6 @@ use scheduler::{Local, ReadyQueues, Remote, RuntimeCore};
 // The paths other modules have used since before the scheduler had its own file
 // (`timeout.rs` imports `current_scheduler` from here). Hidden: the docs show each
 // item once, where it lives.
-#[cfg(unix)]
 pub(crate) use scheduler::current_network;
 #[allow(unused_imports)]
 #[doc(hidden)]

@@ -193,7 +193,6 @@ pub(crate) struct Local {
     /// `None`, the front of the queue, everywhere else.
     pub(crate) chooser: Option<crate::sim::Chooser>,
     /// A simulation's network ([`crate::sim::net`]), where its sockets live.
-    #[cfg(unix)]
     pub(crate) network: Option<Arc<crate::sim::net::World>>,
 }
 
@@ -210,29 +209,21 @@ impl Local {
             crate::sim::Seed::Fifo => 0,
             crate::sim::Seed::Number(n) => n,
         };
-        #[cfg(not(unix))]
-        let _ = network_seed;
         Local::with(
             crate::sim::Chooser::new(seed),
-            #[cfg(unix)]
             Some(crate::sim::net::World::new(network_seed)),
-            #[cfg(not(unix))]
-            None,
         )
     }
 
     fn with(
         chooser: Option<crate::sim::Chooser>,
-        #[cfg_attr(not(unix), allow(unused_variables))] network: Option<
-            Arc<crate::sim::net::World>,
-        >,
+        network: Option<Arc<crate::sim::net::World>>,
     ) -> Rc<Local> {
         Rc::new(Local {
             ready: RefCell::new(VecDeque::new()),
             fired: RefCell::new(Vec::new()),
             local_tasks: Rc::default(),
             chooser,
-            #[cfg(unix)]
             network,
         })
     }
@@ -593,7 +584,6 @@ pub(crate) fn with_current_scheduler<R>(
 
 /// The simulated network of the runtime running on this thread, if it is a
 /// simulation ([`crate::sim::net`]).
-#[cfg(unix)]
 pub(crate) fn current_network() -> Option<Arc<crate::sim::net::World>> {
     CONTEXT
         .try_with(|context| context.borrow().as_ref()?.local.network.clone())

@@ -89,7 +89,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::random::SplitMix64;
 
-#[cfg(unix)]
 pub mod net;
 
 /// What decides the order a simulation runtime runs its ready tasks in.

@@ -248,3 +248,21 @@ pub fn thousands(n: usize) -> String {
     }
     out
 }
+
+/// A connected pair of byte streams: a Unix socket pair, or on Windows (no Unix
+/// sockets in clearloop there) two TCP sockets over loopback, as Python's
+/// `socket.socketpair()` makes them on Windows.
+#[cfg(unix)]
+pub fn stream_pair() -> (clearloop::net::UnixStream, clearloop::net::UnixStream) {
+    clearloop::net::UnixStream::pair().unwrap()
+}
+
+/// A connected pair of byte streams (see the Unix version): TCP over loopback.
+#[cfg(windows)]
+pub fn stream_pair() -> (clearloop::net::TcpStream, clearloop::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (b, _) = listener.accept().unwrap();
+    let wrap = |s| clearloop::net::TcpStream::from_std(s).unwrap();
+    (wrap(a), wrap(b))
+}

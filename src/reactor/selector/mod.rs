@@ -13,6 +13,12 @@
 //!   (portable;                                  the list is rebuilt and
 //!   CLEARLOOP_                                  passed whole each time
 //!   SELECTOR=poll)
+//!   IOCP + AFD   (none: asyncio's     oneshot   GetQueuedCompletion-    an AFD poll request
+//!   poll         ProactorEventLoop              StatusEx: only what      each time a task
+//!   (Windows;    is the completion              completed; arm again     starts waiting and
+//!   `polling`    model instead)                 what is still waited on  after each report
+//!   crate)                                      after each report        (user space until
+//!                                                                        the next wait)
 //!   kqueue       KqueueSelector       edge with  (not written yet: the next step for
 //!   (BSD, macOS)                      EV_CLEAR   macOS, sharing epoll's rules)
 //!   select       SelectSelector       level     (not written: poll does the same job
@@ -25,24 +31,36 @@
 //! reported once when it *becomes* ready, so the sources count reports and nothing
 //! is re-armed; with **level** triggering it is reported on every wait for as long as
 //! it is ready, so only the directions a task waits on are asked about
-//! ([`Selector::level_triggered`]; `poll.rs` says more).
+//! ([`Selector::level_triggered`]; `poll.rs` says more); with **oneshot** (Windows) a
+//! report disarms the source, so it is armed again with the directions still waited
+//! on ([`Selector::arm`]; `windows.rs` says more). The costs, side by side: epoll pays
+//! in memory (each source counts its reports), poll in a pass over every waited-on
+//! source per wait, IOCP in one arm per wait (what `EPOLLONESHOT` would cost Linux).
 //!
 //! The choice is made once per process: epoll on Linux, unless the environment
 //! variable `CLEARLOOP_SELECTOR` says `poll` (so that the portable path runs the whole
 //! test suite on Linux: `CLEARLOOP_SELECTOR=poll cargo test`); `poll` on the other
-//! Unix systems (macOS, the BSDs), where kqueue is the next step.
+//! Unix systems (macOS, the BSDs), where kqueue is the next step; IOCP on Windows.
 
 use std::io;
-use std::os::fd::BorrowedFd;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use super::sys::{BorrowedSource, RawSource};
+
 #[cfg(target_os = "linux")]
 mod epoll;
+#[cfg(unix)]
 mod poll;
+#[cfg(unix)]
 mod wake;
+#[cfg(windows)]
+mod windows;
 
+#[cfg(unix)]
 pub(crate) use poll::Interest;
+#[cfg(windows)]
+pub(crate) use windows::Interest;
 
 /// What the kernel said about one descriptor in one wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,12 +81,16 @@ pub(super) struct Readiness {
 pub enum Kind {
     /// epoll, edge-triggered (Linux's default; Linux only).
     Epoll,
-    /// `poll(2)`, level-triggered (`CLEARLOOP_SELECTOR=poll`).
+    /// `poll(2)`, level-triggered (`CLEARLOOP_SELECTOR=poll`; Unix only).
     Poll,
+    /// IOCP with the AFD poll, oneshot, through the `polling` crate (Windows only).
+    #[cfg(windows)]
+    Iocp,
 }
 
 /// The selector the reactors of this process use: epoll on Linux, unless
-/// `CLEARLOOP_SELECTOR=poll` is set (read once, at the first call); poll elsewhere.
+/// `CLEARLOOP_SELECTOR=poll` is set (read once, at the first call); poll on the other
+/// Unix systems; IOCP on Windows.
 ///
 /// # Panics
 ///
@@ -76,6 +98,9 @@ pub enum Kind {
 /// silently test the other path.
 pub fn kind() -> Kind {
     static KIND: OnceLock<Kind> = OnceLock::new();
+    #[cfg(windows)]
+    const DEFAULT: Kind = Kind::Iocp;
+    #[cfg(unix)]
     const DEFAULT: Kind = if cfg!(target_os = "linux") {
         Kind::Epoll
     } else {
@@ -84,11 +109,13 @@ pub fn kind() -> Kind {
     *KIND.get_or_init(|| match std::env::var("CLEARLOOP_SELECTOR").as_deref() {
         Err(_) | Ok("") => DEFAULT,
         Ok("epoll") if cfg!(target_os = "linux") => Kind::Epoll,
-        Ok("poll") => Kind::Poll,
+        Ok("poll") if cfg!(unix) => Kind::Poll,
+        #[cfg(windows)]
+        Ok("iocp") => Kind::Iocp,
         Ok(other) => panic!(
             "CLEARLOOP_SELECTOR={other:?}: clearloop knows the selectors \"epoll\" (the \
-             default on Linux, and only there) and \"poll\"; unset the variable, or name \
-             one of them"
+             default on Linux, and only there), \"poll\" (Unix) and \"iocp\" (Windows); \
+             unset the variable, or name one this system has"
         ),
     })
 }
@@ -97,7 +124,10 @@ pub fn kind() -> Kind {
 pub(super) enum Selector {
     #[cfg(target_os = "linux")]
     Epoll(epoll::Epoll),
+    #[cfg(unix)]
     Poll(poll::Poll),
+    #[cfg(windows)]
+    Iocp(windows::Iocp),
 }
 
 impl Selector {
@@ -108,34 +138,75 @@ impl Selector {
             Kind::Epoll => Selector::Epoll(epoll::Epoll::new()?),
             #[cfg(not(target_os = "linux"))]
             Kind::Epoll => unreachable!("`kind` chooses epoll on Linux only"),
+            #[cfg(unix)]
             Kind::Poll => Selector::Poll(poll::Poll::new()?),
+            #[cfg(windows)]
+            Kind::Poll => unreachable!("`kind` chooses poll on Unix only"),
+            #[cfg(windows)]
+            Kind::Iocp => Selector::Iocp(windows::Iocp::new()?),
         })
     }
 
     /// Whether a ready descriptor is reported on every wait (poll), rather than
     /// once per change (epoll): then only the directions a task waits on are asked.
     pub(super) fn level_triggered(&self) -> bool {
-        matches!(self, Selector::Poll(_))
+        #[cfg(unix)]
+        return matches!(self, Selector::Poll(_));
+        #[cfg(windows)]
+        return false;
+    }
+
+    /// Whether a report disarms the source (IOCP), so that it must be armed with
+    /// the directions tasks wait on ([`arm`](Selector::arm)).
+    pub(super) fn oneshot(&self) -> bool {
+        #[cfg(windows)]
+        return matches!(self, Selector::Iocp(_));
+        #[cfg(unix)]
+        return false;
+    }
+
+    /// Asks a oneshot selector for one report when `read` or `write` (as asked) is
+    /// ready, replacing what was asked before (the others: nothing to do).
+    pub(super) fn arm(
+        &self,
+        source: RawSource,
+        key: usize,
+        read: bool,
+        write: bool,
+    ) -> io::Result<()> {
+        let _ = (source, key, read, write);
+        match self {
+            #[cfg(windows)]
+            Selector::Iocp(iocp) => iocp.arm(source, key, read, write),
+            #[cfg(unix)]
+            _ => Ok(()),
+        }
     }
 
     /// Starts watching `fd`, reported with `key` (poll: nothing to do, the list is
     /// passed at each wait).
-    pub(super) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+    pub(super) fn add(&self, fd: BorrowedSource<'_>, key: usize) -> io::Result<()> {
         let _ = (fd, key);
         match self {
             #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.add(fd, key),
+            #[cfg(unix)]
             Selector::Poll(_) => Ok(()),
+            #[cfg(windows)]
+            Selector::Iocp(iocp) => iocp.add(fd, key),
         }
     }
 
     /// Stops watching `fd`, before it is closed.
-    pub(super) fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+    pub(super) fn delete(&self, fd: BorrowedSource<'_>) -> io::Result<()> {
         let _ = fd;
         match self {
             #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.delete(fd),
+            #[cfg(unix)]
             Selector::Poll(_) => Ok(()),
+            #[cfg(windows)]
+            Selector::Iocp(iocp) => iocp.delete(fd),
         }
     }
 
@@ -152,7 +223,13 @@ impl Selector {
         match self {
             #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.wait(ready, timeout),
+            #[cfg(unix)]
             Selector::Poll(poll) => poll.wait(interests, ready, timeout),
+            #[cfg(windows)]
+            Selector::Iocp(iocp) => {
+                let _ = interests;
+                iocp.wait(ready, timeout)
+            }
         }
     }
 
@@ -162,7 +239,10 @@ impl Selector {
         match self {
             #[cfg(target_os = "linux")]
             Selector::Epoll(epoll) => epoll.wake.notify(),
+            #[cfg(unix)]
             Selector::Poll(poll) => poll.wake.notify(),
+            #[cfg(windows)]
+            Selector::Iocp(iocp) => iocp.notify(),
         }
     }
 }
