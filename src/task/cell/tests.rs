@@ -11,18 +11,19 @@ fn a_trivial_task_is_one_96_byte_allocation() {
     assert_eq!(
         size_of::<Header>(),
         24,
-        "state, traced, retrieved, index, id, the wait word"
+        "state, traced, future_gone, retrieved, index, id, the wait word"
     );
     assert_eq!(size_of::<Outcome<()>>(), 16, "a tag and a thin `Panic`");
     assert_eq!(size_of::<Awaiters>(), 24, "a tag, a handle id and a waker");
     assert_eq!(size_of::<Slot<()>>(), 24, "the outcome fits beside the tag");
     assert_eq!(size_of::<Meta<()>>(), 40, "slot, two counters, extras");
     let cell = size_of::<Cell<std::future::Pending<()>, RuntimeCore>>();
-    assert_eq!(cell, 88, "header 24, scheduler 8, future 8, meta 48");
-    // `Arc::new` adds its two counts: the one allocation `spawn` asks for. 104
-    // bytes take the same 112-byte chunk of glibc's malloc as 96 did (a request
-    // plus its 8-byte size field, rounded up to 16): the wait word is free there.
-    assert_eq!(cell + 2 * size_of::<usize>(), 104);
+    assert_eq!(
+        cell, 80,
+        "header 24, scheduler 8, meta 48, and the future (0 bytes here): no lock, no flag"
+    );
+    // `Arc::new` adds its two counts: the one allocation `spawn` asks for.
+    assert_eq!(cell + 2 * size_of::<usize>(), 96);
     // The handle is a fat pointer, a handle id and the `awaited` flag.
     assert_eq!(size_of::<crate::task::Task<()>>(), 24);
 }
