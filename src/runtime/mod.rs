@@ -218,9 +218,14 @@ impl Runtime {
             let Some(task) = self.local.ready.borrow_mut().pop_front() else {
                 break;
             };
-            match &self.core.debug {
+            let again = match &self.core.debug {
                 None => task.run(),
                 Some(debug) => run_timed(task, debug),
+            };
+            // Woken during its poll (`yield_now`): to the back of the queue, with
+            // the reference `run` was given (no count touched, no thread-local).
+            if let Some(task) = again {
+                self.local.ready.borrow_mut().push_back(task);
             }
         }
         ready_at_start as u32
@@ -426,14 +431,15 @@ fn caught(task: Arc<dyn Runnable>, f: impl FnOnce(&Arc<dyn Runnable>)) {
 
 /// Debug mode's poll: a poll that holds the loop too long is reported. Timed on
 /// the real clock, whatever the runtime's clock: blocking costs real time.
-pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) {
+pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) -> Option<Arc<dyn Runnable>> {
     let name = task.name();
     let start = Instant::now();
-    task.run();
+    let again = task.run();
     let took = start.elapsed();
     if took > debug.slow_poll {
         debug.warn(Warning::SlowPoll { task: name, took });
     }
+    again
 }
 
 /// The single-threaded loop's waker for the future passed to `block_on` (it is not

@@ -437,8 +437,12 @@ pub(crate) struct Cell<F: Future, S> {
 pub(crate) trait Runnable: Send + Sync {
     /// The state, the id, the registry index.
     fn header(&self) -> &Header;
-    /// One step: asyncio's `Task.__step`.
-    fn run(self: Arc<Self>);
+    /// One step: asyncio's `Task.__step`. Returns the task itself when it was woken
+    /// during the poll (NOTIFIED, `yield_now`): the caller puts it at the back of
+    /// its own ready queue, with the reference the queue handed to `run`, so that a
+    /// re-queue touches no reference count.
+    #[must_use = "a task woken during its poll is lost if it is not queued again"]
+    fn run(self: Arc<Self>) -> Option<Arc<dyn Runnable>>;
     /// Drops the future now and records a cancellation (runtime shutdown).
     fn shut_down(&self);
     /// The task's name, for debug-mode warnings and reports.
@@ -483,12 +487,13 @@ where
         })
     }
 
-    /// Polls the future once (the `Start::Poll` branch of `run`).
+    /// Polls the future once (the `Start::Poll` branch of `run`); returns
+    /// `AfterPoll::Requeue` when the task must go back to a ready queue.
     ///
     /// # Safety
     ///
     /// The caller won RUNNING (`start_poll` returned `Start::Poll`).
-    unsafe fn poll_once(self: &Arc<Self>) {
+    unsafe fn poll_once(self: &Arc<Self>) -> AfterPoll {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
         // A panic in the task is caught here, like an exception in a coroutine:
@@ -518,16 +523,8 @@ where
             }
         };
         let outcome = match polled {
-            Ok(Poll::Pending) => {
-                if self.header.state.end_poll_pending() == AfterPoll::Requeue {
-                    // Clone the task, not the scheduler: every task and every
-                    // worker shares the scheduler's reference count, and
-                    // bumping it on each re-queue made two workers fight
-                    // over its cache line (perf: 3/4 of `run`'s time).
-                    self.scheduler.schedule(self.clone());
-                }
-                return;
-            }
+            // `run` hands the task back to the loop or worker that popped it.
+            Ok(Poll::Pending) => return self.header.state.end_poll_pending(),
             Ok(Poll::Ready(value)) => Outcome::Value(value),
             Err(payload) => Outcome::Panicked(Panic::new(payload)),
         };
@@ -543,6 +540,7 @@ where
             _ => outcome,
         };
         self.finish(outcome);
+        AfterPoll::Idle
     }
 
     /// Drops the future in place, for good: marks it gone first, so that a `Drop`
@@ -589,13 +587,22 @@ where
         &self.header
     }
 
-    fn run(self: Arc<Self>) {
-        match self.header.state.start_poll() {
-            Start::Skip => {}
-            // SAFETY: `start_poll` won RUNNING for us.
-            Start::Cancel => unsafe { self.cancel_now() },
+    fn run(self: Arc<Self>) -> Option<Arc<dyn Runnable>> {
+        let after = match self.header.state.start_poll() {
+            Start::Skip => AfterPoll::Idle,
+            Start::Cancel => {
+                // SAFETY: `start_poll` won RUNNING for us.
+                unsafe { self.cancel_now() };
+                AfterPoll::Idle
+            }
             // SAFETY: the same.
             Start::Poll => unsafe { self.poll_once() },
+        };
+        // Requeue: the queue's reference goes back to a queue (the task was woken
+        // during its poll). Idle: it is dropped here; the wakers hold their own.
+        match after {
+            AfterPoll::Requeue => Some(self),
+            AfterPoll::Idle => None,
         }
     }
 

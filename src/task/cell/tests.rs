@@ -37,3 +37,55 @@ fn a_panic_keeps_its_payload() {
     let payload = panic.into_payload();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"it broke"));
 }
+
+/// A scheduler that only counts: enough to run a cell outside a runtime.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl Schedule for Counting {
+    fn schedule(&self, _task: Arc<dyn Runnable>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    fn release(&self, _header: &Header) {}
+    fn exception_never_retrieved(&self, _task: String, _message: String) {}
+    fn budget(&self) -> u32 {
+        super::super::coop::UNLIMITED
+    }
+    fn trace(&self) -> Option<&Arc<crate::trace::Recorder>> {
+        None
+    }
+}
+
+/// `yield_now` on the hot path: the task woken during its poll comes back from
+/// `run` as the very reference the queue gave it, with no count bumped and nothing
+/// pushed through the scheduler; a poll that leaves it idle gives that reference up.
+#[test]
+fn a_task_woken_during_its_poll_is_handed_back_not_cloned() {
+    let scheduler = Arc::new(Counting(Default::default()));
+    let cell = Cell::new(
+        async {
+            crate::task::yield_now().await;
+            std::future::pending::<()>().await
+        },
+        1,
+        scheduler.clone(),
+    );
+    let queued: Arc<dyn Runnable> = cell.clone();
+    let before = Arc::strong_count(&cell);
+    let again = queued.run().expect("woken during its poll: handed back");
+    assert!(std::ptr::eq(
+        Arc::as_ptr(&again).cast::<()>(),
+        Arc::as_ptr(&cell).cast::<()>()
+    ));
+    assert_eq!(Arc::strong_count(&cell), before, "no clone, no drop");
+    assert_eq!(
+        scheduler.0.load(Ordering::SeqCst),
+        0,
+        "not pushed by the task"
+    );
+    assert!(again.run().is_none(), "pending, nobody woke it: idle");
+    assert_eq!(
+        Arc::strong_count(&cell),
+        before - 1,
+        "the queue's reference is gone"
+    );
+}
