@@ -32,6 +32,11 @@ fn a_semaphore_named_by_the_user_is_named_in_the_report() {
         "{report}"
     );
     assert!(report.contains("CLEARLOOP_TRACE=timeline"), "{report}");
+    // The user's line (`deadlock_of`'s `block_on`), not one inside clearloop.
+    assert!(
+        report.contains("The loop was run at tests/trace_deadlock_untraced.rs:"),
+        "{report}"
+    );
 }
 
 /// A task awaiting another, which waits on an unnamed queue; and a sleep that

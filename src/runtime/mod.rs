@@ -140,7 +140,10 @@ impl Runtime {
         }
     }
 
-    /// The loop itself: poll the main future when woken, then one turn.
+    /// The loop itself: poll the main future when woken, then one turn. Tracks its
+    /// caller (`block_on`'s, which tracks its own): a deadlock report names the
+    /// user's line that ran the loop.
+    #[track_caller]
     fn run_loop<F: Future>(&self, remote: &Remote, future: F) -> F::Output {
         let main = Arc::new(LoopMainWaker {
             trace: self.core.trace.clone(),
