@@ -484,13 +484,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match with_current_scheduler("clearloop::spawn()", |core| {
-        scheduler::spawn_on(core, future)
-    }) {
+    match scheduler::spawn_here(future) {
         Ok(task) => task,
-        Err(message) => panic!(
-            "{message}; call it from inside clearloop::run(async {{ ... }}), \
-             or use Runtime::spawn on a runtime you built"
+        Err(_) => panic!(
+            "{}",
+            "clearloop::spawn() was called outside a clearloop runtime; call it from \
+             inside clearloop::run(async { ... }), or use Runtime::spawn on a runtime \
+             you built"
         ),
     }
 }
