@@ -34,6 +34,11 @@ fn a_semaphore_named_by_the_user_is_named_in_the_report() {
         "{report}"
     );
     assert!(report.contains("CLEARLOOP_TRACE=timeline"), "{report}");
+    // The user's line (`deadlock_of`'s `block_on`), not one inside clearloop.
+    assert!(
+        report.contains("The loop was run at tests/trace_deadlock_untraced.rs:"),
+        "{report}"
+    );
 }
 
 /// Every named kind by its name, each in a task of its own, stuck at 2.5 s.

@@ -141,7 +141,10 @@ impl Runtime {
         }
     }
 
-    /// The loop itself: poll the main future when woken, then one turn.
+    /// The loop itself: poll the main future when woken, then one turn. Tracks its
+    /// caller (`block_on`'s, which tracks its own): a deadlock report names the
+    /// user's line that ran the loop.
+    #[track_caller]
     fn run_loop<F: Future>(&self, remote: &Remote, future: F) -> F::Output {
         let main = Arc::new(LoopMainWaker {
             trace: self.core.trace.clone(),
@@ -186,11 +189,18 @@ impl Runtime {
     }
 
     /// Step 1: wake-ups that came from other threads join the ready queue.
+    /// Inlined: on most turns this is one load, not worth a call.
+    #[inline(always)]
     fn take_remote(&self, remote: &Remote) {
         // A plain load on most turns; the channel is only touched after a send.
-        if !remote.pending.load(Ordering::Acquire) {
-            return;
+        if remote.pending.load(Ordering::Acquire) {
+            self.drain_remote(remote);
         }
+    }
+
+    /// Step 1 when another thread sent something: drain the channel.
+    #[inline(never)]
+    fn drain_remote(&self, remote: &Remote) {
         remote.pending.store(false, Ordering::Release);
         let mut ready = self.local.ready.borrow_mut();
         while let Ok(task) = remote.rx.try_recv() {
@@ -198,12 +208,19 @@ impl Runtime {
         }
     }
 
-    /// Step 2: timers whose deadline has passed wake their tasks.
+    /// Step 2: timers whose deadline has passed wake their tasks. Inlined: with no
+    /// timer this is one load (a loop with no timers does not read the clock).
+    #[inline(always)]
     fn fire_timers(&self) {
-        let timers = &self.core.timers;
-        if timers.is_empty() {
-            return; // one load: a loop with no timers does not read the clock
+        if !self.core.timers.is_empty() {
+            self.fire_due_timers();
         }
+    }
+
+    /// Step 2 with timers registered.
+    #[inline(never)]
+    fn fire_due_timers(&self) {
+        let timers = &self.core.timers;
         let mut fired = self.local.fired.borrow_mut();
         timers.fire_due(self.core.clock.now(), &mut fired);
         if let Some(chooser) = &self.local.chooser {
@@ -222,9 +239,14 @@ impl Runtime {
             let Some(task) = self.local.next_ready() else {
                 break;
             };
-            match &self.core.debug {
+            let again = match &self.core.debug {
                 None => task.run(),
                 Some(debug) => run_timed(task, debug),
+            };
+            // Woken during its poll (`yield_now`): to the back of the queue, with
+            // the reference `run` was given (no count touched, no thread-local).
+            if let Some(task) = again {
+                self.local.ready.borrow_mut().push_back(task);
             }
         }
         ready_at_start as u32
@@ -430,14 +452,15 @@ fn caught(task: Arc<dyn Runnable>, f: impl FnOnce(&Arc<dyn Runnable>)) {
 
 /// Debug mode's poll: a poll that holds the loop too long is reported. Timed on
 /// the real clock, whatever the runtime's clock: blocking costs real time.
-pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) {
+pub(crate) fn run_timed(task: Arc<dyn Runnable>, debug: &Debug) -> Option<Arc<dyn Runnable>> {
     let name = task.name();
     let start = Instant::now();
-    task.run();
+    let again = task.run();
     let took = start.elapsed();
     if took > debug.slow_poll {
         debug.warn(Warning::SlowPoll { task: name, took });
     }
+    again
 }
 
 /// The single-threaded loop's waker for the future passed to `block_on` (it is not
@@ -479,13 +502,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match with_current_scheduler("clearloop::spawn()", |core| {
-        scheduler::spawn_on(core, future)
-    }) {
+    match scheduler::spawn_here(future) {
         Ok(task) => task,
-        Err(message) => panic!(
-            "{message}; call it from inside clearloop::run(async {{ ... }}), \
-             or use Runtime::spawn on a runtime you built"
+        Err(_) => panic!(
+            "{}",
+            "clearloop::spawn() was called outside a clearloop runtime; call it from \
+             inside clearloop::run(async { ... }), or use Runtime::spawn on a runtime \
+             you built"
         ),
     }
 }

@@ -174,7 +174,9 @@ mod tests {
         fn header(&self) -> &Header {
             &self.0
         }
-        fn run(self: Arc<Self>) {}
+        fn run(self: Arc<Self>) -> Option<Arc<dyn Runnable>> {
+            None
+        }
         fn shut_down(&self) {}
         fn name(&self) -> String {
             format!("Task-{}", self.0.id)

@@ -38,6 +38,11 @@
 //! forget to push a task it was told to push, and a reader of the caller sees the
 //! decision by name, not as a `bool`.
 //!
+//! **The state is also the future's lock.** RUNNING is held by one thread at a
+//! time (`start_poll` and `start_shutdown` win it by compare-and-swap, and skip a
+//! task that has it), so that thread alone touches the future, which therefore
+//! needs no `Mutex` (`cell/future.rs` draws which transition grants what).
+//!
 //! CPython needs none of this: its event loop is single-threaded and
 //! `call_soon_threadsafe` goes through a lock. Here a `Waker` is `Send + Sync`, so the
 //! state is an atomic and every transition is one read-modify-write.
@@ -134,11 +139,16 @@ impl State {
         }
     }
 
-    /// The loop popped the task: SCHEDULED becomes RUNNING.
+    /// The loop popped the task: SCHEDULED becomes RUNNING, and with RUNNING this
+    /// thread alone may touch the future (`cell/future.rs`) until
+    /// [`end_poll_pending`](State::end_poll_pending) or [`complete`](State::complete).
+    /// A task already RUNNING is skipped, never polled twice at once: its queued
+    /// copy cannot exist (the SCHEDULED bit keeps one copy), except beside a
+    /// shutdown that holds RUNNING to drop the future, and that one ends DONE.
     pub(crate) fn start_poll(&self) -> Start {
         let mut current = self.0.load(Ordering::Acquire);
         loop {
-            if current & DONE != 0 {
+            if current & (DONE | RUNNING) != 0 {
                 return Start::Skip;
             }
             let next = (current & !SCHEDULED) | RUNNING;
@@ -149,6 +159,28 @@ impl State {
                 Ok(_) if current & CANCEL != 0 => return Start::Cancel,
                 Ok(_) => return Start::Poll,
                 // Another thread changed the word (a wake, a cancel): try again.
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Runtime shutdown (or a spawn on a runtime that is gone) wants to drop the
+    /// future: it wins RUNNING like a poll, unless the task is RUNNING already
+    /// (another thread drops it) or DONE. `Start::Cancel` grants the future;
+    /// RUNNING is never given back, the task ends DONE.
+    pub(crate) fn start_shutdown(&self) -> Start {
+        let mut current = self.0.load(Ordering::Acquire);
+        loop {
+            if current & (DONE | RUNNING) != 0 {
+                return Start::Skip;
+            }
+            match self.0.compare_exchange_weak(
+                current,
+                current | RUNNING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Start::Cancel,
                 Err(actual) => current = actual,
             }
         }
@@ -234,6 +266,19 @@ mod tests {
         assert_eq!(state.cancel(), AfterCancel::TooLate);
         assert_eq!(state.wake(), AfterWake::Nothing);
         assert_eq!(state.start_poll(), Start::Skip);
+    }
+
+    #[test]
+    fn shutdown_takes_the_future_only_from_nobody() {
+        let state = State::new_scheduled();
+        assert_eq!(state.start_poll(), Start::Poll);
+        assert_eq!(state.start_shutdown(), Start::Skip, "a poll holds it");
+        assert_eq!(state.end_poll_pending(), AfterPoll::Idle);
+        assert_eq!(state.start_shutdown(), Start::Cancel);
+        assert_eq!(state.start_shutdown(), Start::Skip, "won once");
+        assert_eq!(state.wake(), AfterWake::Nothing);
+        state.complete();
+        assert_eq!(state.start_shutdown(), Start::Skip, "done");
     }
 }
 

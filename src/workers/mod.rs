@@ -175,7 +175,6 @@ fn worker_main(
             shared: Arc::as_ptr(&shared),
             local,
             lifo: Cell::new(None),
-            running: Cell::new(std::ptr::null()),
         })
     });
     crate::trace::hooks::set_worker(index + 1);
@@ -196,15 +195,6 @@ fn worker_main(
         if let Some(current) = current.borrow_mut().take() {
             drop(current.lifo.take());
             while current.local.pop().is_some() {}
-        }
-    });
-}
-
-/// Records which task this worker polls (null: none), for `Shared::push`.
-fn set_running(task: *const ()) {
-    CURRENT.with(|current| {
-        if let Some(current) = current.borrow().as_ref() {
-            current.running.set(task);
         }
     });
 }
@@ -239,9 +229,9 @@ impl Worker<'_> {
             }
             if let Some(task) = self.next_task(fair_turn) {
                 self.found_work();
-                set_running(Arc::as_ptr(&task).cast());
-                task.run();
-                set_running(std::ptr::null());
+                if let Some(task) = task.run() {
+                    self.shared.requeue(task);
+                }
                 continue;
             }
             if self.fire_timers() > 0 {

@@ -69,8 +69,6 @@ pub(super) struct Current {
     /// stealable, and not announced to sleeping workers: it waits only until the
     /// current poll returns.
     pub(super) lifo: Cell<Option<TaskRef>>,
-    /// The task being polled (its address), to tell a yield from a wake of another.
-    pub(super) running: Cell<*const ()>,
 }
 
 thread_local! {
@@ -115,18 +113,12 @@ impl Shared {
             if let Some(current) = current.borrow().as_ref()
                 && std::ptr::eq(current.shared, self)
                 && let Some(task) = task.take()
+                && let Some(previous) = current.lifo.replace(Some(task))
             {
-                if std::ptr::eq(Arc::as_ptr(&task).cast::<()>(), current.running.get()) {
-                    // The task woke itself (`yield_now`): to the back of the queue, as
-                    // on the single-threaded loop, so the others get their turn.
-                    current.local.push(task);
-                    spread = true;
-                } else if let Some(previous) = current.lifo.replace(Some(task)) {
-                    // Only one slot: the task it held joins the queue, where others
-                    // may steal it.
-                    current.local.push(previous);
-                    spread = true;
-                }
+                // Only one slot: the task it held joins the queue, where others
+                // may steal it.
+                current.local.push(previous);
+                spread = true;
             }
         });
         match task {
@@ -135,6 +127,30 @@ impl Shared {
                 self.notify_one();
             }
             None if spread && self.idle.may_want_a_worker() => self.notify_one(),
+            None => {}
+        }
+    }
+
+    /// A task woken during its own poll on a worker (`yield_now`), handed back by
+    /// `run`: to the back of that worker's queue, as on the single-threaded loop,
+    /// so the others get their turn first (not the LIFO slot, which would run it
+    /// again at once); another worker is woken if one may want the work.
+    pub(super) fn requeue(&self, task: TaskRef) {
+        let mut task = Some(task);
+        let _ = CURRENT.try_with(|current| {
+            if let Some(current) = current.borrow().as_ref()
+                && let Some(task) = task.take()
+            {
+                current.local.push(task);
+            }
+        });
+        match task {
+            // Not on a worker of ours (never: only workers call this).
+            Some(task) => {
+                self.injector.push(task);
+                self.notify_one();
+            }
+            None if self.idle.may_want_a_worker() => self.notify_one(),
             None => {}
         }
     }

@@ -20,6 +20,7 @@
 //! ```
 
 use std::future::Future;
+use std::sync::atomic::Ordering;
 
 use super::{
     Awaiters, CANCELLING, Cell, Outcome, Panic, Runnable, Schedule, Slot, call_soon, name_of,
@@ -46,11 +47,18 @@ where
 {
     /// Cancellation is drop: drops the future in place (its destructors run here, on
     /// the loop) and records the cancellation, or the panic of a destructor. Shared
-    /// by `cancel()`'s turn and by runtime shutdown; does nothing for a task that has
-    /// finished already.
-    pub(super) fn cancel_now(&self) {
-        let mut future = lock(&self.future);
-        if future.is_none() {
+    /// by `cancel()`'s turn and by runtime shutdown; does nothing for a task whose
+    /// future is gone already.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING: `start_poll` returned `Start::Cancel`, or
+    /// `start_shutdown` did.
+    pub(super) unsafe fn cancel_now(&self) {
+        // Never set for a holder of RUNNING (the future's last holder completes
+        // the task, and DONE is never granted again): a load, against a future
+        // dropped twice should that ever change.
+        if self.header.future_gone.load(Ordering::Relaxed) {
             return;
         }
         // A task it awaits is cancelled by the drop, with our message.
@@ -59,12 +67,12 @@ where
             .try_with(|cancelling| cancelling.replace(message))
             .ok()
             .flatten();
-        let outcome = match catch(|| *future = None) {
+        // SAFETY: the caller holds RUNNING, and the future is there (just above).
+        let outcome = match catch(|| unsafe { self.drop_future() }) {
             Err(payload) => Outcome::Panicked(Panic::new(payload)),
             Ok(()) => Outcome::Cancelled,
         };
         let _ = CANCELLING.try_with(|cancelling| cancelling.replace(previous));
-        drop(future);
         self.finish(outcome);
     }
 

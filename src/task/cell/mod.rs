@@ -4,15 +4,16 @@
 //!   Arc<Cell<F, S>>: one heap allocation per task (bytes for a trivial future)
 //!   +-------------------------------------------------------------+
 //!   | strong, weak    the Arc's two counts                    16  |
-//!   | header          state | traced | retrieved | registry   24  |  <- wakers and the
-//!   |                 index (u32) | id (u64) | wait word (u64)    |     ready queue hold
-//!   | scheduler       Arc<S>: where a wake-up sends the task   8  |     Arc<dyn Runnable>,
-//!   | future          Mutex<Option<F>>: polled by the loop;    8  |     the handle holds
-//!   |                 None once the task is finished  (+ F)       |     Arc<dyn Joinable<T>>
-//!   | meta            Mutex<Meta>: the slot (the awaiters'    48  |
+//!   | header          state | traced | future_gone |          24  |  <- wakers and the
+//!   |                 retrieved | registry index (u32) |          |     ready queue hold
+//!   |                 id (u64) | wait word (u64)                  |     Arc<dyn Runnable>,
+//!   | scheduler       Arc<S>: where a wake-up sends the task   8  |     the handle holds
+//!   | meta            Mutex<Meta>: the slot (the awaiters'    48  |     Arc<dyn Joinable<T>>
 //!   |                 wakers, then the outcome), handle counts,   |
 //!   |                 extras (name, cancel message, callbacks)    |
-//!   +-------------------------------------------------------------+  104 bytes
+//!   | future          F itself, in place, no lock: the state   0  |
+//!   |                 grants it (+ F's own size)                  |
+//!   +-------------------------------------------------------------+  96 bytes
 //! ```
 //!
 //! CPython splits the same roles between `Task` (it drives the coroutine: `__step`)
@@ -38,26 +39,52 @@
 //!
 //! * `header.state`: anybody, any thread, by atomic read-modify-writes
 //!   (the [`state`](super::state) module).
-//! * `future`: only the thread that won `start_poll` (the loop, or one worker), and
-//!   shutdown after every worker has stopped.
+//! * `future`: only the thread that holds RUNNING, won by `start_poll` (the loop,
+//!   or one worker) or by `start_shutdown` (the runtime's drop, after every worker
+//!   has stopped); and the cell's `Drop`, which holds the last reference. No lock:
+//!   the state machine is the lock.
 //! * `meta`: the handles and the loop, each under the lock, never while user code
 //!   runs (a waker is woken, and an output dropped, after the lock is released).
+//!
+//! ## The state machine is the lock
+//!
+//! The future is polled on every turn of the task, so it has no `Mutex`: the
+//! RUNNING bit of the state already lets one thread at a time poll it (a second
+//! `start_poll` skips a RUNNING task), and a lock would only check that again at
+//! the price of two locked instructions a poll. The future sits in an
+//! `UnsafeCell`, and each access says, in its `// SAFETY:` comment, which
+//! transition granted it (`cell/future.rs` draws them, and a `loom` model there
+//! checks them from several threads):
+//!
+//! ```text
+//!   start_poll:     SCHEDULED -> RUNNING      grants: poll the future; drop it
+//!                   (skips DONE, RUNNING)     (Ready, panic, or CANCEL set)
+//!   end_poll_pending: RUNNING -> idle         gives the grant back
+//!   complete:       -> DONE                   the future is gone for good
+//!   start_shutdown: idle -> RUNNING           grants: drop it (runtime shutdown)
+//!   Drop of the cell (&mut, last reference)   grants: drop it if still there
+//!   wake, cancel:   set SCHEDULED / CANCEL    grant nothing: never touch it
+//! ```
+//!
+//! `meta` keeps its lock: the handles read and write it from any thread while the
+//! task runs, with no transition to say who may.
 //!
 //! How a task ends (its outcome stored, its awaiters woken, its callbacks queued) is
 //! in `finish.rs`.
 //!
 //! ## Where an idle task's bytes go
 //!
-//! A task spawned and parked forever costs its cell (104 bytes, in the same 112-byte
-//! malloc chunk the 96 bytes it had before its wait word took), its slot in the
+//! A task spawned and parked forever costs its cell (96 bytes), its slot in the
 //! runtime's registry (16: an `Arc<dyn Runnable>`, in pages that never double, see
 //! `src/runtime/scheduler.rs`), and its share of the ready queue it passed through
-//! (16 a task, up to twice that while the queue's capacity is half used): about 133
-//! bytes at 100,000 tasks, 129 at a million. tokio's idle task costs 136 to 138 (its
+//! (16 a task, up to twice that while the queue's capacity is half used): about 125
+//! bytes at 100,000 tasks, 121 at a million. tokio's idle task costs 136 to 138 (its
 //! cell is 128 bytes, and aligned to 128).
 //!
 //! The cell reached 96 bytes (from 120) by packing, not by cleverness: what every
-//! task carries is inline, what few tasks use is boxed on first use.
+//! task carries is inline, what few tasks use is boxed on first use. The wait word
+//! (8 bytes, `wait.rs`) then took it to 104, and the future's `Mutex` (8 bytes: a
+//! futex word, a poison flag, the `Option`'s tag, padding) paid them back.
 //!
 //! * The header's small fields share one word: a `u32` registry index instead of a
 //!   `usize` (four billion live tasks would need 400 GB), and `retrieved` moved here
@@ -65,16 +92,16 @@
 //! * [`Awaiters::Many`] (several handles awaiting one task) holds a `Box<Vec>`, and
 //!   [`Outcome::Panicked`] a thin [`Panic`]: inline, each made every slot 8 bytes
 //!   bigger for a case few tasks meet.
-//! * Two words stay that `unsafe` code could remove (tokio does): the `Arc`'s weak
-//!   count, and the future's `Mutex` (the state machine already lets only one thread
-//!   poll; an `UnsafeCell` would rely on that instead of checking it). A test,
-//!   `a_trivial_task_is_one_96_byte_allocation`, keeps the figures honest.
+//! * The future has no `Mutex` and no `Option` (see "The state machine is the
+//!   lock"); whether it is still there is a flag in the header's spare byte.
+//! * One word stays that `unsafe` code could remove (tokio does): the `Arc`'s weak
+//!   count. A test, `a_trivial_task_is_one_96_byte_allocation`, keeps the figures
+//!   honest.
 //!
 //! [`Task`]: crate::task::Task
 
 use std::any::Any;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -85,6 +112,9 @@ use super::state::{AfterPoll, AfterWake, Start, State};
 use crate::panics::{catch, lock, report};
 
 mod finish;
+mod future;
+
+use future::FutureCell;
 
 /// How a task ended.
 pub(crate) enum Outcome<T> {
@@ -335,13 +365,18 @@ pub(crate) trait Schedule: Send + Sync + 'static {
 }
 
 /// The part of a task that neither the loop nor the handle needs to know the type of.
-/// Sixteen bytes: three one-byte fields and a `u32` share the first word, the id
-/// has the second (a test keeps it so).
+/// 24 bytes: four one-byte fields and a `u32` share the first word, the id has
+/// the second, the wait word the third (a test keeps it so).
 pub(crate) struct Header {
     /// Queued, running, done, cancelled: the bits of [`State`].
     pub(crate) state: State,
     /// Its runtime records a trace ([`crate::trace`]): the poll's one branch.
     pub(crate) traced: bool,
+    /// The future was dropped (or is being dropped) for good: set by the holder of
+    /// RUNNING just before it drops it, read by a holder and by the cell's `Drop`
+    /// (`cell/future.rs`). It takes the header's spare byte: a flag beside the
+    /// future would cost 8 bytes of padding for a small future.
+    future_gone: AtomicBool,
     /// Somebody looked at the outcome left in place (`result`, `exception`): a panic
     /// that nobody looked at is reported in debug mode (`await` and `join` take the
     /// outcome out, which needs no flag). Read and written only under the `meta`
@@ -365,6 +400,7 @@ impl Header {
         Header {
             state: State::new_scheduled(),
             traced,
+            future_gone: AtomicBool::new(false),
             retrieved: AtomicBool::new(false),
             registry_index: AtomicU32::new(u32::MAX),
             id,
@@ -390,8 +426,9 @@ pub(crate) struct Cell<F: Future, S> {
     pub(crate) header: Header,
     /// Where a wake-up sends the task back to.
     scheduler: Arc<S>,
-    /// The future, polled in place; `None` once finished or cancelled.
-    future: Mutex<Option<F>>,
+    /// The future, polled and dropped in place, with no lock: RUNNING in the
+    /// header's state grants it (`cell/future.rs`). Gone once `future_gone` is set.
+    future: FutureCell<F>,
     /// The name, the outcome and the awaiters: what the handle reads.
     meta: Mutex<Meta<F::Output>>,
 }
@@ -400,8 +437,12 @@ pub(crate) struct Cell<F: Future, S> {
 pub(crate) trait Runnable: Send + Sync {
     /// The state, the id, the registry index.
     fn header(&self) -> &Header;
-    /// One step: asyncio's `Task.__step`.
-    fn run(self: Arc<Self>);
+    /// One step: asyncio's `Task.__step`. Returns the task itself when it was woken
+    /// during the poll (NOTIFIED, `yield_now`): the caller puts it at the back of
+    /// its own ready queue, with the reference the queue handed to `run`, so that a
+    /// re-queue touches no reference count.
+    #[must_use = "a task woken during its poll is lost if it is not queued again"]
+    fn run(self: Arc<Self>) -> Option<Arc<dyn Runnable>>;
     /// Drops the future now and records a cancellation (runtime shutdown).
     fn shut_down(&self);
     /// The task's name, for debug-mode warnings and reports.
@@ -436,7 +477,7 @@ where
         Arc::new(Cell {
             header: Header::new(id, scheduler.trace().is_some()),
             scheduler,
-            future: Mutex::new(Some(future)),
+            future: FutureCell::new(future),
             meta: Mutex::new(Meta {
                 slot: Slot::Running(Awaiters::None),
                 handles: 1,
@@ -446,27 +487,29 @@ where
         })
     }
 
-    /// Polls the future once (the `Start::Poll` branch of `run`).
-    fn poll_once(self: &Arc<Self>) {
+    /// Polls the future once (the `Start::Poll` branch of `run`); returns
+    /// `AfterPoll::Requeue` when the task must go back to a ready queue.
+    ///
+    /// # Safety
+    ///
+    /// The caller won RUNNING (`start_poll` returned `Start::Poll`).
+    unsafe fn poll_once(self: &Arc<Self>) -> AfterPoll {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
-        let mut future = lock(&self.future);
-        let Some(pinned) = future.as_mut() else {
-            return;
-        };
-        // SAFETY: the future lives inside the `Arc` allocation, which never
-        // moves, and this code never moves it out of its `Option`: it is only
-        // polled in place and dropped in place (set to `None`). That is the
-        // promise `Pin` asks for.
-        let pinned = unsafe { Pin::new_unchecked(pinned) };
         // A panic in the task is caught here, like an exception in a coroutine:
         // the loop and the other tasks go on, the panic is stored on the task.
         let budget = self.scheduler.budget();
-        let waiting = &self.header.waiting;
-        let poll = || {
+        let (waiting, future) = (&self.header.waiting, &self.future);
+        let mut poll = || {
             catch(|| {
                 super::wait::polling(waiting, || {
-                    super::coop::budgeted(budget, || pinned.poll(&mut cx))
+                    super::coop::budgeted(budget, || {
+                        // SAFETY: our caller won RUNNING, held until
+                        // `end_poll_pending` or `complete` below; and the future is
+                        // there: a task whose future is gone is DONE (or RUNNING for
+                        // good, had its `finish` unwound), and `start_poll` skips both.
+                        unsafe { future.poll(&mut cx) }
+                    })
                 })
             })
         };
@@ -480,31 +523,57 @@ where
             }
         };
         let outcome = match polled {
-            Ok(Poll::Pending) => {
-                drop(future);
-                if self.header.state.end_poll_pending() == AfterPoll::Requeue {
-                    // Clone the task, not the scheduler: every task and every
-                    // worker shares the scheduler's reference count, and
-                    // bumping it on each re-queue made two workers fight
-                    // over its cache line (perf: 3/4 of `run`'s time).
-                    self.scheduler.schedule(self.clone());
-                }
-                return;
-            }
+            // `run` hands the task back to the loop or worker that popped it.
+            Ok(Poll::Pending) => return self.header.state.end_poll_pending(),
             Ok(Poll::Ready(value)) => Outcome::Value(value),
             Err(payload) => Outcome::Panicked(Panic::new(payload)),
         };
         // The task is finished: drop its future now, not when the last waker
         // or handle goes away, so that what it holds is released at once. A
         // panic in that `Drop` becomes the outcome, unless the poll panicked.
-        let outcome = match catch(|| *future = None) {
+        // SAFETY: RUNNING is still ours (`complete` comes in `finish`), and the
+        // future is there: it was just polled.
+        let outcome = match catch(|| unsafe { self.drop_future() }) {
             Err(payload) if !matches!(outcome, Outcome::Panicked(_)) => {
                 Outcome::Panicked(Panic::new(payload))
             }
             _ => outcome,
         };
-        drop(future);
         self.finish(outcome);
+        AfterPoll::Idle
+    }
+
+    /// Drops the future in place, for good: marks it gone first, so that a `Drop`
+    /// that panics leaves a future that nobody drops a second time.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING, and the future is there (`future_gone` unset).
+    unsafe fn drop_future(&self) {
+        self.header.future_gone.store(true, Ordering::Relaxed);
+        // SAFETY: the caller's promises, passed on.
+        unsafe { self.future.drop_in_place() }
+    }
+}
+
+/// The last reference is gone: a future still there (a task never run, or not
+/// run to its end: a done-callbacks task dropped unrun at shutdown) is dropped
+/// here, its panic reported, not raised on whichever thread let go last.
+impl<F: Future, S> Drop for Cell<F, S> {
+    fn drop(&mut self) {
+        if *self.header.future_gone.get_mut() {
+            return;
+        }
+        let future = &self.future;
+        // SAFETY: `&mut self`: no other reference to the cell is left, so nobody
+        // else can touch the future; and it is there (`future_gone` unset).
+        if let Err(payload) = catch(|| unsafe { future.drop_in_place() }) {
+            report(
+                format_args!("the future of task 'Task-{}'", self.header.id),
+                &*payload,
+                "it panicked when dropped with the task's last reference; the runtime goes on",
+            );
+        }
     }
 }
 
@@ -518,16 +587,33 @@ where
         &self.header
     }
 
-    fn run(self: Arc<Self>) {
-        match self.header.state.start_poll() {
-            Start::Skip => {}
-            Start::Cancel => self.cancel_now(),
-            Start::Poll => self.poll_once(),
+    fn run(self: Arc<Self>) -> Option<Arc<dyn Runnable>> {
+        let after = match self.header.state.start_poll() {
+            Start::Skip => AfterPoll::Idle,
+            Start::Cancel => {
+                // SAFETY: `start_poll` won RUNNING for us.
+                unsafe { self.cancel_now() };
+                AfterPoll::Idle
+            }
+            // SAFETY: the same.
+            Start::Poll => unsafe { self.poll_once() },
+        };
+        // Requeue: the queue's reference goes back to a queue (the task was woken
+        // during its poll). Idle: it is dropped here; the wakers hold their own.
+        match after {
+            AfterPoll::Requeue => Some(self),
+            AfterPoll::Idle => None,
         }
     }
 
     fn shut_down(&self) {
-        self.cancel_now();
+        // Skipped for a task that a poll holds (never at shutdown: the workers
+        // have stopped) or that another shutdown holds (a late `Handle::spawn`
+        // racing the runtime's drop: both cancel the task, one drops the future).
+        if self.header.state.start_shutdown() == Start::Cancel {
+            // SAFETY: `start_shutdown` won RUNNING for us.
+            unsafe { self.cancel_now() }
+        }
     }
 
     fn name(&self) -> String {
