@@ -275,3 +275,35 @@ fn the_spawned_at_hook_records_file_and_line() {
     let label = &recorder.timeline().rows[0].label;
     assert_eq!(label, &format!("trace_io_and_timeouts.rs:{}", here.line()));
 }
+
+/// End to end: the runtime's spawns pass the user's line to the trace, through
+/// `clearloop::spawn`, `Runtime::spawn`, `Handle::spawn` and `spawn_local` alike.
+#[test]
+fn a_traced_runtime_labels_unnamed_tasks_by_the_line_that_spawned_them() {
+    let runtime = traced();
+    let (early, early_line) = (runtime.spawn(async {}), line!());
+    let lines = runtime.block_on(async {
+        let (a, a_line) = (clearloop::spawn(sleep(Duration::from_millis(1))), line!());
+        let (b, b_line) = (clearloop::spawn_local(async {}), line!());
+        let handle = clearloop::Handle::current();
+        let (c, c_line) = (handle.spawn(async {}), line!());
+        let named = clearloop::spawn(async {});
+        named.set_name("named");
+        early.await;
+        for task in [a, b, c, named] {
+            task.await;
+        }
+        [early_line, a_line, b_line, c_line]
+    });
+    let timeline = runtime.trace().expect("traced").timeline();
+    let labels: Vec<&str> = timeline.rows.iter().map(|r| r.label.as_str()).collect();
+    for line in lines {
+        let wanted = format!("trace_io_and_timeouts.rs:{line}");
+        assert!(labels.contains(&wanted.as_str()), "{wanted}: {labels:?}");
+    }
+    assert!(
+        labels.contains(&"named"),
+        "a name the user gave wins: {labels:?}"
+    );
+    assert!(!labels.iter().any(|l| l.starts_with("Task-")), "{labels:?}");
+}

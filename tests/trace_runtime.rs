@@ -23,12 +23,15 @@ fn traced() -> Runtime {
 #[test]
 fn two_tasks_of_two_seconds_trace_exactly() {
     let runtime = traced();
-    runtime.block_on(async {
-        let one = clearloop::spawn(sleep(Duration::from_secs(2)));
-        let two = clearloop::spawn(sleep(Duration::from_secs(2)));
+    let lines = runtime.block_on(async {
+        let (one, one_line) = (clearloop::spawn(sleep(Duration::from_secs(2))), line!());
+        let (two, two_line) = (clearloop::spawn(sleep(Duration::from_secs(2))), line!());
         one.await;
         two.await;
+        [one_line, two_line]
     });
+    // Where each was spawned: the line above, which the trace labels its row with.
+    let at = |line: u32| format!("tests/trace_runtime.rs:{line}");
     let events = runtime.trace().unwrap().events();
     let (main, one, two) = (TaskId(0), TaskId(1), TaskId(2));
     let worker = 0;
@@ -55,10 +58,24 @@ fn two_tasks_of_two_seconds_trace_exactly() {
         ),
         (
             s0,
+            SpawnedAt {
+                task: one,
+                location: at(lines[0]),
+            },
+        ),
+        (
+            s0,
             Spawned {
                 task: two,
                 name: "Task-2".into(),
                 parent: Some(main),
+            },
+        ),
+        (
+            s0,
+            SpawnedAt {
+                task: two,
+                location: at(lines[1]),
             },
         ),
         (s0, PollEnd { task: main, worker }),
@@ -212,7 +229,8 @@ fn a_task_locking_the_same_mutex_twice_is_a_deadlock_naming_the_lock() {
     assert!(report.starts_with("deadlock at 0.000s"), "{report}");
     assert!(report.contains("2 tasks are waiting"), "{report}");
     assert!(
-        report.contains("task 1 'twice' waits on lock 'counter'"),
+        report.contains("task 1 'twice' (spawned at tests/trace_runtime.rs:")
+            && report.contains(") waits on lock 'counter'"),
         "{report}"
     );
     assert!(
@@ -356,7 +374,8 @@ fn a_queue_never_fed_and_an_event_never_set_are_named_in_the_report() {
         "{report}"
     );
     assert!(
-        report.contains("task 1 'consumer' waits on queue 'jobs'"),
+        report.contains("task 1 'consumer' (spawned at tests/trace_runtime.rs:")
+            && report.contains(") waits on queue 'jobs'"),
         "{report}"
     );
 }

@@ -111,7 +111,8 @@ fn the_svg_and_the_terminal_chart_say_what_was_dropped() {
     let runtime = traced(config);
     let trace = runtime.trace().unwrap().clone();
     runtime.block_on(async {
-        let _napper = clearloop::spawn(sleep(Duration::from_secs(3600)));
+        let napper = clearloop::spawn(sleep(Duration::from_secs(3600)));
+        napper.set_name("napper");
         for _ in 0..50 {
             sleep(Duration::from_millis(10)).await;
         }
@@ -141,7 +142,7 @@ fn the_svg_and_the_terminal_chart_say_what_was_dropped() {
         "{chrome}"
     );
     // The napper slept through the whole window: its row starts at the left edge.
-    let napper = timeline.rows.iter().find(|r| r.label == "Task-1").unwrap();
+    let napper = timeline.rows.iter().find(|r| r.label == "napper").unwrap();
     assert_eq!(napper.segments[0].state, State::Timer);
     assert_eq!(napper.segments[0].start, first_kept);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -76,6 +76,7 @@ impl Handle {
     }
 
     /// Spawns `future` on the runtime (see [`Runtime::spawn`](crate::Runtime::spawn)).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,

@@ -358,6 +358,7 @@ impl Runtime {
 
     /// Spawns a task on this runtime. It runs during `block_on` (on a
     /// multi-threaded runtime, at once, on the workers).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Task<F::Output>
     where
         F: Future + Send + 'static,

@@ -46,6 +46,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -471,30 +472,34 @@ impl Schedule for RuntimeCore {
 /// it later finds the task in the registry and cancels it itself. Either way a task
 /// spawned on a runtime that is gone (through a [`Handle`](crate::Handle)) is
 /// cancelled at once.
+#[track_caller]
 pub(crate) fn spawn_on<F>(core: &Arc<RuntimeCore>, future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_into(core, None, future)
+    spawn_into(core, None, future, Location::caller())
 }
 
 /// `clearloop::spawn`: a task of the runtime running on this thread. On a
 /// single-threaded loop it goes straight into the loop's queue, found in the one
 /// look at `CONTEXT` that found the runtime (through `schedule`, a second look
 /// cost some 40 instructions a spawn). `Err` when no runtime runs here.
+#[track_caller]
 pub(crate) fn spawn_here<F>(future: F) -> Result<Task<F::Output>, F>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // Read here: the closure below would not pass the caller on.
+    let at = Location::caller();
     let mut future = Some(future);
     let task = CONTEXT
         .try_with(|context| {
             let context = context.borrow();
             let running = context.as_ref()?;
             let future = future.take()?;
-            Some(spawn_into(&running.core, Some(&running.local), future))
+            Some(spawn_into(&running.core, Some(&running.local), future, at))
         })
         .ok()
         .flatten();
@@ -506,8 +511,15 @@ where
 }
 
 /// `spawn_on`, with the queue of the loop running on this thread when the caller
-/// has it (`here`: only for a runtime that runs on this thread).
-fn spawn_into<F>(core: &Arc<RuntimeCore>, here: Option<&Local>, future: F) -> Task<F::Output>
+/// has it (`here`: only for a runtime that runs on this thread). `at` is the user's
+/// line that spawned it: the trace names an unnamed task's row by it (the task
+/// itself does not keep it: 8 more bytes in every task, for a report).
+fn spawn_into<F>(
+    core: &Arc<RuntimeCore>,
+    here: Option<&Local>,
+    future: F,
+    at: &'static Location<'static>,
+) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -516,6 +528,7 @@ where
     let cell = Cell::new(future, id, core.clone());
     if let Some(trace) = &core.trace {
         trace.spawned(crate::trace::TaskId(id), || format!("Task-{id}"));
+        trace.spawned_at(crate::trace::TaskId(id), at);
     }
     core.register(cell.clone());
     if core.closed.load(Ordering::Acquire) {
@@ -633,11 +646,13 @@ pub(crate) fn current_network() -> Option<Arc<crate::sim::net::World>> {
 /// `spawn_local`: `future` goes into the running loop's slab, and a task whose
 /// future is its `Send` stand-in is spawned as any other. `Err` is the message of
 /// the panic (outside a runtime, or on a multi-threaded one).
+#[track_caller]
 pub(crate) fn spawn_local_here<F>(future: F) -> Result<Task<F::Output>, String>
 where
     F: Future + 'static,
     F::Output: Send + 'static,
 {
+    let at = Location::caller();
     let found = CONTEXT
         .try_with(|context| {
             let context = context.borrow();
@@ -664,5 +679,5 @@ where
         );
     }
     let slot = LocalSlot::new(&local.local_tasks, Arc::as_ptr(&core) as usize, future);
-    Ok(spawn_on(&core, slot))
+    Ok(spawn_into(&core, None, slot, at))
 }

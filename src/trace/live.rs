@@ -153,12 +153,11 @@ fn up_to_micros(d: Duration) -> Duration {
 /// Where `task` was spawned (`src/main.rs:12`), for the report's
 /// "task 3 'Task-3' (spawned at src/main.rs:12) waits on ...".
 ///
-/// The task side is to keep it: `Runnable::spawned_at() -> Option<&'static
-/// Location<'static>>`, filled by `spawn`'s `#[track_caller]` chain. Until it does,
-/// nothing is known here, and the report prints no location.
+/// Tracing off, nothing is known here: a task does not keep where it was spawned
+/// (8 bytes in every task, 129 -> 137 B of heap per idle task, for a report that
+/// most runs never print). With tracing on, the trace has it (`SpawnedAt`), and
+/// the report made from the trace prints it.
 fn spawned_at(_task: &dyn Runnable) -> Option<String> {
-    // Once the task keeps it:
-    // _task.spawned_at().map(|at| format!("{}:{}", at.file(), at.line()))
     None
 }
 
