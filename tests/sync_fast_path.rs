@@ -5,6 +5,7 @@
 //! bit goes away with the last waiter (or the fast path would be closed for good),
 //! a waiter cancelled right after its grant passes it on, and a guard or a permit
 //! dropped on another thread serves (or frees) as it would on the task's own.
+//! The queue's fast path (a put or a get that nobody waits for) is here too.
 
 mod common;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 use std::task::Poll;
 
-use clearloop::sync::{Mutex, Semaphore};
+use clearloop::sync::{GetNowaitError, Mutex, Queue, Semaphore};
 use common::{counting_waker, eventually, finishes_within, poll_once, virtual_runtime};
 
 /// Every way the last waiter can leave the queue (served, cancelled while it
@@ -253,4 +254,60 @@ fn owned_permits_dropped_on_other_threads_serve_the_waiting_tasks() {
             assert_eq!(sem.waiting(), 0);
         }
     });
+}
+
+/// The queue's fast path: a put that no getter waits for, and a get that no putter
+/// waits for, take the lock, move the item and wake nobody. When a getter (or a
+/// putter) does wait, the same call serves it first, and wakes it once.
+#[test]
+fn a_put_serves_a_waiting_getter_and_wakes_nobody_else() {
+    let queue = Queue::new(0);
+    let (waker, woken) = counting_waker();
+    let mut put = Box::pin(queue.put(1));
+    assert_eq!(poll_once(put.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(woken.count(), 0, "nobody waited: nobody woken");
+    let mut get = Box::pin(queue.get());
+    assert_eq!(poll_once(get.as_mut(), &waker), Poll::Ready(1));
+
+    // A getter waits: the put's fast path must serve it, not leave the item free.
+    let mut getter = Box::pin(queue.get());
+    assert!(poll_once(getter.as_mut(), &waker).is_pending());
+    let mut put = Box::pin(queue.put(2));
+    assert_eq!(poll_once(put.as_mut(), &waker), Poll::Ready(()));
+    assert_eq!(woken.count(), 1, "the waiting getter was woken once");
+    assert_eq!(
+        queue.get_nowait(),
+        Err(GetNowaitError::Empty),
+        "the item is promised to the getter"
+    );
+    let mut newcomer = Box::pin(queue.get());
+    assert!(poll_once(newcomer.as_mut(), &waker).is_pending());
+    assert_eq!(poll_once(getter.as_mut(), &waker), Poll::Ready(2));
+    queue.put_nowait(3).unwrap(); // the newcomer's, now
+    assert_eq!(woken.count(), 2);
+    assert_eq!(poll_once(newcomer.as_mut(), &waker), Poll::Ready(3));
+    assert_eq!(queue.unfinished(), 3);
+}
+
+/// The other side: a get from a full queue serves the putter waiting for a place,
+/// and that place is not a newcomer's.
+#[test]
+fn a_get_serves_a_waiting_putter_and_wakes_nobody_else() {
+    let queue = Queue::new(1);
+    let (waker, woken) = counting_waker();
+    queue.put_nowait(0).unwrap();
+    let mut putter = Box::pin(queue.put(1));
+    assert!(poll_once(putter.as_mut(), &waker).is_pending());
+    let mut get = Box::pin(queue.get());
+    assert_eq!(poll_once(get.as_mut(), &waker), Poll::Ready(0));
+    assert_eq!(woken.count(), 1, "the waiting putter was woken once");
+    assert!(
+        queue.put_nowait(9).is_err(),
+        "the place is promised to the putter"
+    );
+    assert_eq!(poll_once(putter.as_mut(), &waker), Poll::Ready(()));
+    let mut get = Box::pin(queue.get());
+    assert_eq!(poll_once(get.as_mut(), &waker), Poll::Ready(1));
+    assert_eq!(woken.count(), 1, "nobody waited: nobody woken");
+    assert!(queue.empty());
 }
