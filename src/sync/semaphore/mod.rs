@@ -212,24 +212,35 @@ impl Semaphore {
     /// Hands free permits to the waiters at the front, in order, for as long as the
     /// front one's request fits: the fairness policy in one loop. Clears
     /// [`QUEUED`] when it empties the queue. Called with the internal lock held.
+    ///
+    /// One look at the word and one subtraction, however many it serves: while
+    /// QUEUED is set, only the lock holder takes permits from the word (`try_take`
+    /// refuses), and releases only add, so what we see free stays free until we
+    /// take it.
     fn serve(&self, state: &mut State, wake: &mut WakeList) {
-        loop {
-            let Some(want) = state.waiters.front_want() else {
-                // Nobody left: newcomers may take permits without the lock again.
-                if self.word.load(Ordering::Acquire) & QUEUED != 0 {
-                    self.word.fetch_and(!QUEUED, Ordering::AcqRel);
-                }
-                return;
-            };
-            // While QUEUED is set, only the lock holder takes permits from the
-            // word (`try_take` refuses), and releases only add: what we see free
-            // stays free until we take it.
-            if self.word.load(Ordering::Acquire) / ONE < want {
-                return; // FIFO: nobody behind it may overtake.
+        let word = self.word.load(Ordering::Acquire);
+        // QUEUED is set exactly while the list is not empty (both change under
+        // the lock we hold): clear, nobody to serve (a release that raced the one
+        // that emptied the queue).
+        if word & QUEUED == 0 {
+            return;
+        }
+        let mut free = word / ONE;
+        let mut taken = 0;
+        while let Some(want) = state.waiters.front_want() {
+            if want > free {
+                break; // FIFO: nobody behind it may overtake.
             }
-            self.word.fetch_sub(want * ONE, Ordering::AcqRel);
+            free -= want;
+            taken += want;
             let served = state.waiters.serve_front(wake);
             debug_assert!(served);
+        }
+        // Nobody left: newcomers may take permits without the lock again. QUEUED
+        // is set, so subtracting it clears it.
+        let clear = if state.waiters.is_empty() { QUEUED } else { 0 };
+        if taken > 0 || clear != 0 {
+            self.word.fetch_sub(taken * ONE + clear, Ordering::AcqRel);
         }
     }
 
