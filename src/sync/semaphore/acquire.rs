@@ -173,6 +173,7 @@ impl<'a> Future for Acquire<'a> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         drop_acquire(self.semaphore, self.want, &self.state);
     }
@@ -198,6 +199,7 @@ impl Future for AcquireOwned {
 }
 
 impl Drop for AcquireOwned {
+    #[inline]
     fn drop(&mut self) {
         if let Some(semaphore) = &self.semaphore {
             drop_acquire(semaphore, self.want, &self.state);

@@ -345,6 +345,7 @@ impl Semaphore {
     /// Cancel-safe: dropping the future while it waits leaves the queue as if it
     /// had never come; dropping it after it was handed the permit (but before it
     /// returned) passes the permit to the next waiter.
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -360,6 +361,7 @@ impl Semaphore {
     ///
     /// If `n` is above [`Semaphore::MAX_PERMITS`]: no semaphore can ever hold that
     /// many, so the call could only wait forever.
+    #[inline]
     #[track_caller]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         if n > Semaphore::MAX_PERMITS {
@@ -617,6 +619,7 @@ impl SemaphorePermit<'_> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.give_back(self.count);
@@ -655,6 +658,7 @@ impl OwnedSemaphorePermit {
 }
 
 impl Drop for OwnedSemaphorePermit {
+    #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.give_back(self.count);
