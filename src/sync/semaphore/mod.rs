@@ -170,7 +170,7 @@ impl Semaphore {
                 return false;
             }
             // `Acquire` on success: what the last holder wrote before its release
-            // (`Ordering::AcqRel` below) is visible to the new one (a `Mutex`'s data).
+            // (`AcqRel` in `give_back`) is visible to the new one (a `Mutex`'s data).
             match self.word.compare_exchange_weak(
                 word,
                 word - n * ONE,
@@ -188,7 +188,7 @@ impl Semaphore {
     #[inline]
     fn give_back(&self, n: usize) {
         // Cannot overflow: held permits are counted in `total`, and free + held <=
-        // total <= MAX_PERMITS, which is half of a `usize`.
+        // total <= MAX_PERMITS, half of a `usize`: twice that, plus the bit, fits.
         let before = self.word.fetch_add(n * ONE, Ordering::AcqRel);
         if before & QUEUED != 0 {
             self.serve_queued();
@@ -255,8 +255,8 @@ impl Semaphore {
 
     /// The slow half of an acquire: takes the lock, takes the permits if they are
     /// free now (a release came in since the fast path looked) and nobody is
-    /// queued, else queues with `register` (which gets the lock, to push the
-    /// waiter). Returns whether the permits were taken.
+    /// queued; else sets [`QUEUED`] and calls `register`, the lock still held, to
+    /// push the waiter. Returns whether the permits were taken.
     ///
     /// Setting [`QUEUED`] under the lock, by a compare-and-swap on the word we
     /// looked at, is what makes the check and the registration one step for a
