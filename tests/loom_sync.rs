@@ -1,8 +1,10 @@
 //! Loom models of the hand-off: a release and a cancellation racing, on the real
-//! code (under `--cfg loom` the primitives' internal mutex is loom's, so loom
-//! explores every interleaving of their critical sections).
+//! code (under `--cfg loom` the primitives' internal mutex and the semaphore's
+//! permit word are loom's, so loom explores every interleaving of their critical
+//! sections and of the lock-free fast path around them).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --test loom_sync`
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --test loom_sync`
+//! (about 15 s; the three-thread models are bounded, see [`model_three_threads`]).
 //!
 //! Each model checks the two promises of the module: nothing is lost (the lock ends
 //! free, the permits all come back) and nobody waits forever (a waiter that was
@@ -139,16 +141,54 @@ fn semaphore_release_races_a_cancel_and_a_try_acquire() {
     });
 }
 
-/// Polls `future` until it is ready, sleeping (spinning on loom's scheduler) between
-/// polls until its waker fires. With hand-off, one wake-up must be enough: a woken
-/// lock or semaphore waiter already owns what it waited for.
+/// Runs a model of three threads that each lock or acquire and release, with at
+/// most 4 preemptions per execution (unless `LOOM_MAX_PREEMPTIONS` says otherwise).
+/// Since the semaphore's fast path is atomics beside the internal mutex, every one
+/// of those is a point where loom may switch threads: explored exhaustively, these
+/// two models took 14 minutes; bounded at 4, 7 s (3: 1.5 s). Loom's documentation:
+/// most concurrency bugs show with 2 or 3 preemptions; the two-thread models
+/// above stay exhaustive.
+fn model_three_threads(model: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(4);
+    }
+    builder.check(model);
+}
+
+/// A waker that records that it was woken and unparks the thread that waits for it.
+struct Unpark {
+    woken: AtomicBool,
+    thread: thread::Thread,
+}
+
+impl Wake for Unpark {
+    fn wake(self: StdArc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.thread.unpark();
+    }
+}
+
+/// Polls `future` until it is ready, parking the thread between polls until its
+/// waker fires. With hand-off, one wake-up must be enough: a woken lock or
+/// semaphore waiter already owns what it waited for.
+///
+/// Parked, not spinning: a thread that spins on `yield_now` gives loom an
+/// execution of any length to explore (and, under `LOOM_MAX_PREEMPTIONS`, one it
+/// cannot end: "Model exceeded maximum number of branches"); a parked thread is
+/// simply not runnable until the wake-up comes. A lost wake-up leaves it parked
+/// for good, which loom reports as a deadlock.
 fn block_on_once_woken<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
-    let (waker, woken) = flag_waker();
+    let unpark = StdArc::new(Unpark {
+        woken: AtomicBool::new(false),
+        thread: thread::current(),
+    });
+    let waker = Waker::from(unpark.clone());
     if let Poll::Ready(output) = poll(future.as_mut(), &waker) {
         return output;
     }
-    while !woken.0.load(Ordering::SeqCst) {
-        thread::yield_now();
+    while !unpark.woken.load(Ordering::SeqCst) {
+        thread::park();
     }
     match poll(future.as_mut(), &waker) {
         Poll::Ready(output) => output,
@@ -160,7 +200,7 @@ fn block_on_once_woken<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output
 /// owns the lock at once, and the lock ends free.
 #[test]
 fn three_threads_share_a_mutex() {
-    loom::model(|| {
+    model_three_threads(|| {
         let lock: &'static Mutex<u32> = leak(Mutex::new(0));
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -186,7 +226,7 @@ fn three_threads_share_a_mutex() {
 /// gives up. The permits all come back and the two that stayed are served.
 #[test]
 fn semaphore_with_a_big_request_and_a_quitter() {
-    loom::model(|| {
+    model_three_threads(|| {
         let sem: &'static Semaphore = leak(Semaphore::new(2));
         let big = thread::spawn(move || {
             let permit = block_on_once_woken(Box::pin(sem.acquire_many(2)).as_mut());
@@ -204,6 +244,76 @@ fn semaphore_with_a_big_request_and_a_quitter() {
         quitter.join().unwrap();
         assert_eq!(sem.available_permits(), 2);
         assert_eq!(sem.waiting(), 0);
+    });
+}
+
+/// The fast path racing a registration: one thread gives a permit back (one atomic
+/// add on the permit word, the lock only if it sees the QUEUED bit) while this
+/// thread's acquire finds none free and queues. Either the acquire saw the permit
+/// (its compare-and-swap to set QUEUED failed, it looked again and took it) or the
+/// release saw QUEUED and served it under the lock: never a waiter left asleep
+/// with a free permit.
+#[test]
+fn semaphore_fast_release_races_a_registration() {
+    loom::model(|| {
+        let sem: &'static Semaphore = leak(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap();
+        let releaser = thread::spawn(move || drop(held));
+
+        let (waker, woken) = flag_waker();
+        let mut acquire = Box::pin(sem.acquire());
+        let first = poll(acquire.as_mut(), &waker);
+        releaser.join().unwrap();
+        let permit = match first {
+            Poll::Ready(permit) => permit,
+            Poll::Pending => {
+                assert!(woken.0.load(Ordering::SeqCst), "lost wake-up");
+                let Poll::Ready(permit) = poll(acquire.as_mut(), &waker) else {
+                    panic!("woken but not served");
+                };
+                permit
+            }
+        };
+        assert_eq!(sem.available_permits(), 0);
+        drop(permit);
+        // The queue is empty again: the fast path must be open.
+        assert!(!sem.locked());
+        drop(sem.try_acquire().expect("a free permit, nobody queued"));
+        assert_eq!(sem.available_permits(), 1);
+    });
+}
+
+/// A lock taken and given back on the fast path by one thread (a compare-and-swap,
+/// then an atomic add) while another's `lock()` looks, maybe queues, and is
+/// cancelled; a third `try_lock` looks meanwhile. No lock is lost, two guards never
+/// exist at once, and the lock ends free with the fast path open.
+#[test]
+fn mutex_fast_path_races_a_registration_and_its_cancel() {
+    loom::model(|| {
+        let lock: &'static Mutex<u32> = leak(Mutex::new(0));
+        // Set while a guard exists: a second guard would find it set.
+        let inside: &'static AtomicBool = leak(AtomicBool::new(false));
+        let critical = |guard: &mut u32| {
+            assert!(!inside.swap(true, Ordering::SeqCst), "two guards at once");
+            *guard += 1;
+            inside.store(false, Ordering::SeqCst);
+        };
+        let quick = thread::spawn(move || {
+            if let Ok(mut guard) = lock.try_lock() {
+                critical(&mut guard);
+            }
+        });
+        let (waker, _) = flag_waker();
+        let mut waiter = Box::pin(lock.lock());
+        if let Poll::Ready(mut guard) = poll(waiter.as_mut(), &waker) {
+            critical(&mut guard);
+        }
+        drop(waiter); // cancelled if it queued; a granted lock is handed back
+        quick.join().unwrap();
+        assert!(!lock.locked());
+        assert_eq!(lock.waiting(), 0);
+        let guard = lock.try_lock().expect("the lock ends free");
+        assert!((1..=2).contains(&*guard), "at least one of the two got it");
     });
 }
 

@@ -51,7 +51,11 @@
 //! primitives but the [`Barrier`], whose waiters all leave together; `cargo doc
 //! --document-private-items` shows it) and in the small state each primitive keeps beside it, both under one
 //! `std::sync::Mutex` per primitive. That mutex is held for a few instructions, never
-//! across an `.await`.
+//! across an `.await`. One exception, for speed: a [`Semaphore`] (so a [`Mutex`]
+//! too) keeps its free permits in an atomic word beside that mutex, so that taking
+//! a free permit, or giving one back when nobody waits, is one atomic instruction
+//! and no lock ("The permit word" in [`semaphore`] tells how it stays fair and
+//! loses no wake-up).
 //!
 //! ## Which kind of lock should you use?
 //!
@@ -115,6 +119,14 @@ pub use semaphore::{
 use loom::sync::{Mutex as StateLock, MutexGuard as StateGuard};
 #[cfg(not(loom))]
 use std::sync::{Mutex as StateLock, MutexGuard as StateGuard};
+
+/// The atomics of the primitives' lock-free fast paths (a [`Semaphore`]'s permit
+/// word): loom's under `--cfg loom`, so that the model checker sees every load and
+/// compare-and-swap racing the internal mutex, std's otherwise.
+#[cfg(loom)]
+use loom::sync::atomic::AtomicUsize;
+#[cfg(not(loom))]
+use std::sync::atomic::AtomicUsize;
 
 /// Locks a primitive's internal state.
 ///

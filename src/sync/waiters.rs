@@ -79,6 +79,7 @@ impl WaitList {
     }
 
     /// Whether nobody is waiting.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
@@ -200,7 +201,24 @@ impl WakeList {
     }
 
     /// Wakes every task collected. Call it after dropping the state lock.
+    ///
+    /// Inlined: most calls find the list empty (a put that no getter waited for),
+    /// and then this is one test; the waking itself is out of line.
+    #[inline]
     pub(crate) fn wake_all(self) {
+        // `rest` fills only once `first` is taken: no first, nobody to wake, and
+        // nothing to drop either (an empty `Vec::new()` owns no memory), so skip
+        // the drop code too.
+        if self.first.is_some() {
+            self.wake_slow();
+        } else {
+            debug_assert!(self.rest.capacity() == 0);
+            std::mem::forget(self);
+        }
+    }
+
+    #[inline(never)]
+    fn wake_slow(self) {
         if let Some(first) = self.first {
             first.wake();
         }

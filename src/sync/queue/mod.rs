@@ -107,7 +107,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::waiters::{Removed, WaitList, WaiterId, WakeList};
-use super::{StateLock, lock_state};
+use super::{StateGuard, StateLock, lock_state};
 
 mod error;
 mod order;
@@ -197,6 +197,10 @@ impl<O> State<O> {
     where
         O: QueueOrder<T>,
     {
+        // Inline, the common case: nobody waits (one test, no call).
+        if self.getters.is_empty() {
+            return;
+        }
         while self.free_items() > 0 && self.getters.serve_front(wake) {
             self.promised_items += 1;
         }
@@ -208,32 +212,33 @@ impl<O> State<O> {
     where
         O: QueueOrder<T>,
     {
+        if self.putters.is_empty() {
+            return; // the common case, as in `serve_getters`
+        }
         while self.free_slots() > 0 && self.putters.serve_front(wake) {
             self.promised_slots += 1;
         }
     }
 
-    /// Stores an item whose place was free or promised, and serves a getter.
-    fn push<T>(&mut self, item: T, wake: &mut WakeList)
+    /// Stores an item whose place was free or promised. Then unlock with
+    /// [`unlock_after_push`], which serves a waiting getter.
+    fn push<T>(&mut self, item: T)
     where
         O: QueueOrder<T>,
     {
         self.items.push(item);
         self.unfinished += 1;
-        self.serve_getters(wake);
     }
 
-    /// Takes an item that was free or promised, and serves a putter.
-    fn pop<T>(&mut self, wake: &mut WakeList) -> T
+    /// Takes an item that was free or promised. Then unlock with
+    /// [`unlock_after_pop`], which serves a waiting putter.
+    fn pop<T>(&mut self) -> T
     where
         O: QueueOrder<T>,
     {
-        let item = self
-            .items
+        self.items
             .pop()
-            .expect("clearloop bug: a free or promised item is missing");
-        self.serve_putters(wake);
-        item
+            .expect("clearloop bug: a free or promised item is missing")
     }
 
     /// Shuts the queue down (asyncio 3.13's `shutdown(immediate)`): wakes every
@@ -395,10 +400,8 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
         if !can_put_now(&state) {
             return Err(PutNowaitError::Full(item));
         }
-        let mut wake = WakeList::new();
-        state.push(item, &mut wake);
-        drop(state);
-        wake.wake_all();
+        state.push(item);
+        unlock_after_push(state);
         Ok(())
     }
 
@@ -417,10 +420,8 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
                 Life::ShutDown | Life::ShutDownImmediate => GetNowaitError::ShutDown,
             });
         }
-        let mut wake = WakeList::new();
-        let item = state.pop(&mut wake);
-        drop(state);
-        wake.wake_all();
+        let item = state.pop();
+        unlock_after_pop(state);
         Ok(item)
     }
 
@@ -519,6 +520,37 @@ impl<T, O: QueueOrder<T>> Queue<T, O> {
     }
 }
 
+/// Unlocks after an item came in, serving the getters that wait for one first.
+/// Inlined: nobody waits is the common case, and costs one test.
+#[inline]
+fn unlock_after_push<T, O: QueueOrder<T>>(state: StateGuard<'_, State<O>>) {
+    if !state.getters.is_empty() {
+        serve_then_unlock(state, State::serve_getters);
+    }
+}
+
+/// Unlocks after an item went out, serving the putters that wait for a place
+/// first (never any on a queue without a limit). Inlined, as [`unlock_after_push`].
+#[inline]
+fn unlock_after_pop<T, O: QueueOrder<T>>(state: StateGuard<'_, State<O>>) {
+    if !state.putters.is_empty() {
+        serve_then_unlock(state, State::serve_putters);
+    }
+}
+
+/// The slow half of [`unlock_after_push`] and [`unlock_after_pop`]: serves under
+/// the lock, and wakes the served tasks once it is dropped.
+#[inline(never)]
+fn serve_then_unlock<T, O: QueueOrder<T>>(
+    mut state: StateGuard<'_, State<O>>,
+    serve: fn(&mut State<O>, &mut WakeList),
+) {
+    let mut wake = WakeList::new();
+    serve(&mut state, &mut wake);
+    drop(state);
+    wake.wake_all();
+}
+
 /// A newcomer may put now: nobody queued before it (fairness) and a place is free.
 fn can_put_now<T, O: QueueOrder<T>>(state: &State<O>) -> bool {
     state.putters.is_empty() && state.free_slots() > 0
@@ -575,10 +607,29 @@ impl<'a, T, O: QueueOrder<T>> Putter<'a, T, O> {
         }
     }
 
+    #[inline]
     fn poll_put(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), QueueShutDown<T>>> {
         // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
         std::task::ready!(crate::task::coop::poll_budget(cx));
         let mut state = lock_state(&self.queue.state);
+        // The fast path: first poll, a free place, nobody queued before us.
+        if matches!(self.stage, Stage::Start) && state.life == Life::Alive && can_put_now(&state) {
+            state.push(self.item.take().expect("the item is here until it is put"));
+            unlock_after_push(state);
+            self.stage = Stage::Done;
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_put_slow(state, cx)
+    }
+
+    /// The rest of [`poll_put`](Self::poll_put), out of line: a shut-down queue, a
+    /// full one (we queue), or a later poll (were we served?).
+    #[inline(never)]
+    fn poll_put_slow(
+        &mut self,
+        mut state: StateGuard<'_, State<O>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), QueueShutDown<T>>> {
         match self.stage {
             Stage::Done => panic!("a queue's put future was polled after it completed"),
             _ if state.life != Life::Alive => {
@@ -613,21 +664,29 @@ impl<'a, T, O: QueueOrder<T>> Putter<'a, T, O> {
                 state.promised_slots -= 1; // ours now: we fill it below
             }
         }
-        let item = self.item.take().expect("the item is here until it is put");
-        let mut wake = WakeList::new();
-        state.push(item, &mut wake);
-        drop(state);
+        state.push(self.item.take().expect("the item is here until it is put"));
+        unlock_after_push(state);
         self.stage = Stage::Done;
-        wake.wake_all();
         Poll::Ready(Ok(()))
     }
 }
 
 impl<T, O: QueueOrder<T>> Drop for Putter<'_, T, O> {
+    #[inline]
     fn drop(&mut self) {
-        let Stage::Waiting(id) = self.stage else {
-            return;
-        };
+        // Most putters never waited: one test, inlined.
+        if let Stage::Waiting(id) = self.stage {
+            self.leave(id);
+        }
+    }
+}
+
+impl<T, O: QueueOrder<T>> Putter<'_, T, O> {
+    /// A putter dropped while queued (its task cancelled): leaves the queue, or
+    /// passes on the place promised to it.
+    #[cold]
+    #[inline(never)]
+    fn leave(&mut self, id: WaiterId) {
         let mut state = lock_state(&self.queue.state);
         let mut wake = WakeList::new();
         // After a shutdown no place is promised to anybody: nothing to pass on.
@@ -694,11 +753,30 @@ impl<'a, T, O: QueueOrder<T>> Getter<'a, T, O> {
         }
     }
 
+    #[inline]
     fn poll_get(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
         // Out of budget: yield first; whatever was handed to us stays ours until the next poll.
         std::task::ready!(crate::task::coop::poll_budget(cx));
+        let mut state = lock_state(&self.queue.state);
+        // The fast path: first poll, a free item, nobody queued before us.
+        if matches!(self.stage, Stage::Start) && can_get_now(&state) {
+            let item = state.pop();
+            unlock_after_pop(state);
+            self.stage = Stage::Done;
+            return Poll::Ready(Ok(item));
+        }
+        self.poll_get_slow(state, cx)
+    }
+
+    /// The rest of [`poll_get`](Self::poll_get), out of line: an empty queue (we
+    /// queue), a shut-down one, or a later poll (were we served?).
+    #[inline(never)]
+    fn poll_get_slow(
+        &mut self,
+        mut state: StateGuard<'_, State<O>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, QueueShutDown>> {
         let queue = self.queue;
-        let mut state = lock_state(&queue.state);
         let shut_down = match self.stage {
             Stage::Start if can_get_now(&state) => false,
             // Shut down and nothing free: nothing will come.
@@ -742,20 +820,29 @@ impl<'a, T, O: QueueOrder<T>> Getter<'a, T, O> {
             self.stage = Stage::Done;
             return Poll::Ready(Err(QueueShutDown(())));
         }
-        let mut wake = WakeList::new();
-        let item = state.pop(&mut wake);
-        drop(state);
+        let item = state.pop();
+        unlock_after_pop(state);
         self.stage = Stage::Done;
-        wake.wake_all();
         Poll::Ready(Ok(item))
     }
 }
 
 impl<T, O: QueueOrder<T>> Drop for Getter<'_, T, O> {
+    #[inline]
     fn drop(&mut self) {
-        let Stage::Waiting(id) = self.stage else {
-            return;
-        };
+        // Most getters never waited: one test, inlined.
+        if let Stage::Waiting(id) = self.stage {
+            self.leave(id);
+        }
+    }
+}
+
+impl<T, O: QueueOrder<T>> Getter<'_, T, O> {
+    /// A getter dropped while queued (its task cancelled): leaves the queue, or
+    /// passes on the item promised to it.
+    #[cold]
+    #[inline(never)]
+    fn leave(&mut self, id: WaiterId) {
         let mut state = lock_state(&self.queue.state);
         let mut wake = WakeList::new();
         // After `shutdown_immediate()` no item is promised to anybody: nothing to pass on.

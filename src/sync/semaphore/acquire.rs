@@ -44,7 +44,8 @@ pub struct Acquire<'a> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 #[derive(Debug)]
 pub struct AcquireOwned {
-    pub(super) semaphore: Arc<Semaphore>,
+    /// Taken out (not cloned) into the permit when it is ready.
+    pub(super) semaphore: Option<Arc<Semaphore>>,
     pub(super) want: usize,
     pub(super) state: AcquireState,
 }
@@ -75,30 +76,48 @@ fn poll_acquire(
     // Out of budget: yield before looking. A permit already handed to us stays
     // ours (served in the wait list), and the next poll takes it.
     std::task::ready!(crate::task::coop::poll_budget(cx));
-    let mut state = lock_state(&semaphore.state);
+    // The fast path: first poll, permits free, nobody queued. One
+    // compare-and-swap, no lock.
+    if matches!(stage, AcquireState::Start) && semaphore.try_take(want) {
+        *stage = AcquireState::Done;
+        return Poll::Ready(());
+    }
+    poll_slow(semaphore, want, stage, cx)
+}
+
+/// The rest of a poll, out of line: queue up (first poll, the fast path failed),
+/// or look whether we were served (a later poll).
+#[inline(never)]
+fn poll_slow(
+    semaphore: &Semaphore,
+    want: usize,
+    stage: &mut AcquireState,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
     let served = match *stage {
         AcquireState::Start => {
-            if state.try_take(want) {
-                true
-            } else {
-                // Register under the same lock we checked under: a release
-                // cannot slip in between, so no wake-up is lost.
-                let id = state.waiters.push(want, Some(cx.waker()));
+            let mut id = None;
+            let took = semaphore.take_or_queue(want, |state| {
+                id = Some(state.waiters.push(want, Some(cx.waker())));
+            });
+            if let Some(id) = id {
                 *stage = AcquireState::Waiting(id);
                 if trace::enabled() {
                     semaphore.label.record(false);
                 }
-                false
             }
+            took
         }
-        // Served means the permits were already taken off `available` for us.
-        AcquireState::Waiting(id) => state.waiters.poll(id, cx.waker()).is_ready(),
+        // Served means the permits were already taken off the word for us.
+        AcquireState::Waiting(id) => lock_state(&semaphore.state)
+            .waiters
+            .poll(id, cx.waker())
+            .is_ready(),
         AcquireState::Done => panic!(
             "a semaphore's acquire() future was polled after it returned its permit; \
              await it once"
         ),
     };
-    drop(state);
     if !served {
         semaphore.label.waiting();
         return Poll::Pending;
@@ -127,17 +146,15 @@ fn drop_acquire(semaphore: &Semaphore, want: usize, stage: &AcquireState) {
 #[inline(never)]
 fn leave_queue(semaphore: &Semaphore, want: usize, id: WaiterId) {
     let mut state = lock_state(&semaphore.state);
-    let wake = match state.waiters.remove(id) {
+    let mut wake = WakeList::new();
+    match state.waiters.remove(id) {
         // Leaving can unblock the waiters behind: if we were a big request at
-        // the front, a smaller one behind may fit in what is free now.
-        Removed::WasWaiting => {
-            let mut wake = WakeList::new();
-            state.serve(&mut wake);
-            wake
-        }
+        // the front, a smaller one behind may fit in what is free now (and if we
+        // were the last, `serve` clears QUEUED for the newcomers).
+        Removed::WasWaiting => semaphore.serve(&mut state, &mut wake),
         // The permits were handed to us, but nobody will use them: hand on.
-        Removed::WasServed => state.give_back(want),
-    };
+        Removed::WasServed => semaphore.give_back_locked(&mut state, want, &mut wake),
+    }
     drop(state);
     wake.wake_all();
 }
@@ -156,6 +173,7 @@ impl<'a> Future for Acquire<'a> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         drop_acquire(self.semaphore, self.want, &self.state);
     }
@@ -166,21 +184,25 @@ impl Future for AcquireOwned {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedSemaphorePermit> {
         let this = &mut *self;
-        std::task::ready!(poll_acquire(
-            &this.semaphore,
-            this.want,
-            &mut this.state,
-            cx
-        ));
+        let semaphore = this
+            .semaphore
+            .as_deref()
+            .expect("an acquire_owned() future was polled after it returned its permit");
+        std::task::ready!(poll_acquire(semaphore, this.want, &mut this.state, cx));
+        // Ours now: the `Arc` moves into the permit, no reference count touched.
+        let semaphore = this.semaphore.take().expect("checked above");
         Poll::Ready(OwnedSemaphorePermit {
-            semaphore: this.semaphore.clone(),
+            semaphore,
             count: this.want,
         })
     }
 }
 
 impl Drop for AcquireOwned {
+    #[inline]
     fn drop(&mut self) {
-        drop_acquire(&self.semaphore, self.want, &self.state);
+        if let Some(semaphore) = &self.semaphore {
+            drop_acquire(semaphore, self.want, &self.state);
+        }
     }
 }

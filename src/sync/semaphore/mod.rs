@@ -68,14 +68,47 @@
 //! assert_eq!(sem.available_permits(), 2);
 //! ```
 //!
+//! ## The permit word: no lock when nobody waits
+//!
+//! Most acquires find a permit free, and most releases find nobody waiting. For
+//! those, taking the internal lock (to look at a waiter list that is empty) would
+//! be most of the cost. So the free permits live outside the lock, in one atomic
+//! word, with one bit beside them that says whether anybody is queued:
+//!
+//! ```text
+//!   word = free permits << 1 | QUEUED
+//!
+//!   try_acquire, acquire:  QUEUED clear, enough free?  compare-and-swap the count
+//!                          down: done (one atomic instruction, no lock)
+//!                          else lock, and queue (setting QUEUED)
+//!   permit dropped:        add to the count (one atomic instruction); QUEUED was
+//!                          set? lock, and serve the front waiters from the word
+//!   queue emptied:         clear QUEUED (under the lock)
+//! ```
+//!
+//! QUEUED is set and cleared only under the lock, and is set exactly while the
+//! list of waiters is not empty. A newcomer that sees it does not take permits
+//! (it would overtake the queue), so while it is set only the lock holder takes
+//! from the count, and a release only adds to it. That is how the two halves
+//! meet without a lost wake-up: a task about to queue sets QUEUED by a
+//! compare-and-swap on the very word it found short of permits, so a release
+//! either adds its permits before (the swap fails, the task looks again and takes
+//! them) or sees QUEUED after, and comes for the lock, which the task holds until
+//! it is in the list. `tests/loom_sync.rs` checks those races.
+//!
+//! tokio's semaphore (`batch_semaphore.rs`) keeps its permits in an atomic word
+//! the same way; its release always takes the waiter list's lock, where ours
+//! takes it only when QUEUED says somebody is there.
+//!
 //! The acquire future lives in `acquire.rs`, [`BoundedSemaphore`] in `bounded.rs`,
 //! the errors in `error.rs`, and the name a primitive carries in a trace in `label.rs`.
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::waiters::{WaitList, WakeList};
-use super::{StateLock, lock_state};
+use super::{AtomicUsize, StateLock, lock_state};
 use crate::trace::ResourceKind;
 
 mod acquire;
@@ -93,61 +126,166 @@ pub(crate) use label::Label;
 ///
 /// See the [module documentation](self) for the fairness policy.
 pub struct Semaphore {
+    /// The permit word: the free permits, shifted left by one, and the
+    /// [`QUEUED`] bit. See "The permit word" in the [module documentation](self).
+    word: AtomicUsize,
+    /// The waiters and the total, behind the internal lock: only the slow paths
+    /// (a task that must wait, a release that finds [`QUEUED`]) take it.
     state: StateLock<State>,
     /// What a trace calls it (`Semaphore-1`, or a `Mutex`'s `Lock-1`, or its
     /// [`with_name`](Semaphore::with_name)); made only when a trace records it.
     label: Label,
 }
 
-/// What a semaphore knows, behind its internal lock.
+/// The bit of the permit word that says "tasks are queued": set and cleared only
+/// under the internal lock, set exactly while the waiter list is not empty.
+const QUEUED: usize = 1;
+/// One permit, as the permit word counts it (the count sits above [`QUEUED`]).
+const ONE: usize = 2;
+
+/// What a semaphore knows behind its internal lock.
 #[derive(Debug)]
 struct State {
-    /// Permits that nobody holds and nobody has been handed.
-    /// Invariant: if `waiters` is not empty, `available < waiters.front_want()`
-    /// (otherwise the front waiter would have been served).
-    available: usize,
-    /// Permits in existence: `available` + those held by [`SemaphorePermit`]s +
+    /// Permits in existence: the free ones + those held by [`SemaphorePermit`]s +
     /// those handed to served waiters that have not run yet. Changes only with
     /// [`Semaphore::add_permits`] and [`SemaphorePermit::forget`]; the bound of a
     /// [`BoundedSemaphore`] applies to it.
     total: usize,
     /// Tasks waiting for permits, in arrival order.
+    /// Invariant, whenever the lock is free and no release is on its way to it: if
+    /// not empty, fewer permits are free than the front one wants (otherwise it
+    /// would have been served).
     waiters: WaitList,
 }
 
-impl State {
+impl Semaphore {
+    /// Takes `n` permits now if that is fair: nobody is queued and enough are free.
+    /// The fast path: one compare-and-swap on the permit word, no lock.
+    #[inline]
+    fn try_take(&self, n: usize) -> bool {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            // A newcomer must not overtake a queued waiter, even a big one.
+            if word & QUEUED != 0 || word / ONE < n {
+                return false;
+            }
+            // `Acquire` on success: what the last holder wrote before its release
+            // (`AcqRel` in `give_back`) is visible to the new one (a `Mutex`'s data).
+            match self.word.compare_exchange_weak(
+                word,
+                word - n * ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Gives back `n` held permits (a permit dropped, or a served waiter dropped).
+    /// The fast path: one atomic add; the lock only if tasks are queued.
+    #[inline]
+    fn give_back(&self, n: usize) {
+        // Cannot overflow: held permits are counted in `total`, and free + held <=
+        // total <= MAX_PERMITS, half of a `usize`: twice that, plus the bit, fits.
+        let before = self.word.fetch_add(n * ONE, Ordering::AcqRel);
+        if before & QUEUED != 0 {
+            self.serve_queued();
+        }
+    }
+
+    /// The slow half of [`give_back`](Self::give_back): tasks were queued when the
+    /// permits came back, so serve them. The permits are in the word already: this
+    /// release, and any other that raced it, is served here or by the release that
+    /// holds the lock before us (each one that saw [`QUEUED`] comes here).
+    #[cold]
+    #[inline(never)]
+    fn serve_queued(&self) {
+        let mut state = lock_state(&self.state);
+        let mut wake = WakeList::new();
+        self.serve(&mut state, &mut wake);
+        drop(state);
+        wake.wake_all();
+    }
+
     /// Hands free permits to the waiters at the front, in order, for as long as the
-    /// front one's request fits: the fairness policy in one loop.
-    fn serve(&mut self, wake: &mut WakeList) {
-        while let Some(want) = self.waiters.front_want() {
-            if want > self.available {
+    /// front one's request fits: the fairness policy in one loop. Clears
+    /// [`QUEUED`] when it empties the queue. Called with the internal lock held.
+    ///
+    /// One look at the word and one subtraction, however many it serves: while
+    /// QUEUED is set, only the lock holder takes permits from the word (`try_take`
+    /// refuses), and releases only add, so what we see free stays free until we
+    /// take it.
+    fn serve(&self, state: &mut State, wake: &mut WakeList) {
+        let word = self.word.load(Ordering::Acquire);
+        // QUEUED is set exactly while the list is not empty (both change under
+        // the lock we hold): clear, nobody to serve (a release that raced the one
+        // that emptied the queue).
+        if word & QUEUED == 0 {
+            return;
+        }
+        let mut free = word / ONE;
+        let mut taken = 0;
+        while let Some(want) = state.waiters.front_want() {
+            if want > free {
                 break; // FIFO: nobody behind it may overtake.
             }
-            self.available -= want;
-            let served = self.waiters.serve_front(wake);
+            free -= want;
+            taken += want;
+            let served = state.waiters.serve_front(wake);
             debug_assert!(served);
         }
-    }
-
-    /// Gives back `n` permits that were held, and serves whoever can be served.
-    fn give_back(&mut self, n: usize) -> WakeList {
-        // Cannot overflow: held permits are counted in `total`, and available + held
-        // <= total <= usize::MAX.
-        self.available += n;
-        let mut wake = WakeList::new();
-        self.serve(&mut wake);
-        wake
-    }
-
-    /// Takes `n` permits now if that is fair: nobody is queued and enough are free.
-    fn try_take(&mut self, n: usize) -> bool {
-        // A newcomer must not overtake a queued waiter, even a big one.
-        if self.waiters.is_empty() && self.available >= n {
-            self.available -= n;
-            true
-        } else {
-            false
+        // Nobody left: newcomers may take permits without the lock again. QUEUED
+        // is set, so subtracting it clears it.
+        let clear = if state.waiters.is_empty() { QUEUED } else { 0 };
+        if taken > 0 || clear != 0 {
+            self.word.fetch_sub(taken * ONE + clear, Ordering::AcqRel);
         }
+    }
+
+    /// [`give_back`](Self::give_back) with the internal lock already held (a served
+    /// waiter cancelled): add the permits, and serve if anybody waits.
+    fn give_back_locked(&self, state: &mut State, n: usize, wake: &mut WakeList) {
+        let before = self.word.fetch_add(n * ONE, Ordering::AcqRel);
+        if before & QUEUED != 0 {
+            self.serve(state, wake);
+        }
+    }
+
+    /// The slow half of an acquire: takes the lock, takes the permits if they are
+    /// free now (a release came in since the fast path looked) and nobody is
+    /// queued; else sets [`QUEUED`] and calls `register`, the lock still held, to
+    /// push the waiter. Returns whether the permits were taken.
+    ///
+    /// Setting [`QUEUED`] under the lock, by a compare-and-swap on the word we
+    /// looked at, is what makes the check and the registration one step for a
+    /// release: a release that adds permits before it is seen here, or sees
+    /// [`QUEUED`] and comes for the lock, which we hold until the waiter is in
+    /// the list. No wake-up is lost.
+    fn take_or_queue(&self, n: usize, register: impl FnOnce(&mut State)) -> bool {
+        let mut state = lock_state(&self.state);
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & QUEUED != 0 {
+                break; // Others wait already: behind them.
+            }
+            let (next, took) = if word / ONE >= n {
+                (word - n * ONE, true)
+            } else {
+                (word | QUEUED, false)
+            };
+            match self
+                .word
+                .compare_exchange_weak(word, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if took => return true,
+                Ok(_) => break,
+                Err(now) => word = now,
+            }
+        }
+        register(&mut state);
+        false
     }
 }
 
@@ -174,8 +312,8 @@ impl Semaphore {
             Semaphore::MAX_PERMITS
         );
         Semaphore {
+            word: AtomicUsize::new(permits * ONE),
             state: StateLock::new(State {
-                available: permits,
                 total: permits,
                 waiters: WaitList::new(),
             }),
@@ -207,6 +345,7 @@ impl Semaphore {
     /// Cancel-safe: dropping the future while it waits leaves the queue as if it
     /// had never come; dropping it after it was handed the permit (but before it
     /// returned) passes the permit to the next waiter.
+    #[inline]
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
@@ -222,6 +361,7 @@ impl Semaphore {
     ///
     /// If `n` is above [`Semaphore::MAX_PERMITS`]: no semaphore can ever hold that
     /// many, so the call could only wait forever.
+    #[inline]
     #[track_caller]
     pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         if n > Semaphore::MAX_PERMITS {
@@ -286,7 +426,7 @@ impl Semaphore {
             );
         }
         AcquireOwned {
-            semaphore: self,
+            semaphore: Some(self),
             want: n,
             state: AcquireState::Start,
         }
@@ -344,7 +484,7 @@ impl Semaphore {
                 )),
             });
         }
-        if lock_state(&self.state).try_take(n) {
+        if self.try_take(n) {
             Ok(SemaphorePermit {
                 semaphore: self,
                 count: n,
@@ -359,14 +499,14 @@ impl Semaphore {
 
     /// How many permits are free right now (asyncio's `sem._value`).
     pub fn available_permits(&self) -> usize {
-        lock_state(&self.state).available
+        self.word.load(Ordering::Acquire) / ONE
     }
 
     /// Whether `acquire()` would have to wait (asyncio's `sem.locked()`): no permit
     /// is free, or other tasks are already queued.
     pub fn locked(&self) -> bool {
-        let state = lock_state(&self.state);
-        state.available == 0 || !state.waiters.is_empty()
+        let word = self.word.load(Ordering::Acquire);
+        word / ONE == 0 || word & QUEUED != 0
     }
 
     /// How many tasks are waiting for permits.
@@ -429,25 +569,19 @@ impl Semaphore {
                 });
             }
         }
-        let wake = state.give_back(n);
+        let mut wake = WakeList::new();
+        self.give_back_locked(&mut state, n, &mut wake);
         drop(state);
         wake.wake_all();
         Ok(())
-    }
-
-    /// Gives back `n` held permits (a permit dropped, or a served waiter dropped).
-    fn give_back(&self, n: usize) {
-        let wake = lock_state(&self.state).give_back(n);
-        wake.wake_all();
     }
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock_state(&self.state);
         f.debug_struct("Semaphore")
-            .field("available", &state.available)
-            .field("waiting", &state.waiters.len())
+            .field("available", &self.available_permits())
+            .field("waiting", &self.waiting())
             .finish()
     }
 }
@@ -485,6 +619,7 @@ impl SemaphorePermit<'_> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.give_back(self.count);
@@ -523,6 +658,7 @@ impl OwnedSemaphorePermit {
 }
 
 impl Drop for OwnedSemaphorePermit {
+    #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.give_back(self.count);
