@@ -27,8 +27,9 @@
 //!
 //! Run: `cargo run --example echo_server` (add `-- --virtual` for the virtual clock:
 //! the times are then exact, but each jump of time waits until the network has been
-//! quiet for the reactor's grace, so it takes about 2 s of real time, not 0.9).
-//! Prints (times exact on the virtual clock, within a few ms on the real one):
+//! quiet for the reactor's grace, so it takes about 2 s of real time, not 0.9; or
+//! `-- --sim` for the simulated network of `clearloop::sim::net`: the same program
+//! and the same lines, with no socket, in a few milliseconds). Prints (times exact on the virtual clock, within a few ms on the real one):
 //!
 //! ```text
 //! [0.000] server: listening on 127.0.0.1 (port chosen by the OS)
@@ -167,15 +168,27 @@ async fn serve_and_talk(start: Instant) -> usize {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock).build();
+    run(Builder::new().clock(clock), true);
+}
+
+/// Runs the example on the runtime `builder` makes; `ctrl_c`: Ctrl-C stops it.
+fn run(builder: Builder, ctrl_c: bool) {
+    let runtime = builder.build();
     runtime.block_on(async {
         let start = now();
         // Ctrl-C stops the server early (asyncio: `loop.add_signal_handler(SIGINT, ...)`);
-        // SIGINT is caught from this call until the waiter is cancelled below.
-        let stop = signal::ctrl_c();
+        // SIGINT is caught from this call until the waiter is cancelled below. (Not
+        // on the simulated network: a signal is the real world's.)
+        let stop = ctrl_c.then(signal::ctrl_c);
         let ctrl_c = spawn(async move {
-            let _ = stop.await;
-            None
+            if let Some(stop) = stop {
+                match stop.await {
+                    Ok(()) => return None,
+                    // Ctrl-C could not be caught: said, and the server runs on.
+                    Err(error) => println!("Ctrl-C cannot stop the server: {error}"),
+                }
+            }
+            std::future::pending::<Option<usize>>().await
         });
         let work = spawn(async move { Some(serve_and_talk(start).await) });
         let (done, pending) = wait([work, ctrl_c], ReturnWhen::FirstCompleted).await;
@@ -196,5 +209,10 @@ pub fn example(clock: Clock) {
 
 #[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    example(Clock::from_args());
+    if std::env::args().any(|arg| arg == "--sim") {
+        // The simulated network (clearloop::sim::net): the same program, no socket.
+        run(Builder::new().simulation(clearloop::sim::Seed::Fifo), false);
+    } else {
+        example(Clock::from_args());
+    }
 }

@@ -19,8 +19,9 @@
 //! run takes 0.55 s, not the 5.5 s of ten requests one after the other.
 //!
 //! Run: `cargo run --example fetch_many` (add `-- --virtual` for the virtual clock:
-//! exact times, about 1.5 s of real time for the reactor's grace at each jump).
-//! Prints (times exact on the virtual clock):
+//! exact times, about 1.5 s of real time for the reactor's grace at each jump; or
+//! `-- --sim` for the simulated network of `clearloop::sim::net`: the same lines,
+//! no socket, a few milliseconds). Prints (times exact on the virtual clock):
 //!
 //! ```text
 //! [0.000] ten servers listening on 127.0.0.1; ten requests sent
@@ -74,7 +75,12 @@ async fn fetch(port: u16, start: Instant) -> std::io::Result<String> {
 
 /// Runs the example on `clock`.
 pub fn example(clock: Clock) {
-    let runtime = Builder::new().clock(clock).build();
+    run(Builder::new().clock(clock));
+}
+
+/// Runs the example on the runtime `builder` makes.
+fn run(builder: Builder) {
+    let runtime = builder.build();
     runtime.block_on(async {
         let start = now();
         let mut servers = Vec::new();
@@ -119,5 +125,10 @@ pub fn example(clock: Clock) {
 
 #[allow(dead_code)] // the tour includes this file and has its own main
 fn main() {
-    example(Clock::from_args());
+    if std::env::args().any(|arg| arg == "--sim") {
+        // The simulated network (clearloop::sim::net): the same program, no socket.
+        run(Builder::new().simulation(clearloop::sim::Seed::Fifo));
+    } else {
+        example(Clock::from_args());
+    }
 }

@@ -1,11 +1,12 @@
 //! The simulated network: latency, bandwidth, loss, partitions, resets and refused
-//! connections, on the virtual clock, with no real socket.
+//! connections, on the virtual clock, with no real socket; through `net`'s own types.
 
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use clearloop::sim::net::{Link, TcpListener, TcpStream, UdpSocket, network};
+use clearloop::net::{TcpListener, TcpStream, UdpSocket};
+use clearloop::sim::net::{Link, connect_from, network};
 use clearloop::time::{now, sleep};
 use clearloop::{Builder, spawn};
 
@@ -53,7 +54,7 @@ fn latency_is_exact_a_connect_takes_one_round_trip_and_an_echo_another() {
         );
         let addr = echo_server();
         let start = now();
-        let mut stream = TcpStream::connect_from(A, addr).await.unwrap();
+        let mut stream = connect_from(A, addr).await.unwrap();
         assert_eq!(now() - start, ms(20));
         stream.write_all(b"ping").await.unwrap();
         let mut buf = [0u8; 4];
@@ -86,7 +87,7 @@ fn bandwidth_spreads_bytes_over_time() {
             stream.read_exact(&mut buf).await.unwrap();
             (now() - start, buf.iter().all(|&b| b == 7))
         });
-        let mut stream = TcpStream::connect_from(A, addr).await.unwrap();
+        let mut stream = connect_from(A, addr).await.unwrap();
         // The reader's clock starts when its accept returns, one latency before ours.
         stream.write_all(&[7u8; 1_000]).await.unwrap();
         stream.write_all(&[7u8; 1_000]).await.unwrap();
@@ -112,7 +113,7 @@ fn a_lost_tcp_segment_arrives_later_and_the_bytes_stay_in_order() {
                 },
             );
             let addr = echo_server();
-            let mut stream = TcpStream::connect_from(A, addr).await.unwrap();
+            let mut stream = connect_from(A, addr).await.unwrap();
             let start = now();
             let mut got = Vec::new();
             for i in 0..50u8 {
@@ -174,7 +175,7 @@ fn datagrams_are_lost_by_the_seed_and_the_same_ones_on_a_replay() {
 fn a_partition_holds_tcp_until_it_heals_and_drops_datagrams() {
     Builder::new().simulation(2).build().block_on(async {
         let addr = echo_server();
-        let mut stream = TcpStream::connect_from(A, addr).await.unwrap();
+        let mut stream = connect_from(A, addr).await.unwrap();
         network().partition(A, B, Duration::from_secs(5));
         let start = now();
         stream.write_all(b"x").await.unwrap();
@@ -190,7 +191,7 @@ fn a_partition_holds_tcp_until_it_heals_and_drops_datagrams() {
             .await
             .unwrap();
         let mut buf = [0u8; 8];
-        let heard = clearloop::timeout(Duration::from_secs(10), receiver.recv(&mut buf)).await;
+        let heard = clearloop::timeout(Duration::from_secs(10), receiver.recv_from(&mut buf)).await;
         assert!(heard.is_err(), "a datagram crossed a partition");
     });
 }
@@ -203,9 +204,7 @@ fn a_reset_reaches_both_ends_and_a_connect_nobody_listens_to_is_refused() {
             ..Link::default()
         });
         let listener = TcpListener::bind(SocketAddr::new(B, 443)).unwrap();
-        let mut client = TcpStream::connect_from(A, SocketAddr::new(B, 443))
-            .await
-            .unwrap();
+        let mut client = connect_from(A, SocketAddr::new(B, 443)).await.unwrap();
         let (mut server, peer) = listener.accept().await.unwrap();
         assert_eq!(peer.ip(), A);
         let reader = spawn(async move {
@@ -224,7 +223,7 @@ fn a_reset_reaches_both_ends_and_a_connect_nobody_listens_to_is_refused() {
         );
 
         let start = now();
-        let refused = TcpStream::connect_from(A, SocketAddr::new(B, 444)).await;
+        let refused = connect_from(A, SocketAddr::new(B, 444)).await;
         assert_eq!(
             refused.err().map(|e| e.kind()),
             Some(ErrorKind::ConnectionRefused)
@@ -242,9 +241,7 @@ fn a_closed_stream_reads_as_the_end_after_its_last_bytes() {
         });
         let listener = TcpListener::bind(SocketAddr::new(B, 1)).unwrap();
         let client = spawn(async move {
-            let mut stream = TcpStream::connect_from(A, SocketAddr::new(B, 1))
-                .await
-                .unwrap();
+            let mut stream = connect_from(A, SocketAddr::new(B, 1)).await.unwrap();
             stream.write_all(b"last words").await.unwrap();
         }); // dropped here: its FIN follows the bytes
         let (mut server, _) = listener.accept().await.unwrap();
@@ -273,7 +270,7 @@ fn ten_virtual_seconds_of_traffic_open_no_real_socket() {
             ..Link::default()
         });
         let addr = echo_server();
-        let mut stream = TcpStream::connect_from(A, addr).await.unwrap();
+        let mut stream = connect_from(A, addr).await.unwrap();
         let start = now();
         let mut rounds = 0;
         while now() - start < Duration::from_secs(10) {
@@ -309,4 +306,80 @@ fn network_outside_a_simulation_says_how_to_get_one() {
         message.contains("Builder::new().simulation(seed)"),
         "{message}"
     );
+}
+
+#[test]
+fn the_net_types_on_a_simulation_are_simulated_lines_and_halves_included() {
+    let sources_before = clearloop::reactor::sources();
+    Builder::new().simulation(8).build().block_on(async {
+        network().set_default_link(Link {
+            latency: ms(25),
+            ..Link::default()
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        assert!(addr.port() >= 49152, "{addr}");
+        let server = spawn(async move {
+            let (stream, peer) = listener.accept().await.unwrap();
+            let (mut reader, mut writer) = stream.split();
+            let mut line = String::new();
+            reader.read_line(&mut line).await.unwrap();
+            writer
+                .write_all(format!("hello {line}").as_bytes())
+                .await
+                .unwrap();
+            peer
+        });
+        let start = now();
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream.write_all(b"alice\n").await.unwrap();
+        let mut answer = String::new();
+        stream.read_line(&mut answer).await.unwrap();
+        assert_eq!(answer, "hello alice\n");
+        // Connect (two crossings), the line there and the answer back: four.
+        assert_eq!(now() - start, ms(100));
+        assert_eq!(server.await, stream.local_addr().unwrap());
+
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+        a.connect(b.local_addr().unwrap()).unwrap();
+        a.send(b"ping").await.unwrap();
+        let mut buf = [0u8; 8];
+        let (n, from) = b.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"ping"[..], a.local_addr().unwrap()));
+        assert_eq!(
+            b.recv(&mut buf).await.unwrap_err().kind(),
+            ErrorKind::NotConnected
+        );
+        let refused = TcpStream::connect("127.0.0.1:1").await.unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+        assert!(
+            refused.to_string().starts_with("connect to 127.0.0.1:1"),
+            "{refused}"
+        );
+    });
+    assert_eq!(
+        clearloop::reactor::sources(),
+        sources_before,
+        "a real socket was made"
+    );
+}
+
+#[test]
+fn a_simulated_socket_has_no_descriptor_and_says_so() {
+    Builder::new().simulation(8).build().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[cfg(unix)]
+            let _descriptor = std::os::fd::AsFd::as_fd(&listener);
+            #[cfg(windows)]
+            let _socket = std::os::windows::io::AsSocket::as_socket(&listener);
+        }));
+        let message = clearloop::panics::message(&*caught.unwrap_err());
+        assert!(
+            message.contains("is simulated (Builder::simulation)"),
+            "{message}"
+        );
+    });
 }

@@ -256,11 +256,8 @@ where
             }
             let room = lines.room();
             let len = room.len();
-            let n = ready!(
-                self.io
-                    .poll_read_stream(cx, len, |mut stream| stream.read(&mut *room))
-            )
-            .map_err(|error| NetError::new(error, operation, Some(&self.peer)))?;
+            let n = ready!(self.poll_read_io(cx, &mut room[..len]))
+                .map_err(|error| NetError::new(error, operation, Some(&self.peer)))?;
             if n == 0 {
                 return Poll::Ready(Ok(Until::End));
             }

@@ -34,12 +34,22 @@ impl StdStream for std::os::unix::net::UnixStream {
     }
 }
 
+/// Where a stream's bytes go: a socket registered with the reactor, or, on a
+/// simulation runtime ([`crate::sim::net`]), one end of a simulated connection.
+#[derive(Debug)]
+pub(super) enum Io<S: StdStream> {
+    /// The operating system's socket.
+    Os(Registered<S>),
+    /// A simulated connection's end (TCP only).
+    Sim(crate::sim::net::End),
+}
+
 /// What a stream and its halves share: the socket, its peer's name (kept, since
 /// `getpeername` fails once the peer reset the connection, which is when an error
 /// message needs it most), and the buffer of its line reads.
 #[derive(Debug)]
 pub(super) struct Conn<S: StdStream, P> {
-    pub(super) io: Registered<S>,
+    pub(super) io: Io<S>,
     pub(super) peer: P,
     /// Bytes read past a line by `read_line` / `read_until`, handed out first by
     /// every later read (asyncio's `StreamReader._buffer`). Empty, and allocating
@@ -49,10 +59,49 @@ pub(super) struct Conn<S: StdStream, P> {
 
 impl<S: StdStream, P> Conn<S, P> {
     pub(super) fn new(io: Registered<S>, peer: P) -> Conn<S, P> {
+        Conn::with(Io::Os(io), peer)
+    }
+
+    pub(super) fn with(io: Io<S>, peer: P) -> Conn<S, P> {
         Conn {
             io,
             peer,
             lines: LinesSlot::new(),
+        }
+    }
+
+    /// The operating system's socket.
+    ///
+    /// # Panics
+    ///
+    /// On a simulated connection, which has none (`what`: the caller's name).
+    #[track_caller]
+    pub(super) fn os(&self, what: &str) -> &Registered<S> {
+        match &self.io {
+            Io::Os(io) => io,
+            Io::Sim(end) => panic!(
+                "{what}: {end:?} is a simulated connection (Builder::simulation): it has \
+                 no descriptor or socket options of the operating system"
+            ),
+        }
+    }
+}
+
+impl<S, P> Conn<S, P>
+where
+    S: StdStream,
+    for<'a> &'a S: Read,
+{
+    /// A read from the socket itself (or the simulated connection), past the
+    /// line buffer.
+    pub(super) fn poll_read_io(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match &self.io {
+            Io::Os(io) => io.poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf)),
+            Io::Sim(end) => end.poll_read(cx, buf),
         }
     }
 }
@@ -73,8 +122,7 @@ where
         if let Some(n) = self.take_buffered(buf) {
             return Poll::Ready(Ok(n));
         }
-        self.io
-            .poll_read_stream(cx, buf.len(), |mut stream| stream.read(buf))
+        self.poll_read_io(cx, buf)
             .map_err(|error| NetError::new(error, "read from", Some(&self.peer)))
     }
 
@@ -83,9 +131,11 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<Result<usize, NetError>> {
-        self.io
-            .poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf))
-            .map_err(|error| NetError::new(error, "write to", Some(&self.peer)))
+        match &self.io {
+            Io::Os(io) => io.poll_write_stream(cx, buf.len(), |mut stream| stream.write(buf)),
+            Io::Sim(end) => Poll::Ready(end.send(buf)),
+        }
+        .map_err(|error| NetError::new(error, "write to", Some(&self.peer)))
     }
 
     pub(super) async fn read_exact(&self, mut buf: &mut [u8]) -> Result<(), NetError> {
@@ -120,8 +170,14 @@ where
     }
 
     pub(super) fn shutdown(&self, how: Shutdown) -> Result<(), NetError> {
-        let result = self.io.get_ref().shutdown_std(how);
-        self.io.touched_peer(); // the peer reads the end of stream
+        let result = match &self.io {
+            Io::Os(io) => {
+                let result = io.get_ref().shutdown_std(how);
+                io.touched_peer(); // the peer reads the end of stream
+                result
+            }
+            Io::Sim(end) => end.shutdown(how),
+        };
         result.map_err(|error| NetError::new(error, "shutdown of", Some(&self.peer)))
     }
 

@@ -14,7 +14,7 @@ use rustix::net::{AddressFamily, SocketType};
 
 use super::accept::{self, Pause};
 use super::resolve::{resolve_here, resolve_on_pool};
-use super::stream::{Conn, futures_io_via_conn};
+use super::stream::{Conn, Io, futures_io_via_conn};
 use super::{NetError, ToSocketAddrs};
 use crate::reactor::Registered;
 
@@ -37,10 +37,18 @@ const BACKLOG: i32 = 1024;
 /// ```
 #[derive(Debug)]
 pub struct TcpListener {
-    io: Registered<std::net::TcpListener>,
+    io: Listening,
     addr: SocketAddr,
     /// Set when an accept ran out of descriptors ([`accept`](TcpListener::accept)).
     pause: Pause,
+}
+
+/// What a listener listens with: the operating system's socket, or a simulated
+/// listener on a simulation runtime ([`crate::sim::net`]).
+#[derive(Debug)]
+enum Listening {
+    Os(Registered<std::net::TcpListener>),
+    Sim(crate::sim::net::Listener),
 }
 
 impl TcpListener {
@@ -55,6 +63,17 @@ impl TcpListener {
     /// kind kept), with the address in its message.
     pub fn bind(addr: impl ToSocketAddrs) -> Result<TcpListener, NetError> {
         let resolved = resolve_here(&addr, "bind")?;
+        if let Some(world) = crate::runtime::current_network() {
+            // A simulation runtime: a listener on its simulated network.
+            let one = resolved.addrs[0];
+            let listener = crate::sim::net::Listener::bind(world, one)
+                .map_err(|error| NetError::new(error, "bind", Some(resolved.describe(one))))?;
+            return Ok(TcpListener {
+                addr: listener.local_addr(),
+                io: Listening::Sim(listener),
+                pause: Pause::default(),
+            });
+        }
         let mut last = None;
         for &one in &resolved.addrs {
             match std::net::TcpListener::bind(one) {
@@ -84,7 +103,7 @@ impl TcpListener {
         super::sys::listen(&listener, BACKLOG).map_err(named)?;
         listener.set_nonblocking(true).map_err(named)?;
         Ok(TcpListener {
-            io: Registered::new(listener).map_err(named)?,
+            io: Listening::Os(Registered::new(listener).map_err(named)?),
             addr,
             pause: Pause::default(),
         })
@@ -118,11 +137,33 @@ impl TcpListener {
     /// # });
     /// ```
     pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
+        let io = match &self.io {
+            Listening::Os(io) => io,
+            Listening::Sim(listener) => {
+                let (end, peer) = listener.accept().await;
+                return Ok((TcpStream::from_simulated(end), peer));
+            }
+        };
         self.pause.wait().await;
-        let (stream, peer) = poll_fn(|cx| self.io.poll_read_with(cx, accept::tcp))
+        let (stream, peer) = poll_fn(|cx| io.poll_read_with(cx, accept::tcp))
             .await
             .map_err(|error| self.pause.after(error, self.addr))?;
         Ok((TcpStream::from_accepted(stream, peer)?, peer))
+    }
+
+    /// The operating system's socket (panics on a simulated listener, which has
+    /// none).
+    #[track_caller]
+    #[cfg_attr(not(any(unix, windows)), allow(dead_code))]
+    fn os(&self, what: &str) -> &Registered<std::net::TcpListener> {
+        match &self.io {
+            Listening::Os(io) => io,
+            Listening::Sim(_) => panic!(
+                "{what}: the listener on {} is simulated (Builder::simulation): it has no \
+                 descriptor of the operating system",
+                self.addr
+            ),
+        }
     }
 
     /// The address it listens on (with the port the OS chose, after a bind to port 0).
@@ -138,14 +179,14 @@ impl TcpListener {
 #[cfg(unix)]
 impl AsFd for TcpListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+        self.os("TcpListener::as_fd").get_ref().as_fd()
     }
 }
 
 #[cfg(windows)]
 impl AsSocket for TcpListener {
     fn as_socket(&self) -> BorrowedSocket<'_> {
-        self.io.get_ref().as_socket()
+        self.os("TcpListener::as_socket").get_ref().as_socket()
     }
 }
 
@@ -182,9 +223,20 @@ impl TcpStream {
     /// naming the host.
     pub async fn connect(addr: impl ToSocketAddrs) -> Result<TcpStream, NetError> {
         let resolved = resolve_on_pool(&addr, "connect to").await?;
+        let world = crate::runtime::current_network();
         let mut last = None;
         for &one in &resolved.addrs {
-            match TcpStream::connect_one(one).await {
+            let connected = match &world {
+                None => TcpStream::connect_one(one).await,
+                // A simulation runtime: a connection on its simulated network.
+                Some(world) => {
+                    let local = crate::sim::net::local_host_for(one);
+                    crate::sim::net::End::connect(world.clone(), local, one)
+                        .await
+                        .map(TcpStream::from_simulated)
+                }
+            };
+            match connected {
                 Ok(stream) => return Ok(stream),
                 Err(error) => {
                     last = Some(NetError::new(
@@ -230,6 +282,14 @@ impl TcpStream {
             .await?;
         let inner = Arc::new(Conn::new(io, peer));
         Ok(TcpStream { inner })
+    }
+
+    /// A stream on a simulated connection ([`crate::sim::net`]).
+    pub(crate) fn from_simulated(end: crate::sim::net::End) -> TcpStream {
+        let peer = end.peer_addr();
+        TcpStream {
+            inner: Arc::new(Conn::with(Io::Sim(end), peer)),
+        }
     }
 
     /// A stream `accept4` made non-blocking already.
@@ -335,7 +395,10 @@ impl TcpStream {
     ///
     /// The OS's, if the socket is in a bad state.
     pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
-        let local = self.inner.io.get_ref().local_addr();
+        let local = match &self.inner.io {
+            Io::Os(io) => io.get_ref().local_addr(),
+            Io::Sim(end) => Ok(end.local_addr()),
+        };
         local.map_err(|error| {
             NetError::new(
                 error,
@@ -352,7 +415,10 @@ impl TcpStream {
     ///
     /// The OS's.
     pub fn set_nodelay(&self, nodelay: bool) -> Result<(), NetError> {
-        let set = self.inner.io.get_ref().set_nodelay(nodelay);
+        let set = match &self.inner.io {
+            Io::Os(io) => io.get_ref().set_nodelay(nodelay),
+            Io::Sim(_) => Ok(()), // a simulated segment never waits for more bytes
+        };
         set.map_err(|error| {
             NetError::new(
                 error,
@@ -368,7 +434,10 @@ impl TcpStream {
     ///
     /// The OS's.
     pub fn nodelay(&self) -> Result<bool, NetError> {
-        let get = self.inner.io.get_ref().nodelay();
+        let get = match &self.inner.io {
+            Io::Os(io) => io.get_ref().nodelay(),
+            Io::Sim(_) => Ok(true),
+        };
         get.map_err(|error| {
             NetError::new(
                 error,
@@ -394,14 +463,14 @@ impl TcpStream {
 #[cfg(unix)]
 impl AsFd for TcpStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.io.get_ref().as_fd()
+        self.inner.os("TcpStream::as_fd").get_ref().as_fd()
     }
 }
 
 #[cfg(windows)]
 impl AsSocket for TcpStream {
     fn as_socket(&self) -> BorrowedSocket<'_> {
-        self.inner.io.get_ref().as_socket()
+        self.inner.os("TcpStream::as_socket").get_ref().as_socket()
     }
 }
 

@@ -31,8 +31,16 @@ use crate::reactor::Registered;
 /// ```
 #[derive(Debug)]
 pub struct UdpSocket {
-    io: Registered<std::net::UdpSocket>,
+    io: Datagram,
     addr: SocketAddr,
+}
+
+/// The operating system's socket, or a simulated one on a simulation runtime
+/// ([`crate::sim::net`]).
+#[derive(Debug)]
+enum Datagram {
+    Os(Registered<std::net::UdpSocket>),
+    Sim(crate::sim::net::Datagrams),
 }
 
 impl UdpSocket {
@@ -44,6 +52,16 @@ impl UdpSocket {
     /// Address in use and the like, naming the address.
     pub fn bind(addr: impl ToSocketAddrs) -> Result<UdpSocket, NetError> {
         let resolved = resolve_here(&addr, "bind")?;
+        if let Some(world) = crate::runtime::current_network() {
+            // A simulation runtime: a socket on its simulated network.
+            let one = resolved.addrs[0];
+            let socket = crate::sim::net::Datagrams::bind(world, one)
+                .map_err(|error| NetError::new(error, "bind", Some(resolved.describe(one))))?;
+            return Ok(UdpSocket {
+                addr: socket.local_addr(),
+                io: Datagram::Sim(socket),
+            });
+        }
         let mut last = None;
         for &one in &resolved.addrs {
             let named = |error| NetError::new(error, "bind", Some(resolved.describe(one)));
@@ -52,7 +70,7 @@ impl UdpSocket {
                     socket.set_nonblocking(true).map_err(named)?;
                     let addr = socket.local_addr().map_err(named)?;
                     return Ok(UdpSocket {
-                        io: Registered::new(socket).map_err(named)?,
+                        io: Datagram::Os(Registered::new(socket).map_err(named)?),
                         addr,
                     });
                 }
@@ -72,9 +90,16 @@ impl UdpSocket {
     /// No route and the like, naming the address.
     pub fn connect(&self, addr: impl ToSocketAddrs) -> Result<(), NetError> {
         let resolved = resolve_here(&addr, "connect to")?;
+        let io = match &self.io {
+            Datagram::Os(io) => io,
+            Datagram::Sim(socket) => {
+                socket.connect(resolved.addrs[0]);
+                return Ok(());
+            }
+        };
         let mut last = None;
         for &one in &resolved.addrs {
-            match self.io.get_ref().connect(one) {
+            match io.get_ref().connect(one) {
                 Ok(()) => return Ok(()),
                 Err(error) => {
                     last = Some(NetError::new(
@@ -95,9 +120,15 @@ impl UdpSocket {
     /// Not connected; or the previous datagram was refused (`ECONNREFUSED`: nobody
     /// listens at the peer's port, which the OS learnt from an ICMP message).
     pub async fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
-        poll_fn(|cx| self.io.poll_write_with(cx, |socket| socket.send(buf)))
-            .await
-            .map_err(|error| NetError::new(error, "send from", Some(self.addr)))
+        match &self.io {
+            Datagram::Os(io) => poll_fn(|cx| io.poll_write_with(cx, |socket| socket.send(buf)))
+                .await
+                .map_err(|error| NetError::new(error, "send from", Some(self.addr))),
+            Datagram::Sim(socket) => match socket.peer() {
+                Some(peer) => Ok(socket.send_to(buf, peer)),
+                None => Err(not_connected(self.addr, "send from")),
+            },
+        }
     }
 
     /// Receives one datagram from the connected peer; returns its length.
@@ -106,9 +137,15 @@ impl UdpSocket {
     ///
     /// Not connected, or refused (see [`send`](UdpSocket::send)).
     pub async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
-        poll_fn(|cx| self.io.poll_read_with(cx, |socket| socket.recv(buf)))
-            .await
-            .map_err(|error| NetError::new(error, "recv on", Some(self.addr)))
+        match &self.io {
+            Datagram::Os(io) => poll_fn(|cx| io.poll_read_with(cx, |socket| socket.recv(buf)))
+                .await
+                .map_err(|error| NetError::new(error, "recv on", Some(self.addr))),
+            Datagram::Sim(socket) if socket.peer().is_none() => {
+                Err(not_connected(self.addr, "recv on"))
+            }
+            Datagram::Sim(socket) => Ok(socket.recv_from(buf).await.0),
+        }
     }
 
     /// Sends one datagram to `target`; returns its length.
@@ -117,12 +154,13 @@ impl UdpSocket {
     ///
     /// A datagram too large (`EMSGSIZE`), no route: naming the target.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> Result<usize, NetError> {
-        poll_fn(|cx| {
-            self.io
-                .poll_write_with(cx, |socket| socket.send_to(buf, target))
-        })
-        .await
-        .map_err(|error| NetError::new(error, "send to", Some(target)))
+        let io = match &self.io {
+            Datagram::Os(io) => io,
+            Datagram::Sim(socket) => return Ok(socket.send_to(buf, target)),
+        };
+        poll_fn(|cx| io.poll_write_with(cx, |socket| socket.send_to(buf, target)))
+            .await
+            .map_err(|error| NetError::new(error, "send to", Some(target)))
     }
 
     /// Receives one datagram; returns its length and who sent it.
@@ -131,9 +169,26 @@ impl UdpSocket {
     ///
     /// The OS's, naming this socket's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), NetError> {
-        poll_fn(|cx| self.io.poll_read_with(cx, |socket| socket.recv_from(buf)))
+        let io = match &self.io {
+            Datagram::Os(io) => io,
+            Datagram::Sim(socket) => return Ok(socket.recv_from(buf).await),
+        };
+        poll_fn(|cx| io.poll_read_with(cx, |socket| socket.recv_from(buf)))
             .await
             .map_err(|error| NetError::new(error, "recv_from on", Some(self.addr)))
+    }
+
+    /// The operating system's socket (panics on a simulated one, which has none).
+    #[track_caller]
+    fn os(&self, what: &str) -> &Registered<std::net::UdpSocket> {
+        match &self.io {
+            Datagram::Os(io) => io,
+            Datagram::Sim(_) => panic!(
+                "{what}: the UDP socket on {} is simulated (Builder::simulation): it has \
+                 no descriptor of the operating system",
+                self.addr
+            ),
+        }
     }
 
     /// The address it is bound to.
@@ -151,7 +206,12 @@ impl UdpSocket {
     ///
     /// `NotConnected` before [`connect`](UdpSocket::connect).
     pub fn peer_addr(&self) -> Result<SocketAddr, NetError> {
-        let peer = self.io.get_ref().peer_addr();
+        let peer = match &self.io {
+            Datagram::Os(io) => io.get_ref().peer_addr(),
+            Datagram::Sim(socket) => socket.peer().ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotConnected, "not connected")
+            }),
+        };
         peer.map_err(|error| NetError::new(error, "peer address of", Some(self.addr)))
     }
 }
@@ -159,13 +219,19 @@ impl UdpSocket {
 #[cfg(unix)]
 impl AsFd for UdpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+        self.os("UdpSocket::as_fd").get_ref().as_fd()
     }
 }
 
 #[cfg(windows)]
 impl AsSocket for UdpSocket {
     fn as_socket(&self) -> BorrowedSocket<'_> {
-        self.io.get_ref().as_socket()
+        self.os("UdpSocket::as_socket").get_ref().as_socket()
     }
+}
+
+/// `NotConnected`: `send` or `recv` before `connect`, as the OS says it.
+fn not_connected(addr: SocketAddr, operation: &'static str) -> NetError {
+    let error = std::io::Error::new(std::io::ErrorKind::NotConnected, "not connected");
+    NetError::new(error, operation, Some(addr))
 }

@@ -100,7 +100,7 @@ impl UnixStream {
         let addr = SocketAddrUnix::new(path).map_err(|errno| named(errno.into()))?;
         rustix::net::connect(&fd, &addr).map_err(|errno| named(errno.into()))?;
         let stream = UnixStream::new(fd.into(), path.display().to_string())?;
-        stream.inner.io.touched_peer(); // the listener is readable now
+        stream.inner.os("UnixStream::connect").touched_peer(); // the listener is readable now
         Ok(stream)
     }
 
@@ -181,7 +181,7 @@ impl AsFd for UnixListener {
 
 impl AsFd for UnixStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.io.get_ref().as_fd()
+        self.inner.os("UnixStream::as_fd").get_ref().as_fd()
     }
 }
 

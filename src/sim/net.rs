@@ -1,6 +1,11 @@
 //! A simulated network on the virtual clock: TCP and UDP between in-memory hosts,
 //! with latency, bandwidth, loss, partitions and resets, all decided by the seed.
 //!
+//! The sockets are [`crate::net`]'s own types: on a simulation runtime
+//! (`Builder::new().simulation(seed)`), `TcpListener::bind`, `TcpStream::connect`
+//! and `UdpSocket::bind` make simulated sockets, so a program (the course's echo
+//! server, `fetch_many`) runs unchanged on the simulated network.
+//!
 //! No real socket and no real-time wait: a byte written is a segment put in the
 //! other end's queue with the instant it arrives, and a reader whose next segment
 //! is still in flight sleeps on the runtime's timer until that instant. So ten
@@ -24,20 +29,20 @@
 //! Simplifications, said once: the queues are unbounded (a peer that never reads
 //! does not stop its writer, as a full kernel buffer would), there is no
 //! congestion window, and a host is only an IP address (which task runs "on" which
-//! host is up to the program: [`TcpStream::connect_from`] names the local one).
+//! host is up to the program: [`connect_from`] names the local one).
 //! turmoil makes the same choices at the same level; madsim goes further and
 //! simulates the whole process.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::net::NetError;
+use crate::net::{NetError, TcpStream};
 use crate::random::SplitMix64;
 use crate::time::{Sleep, now, sleep_until};
 
@@ -128,11 +133,7 @@ impl Network {
             .collect();
         drop(world);
         for connection in hit {
-            for pipe in &connection.pipes {
-                let mut pipe = lock(pipe);
-                pipe.reset = true;
-                pipe.wake();
-            }
+            reset(&connection);
         }
     }
 }
@@ -140,6 +141,12 @@ impl Network {
 /// The network's state, behind one lock (the runtime has one thread, but sockets
 /// are `Send`, as the real ones are).
 pub(crate) struct World(Mutex<WorldState>);
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a simulated network")
+    }
+}
 
 struct WorldState {
     /// Draws which segments are lost.
@@ -249,7 +256,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn the_world(what: &'static str) -> Result<Arc<World>, NetError> {
+/// The network of the simulation runtime running here, or the error `what` gets.
+pub(crate) fn the_world(what: &'static str) -> Result<Arc<World>, NetError> {
     crate::runtime::current_network().ok_or_else(|| {
         NetError::new(
             io::Error::other("not inside a simulation runtime (Builder::new().simulation(seed))"),
@@ -308,9 +316,9 @@ impl Waiter {
 // ---- TCP ----
 
 /// Connections waiting for `accept`, each with the instant its SYN arrives.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Backlog {
-    pending: VecDeque<(Instant, TcpStream)>,
+    pending: VecDeque<(Instant, End)>,
     acceptor: Option<Waker>,
 }
 
@@ -344,30 +352,40 @@ struct Connection {
     ends: [SocketAddr; 2],
 }
 
-/// A simulated TCP listener, `net::TcpListener`'s API.
-pub struct TcpListener {
+fn reset(connection: &Connection) {
+    for pipe in &connection.pipes {
+        let mut pipe = lock(pipe);
+        pipe.reset = true;
+        pipe.wake();
+    }
+}
+
+/// The simulated side of a [`crate::net::TcpListener`].
+#[derive(Debug)]
+pub(crate) struct Listener {
     addr: SocketAddr,
     backlog: Arc<Mutex<Backlog>>,
     world: Arc<World>,
 }
 
-impl TcpListener {
-    /// Listens on `addr` (port 0: a free port).
-    pub fn bind(addr: SocketAddr) -> Result<TcpListener, NetError> {
-        let world = the_world("bind")?;
+impl Listener {
+    /// Listens on `addr` (port 0: a free port) in `world`.
+    pub(crate) fn bind(world: Arc<World>, addr: SocketAddr) -> io::Result<Listener> {
         let mut state = world.lock();
         let addr = match addr.port() {
             0 => SocketAddr::new(addr.ip(), state.port()),
             _ => addr,
         };
         if state.listeners.contains_key(&addr) {
-            let busy = io::Error::new(io::ErrorKind::AddrInUse, "address in use");
-            return Err(NetError::new(busy, "bind", Some(addr)));
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "address in use (simulated)",
+            ));
         }
         let backlog = Arc::new(Mutex::new(Backlog::default()));
         state.listeners.insert(addr, backlog.clone());
         drop(state);
-        Ok(TcpListener {
+        Ok(Listener {
             addr,
             backlog,
             world,
@@ -375,9 +393,9 @@ impl TcpListener {
     }
 
     /// The next connection, once its SYN has crossed the link.
-    pub async fn accept(&self) -> Result<(TcpStream, SocketAddr), NetError> {
+    pub(crate) async fn accept(&self) -> (End, SocketAddr) {
         let mut waiter = Waiter::default();
-        let stream = poll_fn(|cx| {
+        let end = poll_fn(|cx| {
             waiter.poll(cx, |waker| {
                 let mut backlog = lock(&self.backlog);
                 match backlog.pending.front() {
@@ -397,58 +415,54 @@ impl TcpListener {
             })
         })
         .await;
-        let peer = stream.peer;
-        Ok((stream, peer))
+        let peer = end.peer;
+        (end, peer)
     }
 
     /// The address it listens on.
-    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
-        Ok(self.addr)
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
-impl Drop for TcpListener {
+impl Drop for Listener {
     fn drop(&mut self) {
         self.world.lock().listeners.remove(&self.addr);
         // Connections nobody accepted: their clients read a reset.
         let pending = std::mem::take(&mut lock(&self.backlog).pending);
-        for (_, stream) in pending {
-            for pipe in &stream.connection.pipes {
-                let mut pipe = lock(pipe);
-                pipe.reset = true;
-                pipe.wake();
-            }
+        for (_, end) in pending {
+            reset(&end.connection);
         }
     }
 }
 
-/// A simulated TCP connection, `net::TcpStream`'s API.
-pub struct TcpStream {
+/// One end of a simulated TCP connection: what a [`crate::net::TcpStream`] holds
+/// on a simulation runtime instead of a socket.
+pub(crate) struct End {
     connection: Arc<Connection>,
     /// Which end this is: it reads `pipes[side]`, writes `pipes[1 - side]`.
     side: usize,
     local: SocketAddr,
     peer: SocketAddr,
     world: Arc<World>,
-    waiter: Waiter,
+    /// The reader's timer (a stream's halves share the end; only reads wait).
+    waiter: Mutex<Waiter>,
 }
 
-impl TcpStream {
-    /// Connects to `addr` from this machine ([`CLIENT_HOST`], or the loopback
-    /// address for a loopback `addr`).
-    pub async fn connect(addr: SocketAddr) -> Result<TcpStream, NetError> {
-        let local = if addr.ip().is_loopback() {
-            addr.ip()
-        } else {
-            CLIENT_HOST
-        };
-        TcpStream::connect_from(local, addr).await
+impl std::fmt::Debug for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "simulated TCP {} -> {}", self.local, self.peer)
     }
+}
 
-    /// Connects to `addr` from host `local`: the SYN crosses the link, and the
+impl End {
+    /// Connects from host `local` to `addr`: the SYN crosses the link, and the
     /// connection is made (or refused) when the answer has crossed it back.
-    pub async fn connect_from(local: IpAddr, addr: SocketAddr) -> Result<TcpStream, NetError> {
-        let world = the_world("connect")?;
+    pub(crate) async fn connect(
+        world: Arc<World>,
+        local: IpAddr,
+        addr: SocketAddr,
+    ) -> io::Result<End> {
         let (local, there, listener) = {
             let mut state = world.lock();
             let local = SocketAddr::new(local, state.port());
@@ -459,21 +473,23 @@ impl TcpStream {
             sleep_until(there).await;
             let back = arrival_back(&world, addr.ip(), local.ip());
             sleep_until(back).await;
-            let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused");
-            return Err(NetError::new(refused, "connect to", Some(addr)));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "connection refused (simulated: nobody listens there)",
+            ));
         };
         let connection = Arc::new(Connection {
             pipes: Default::default(),
             ends: [local, addr],
         });
         world.lock().connections.push(Arc::downgrade(&connection));
-        let end = |side: usize| TcpStream {
+        let end = |side: usize| End {
             connection: connection.clone(),
             side,
             local: connection.ends[side],
             peer: connection.ends[1 - side],
             world: world.clone(),
-            waiter: Waiter::default(),
+            waiter: Mutex::default(),
         };
         let (client, server) = (end(0), end(1));
         {
@@ -489,63 +505,27 @@ impl TcpStream {
         Ok(client)
     }
 
-    /// Reads what has arrived, at least one byte; `Ok(0)` at the end of the stream.
-    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
-        poll_fn(|cx| self.poll_read_bytes(cx, buf)).await
-    }
-
-    /// Reads exactly `buf.len()` bytes.
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), NetError> {
-        while !buf.is_empty() {
-            match self.read(buf).await? {
-                0 => {
-                    let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "early end of stream");
-                    return Err(NetError::new(eof, "read from", Some(self.peer)));
-                }
-                n => buf = &mut buf[n..],
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends `buf`, all of it (the simulated queues have no limit).
-    pub async fn write(&mut self, buf: &[u8]) -> Result<usize, NetError> {
-        self.send(buf)
-    }
-
-    /// Sends all of `buf`.
-    pub async fn write_all(&mut self, buf: &[u8]) -> Result<(), NetError> {
-        self.send(buf).map(|_| ())
-    }
-
-    /// Ends the writing direction: the peer reads the end of the stream once the
-    /// bytes before it have arrived.
-    pub fn shutdown_write(&self) -> Result<(), NetError> {
-        self.finish();
-        Ok(())
+    /// This end's address.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local
     }
 
     /// The other end's address.
-    pub fn peer_addr(&self) -> Result<SocketAddr, NetError> {
-        Ok(self.peer)
+    pub(crate) fn peer_addr(&self) -> SocketAddr {
+        self.peer
     }
 
-    /// This end's address.
-    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
-        Ok(self.local)
-    }
-
-    fn poll_read_bytes(
-        &mut self,
+    /// Reads what has arrived, at least one byte; `Ok(0)` at the end of the stream.
+    pub(crate) fn poll_read(
+        &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
-    ) -> Poll<Result<usize, NetError>> {
-        let (connection, side, peer) = (&self.connection, self.side, self.peer);
-        self.waiter.poll(cx, |waker| {
+    ) -> Poll<io::Result<usize>> {
+        let (connection, side) = (&self.connection, self.side);
+        lock(&self.waiter).poll(cx, |waker| {
             let mut pipe = lock(&connection.pipes[side]);
             if pipe.reset {
-                let reset = io::Error::new(io::ErrorKind::ConnectionReset, "connection reset");
-                return Step::Done(Err(NetError::new(reset, "read from", Some(peer))));
+                return Step::Done(Err(io::ErrorKind::ConnectionReset.into()));
             }
             pipe.reader = Some(waker.clone());
             let now = now();
@@ -573,15 +553,14 @@ impl TcpStream {
         })
     }
 
-    fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
+    /// Sends all of `buf` (the simulated queues have no limit).
+    pub(crate) fn send(&self, buf: &[u8]) -> io::Result<usize> {
         let mut pipe = lock(&self.connection.pipes[1 - self.side]);
-        if pipe.reset || pipe.reader_gone {
-            let kind = if pipe.reset {
-                io::ErrorKind::ConnectionReset
-            } else {
-                io::ErrorKind::BrokenPipe
-            };
-            return Err(NetError::new(kind.into(), "write to", Some(self.peer)));
+        if pipe.reset {
+            return Err(io::ErrorKind::ConnectionReset.into());
+        }
+        if pipe.reader_gone {
+            return Err(io::ErrorKind::BrokenPipe.into());
         }
         if buf.is_empty() {
             return Ok(0);
@@ -595,6 +574,20 @@ impl TcpStream {
         pipe.segments.push_back((at, buf.to_vec()));
         pipe.wake();
         Ok(buf.len())
+    }
+
+    /// `Shutdown::Write` (or `Both`): the peer reads the end of the stream once the
+    /// bytes before it have arrived. `Shutdown::Read`: later bytes are dropped.
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            let mut pipe = lock(&self.connection.pipes[self.side]);
+            pipe.reader_gone = true;
+            pipe.segments.clear();
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            self.finish();
+        }
+        Ok(())
     }
 
     fn finish(&self) {
@@ -611,47 +604,44 @@ impl TcpStream {
     }
 }
 
-impl Drop for TcpStream {
+impl Drop for End {
     fn drop(&mut self) {
-        // Outside a runtime (a stream dropped after it) no instant can be read: the
-        // peer is told at once.
+        // Outside its runtime (a stream dropped after it) no instant can be read:
+        // the peer is told at once.
         if crate::runtime::current_network().is_some() {
             self.finish();
         } else {
             let mut pipe = lock(&self.connection.pipes[1 - self.side]);
-            pipe.fin.get_or_insert(Instant::now());
+            pipe.fin.get_or_insert_with(Instant::now);
             pipe.wake();
         }
         lock(&self.connection.pipes[self.side]).reader_gone = true;
     }
 }
 
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_bytes(cx, buf).map_err(io::Error::from)
-    }
+/// Connects to `addr` from host `local` (a [`crate::net::TcpStream`] on the
+/// simulated network; [`crate::net::TcpStream::connect`] connects from
+/// [`CLIENT_HOST`], or from the loopback address to a loopback address).
+///
+/// # Errors
+///
+/// Outside a simulation runtime; `ConnectionRefused` when nobody listens at `addr`
+/// (after one round trip).
+pub async fn connect_from(local: IpAddr, addr: SocketAddr) -> Result<TcpStream, NetError> {
+    let world = the_world("connect to")?;
+    End::connect(world, local, addr)
+        .await
+        .map(TcpStream::from_simulated)
+        .map_err(|error| NetError::new(error, "connect to", Some(addr)))
 }
 
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.send(buf).map_err(io::Error::from))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.finish();
-        Poll::Ready(Ok(()))
+/// The host a connection to `addr` leaves from: the loopback address for a
+/// loopback `addr`, [`CLIENT_HOST`] otherwise.
+pub(crate) fn local_host_for(addr: SocketAddr) -> IpAddr {
+    if addr.ip().is_loopback() {
+        addr.ip()
+    } else {
+        CLIENT_HOST
     }
 }
 
@@ -664,31 +654,38 @@ struct Mailbox {
     reader: Option<Waker>,
 }
 
-/// A simulated UDP socket, `net::UdpSocket`'s API.
-pub struct UdpSocket {
+/// The simulated side of a [`crate::net::UdpSocket`].
+pub(crate) struct Datagrams {
     addr: SocketAddr,
     mailbox: Arc<Mutex<Mailbox>>,
     world: Arc<World>,
     peer: Mutex<Option<SocketAddr>>,
 }
 
-impl UdpSocket {
-    /// A socket bound to `addr` (port 0: a free port).
-    pub fn bind(addr: SocketAddr) -> Result<UdpSocket, NetError> {
-        let world = the_world("bind")?;
+impl std::fmt::Debug for Datagrams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "simulated UDP {}", self.addr)
+    }
+}
+
+impl Datagrams {
+    /// A socket bound to `addr` (port 0: a free port) in `world`.
+    pub(crate) fn bind(world: Arc<World>, addr: SocketAddr) -> io::Result<Datagrams> {
         let mut state = world.lock();
         let addr = match addr.port() {
             0 => SocketAddr::new(addr.ip(), state.port()),
             _ => addr,
         };
         if state.datagrams.contains_key(&addr) {
-            let busy = io::Error::new(io::ErrorKind::AddrInUse, "address in use");
-            return Err(NetError::new(busy, "bind", Some(addr)));
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "address in use (simulated)",
+            ));
         }
         let mailbox = Arc::new(Mutex::new(Mailbox::default()));
         state.datagrams.insert(addr, mailbox.clone());
         drop(state);
-        Ok(UdpSocket {
+        Ok(Datagrams {
             addr,
             mailbox,
             world,
@@ -696,15 +693,24 @@ impl UdpSocket {
         })
     }
 
-    /// Sends to `target` from now on with [`send`](UdpSocket::send).
-    pub fn connect(&self, target: SocketAddr) -> Result<(), NetError> {
+    /// The address it is bound to.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default peer, set by [`connect`](Self::connect).
+    pub(crate) fn peer(&self) -> Option<SocketAddr> {
+        *lock(&self.peer)
+    }
+
+    /// Sets the default peer.
+    pub(crate) fn connect(&self, target: SocketAddr) {
         *lock(&self.peer) = Some(target);
-        Ok(())
     }
 
     /// Sends one datagram to `target`; a lost one is gone, as on a real network
     /// (and so is one sent where nobody is bound).
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> Result<usize, NetError> {
+    pub(crate) fn send_to(&self, buf: &[u8], target: SocketAddr) -> usize {
         let (arrival, mailbox) = {
             let mut state = self.world.lock();
             let arrival = state.arrival(self.addr.ip(), target.ip(), buf.len(), false);
@@ -719,56 +725,41 @@ impl UdpSocket {
                 waker.wake();
             }
         }
-        Ok(buf.len())
+        buf.len()
     }
 
-    /// Sends one datagram to the connected peer.
-    pub async fn send(&self, buf: &[u8]) -> Result<usize, NetError> {
-        let peer = *lock(&self.peer);
-        match peer {
-            Some(peer) => self.send_to(buf, peer).await,
-            None => {
-                let no_peer = io::Error::new(io::ErrorKind::NotConnected, "not connected");
-                Err(NetError::new(no_peer, "send from", Some(self.addr)))
-            }
-        }
-    }
-
-    /// The next datagram and who sent it (cut to `buf`'s length).
-    pub async fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), NetError> {
+    /// The next datagram (from the connected peer only, once connected) and who
+    /// sent it, cut to `buf`'s length.
+    pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> (usize, SocketAddr) {
+        let only = self.peer();
         let mut waiter = Waiter::default();
         let (from, bytes) = poll_fn(|cx| {
             waiter.poll(cx, |waker| {
                 let mut mailbox = lock(&self.mailbox);
                 mailbox.reader = Some(waker.clone());
-                match mailbox.datagrams.front() {
-                    Some((at, _, _)) if *at > now() => Step::Until(*at),
-                    Some(_) => {
-                        let (_, from, bytes) = mailbox.datagrams.pop_front().expect("just seen");
-                        Step::Done((from, bytes))
+                loop {
+                    match mailbox.datagrams.front() {
+                        Some((at, _, _)) if *at > now() => return Step::Until(*at),
+                        Some((_, from, _)) if only.is_some_and(|peer| peer != *from) => {
+                            mailbox.datagrams.pop_front(); // not from the peer: dropped
+                        }
+                        Some(_) => {
+                            let (_, from, bytes) = mailbox.datagrams.pop_front().expect("seen");
+                            return Step::Done((from, bytes));
+                        }
+                        None => return Step::Idle,
                     }
-                    None => Step::Idle,
                 }
             })
         })
         .await;
         let n = buf.len().min(bytes.len());
         buf[..n].copy_from_slice(&bytes[..n]);
-        Ok((n, from))
-    }
-
-    /// The next datagram (cut to `buf`'s length).
-    pub async fn recv(&self, buf: &mut [u8]) -> Result<usize, NetError> {
-        self.recv_from(buf).await.map(|(n, _)| n)
-    }
-
-    /// The address it is bound to.
-    pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
-        Ok(self.addr)
+        (n, from)
     }
 }
 
-impl Drop for UdpSocket {
+impl Drop for Datagrams {
     fn drop(&mut self) {
         self.world.lock().datagrams.remove(&self.addr);
     }
