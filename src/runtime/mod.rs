@@ -234,20 +234,44 @@ impl Runtime {
     /// Step 3: poll each task that was ready when the turn began, once; returns how
     /// many.
     fn run_ready(&self) -> u32 {
+        if let Some(chooser) = &self.local.chooser {
+            return self.run_chosen(chooser); // a simulation: one branch a turn here
+        }
         let ready_at_start = self.local.ready.borrow().len();
         for _ in 0..ready_at_start {
-            let Some(task) = self.local.next_ready() else {
+            let Some(task) = self.local.ready.borrow_mut().pop_front() else {
                 break;
             };
-            let again = match &self.core.debug {
-                None => task.run(),
-                Some(debug) => run_timed(task, debug),
+            self.run_one(task);
+        }
+        ready_at_start as u32
+    }
+
+    /// One poll of `task`, in step 3.
+    #[inline(always)]
+    fn run_one(&self, task: Arc<dyn Runnable>) {
+        let again = match &self.core.debug {
+            None => task.run(),
+            Some(debug) => run_timed(task, debug),
+        };
+        // Woken during its poll (`yield_now`): to the back of the queue, with the
+        // reference `run` was given (no count touched, no thread-local).
+        if let Some(task) = again {
+            self.local.ready.borrow_mut().push_back(task);
+        }
+    }
+
+    /// Step 3 on a simulation runtime ([`crate::sim`]): the same turn, each task
+    /// taken where the seed says instead of from the front.
+    #[cold]
+    #[inline(never)]
+    fn run_chosen(&self, chooser: &crate::sim::Chooser) -> u32 {
+        let ready_at_start = self.local.ready.borrow().len();
+        for _ in 0..ready_at_start {
+            let Some(task) = self.local.next_chosen(chooser) else {
+                break;
             };
-            // Woken during its poll (`yield_now`): to the back of the queue, with
-            // the reference `run` was given (no count touched, no thread-local).
-            if let Some(task) = again {
-                self.local.ready.borrow_mut().push_back(task);
-            }
+            self.run_one(task);
         }
         ready_at_start as u32
     }

@@ -229,18 +229,15 @@ impl Local {
         })
     }
 
-    /// The next task to run: the front of the queue, or the simulation's pick.
-    #[inline]
-    pub(crate) fn next_ready(&self) -> Option<Arc<dyn Runnable>> {
+    /// A simulation's pick of the next task to run ([`crate::sim`]): where its
+    /// seed says, not the front of the queue.
+    pub(crate) fn next_chosen(&self, chooser: &crate::sim::Chooser) -> Option<Arc<dyn Runnable>> {
         let mut ready = self.ready.borrow_mut();
-        match &self.chooser {
-            None => ready.pop_front(),
-            Some(chooser) if !ready.is_empty() => {
-                let index = chooser.pick(ready.len());
-                ready.remove(index)
-            }
-            Some(_) => None,
+        if ready.is_empty() {
+            return None;
         }
+        let index = chooser.pick(ready.len());
+        ready.remove(index)
     }
 }
 
