@@ -309,7 +309,7 @@ impl fmt::Display for DeadlockReport {
         write!(
             f,
             "To see how the tasks got there, run again with CLEARLOOP_TRACE=timeline (the \
-             history of every task, drawn in the terminal)."
+             history of every task, drawn in the terminal, and the line that spawned each)."
         )
     }
 }
