@@ -383,3 +383,28 @@ fn a_simulated_socket_has_no_descriptor_and_says_so() {
         );
     });
 }
+
+/// A client reading from a server that never writes: nothing can ever arrive, and
+/// the deadlock report names the simulated socket each task waits on.
+#[test]
+fn a_read_nothing_will_answer_is_a_deadlock_naming_the_simulated_socket() {
+    let caught = std::panic::catch_unwind(|| {
+        Builder::new().simulation(11).build().block_on(async {
+            let listener = TcpListener::bind(SocketAddr::new(B, 80)).unwrap();
+            let server = spawn(async move {
+                let (_stream, _) = listener.accept().await.unwrap();
+                std::future::pending::<()>().await;
+            });
+            let mut stream = connect_from(A, SocketAddr::new(B, 80)).await.unwrap();
+            let mut buf = [0u8; 1];
+            stream.read(&mut buf).await.unwrap();
+            server.await;
+        })
+    });
+    let report = clearloop::panics::message(&*caught.unwrap_err());
+    assert!(report.starts_with("deadlock at "), "{report}");
+    assert!(
+        report.contains("task 0 'main' waits on socket 10.0.0.2:80 (simulated)"),
+        "{report}"
+    );
+}

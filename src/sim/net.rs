@@ -283,9 +283,13 @@ struct Waiter {
 }
 
 impl Waiter {
+    /// Polls `check` until it is done, or waits; `on` is the address the task
+    /// waits on, for a deadlock report (set before the timer, which then counts as
+    /// this wait's, not as a sleep).
     fn poll<T>(
         &mut self,
         cx: &mut Context<'_>,
+        on: SocketAddr,
         mut check: impl FnMut(&Waker) -> Step<T>,
     ) -> Poll<T> {
         loop {
@@ -296,6 +300,7 @@ impl Waiter {
                 }
                 Step::Idle => {
                     self.timer = None;
+                    crate::task::wait::on_simulated(on);
                     return Poll::Pending;
                 }
                 Step::Until(at) => {
@@ -303,6 +308,7 @@ impl Waiter {
                         self.timer = Some(sleep_until(at));
                     }
                     let timer = self.timer.as_mut().expect("set just above");
+                    crate::task::wait::on_simulated(on);
                     if Pin::new(timer).poll(cx).is_pending() {
                         return Poll::Pending;
                     }
@@ -396,7 +402,7 @@ impl Listener {
     pub(crate) async fn accept(&self) -> (End, SocketAddr) {
         let mut waiter = Waiter::default();
         let end = poll_fn(|cx| {
-            waiter.poll(cx, |waker| {
+            waiter.poll(cx, self.addr, |waker| {
                 let mut backlog = lock(&self.backlog);
                 match backlog.pending.front() {
                     Some((at, _)) if *at <= now() => {
@@ -521,8 +527,8 @@ impl End {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let (connection, side) = (&self.connection, self.side);
-        lock(&self.waiter).poll(cx, |waker| {
+        let (connection, side, peer) = (&self.connection, self.side, self.peer);
+        lock(&self.waiter).poll(cx, peer, |waker| {
             let mut pipe = lock(&connection.pipes[side]);
             if pipe.reset {
                 return Step::Done(Err(io::ErrorKind::ConnectionReset.into()));
@@ -734,7 +740,7 @@ impl Datagrams {
         let only = self.peer();
         let mut waiter = Waiter::default();
         let (from, bytes) = poll_fn(|cx| {
-            waiter.poll(cx, |waker| {
+            waiter.poll(cx, self.addr, |waker| {
                 let mut mailbox = lock(&self.mailbox);
                 mailbox.reader = Some(waker.clone());
                 loop {

@@ -41,6 +41,7 @@ const SLEEP: u64 = 7;
 const TASK: u64 = 8;
 const READ: u64 = 9;
 const WRITE: u64 = 10;
+const SIMULATED: u64 = 11;
 const TAG_BITS: u32 = 4;
 
 /// What a task waits on, decoded from its word.
@@ -60,6 +61,9 @@ pub(crate) enum Wait {
     Sleep(Option<Instant>),
     /// Another task's end (by task id).
     Task(u64),
+    /// A simulated socket ([`crate::sim::net`]), by its address when it is IPv4
+    /// (an IPv6 address does not fit in the word: `None`).
+    Simulated(Option<std::net::SocketAddrV4>),
     /// A socket or pipe, by descriptor, to read (`true`) or to write.
     Descriptor {
         /// The descriptor's number.
@@ -165,6 +169,20 @@ pub(crate) fn on_descriptor(fd: i32, read: bool) {
     set(u64::from(fd as u32) << TAG_BITS | tag);
 }
 
+/// The task polled here waits on a simulated socket whose peer (or, for a
+/// listener, own address) is `addr`.
+#[inline]
+pub(crate) fn on_simulated(addr: std::net::SocketAddr) {
+    let payload = match addr {
+        // Address and port in 48 bits, above a bit that says "known".
+        std::net::SocketAddr::V4(v4) => {
+            (u64::from(v4.ip().to_bits()) << 16 | u64::from(v4.port())) << 1 | 1
+        }
+        std::net::SocketAddr::V6(_) => 0,
+    };
+    set(payload << TAG_BITS | SIMULATED);
+}
+
 /// The word of a primitive of `kind` whose name is kept under `id` (0: unnamed).
 pub(crate) fn primitive_word(kind: crate::trace::ResourceKind, id: u64) -> u64 {
     use crate::trace::ResourceKind;
@@ -199,6 +217,11 @@ pub(crate) fn decode(word: u64) -> Wait {
             fd: payload as u32 as i32,
             read: word & ((1 << TAG_BITS) - 1) == READ,
         },
+        SIMULATED if payload & 1 == 1 => {
+            let (ip, port) = ((payload >> 17) as u32, (payload >> 1) as u16);
+            Wait::Simulated(Some(std::net::SocketAddrV4::new(ip.into(), port)))
+        }
+        SIMULATED => Wait::Simulated(None),
         _ => Wait::Unknown,
     }
 }

@@ -203,6 +203,12 @@ fn waiting_on(
             id: TaskId(id),
             name: name(TaskId(id)).unwrap_or_else(|| format!("Task-{id}")),
         },
+        Wait::Simulated(addr) => WaitingOn::Socket {
+            what: match addr {
+                Some(addr) => format!("{addr} (simulated)"),
+                None => "(simulated, IPv6)".to_string(),
+            },
+        },
         Wait::Descriptor { fd, read } => {
             let way = if read { "to read" } else { "to write" };
             let what = super::fd::describe(fd);
