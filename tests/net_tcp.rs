@@ -298,14 +298,15 @@ fn reset_by_peer_and_write_to_a_closed_peer_are_errors_and_others_are_still_serv
         // Windows documents the same: after a reset, `recv` fails with
         // WSAECONNRESET ("The virtual circuit was reset by the remote side executing
         // a hard or abortive close", Microsoft's documentation of `recv`). Wine 8
-        // returns 0, end of stream, even after a hard close (SO_LINGER 0), which
-        // std's sockets alone show: Wine's difference, not clearloop's.
+        // returns 0, end of stream, now and then (a std-only program saw it every
+        // time, even after a hard close with SO_LINGER 0; this test sometimes gets
+        // WSAECONNRESET): Wine's difference, not clearloop's.
         #[cfg(windows)]
         let wine = common::under_wine();
         #[cfg(not(windows))]
         let wine = false;
-        if wine {
-            assert!(matches!(read, Ok(0)), "{read:?}");
+        if wine && matches!(read, Ok(0)) {
+            eprintln!("net_tcp: Wine read end of stream after a reset (Windows: WSAECONNRESET)");
         } else {
             let error = read.unwrap_err();
             assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error}");
