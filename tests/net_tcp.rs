@@ -10,6 +10,8 @@ use clearloop::net::{TcpListener, TcpStream, UdpSocket};
 use clearloop::task::yield_now;
 use clearloop::{Builder, Runtime, spawn};
 
+mod common;
+
 /// A connected pair on loopback: (client, server side).
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -178,6 +180,11 @@ fn futures_io_utilities_work_copy_and_lines() {
     });
 }
 
+/// A thousand clients connect at once, more than std's listen backlog (128): the
+/// listener must queue them all (`TcpListener::bind` asks for 1024). With 128, Linux
+/// drops the SYNs beyond it and the clients retry 1, 3, 7, 15, 31 s later (this test
+/// took 8 to 12 s under Wine, over 60 s on a loaded machine: it looked like a hang);
+/// Windows refuses them (`WSAECONNREFUSED`, Microsoft's documentation of `listen`).
 fn thousand_connections(runtime: Runtime) {
     const N: usize = 1000;
     let served = runtime.block_on(async {
@@ -213,19 +220,11 @@ fn thousand_connections(runtime: Runtime) {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "hangs under Wine (over 60 s, not yet understood: Wine or the IOCP selector); run it by name"
-)]
 fn a_thousand_concurrent_connections_on_one_thread() {
     thousand_connections(Runtime::new());
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "hangs under Wine (over 60 s, not yet understood: Wine or the IOCP selector); run it by name"
-)]
 fn a_thousand_concurrent_connections_on_two_workers() {
     thousand_connections(Builder::new().worker_threads(2).build());
 }
@@ -251,16 +250,28 @@ fn address_in_use_names_the_address() {
     let first = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = first.local_addr().unwrap();
     let error = TcpListener::bind(addr).unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::AddrInUse);
+    assert_eq!(error.kind(), ErrorKind::AddrInUse, "{error}");
     assert!(
         error.to_string().starts_with(&format!("bind {addr}: ")),
         "{error}"
     );
+    // The OS's own text follows: Unix says "Address already in use"; Windows "Only
+    // one usage of each socket address (protocol/network address/port) is normally
+    // permitted" (and Wine, which has no text for Winsock's errors, "OS Error 10048").
+    #[cfg(unix)]
     assert!(
         error.to_string().to_lowercase().contains("in use"),
         "{error}"
     );
-    // The OS's own error is kept: its errno, and as the source.
+    // The OS's own error is kept: its number, and as the source.
+    #[cfg(target_os = "linux")]
+    let errno = 98; // EADDRINUSE
+    #[cfg(target_vendor = "apple")]
+    let errno = 48; // EADDRINUSE
+    #[cfg(windows)]
+    let errno = 10048; // WSAEADDRINUSE
+    #[cfg(any(target_os = "linux", target_vendor = "apple", windows))]
+    assert_eq!(error.raw_os_error(), Some(errno), "{error}");
     assert_eq!(
         error.raw_os_error(),
         Some(rustix::io::Errno::ADDRINUSE.raw_os_error())
@@ -283,14 +294,29 @@ fn reset_by_peer_and_write_to_a_closed_peer_are_errors_and_others_are_still_serv
         served.read_exact(&mut one).await.unwrap(); // "a"; "bc" stay unread
         drop(served);
         let mut buf = [0; 8];
-        let error = client.read(&mut buf).await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error}");
-        assert!(
-            error
-                .to_string()
-                .starts_with(&format!("read from {addr}: ")),
-            "{error}"
-        );
+        let read = client.read(&mut buf).await;
+        // Windows documents the same: after a reset, `recv` fails with
+        // WSAECONNRESET ("The virtual circuit was reset by the remote side executing
+        // a hard or abortive close", Microsoft's documentation of `recv`). Wine 8
+        // returns 0, end of stream, now and then (a std-only program saw it every
+        // time, even after a hard close with SO_LINGER 0; this test sometimes gets
+        // WSAECONNRESET): Wine's difference, not clearloop's.
+        #[cfg(windows)]
+        let wine = common::under_wine();
+        #[cfg(not(windows))]
+        let wine = false;
+        if wine && matches!(read, Ok(0)) {
+            eprintln!("net_tcp: Wine read end of stream after a reset (Windows: WSAECONNRESET)");
+        } else {
+            let error = read.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("read from {addr}: ")),
+                "{error}"
+            );
+        }
 
         // Write to a closed peer: the first write may still be taken by the kernel;
         // the peer answers it with RST, and a later write fails.

@@ -215,6 +215,9 @@ fn events_are_equal_only_to_themselves() {
 fn times_before_the_scheduler_was_created_still_run_in_time_order() {
     // The queue keys times as nanoseconds from the scheduler's creation: times
     // before it must sort below it, earliest first, and not collapse to one value.
+    // On Windows std's `Instant::checked_duration_since` answers 0 for a time up to
+    // one performance-counter tick (100 ns) *before* the other (its tolerance for
+    // the counter's error): "1 ns before" must not be computed that way.
     let clock = Clock::manual(SystemTime::UNIX_EPOCH);
     clock.advance(secs(100));
     let s = Scheduler::with_clock(clock.clone());

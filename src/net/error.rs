@@ -46,13 +46,21 @@ use std::io;
 /// // Nobody listens there any more: refused.
 /// let error = clearloop::run(TcpStream::connect(("127.0.0.1", port))).unwrap_err();
 /// assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
-/// assert_eq!(error.raw_os_error(), Some(111)); // ECONNREFUSED on Linux
+/// // The OS's number: ECONNREFUSED (111 on Linux, 61 on macOS), WSAECONNREFUSED
+/// // (10061) on Windows.
+/// let errno = error.raw_os_error().unwrap();
+/// #[cfg(target_os = "linux")]
+/// assert_eq!(errno, 111);
+/// #[cfg(target_vendor = "apple")]
+/// assert_eq!(errno, 61);
+/// #[cfg(windows)]
+/// assert_eq!(errno, 10061);
 /// assert_eq!(error.address(), Some(&*format!("127.0.0.1:{port}")));
 /// assert!(error.to_string().starts_with(&format!("connect to 127.0.0.1:{port}: ")));
 ///
 /// // Through `?` into an io::Error: the message stays, the NetError can be found.
 /// let io_error = std::io::Error::from(error);
-/// assert_eq!(NetError::of(&io_error).unwrap().raw_os_error(), Some(111));
+/// assert_eq!(NetError::of(&io_error).unwrap().raw_os_error(), Some(errno));
 /// ```
 pub struct NetError {
     /// Boxed so that `Result<usize, NetError>` is two words, as `io::Result<usize>`:

@@ -77,10 +77,40 @@ pub(super) fn listen(listener: &std::net::TcpListener, backlog: i32) -> io::Resu
 
 /// Nothing on Windows: `listen` on a socket that listens already "will return
 /// success without changing the value for the backlog parameter" (Microsoft's
-/// documentation of `listen`, Remarks), so std's backlog stays.
+/// documentation of `listen`, Remarks), so std's backlog stays. A listener made by
+/// [`bind_listener`] has the large one from the start.
 #[cfg(windows)]
 pub(super) fn listen(_listener: &std::net::TcpListener, _backlog: i32) -> io::Result<()> {
     Ok(())
+}
+
+/// A TCP listener on `addr` whose queue holds `backlog` connections (Windows).
+///
+/// std's `TcpListener::bind` listens with a backlog of 128, and Windows cannot
+/// enlarge it afterwards (see [`listen`]): a burst of more clients than that
+/// (`tests/net_tcp.rs`, a thousand at once) is refused (`listen`: "the client will
+/// receive an error with an indication of WSAECONNREFUSED") or, under Wine, whose
+/// sockets are Linux's, has its SYNs dropped and retried 1, 3, 7, 15, 31, 63 s
+/// later. So the listener is made here: a socket that children do not inherit,
+/// `bind`, then `listen(SOMAXCONN_HINT(backlog))`, Microsoft's way to ask for a
+/// backlog above `SOMAXCONN`'s "reasonable value" (the hint is `-backlog`; the
+/// provider keeps it within 200..65535). std does not set `SO_REUSEADDR` on
+/// Windows (it would let another socket take a port in use), and neither does this.
+#[cfg(windows)]
+pub(super) fn bind_listener(
+    addr: std::net::SocketAddr,
+    backlog: i32,
+) -> io::Result<std::net::TcpListener> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    let socket = socket(family, SocketType::STREAM)?;
+    rustix::net::bind(&socket, &addr)?;
+    rustix::net::listen(&socket, -backlog)?; // SOMAXCONN_HINT(backlog)
+    // The socket is non-blocking already (`socket`); `from_std` sets it so again.
+    Ok(std::net::TcpListener::from(socket))
 }
 
 /// A new socket, non-blocking and not inherited by child processes (Windows).

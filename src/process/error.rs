@@ -35,15 +35,26 @@ use std::sync::Arc;
 ///
 /// let error = Command::new("clearloop-no-such-program").spawn().unwrap_err();
 /// assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
-/// assert_eq!(error.raw_os_error(), Some(2)); // ENOENT
+/// #[cfg(unix)]
+/// {
+///     assert_eq!(error.raw_os_error(), Some(2)); // ENOENT
+///     assert_eq!(
+///         error.to_string(),
+///         "cannot start `clearloop-no-such-program`: No such file or directory (os error 2)"
+///     );
+/// }
+/// // (On Windows std looks the program up in PATH itself: "program not found", and
+/// // no OS error number.)
+/// #[cfg(windows)]
 /// assert_eq!(
 ///     error.to_string(),
-///     "cannot start `clearloop-no-such-program`: No such file or directory (os error 2)"
+///     "cannot start `clearloop-no-such-program`: program not found"
 /// );
 /// // In a function returning io::Result, `?` converts it; the errno is one downcast away.
+/// let errno = error.raw_os_error();
 /// let io_error = std::io::Error::from(error);
 /// let again = io_error.get_ref().unwrap().downcast_ref::<clearloop::process::Error>();
-/// assert_eq!(again.unwrap().raw_os_error(), Some(2));
+/// assert_eq!(again.unwrap().raw_os_error(), errno);
 /// ```
 #[derive(Debug)]
 pub struct Error {

@@ -102,13 +102,15 @@
 //! ```
 //! use clearloop::process::Command;
 //!
+//! // The shell (Python's `shell=True`): `sh -c` on Unix, `cmd /c` on Windows.
+//! let (shell, run_line) = if cfg!(windows) { ("cmd", "/c") } else { ("sh", "-c") };
 //! let (status, output) = clearloop::run(async {
-//!     let status = Command::new("sh").args(["-c", "exit 3"]).status().await.unwrap();
-//!     let output = Command::new("echo").arg("bonjour").output().await.unwrap();
+//!     let status = Command::new(shell).args([run_line, "exit 3"]).status().await.unwrap();
+//!     let output = Command::new(shell).args([run_line, "echo bonjour"]).output().await.unwrap();
 //!     (status, output)
 //! });
 //! assert_eq!(status.code(), Some(3));
-//! assert_eq!(output.stdout, b"bonjour\n");
+//! assert_eq!(output.stdout.trim_ascii_end(), b"bonjour"); // "\r\n" ends it on Windows
 //! ```
 
 // lib.rs lets code lie idle outside Linux for the I/O modules not ported yet;

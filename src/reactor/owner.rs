@@ -100,26 +100,10 @@ pub(super) fn note_activity() {
 
 /// Calls `f` with the clock of the runtime lent to this thread, if any.
 fn with_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
-    let mut f = Some(f);
-    let lent = OWNER
-        .try_with(|current| {
-            let current = current.borrow();
-            let owner = current.as_ref()?; // before `f` is taken: a fallback may need it
-            Some(f.take()?(owner.clock()))
-        })
+    OWNER
+        .try_with(|current| current.borrow().as_ref().map(|owner| f(owner.clock())))
         .ok()
-        .flatten();
-    // On Windows the runtime does not lend itself yet (its reactor hooks are
-    // `cfg(unix)` in `src/runtime` and `src/workers`): its waits go to the I/O
-    // thread, and its clock is found through the running runtime instead.
-    #[cfg(windows)]
-    if lent.is_none()
-        && let Some(f) = f.take()
-    {
-        return crate::runtime::scheduler::with_current_scheduler("I/O", |core| f(&core.clock))
-            .ok();
-    }
-    lent
+        .flatten()
 }
 
 /// A runtime's own reactor, made at the first wait on I/O (see the module doc).

@@ -172,6 +172,8 @@ impl<T: AsSource> Registered<T> {
     /// descriptor whose bytes announce something to *all* its readers (the signal
     /// pipe): the reader that empties it must pass the news on, since the kernel
     /// reports an edge only if the data is still there when the selector looks.
+    /// (Unix only: Windows' Ctrl-C has no pipe.)
+    #[cfg(unix)]
     pub(crate) fn wake_readers(&self) {
         self.source.report_readable();
     }

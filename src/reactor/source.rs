@@ -215,7 +215,8 @@ impl Source {
     }
 
     /// Which directions tasks wait on now (read, write): what a level-triggered
-    /// selector asks about.
+    /// selector asks about (`poll(2)`, Unix only).
+    #[cfg(unix)]
     pub(super) fn waited_on(&self) -> (bool, bool) {
         let waiting = lock(&self.waiting);
         (
@@ -312,6 +313,7 @@ impl Source {
 
     /// A report of "readable" that did not come from the kernel (see
     /// [`Registered::wake_readers`](super::Registered::wake_readers)).
+    #[cfg(unix)]
     pub(super) fn report_readable(&self) {
         let readiness = Readiness {
             key: usize::MAX, // not looked up: the source is known

@@ -197,7 +197,7 @@ impl Builder {
                 let (shared, locals) = workers::Shared::new(
                     n,
                     self.clock.is_auto_advance(),
-                    #[cfg(unix)]
+                    #[cfg(any(unix, windows))]
                     io.clone(),
                 );
                 let shared = Arc::new(shared);

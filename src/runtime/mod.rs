@@ -280,7 +280,7 @@ impl Runtime {
     /// became ready wake their tasks now, into this turn's queue (see the reactor's
     /// module doc, "One selector per loop").
     fn look_at_the_selector(&self) {
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if let Some(reactor) = self.core.io.get() {
             reactor.look();
         }
@@ -296,7 +296,7 @@ impl Runtime {
             trace.flush_if_due(); // the streamed trace is written while the loop idles
         }
         let deadline = earliest(self.core.timers.next_deadline(), until);
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if let Some(reactor) = self.core.io.get()
             && crate::reactor::select_until(deadline)
         {
@@ -311,7 +311,7 @@ impl Runtime {
     /// millisecond: the next turn parks the rest). Readiness wakes tasks on this
     /// thread (straight into the ready queue); another thread's wake sees
     /// `in_selector` and calls `notify`.
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     fn wait_on_selector(
         &self,
         reactor: &crate::reactor::Reactor,
@@ -438,7 +438,7 @@ impl Runtime {
         self.core.timers.clear();
         // Tasks of other runtimes may still wait on sockets whose home is our
         // reactor, which nobody will drive now: each is woken to wait at its own.
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if let Some(reactor) = self.core.io.get() {
             reactor.retire();
         }

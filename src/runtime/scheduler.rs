@@ -68,10 +68,10 @@ use crate::workers::shared as workers;
 
 /// A runtime's own reactor, shared by its core and the threads that wait on it
 /// (nothing on systems without the reactor yet).
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 pub(crate) type OwnIo = Arc<crate::reactor::OwnReactor>;
 /// A runtime's own reactor (none on this system yet).
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub(crate) type OwnIo = Arc<()>;
 
 /// The part of a runtime that other threads may touch: every task, waker, sleep and
@@ -152,7 +152,7 @@ impl LoopWaiter {
     /// see (a flag, a timer) before: with `SeqCst` on both sides, either the loop
     /// sees it before it waits, or this sees `in_selector` and notifies.
     pub(crate) fn rouse(&self) {
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if self.in_selector.load(Ordering::SeqCst) {
             // The loop's own thread, dispatching readiness from inside its wait:
             // it looks at its flags when the wait returns, so a notify would only
@@ -395,7 +395,7 @@ impl RuntimeCore {
 
 /// What the reactor needs of a runtime (`src/reactor/owner.rs`): its reactor, made
 /// at the first wait, and its clock.
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 impl crate::reactor::Owner for RuntimeCore {
     fn reactor(&self) -> std::io::Result<&Arc<crate::reactor::Reactor>> {
         if self.clock.is_virtual() {
@@ -551,7 +551,7 @@ fn cancel_at_once(task: Arc<dyn Runnable>) {
 /// panic. It also lends the runtime to the reactor's waits on this thread.
 pub(crate) struct Entered {
     _slab: super::local::SlabEntered,
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     _lent: crate::reactor::Lent,
 }
 
@@ -591,7 +591,7 @@ pub(crate) fn enter(core: &Arc<RuntimeCore>, local: &Rc<Local>) -> Entered {
     }
     Entered {
         _slab: super::local::enter(Arc::as_ptr(core) as usize, local.local_tasks.clone()),
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         _lent: crate::reactor::lend(core.clone()),
     }
 }

@@ -365,7 +365,7 @@ impl Worker<'_> {
     /// sits there: sockets that became ready while every worker is busy wake their
     /// tasks now, on this worker (see `Reactor::look`).
     fn look_at_the_selector(&self) {
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if let Some(reactor) = self.scheduler.io.get() {
             reactor.look();
         }
@@ -377,7 +377,7 @@ impl Worker<'_> {
     /// creation unparks the driver, which then comes back here and waits there.
     fn wait_for_deadline(&self, deadline: Option<std::time::Instant>) {
         let clock = &self.scheduler.clock;
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if let Some(reactor) = self.scheduler.io.get()
             && crate::reactor::select_until(deadline)
         {
@@ -390,7 +390,7 @@ impl Worker<'_> {
     /// On the selector: `epoll_wait` until the next timer (to its last whole
     /// millisecond: the next turn parks the rest). A push from another thread that
     /// picks this worker sees `in_selector` and calls `notify`.
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     fn wait_on_selector(&self, reactor: &crate::reactor::Reactor) {
         let shared = self.shared;
         shared.in_selector.store(self.index, Ordering::SeqCst);

@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     /// The clock moves by itself when waited on (virtual auto-advance).
     pub(super) auto_advance: bool,
     /// The runtime's reactor, which the driver waits on once it exists.
-    #[cfg(unix)]
+    #[cfg(any(unix, windows))]
     pub(super) io: Arc<crate::reactor::OwnReactor>,
 }
 
@@ -81,7 +81,7 @@ impl Shared {
     pub(crate) fn new(
         n: usize,
         auto_advance: bool,
-        #[cfg(unix)] io: Arc<crate::reactor::OwnReactor>,
+        #[cfg(any(unix, windows))] io: Arc<crate::reactor::OwnReactor>,
     ) -> (Shared, Vec<LocalQueue<TaskRef>>) {
         let locals: Vec<LocalQueue<TaskRef>> = (0..n).map(|_| LocalQueue::new_fifo()).collect();
         let shared = Shared {
@@ -95,7 +95,7 @@ impl Shared {
             in_selector: AtomicUsize::new(NONE),
             shutdown: AtomicBool::new(false),
             auto_advance,
-            #[cfg(unix)]
+            #[cfg(any(unix, windows))]
             io,
         };
         (shared, locals)
@@ -181,7 +181,7 @@ impl Shared {
         // Pairs with the fence in `Worker::wait_on_selector`: either we see it sits
         // in the selector, or it sees what we pushed before it waits.
         std::sync::atomic::fence(Ordering::SeqCst);
-        #[cfg(unix)]
+        #[cfg(any(unix, windows))]
         if self.in_selector.load(Ordering::SeqCst) == index
             && let Some(reactor) = self.io.get()
         {

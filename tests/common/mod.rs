@@ -266,3 +266,23 @@ pub fn stream_pair() -> (clearloop::net::TcpStream, clearloop::net::TcpStream) {
     let wrap = |s| clearloop::net::TcpStream::from_std(s).unwrap();
     (wrap(a), wrap(b))
 }
+
+/// Whether this Windows program runs under Wine rather than Windows: Wine's
+/// `ntdll.dll` exports `wine_get_version`, Windows' does not (the check Wine's own
+/// FAQ gives). For the few assertions where Wine is known to differ from
+/// Microsoft's documentation: each says what Windows does, and what Wine does.
+#[cfg(windows)]
+pub fn under_wine() -> bool {
+    use std::ffi::c_void;
+    #[link(name = "kernel32")]
+    unsafe extern "system" {
+        fn GetModuleHandleA(name: *const u8) -> *mut c_void;
+        fn GetProcAddress(module: *mut c_void, name: *const u8) -> *mut c_void;
+    }
+    // SAFETY: both names are NUL-terminated literals; ntdll is loaded in every
+    // Windows process, and a null module would only make GetProcAddress fail.
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        !ntdll.is_null() && !GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_null()
+    }
+}
