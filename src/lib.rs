@@ -170,10 +170,6 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
-// The I/O modules (reactor, net, process, signal) build on Unix and Windows. On
-// Windows the runtime does not lend itself to the reactor yet (its hooks are
-// `cfg(unix)`): its waits go to the I/O thread, and what only those hooks use lies idle.
-#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 pub mod blocking;
 pub mod children;

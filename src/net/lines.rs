@@ -376,10 +376,12 @@ fn show(bytes: &[u8]) -> String {
 /// Why `read_line` or `read_until` returned no line.
 ///
 /// ```
-/// use clearloop::net::{LineError, UnixStream};
+/// use clearloop::net::{LineError, TcpListener, TcpStream};
 ///
 /// clearloop::run(async {
-///     let (mut a, mut b) = UnixStream::pair().unwrap();
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let mut a = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (mut b, _) = listener.accept().await.unwrap();
 ///     a.write_all(b"hello\nwor").await.unwrap();
 ///     a.write_all(b"ld\nno newline at the end").await.unwrap();
 ///     drop(a); // the end of the stream

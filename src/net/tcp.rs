@@ -32,7 +32,8 @@ const BACKLOG: i32 = 1024;
 /// // Binding the same address again: an error naming the cause and the address.
 /// let again = TcpListener::bind(listener.local_addr().unwrap()).unwrap_err();
 /// assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
-/// assert_eq!(again.raw_os_error(), Some(98)); // EADDRINUSE
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(again.raw_os_error(), Some(98)); // EADDRINUSE (10048 on Windows)
 /// assert!(again.to_string().starts_with("bind 127.0.0.1:"));
 /// ```
 #[derive(Debug)]
@@ -76,7 +77,13 @@ impl TcpListener {
         }
         let mut last = None;
         for &one in &resolved.addrs {
-            match std::net::TcpListener::bind(one) {
+            // Windows takes its backlog at `listen` only, and std listens with
+            // 128 (see `sys::bind_listener`); elsewhere `from_std` listens again.
+            #[cfg(unix)]
+            let bound = std::net::TcpListener::bind(one);
+            #[cfg(windows)]
+            let bound = super::sys::bind_listener(one, BACKLOG);
+            match bound {
                 Ok(listener) => return TcpListener::from_std(listener),
                 Err(error) => {
                     last = Some(NetError::new(error, "bind", Some(resolved.describe(one))))

@@ -95,9 +95,13 @@ impl Key {
 
 /// `time` on the scale of [`Key::nanos`].
 pub(super) fn nanos_of(start: Instant, time: Instant) -> u64 {
-    match time.checked_duration_since(start) {
-        Some(after) => ORIGIN + after.as_nanos().min(u128::from(ORIGIN - 1)) as u64,
-        None => ORIGIN - (start - time).as_nanos().min(u128::from(ORIGIN)) as u64,
+    // Compared first, not `checked_duration_since`: on Windows that answers zero
+    // for an instant up to one 100 ns tick earlier, which would sort "1 ns before"
+    // with "at creation".
+    if time >= start {
+        ORIGIN + (time - start).as_nanos().min(u128::from(ORIGIN - 1)) as u64
+    } else {
+        ORIGIN - (start - time).as_nanos().min(u128::from(ORIGIN)) as u64
     }
 }
 

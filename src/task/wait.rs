@@ -163,6 +163,9 @@ pub(crate) fn on_task(id: u64) {
 }
 
 /// The task polled here waits for descriptor `fd` to turn readable (or writable).
+/// Unix only: a Windows socket or handle is not a descriptor number (the report
+/// says "something the runtime cannot name" there).
+#[cfg(unix)]
 #[inline]
 pub(crate) fn on_descriptor(fd: i32, read: bool) {
     let tag = if read { READ } else { WRITE };
@@ -277,12 +280,30 @@ mod tests {
             panic!("a sleep");
         };
         assert!(due <= deadline && deadline - due < Duration::from_nanos(16));
+        #[cfg(unix)]
+        {
+            polling(&waiting, || {
+                on_descriptor(7, true);
+                on_sleep(deadline);
+            });
+            let wait = decode(waiting.load(Ordering::Relaxed));
+            assert_eq!(wait, Wait::Descriptor { fd: 7, read: true });
+        }
+        let peer: std::net::SocketAddr = "10.0.0.2:8080".parse().unwrap();
         polling(&waiting, || {
-            on_descriptor(7, true);
+            on_simulated(peer);
             on_sleep(deadline);
         });
         let wait = decode(waiting.load(Ordering::Relaxed));
-        assert_eq!(wait, Wait::Descriptor { fd: 7, read: true });
+        assert_eq!(
+            wait,
+            Wait::Simulated(Some("10.0.0.2:8080".parse().unwrap()))
+        );
+        polling(&waiting, || on_simulated("[::1]:80".parse().unwrap()));
+        assert_eq!(
+            decode(waiting.load(Ordering::Relaxed)),
+            Wait::Simulated(None)
+        );
         polling(&waiting, || on_task(42));
         assert_eq!(decode(waiting.load(Ordering::Relaxed)), Wait::Task(42));
         polling(&waiting, || {});

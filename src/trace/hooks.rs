@@ -101,6 +101,7 @@ pub fn record_current(make: impl FnOnce(TaskId, &Recorder) -> EventKind) {
 /// reactor calls it behind [`enabled`], where the task registers its waker.
 #[cold]
 #[inline(never)]
+#[cfg(unix)] // names a descriptor (`trace/fd.rs`)
 pub(crate) fn io_waiting(fd: i32, read: bool) {
     record_current(|task, _| EventKind::IoWaiting {
         task,
