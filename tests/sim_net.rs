@@ -319,6 +319,8 @@ fn the_net_types_on_a_simulation_are_simulated_lines_and_halves_included() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         assert!(addr.port() >= 49152, "{addr}");
+        let taken = TcpListener::bind(addr).unwrap_err();
+        assert_eq!(taken.kind(), ErrorKind::AddrInUse, "{taken}");
         let server = spawn(async move {
             let (stream, peer) = listener.accept().await.unwrap();
             let (mut reader, mut writer) = stream.split();
@@ -344,6 +346,8 @@ fn the_net_types_on_a_simulation_are_simulated_lines_and_halves_included() {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").unwrap();
         a.connect(b.local_addr().unwrap()).unwrap();
+        let taken = UdpSocket::bind(b.local_addr().unwrap()).unwrap_err();
+        assert_eq!(taken.kind(), ErrorKind::AddrInUse, "{taken}");
         a.send(b"ping").await.unwrap();
         let mut buf = [0u8; 8];
         let (n, from) = b.recv_from(&mut buf).await.unwrap();

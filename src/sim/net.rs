@@ -217,6 +217,27 @@ impl WorldState {
         Some(start + link.latency)
     }
 
+    /// Binds `addr` (port 0: a free one) to `what` in the table `table` picks
+    /// (listeners or datagram sockets); `AddrInUse` if it is taken there.
+    fn bind<T>(
+        &mut self,
+        addr: SocketAddr,
+        what: &Arc<Mutex<T>>,
+        table: impl FnOnce(&mut WorldState) -> &mut HashMap<SocketAddr, Arc<Mutex<T>>>,
+    ) -> io::Result<SocketAddr> {
+        let addr = match addr.port() {
+            0 => SocketAddr::new(addr.ip(), self.port()),
+            _ => addr,
+        };
+        let table = table(self);
+        if table.contains_key(&addr) {
+            let message = "address in use (simulated)";
+            return Err(io::Error::new(io::ErrorKind::AddrInUse, message));
+        }
+        table.insert(addr, what.clone());
+        Ok(addr)
+    }
+
     /// A free port on `ip`.
     fn port(&mut self) -> u16 {
         self.next_port = self.next_port.checked_add(1).unwrap_or(49152);
@@ -377,20 +398,10 @@ pub(crate) struct Listener {
 impl Listener {
     /// Listens on `addr` (port 0: a free port) in `world`.
     pub(crate) fn bind(world: Arc<World>, addr: SocketAddr) -> io::Result<Listener> {
-        let mut state = world.lock();
-        let addr = match addr.port() {
-            0 => SocketAddr::new(addr.ip(), state.port()),
-            _ => addr,
-        };
-        if state.listeners.contains_key(&addr) {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                "address in use (simulated)",
-            ));
-        }
         let backlog = Arc::new(Mutex::new(Backlog::default()));
-        state.listeners.insert(addr, backlog.clone());
-        drop(state);
+        let addr = world
+            .lock()
+            .bind(addr, &backlog, |state| &mut state.listeners)?;
         Ok(Listener {
             addr,
             backlog,
@@ -677,20 +688,10 @@ impl std::fmt::Debug for Datagrams {
 impl Datagrams {
     /// A socket bound to `addr` (port 0: a free port) in `world`.
     pub(crate) fn bind(world: Arc<World>, addr: SocketAddr) -> io::Result<Datagrams> {
-        let mut state = world.lock();
-        let addr = match addr.port() {
-            0 => SocketAddr::new(addr.ip(), state.port()),
-            _ => addr,
-        };
-        if state.datagrams.contains_key(&addr) {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                "address in use (simulated)",
-            ));
-        }
         let mailbox = Arc::new(Mutex::new(Mailbox::default()));
-        state.datagrams.insert(addr, mailbox.clone());
-        drop(state);
+        let addr = world
+            .lock()
+            .bind(addr, &mailbox, |state| &mut state.datagrams)?;
         Ok(Datagrams {
             addr,
             mailbox,
