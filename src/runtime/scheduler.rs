@@ -296,7 +296,11 @@ impl RuntimeCore {
     }
 
     /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
-    /// roused (unparked, or its selector notified).
+    /// roused (unparked, or its selector notified). Out of line: inlined, its
+    /// registers made every wake-up on the loop's own thread save and restore
+    /// six more (callgrind: ~10 instructions a wake-up).
+    #[cold]
+    #[inline(never)]
     fn schedule_remote(&self, remote: &Remote, task: Arc<dyn Runnable>) {
         if self.closed.load(Ordering::Acquire) {
             return; // The runtime is gone; the task was cancelled at shutdown.
