@@ -253,6 +253,16 @@ thread_local! {
     /// The runtime running on this thread, if any (asyncio's `_get_running_loop()`).
     /// `spawn`, `sleep`, `now` and the wakers look here.
     static CONTEXT: RefCell<Option<RunningLoop>> = const { RefCell::new(None) };
+
+    /// The same runtime and ready queue as `CONTEXT`, as two raw pointers (null:
+    /// none), for the one question a wake-up asks on every call: "does this thread
+    /// run that loop, and where is its queue?". Plain pointers in a `Cell` have no
+    /// destructor, so reading them is one thread-local load: no borrow flag, no
+    /// `Option`, no is-it-destroyed check (callgrind: ~15 instructions a wake-up
+    /// less than through `CONTEXT`). Set and cleared with `CONTEXT`, whose `Rc`
+    /// keeps the `Local` alive while they are set.
+    static LOOP_HERE: std::cell::Cell<(*const RuntimeCore, *const Local)> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
 }
 
 impl RuntimeCore {
@@ -282,17 +292,19 @@ impl RuntimeCore {
     /// The loop's own thread pushes straight into its queue; returns the task when
     /// this thread does not run this loop (or its thread-local is already gone: a
     /// waker used during thread exit), so that it goes remote, not lost.
+    #[inline]
     fn push_local(&self, task: Arc<dyn Runnable>) -> Option<Arc<dyn Runnable>> {
-        let mut task = Some(task);
-        let _ = CONTEXT.try_with(|context| {
-            if let Some(running) = context.borrow().as_ref()
-                && std::ptr::eq(Arc::as_ptr(&running.core), self)
-                && let Some(task) = task.take()
-            {
-                running.local.ready.borrow_mut().push_back(task);
-            }
-        });
-        task
+        let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+        if !std::ptr::eq(core, self) {
+            return Some(task);
+        }
+        // SAFETY: `LOOP_HERE` holds this thread's running loop (`core` is not null:
+        // it equals `self`), set by `enter` and cleared by `Entered`'s drop before
+        // `CONTEXT` lets go of the `Rc<Local>` it points into: the `Local` is alive,
+        // and only this thread reads it (through shared references, as `CONTEXT`).
+        let local = unsafe { &*local };
+        local.ready.borrow_mut().push_back(task);
+        None
     }
 
     /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
@@ -566,6 +578,8 @@ pub(crate) struct Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
+        // `LOOP_HERE` first: it points into what `CONTEXT` keeps alive.
+        LOOP_HERE.with(|here| here.set((std::ptr::null(), std::ptr::null())));
         let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
         // The last poll's leftover budget must not limit what runs here next.
         crate::task::coop::unlimited();
@@ -589,6 +603,7 @@ pub(crate) fn enter(core: &Arc<RuntimeCore>, local: &Rc<Local>) -> Entered {
             core: core.clone(),
             local: local.clone(),
         });
+        LOOP_HERE.with(|here| here.set((Arc::as_ptr(core), Rc::as_ptr(local))));
         false
     });
     if nested {
