@@ -446,6 +446,21 @@ impl Schedule for RuntimeCore {
         }
     }
 
+    #[inline]
+    fn push_here<R: Runnable + 'static>(&self, task: Arc<R>) -> Option<Arc<R>> {
+        if let ReadyQueues::Workers(_) = self.ready {
+            return Some(task);
+        }
+        let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+        if !std::ptr::eq(core, self) {
+            return Some(task);
+        }
+        // SAFETY: as in `push_local`.
+        let local = unsafe { &*local };
+        local.ready.borrow_mut().push_back(task);
+        None
+    }
+
     /// Removes a finished task from the registry. Inlined into the task's
     /// `finish` (its only caller), whose frame it shared anyway.
     #[inline]
