@@ -516,7 +516,7 @@ where
 
 /// `clearloop::spawn`: a task of the runtime running on this thread. On a
 /// single-threaded loop it goes straight into the loop's queue, found in the one
-/// look at `CONTEXT` that found the runtime (through `schedule`, a second look
+/// look at `LOOP_HERE` that found the runtime (through `schedule`, a second look
 /// cost some 40 instructions a spawn). `Err` when no runtime runs here.
 #[track_caller]
 pub(crate) fn spawn_here<F>(future: F) -> Result<Task<F::Output>, F>
@@ -524,23 +524,22 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    // Read here: the closure below would not pass the caller on.
     let at = Location::caller();
-    let mut future = Some(future);
-    let task = CONTEXT
-        .try_with(|context| {
-            let context = context.borrow();
-            let running = context.as_ref()?;
-            let future = future.take()?;
-            Some(spawn_into(&running.core, Some(&running.local), future, at))
-        })
-        .ok()
-        .flatten();
-    match (task, future) {
-        (Some(task), _) => Ok(task),
-        (None, Some(future)) => Err(future),
-        (None, None) => unreachable!("the future is taken only to spawn it"),
+    // `LOOP_HERE`, not `CONTEXT`: one thread-local load, no borrow flag (callgrind:
+    // ~15 instructions a spawn).
+    let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+    if core.is_null() {
+        return Err(future);
     }
+    // SAFETY: `core` is `Arc::as_ptr` of the `Arc<RuntimeCore>` that `CONTEXT`
+    // holds while `LOOP_HERE` is set (`enter` to `Entered`'s drop, which cannot
+    // run during this call): the `Arc` rebuilt here is borrowed, never dropped
+    // (`ManuallyDrop`), so no count changes; `local` is alive for the same reason
+    // (see `push_local`).
+    let core = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(core) });
+    // SAFETY: as in `push_local`.
+    let local = unsafe { &*local };
+    Ok(spawn_into(&core, Some(local), future, at))
 }
 
 /// `spawn_on`, with the queue of the loop running on this thread when the caller
