@@ -253,6 +253,16 @@ thread_local! {
     /// The runtime running on this thread, if any (asyncio's `_get_running_loop()`).
     /// `spawn`, `sleep`, `now` and the wakers look here.
     static CONTEXT: RefCell<Option<RunningLoop>> = const { RefCell::new(None) };
+
+    /// The same runtime and ready queue as `CONTEXT`, as two raw pointers (null:
+    /// none), for the one question a wake-up asks on every call: "does this thread
+    /// run that loop, and where is its queue?". Plain pointers in a `Cell` have no
+    /// destructor, so reading them is one thread-local load: no borrow flag, no
+    /// `Option`, no is-it-destroyed check (callgrind: ~15 instructions a wake-up
+    /// less than through `CONTEXT`). Set and cleared with `CONTEXT`, whose `Rc`
+    /// keeps the `Local` alive while they are set.
+    static LOOP_HERE: std::cell::Cell<(*const RuntimeCore, *const Local)> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
 }
 
 impl RuntimeCore {
@@ -282,21 +292,27 @@ impl RuntimeCore {
     /// The loop's own thread pushes straight into its queue; returns the task when
     /// this thread does not run this loop (or its thread-local is already gone: a
     /// waker used during thread exit), so that it goes remote, not lost.
+    #[inline]
     fn push_local(&self, task: Arc<dyn Runnable>) -> Option<Arc<dyn Runnable>> {
-        let mut task = Some(task);
-        let _ = CONTEXT.try_with(|context| {
-            if let Some(running) = context.borrow().as_ref()
-                && std::ptr::eq(Arc::as_ptr(&running.core), self)
-                && let Some(task) = task.take()
-            {
-                running.local.ready.borrow_mut().push_back(task);
-            }
-        });
-        task
+        let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+        if !std::ptr::eq(core, self) {
+            return Some(task);
+        }
+        // SAFETY: `LOOP_HERE` holds this thread's running loop (`core` is not null:
+        // it equals `self`), set by `enter` and cleared by `Entered`'s drop before
+        // `CONTEXT` lets go of the `Rc<Local>` it points into: the `Local` is alive,
+        // and only this thread reads it (through shared references, as `CONTEXT`).
+        let local = unsafe { &*local };
+        local.ready.borrow_mut().push_back(task);
+        None
     }
 
     /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
-    /// roused (unparked, or its selector notified).
+    /// roused (unparked, or its selector notified). Out of line: inlined, its
+    /// registers made every wake-up on the loop's own thread save and restore
+    /// six more (callgrind: ~10 instructions a wake-up).
+    #[cold]
+    #[inline(never)]
     fn schedule_remote(&self, remote: &Remote, task: Arc<dyn Runnable>) {
         if self.closed.load(Ordering::Acquire) {
             return; // The runtime is gone; the task was cancelled at shutdown.
@@ -325,10 +341,13 @@ impl RuntimeCore {
         }
     }
 
-    /// Adds a new task to the registry (before its first poll).
-    fn register(&self, task: Arc<dyn Runnable>) {
-        let shard = task.header().id as usize % REGISTRY_SHARDS;
-        lock(&self.registry[shard]).insert(task, shard);
+    /// Adds a new task to the registry (before its first poll). The caller passes
+    /// the header it already has (the concrete cell's): through the `dyn` task it
+    /// was two virtual calls a spawn. Inlined into the spawn: one call less.
+    #[inline]
+    fn register(&self, header: &Header, task: Arc<dyn Runnable>) {
+        let shard = header.id as usize % REGISTRY_SHARDS;
+        lock(&self.registry[shard]).insert(header, task, shard);
     }
 
     /// Number of tasks registered and not finished.
@@ -427,7 +446,24 @@ impl Schedule for RuntimeCore {
         }
     }
 
-    /// Removes a finished task from the registry.
+    #[inline]
+    fn push_here<R: Runnable + 'static>(&self, task: Arc<R>) -> Option<Arc<R>> {
+        if let ReadyQueues::Workers(_) = self.ready {
+            return Some(task);
+        }
+        let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+        if !std::ptr::eq(core, self) {
+            return Some(task);
+        }
+        // SAFETY: as in `push_local`.
+        let local = unsafe { &*local };
+        local.ready.borrow_mut().push_back(task);
+        None
+    }
+
+    /// Removes a finished task from the registry. Inlined into the task's
+    /// `finish` (its only caller), whose frame it shared anyway.
+    #[inline]
     fn release(&self, header: &Header) {
         let where_ = header
             .registry_index
@@ -480,7 +516,7 @@ where
 
 /// `clearloop::spawn`: a task of the runtime running on this thread. On a
 /// single-threaded loop it goes straight into the loop's queue, found in the one
-/// look at `CONTEXT` that found the runtime (through `schedule`, a second look
+/// look at `LOOP_HERE` that found the runtime (through `schedule`, a second look
 /// cost some 40 instructions a spawn). `Err` when no runtime runs here.
 #[track_caller]
 pub(crate) fn spawn_here<F>(future: F) -> Result<Task<F::Output>, F>
@@ -488,23 +524,22 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    // Read here: the closure below would not pass the caller on.
     let at = Location::caller();
-    let mut future = Some(future);
-    let task = CONTEXT
-        .try_with(|context| {
-            let context = context.borrow();
-            let running = context.as_ref()?;
-            let future = future.take()?;
-            Some(spawn_into(&running.core, Some(&running.local), future, at))
-        })
-        .ok()
-        .flatten();
-    match (task, future) {
-        (Some(task), _) => Ok(task),
-        (None, Some(future)) => Err(future),
-        (None, None) => unreachable!("the future is taken only to spawn it"),
+    // `LOOP_HERE`, not `CONTEXT`: one thread-local load, no borrow flag (callgrind:
+    // ~15 instructions a spawn).
+    let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
+    if core.is_null() {
+        return Err(future);
     }
+    // SAFETY: `core` is `Arc::as_ptr` of the `Arc<RuntimeCore>` that `CONTEXT`
+    // holds while `LOOP_HERE` is set (`enter` to `Entered`'s drop, which cannot
+    // run during this call): the `Arc` rebuilt here is borrowed, never dropped
+    // (`ManuallyDrop`), so no count changes; `local` is alive for the same reason
+    // (see `push_local`).
+    let core = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(core) });
+    // SAFETY: as in `push_local`.
+    let local = unsafe { &*local };
+    Ok(spawn_into(&core, Some(local), future, at))
 }
 
 /// `spawn_on`, with the queue of the loop running on this thread when the caller
@@ -527,7 +562,7 @@ where
         trace.spawned(crate::trace::TaskId(id), || format!("Task-{id}"));
         trace.spawned_at(crate::trace::TaskId(id), at);
     }
-    core.register(cell.clone());
+    core.register(&cell.header, cell.clone());
     if core.closed.load(Ordering::Acquire) {
         cancel_at_once(cell.clone());
     } else {
@@ -557,6 +592,8 @@ pub(crate) struct Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
+        // `LOOP_HERE` first: it points into what `CONTEXT` keeps alive.
+        LOOP_HERE.with(|here| here.set((std::ptr::null(), std::ptr::null())));
         let _ = CONTEXT.try_with(|context| context.borrow_mut().take());
         // The last poll's leftover budget must not limit what runs here next.
         crate::task::coop::unlimited();
@@ -580,6 +617,7 @@ pub(crate) fn enter(core: &Arc<RuntimeCore>, local: &Rc<Local>) -> Entered {
             core: core.clone(),
             local: local.clone(),
         });
+        LOOP_HERE.with(|here| here.set((Arc::as_ptr(core), Rc::as_ptr(local))));
         false
     });
     if nested {

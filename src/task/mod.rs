@@ -112,6 +112,13 @@ pub struct Task<T> {
     /// This handle is being awaited (`.await` or `join()` returned `Pending` and the
     /// task has not finished): dropping it now cancels the task. See the module doc.
     awaited: bool,
+    /// An await of this handle returned `Ready`: the slot is `Taken` for good
+    /// (every `Ready` of `poll_outcome` leaves it so). The handle's `Drop` then has
+    /// nothing to do under the task's lock (no awaiter to remove, no outcome to
+    /// drop or report, and the handle count is only read while the slot is
+    /// `Running` or `Finished`), so it skips the lock: the awaited task's handle
+    /// costs one lock, not two (callgrind: ~40 instructions a spawn-and-await).
+    taken: bool,
 }
 
 impl<T> Task<T> {
@@ -121,6 +128,7 @@ impl<T> Task<T> {
             cell,
             id: 0,
             awaited: false,
+            taken: false,
         }
     }
 
@@ -136,6 +144,7 @@ impl<T> Task<T> {
             cell: self.cell.clone(),
             id,
             awaited: false,
+            taken: false,
         }
     }
 
@@ -325,6 +334,7 @@ impl<T> Task<T> {
     fn poll_bound(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
         let poll = self.poll_outcome(cx);
         self.awaited = poll.is_pending();
+        self.taken = poll.is_ready();
         poll
     }
 
@@ -436,6 +446,9 @@ impl<T> Future for Task<T> {
 /// "Task exception was never retrieved", as asyncio logs it.
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
+        if self.taken {
+            return; // See the field: the slot is `Taken`, nothing left to do.
+        }
         if self.awaited {
             // The await was dropped before the task finished: its awaiter was
             // cancelled, so the task is too (with the awaiter's message, if any).
