@@ -594,13 +594,13 @@ fn tables(rows: &[Measured], sizes: Sizes, took: Duration) -> String {
         let _ = writeln!(
             md,
             "Over these rows its time per round trip (or per connection) is **{mid:.2}×** \
-             epoll's, median ({low:.2}–{high:.2}). Why it costs more: every wait rebuilds \
+             epoll's, median ({low:.2}–{high:.2}). Where it costs more: every wait rebuilds \
              and hands the kernel the whole list of descriptors somebody waits on, and the \
              kernel walks all of it (epoll keeps the list in the kernel and returns only the \
              ready ones); being level-triggered, a direction nobody waits on must be taken \
              out of the list, or each wait would report it again. With one to ten \
-             connections the list is short, so the gap is small; it grows with idle \
-             connections."
+             connections the list is short, so the gap is within the noise here; it grows \
+             with idle connections."
         );
     }
     let _ = writeln!(md, "\nThis table took {:.0} s.", took.as_secs_f64());
