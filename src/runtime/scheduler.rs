@@ -294,17 +294,28 @@ impl RuntimeCore {
     /// waker used during thread exit), so that it goes remote, not lost.
     #[inline]
     fn push_local(&self, task: Arc<dyn Runnable>) -> Option<Arc<dyn Runnable>> {
+        match self.local_here() {
+            Some(local) => {
+                local.ready.borrow_mut().push_back(task);
+                None
+            }
+            None => Some(task),
+        }
+    }
+
+    /// This loop's thread-local part, when this thread is running this loop now.
+    /// The reference is for the caller's next step only (a push), never kept.
+    #[inline]
+    fn local_here(&self) -> Option<&Local> {
         let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
         if !std::ptr::eq(core, self) {
-            return Some(task);
+            return None;
         }
         // SAFETY: `LOOP_HERE` holds this thread's running loop (`core` is not null:
         // it equals `self`), set by `enter` and cleared by `Entered`'s drop before
         // `CONTEXT` lets go of the `Rc<Local>` it points into: the `Local` is alive,
         // and only this thread reads it (through shared references, as `CONTEXT`).
-        let local = unsafe { &*local };
-        local.ready.borrow_mut().push_back(task);
-        None
+        Some(unsafe { &*local })
     }
 
     /// `call_soon_threadsafe`: the task goes through the channel, then the loop is
@@ -451,14 +462,13 @@ impl Schedule for RuntimeCore {
         if let ReadyQueues::Workers(_) = self.ready {
             return Some(task);
         }
-        let (core, local) = LOOP_HERE.with(std::cell::Cell::get);
-        if !std::ptr::eq(core, self) {
-            return Some(task);
+        match self.local_here() {
+            Some(local) => {
+                local.ready.borrow_mut().push_back(task);
+                None
+            }
+            None => Some(task),
         }
-        // SAFETY: as in `push_local`.
-        let local = unsafe { &*local };
-        local.ready.borrow_mut().push_back(task);
-        None
     }
 
     /// Removes a finished task from the registry. Inlined into the task's
